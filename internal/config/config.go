@@ -1,0 +1,318 @@
+// Package config holds the daemon's configuration: its defaults, the flags
+// and the SENSEHAT_* environment variables that mirror them, so the systemd
+// unit can read /etc/default/sensehatd and a shell user can type flags.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything sensehatd can be told.
+type Config struct {
+	// NATS connection, named as the nats CLI names them.
+	NATS     string
+	Creds    string
+	NKey     string
+	User     string
+	Password string
+	TLSCert  string
+	TLSKey   string
+	TLSCA    string
+
+	// ID is the device id, one subject token. Prefix is the first token.
+	ID     string
+	Prefix string
+
+	Display  Backend
+	Joystick Backend
+	Sensors  Backend
+
+	Rotation       int
+	LowLight       bool
+	EnvInterval    time.Duration
+	MotionInterval time.Duration
+	// TempFactor is F in the CPU-heat compensation; 0 turns it off.
+	TempFactor float64
+	// StateDir keeps the magnetometer calibration across restarts; systemd
+	// sets STATE_DIRECTORY for StateDirectory=.
+	StateDir string
+	LogLevel slog.Level
+	// SysfsRoot is where auto detection looks; tests point it elsewhere.
+	SysfsRoot string
+
+	// ShowVersion is set by --version: print and exit.
+	ShowVersion bool
+}
+
+// DefaultConfig returns the configuration used when nothing is set.
+func DefaultConfig() Config {
+	return Config{
+		NATS:           "nats://127.0.0.1:4222",
+		ID:             DefaultID(),
+		Prefix:         "sensehat",
+		Display:        Backend{Kind: "auto"},
+		Joystick:       Backend{Kind: "auto"},
+		Sensors:        Backend{Kind: "auto"},
+		EnvInterval:    time.Second,
+		MotionInterval: 100 * time.Millisecond,
+		TempFactor:     1.6,
+		StateDir:       "/var/lib/sensehatd",
+		LogLevel:       slog.LevelInfo,
+		SysfsRoot:      "/sys",
+	}
+}
+
+// DefaultID is the hostname made into a valid subject token, or "sensehat"
+// when the hostname gives nothing usable.
+func DefaultID() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "sensehat"
+	}
+	id := SanitizeID(h)
+	if id == "" || reservedID(id) {
+		return "sensehat"
+	}
+	return id
+}
+
+// SanitizeID lower-cases s, keeps the first DNS label and replaces every
+// byte that may not appear in a NATS subject token with '-'.
+func SanitizeID(s string) string {
+	s, _, _ = strings.Cut(s, ".")
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('-')
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+func reservedID(id string) bool { return id == "all" || id == "any" }
+
+// validToken reports whether s can be one NATS subject token.
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r == '.' || r == '*' || r == '>' || r <= ' ' || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// Validate checks the configuration as a whole.
+func (c *Config) Validate() error {
+	var errs []error
+	if !validToken(c.ID) {
+		errs = append(errs, fmt.Errorf("config: --id %q is not a valid subject token; use letters, digits, '-' or '_'", c.ID))
+	} else if reservedID(c.ID) {
+		errs = append(errs, fmt.Errorf("config: --id %q is reserved for fan-out subjects; choose another id", c.ID))
+	}
+	if !validToken(c.Prefix) {
+		errs = append(errs, fmt.Errorf("config: --prefix %q is not a valid subject token", c.Prefix))
+	}
+	switch c.Rotation {
+	case 0, 90, 180, 270:
+	default:
+		errs = append(errs, fmt.Errorf("config: --rotation %d; use 0, 90, 180 or 270", c.Rotation))
+	}
+	if c.EnvInterval < 10*time.Millisecond {
+		errs = append(errs, fmt.Errorf("config: --env-interval %v is too short; use 10ms or more", c.EnvInterval))
+	}
+	if c.MotionInterval < 10*time.Millisecond {
+		errs = append(errs, fmt.Errorf("config: --motion-interval %v is too short; use 10ms or more", c.MotionInterval))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("config: --tlscert and --tlskey go together; give both or neither"))
+	}
+	if c.User == "" && c.Password != "" {
+		errs = append(errs, errors.New("config: --password without --user"))
+	}
+	if c.TempFactor < 0 {
+		errs = append(errs, fmt.Errorf("config: --temp-factor %v; use 0 (off) or a positive factor such as 1.6", c.TempFactor))
+	}
+	return errors.Join(errs...)
+}
+
+// FlagSet returns the daemon's flags bound to c. Each flag's default is
+// the value c holds, so apply environment variables before calling it.
+func (c *Config) FlagSet(name string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.NATS, "nats", c.NATS, "NATS server URL(s), comma separated (env NATS_URL)")
+	fs.StringVar(&c.Creds, "creds", c.Creds, "NATS credentials file")
+	fs.StringVar(&c.NKey, "nkey", c.NKey, "NATS NKey seed file")
+	fs.StringVar(&c.User, "user", c.User, "NATS user name")
+	fs.StringVar(&c.Password, "password", c.Password, "NATS password")
+	fs.StringVar(&c.TLSCert, "tlscert", c.TLSCert, "TLS client certificate file")
+	fs.StringVar(&c.TLSKey, "tlskey", c.TLSKey, "TLS client key file")
+	fs.StringVar(&c.TLSCA, "tlsca", c.TLSCA, "TLS CA file to verify the server")
+	fs.StringVar(&c.ID, "id", c.ID, "device id (a subject token; default: the hostname)")
+	fs.StringVar(&c.Prefix, "prefix", c.Prefix, "first subject token")
+	c.Display.allowed = displayKinds
+	c.Joystick.allowed = joystickKinds
+	c.Sensors.allowed = sensorKinds
+	fs.Var(&c.Display, "display", "LED matrix: auto|fb[:PATH]|i2c[:BUS]|sim|none")
+	fs.Var(&c.Joystick, "joystick", "joystick: auto|evdev[:PATH]|i2c[:BUS]|sim|none")
+	fs.Var(&c.Sensors, "sensors", "sensors: auto|i2c[:BUS]|iio|sim|none")
+	fs.IntVar(&c.Rotation, "rotation", c.Rotation, "display rotation: 0, 90, 180 or 270")
+	fs.BoolVar(&c.LowLight, "low-light", c.LowLight, "start in low-light mode")
+	fs.DurationVar(&c.EnvInterval, "env-interval", c.EnvInterval, "interval of sensors.env readings")
+	fs.DurationVar(&c.MotionInterval, "motion-interval", c.MotionInterval, "interval of sensors.motion readings")
+	fs.Float64Var(&c.TempFactor, "temp-factor", c.TempFactor, "CPU heat compensation factor F (0: off)")
+	fs.StringVar(&c.StateDir, "state-dir", c.StateDir, "directory for calibration state (env STATE_DIRECTORY under systemd)")
+	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
+	fs.BoolVar(&c.ShowVersion, "version", false, "print version and exit")
+	return fs
+}
+
+// envName maps a flag to its environment variable.
+func envName(flagName string) string {
+	return "SENSEHAT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Parse fills c from environment variables (looked up with getenv), then
+// from args. Flags win over the environment, which wins over defaults.
+func (c *Config) Parse(name string, args []string, getenv func(string) string, out io.Writer) error {
+	fs := c.FlagSet(name, out)
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name == "version" {
+			return
+		}
+		v := getenv(envName(f.Name))
+		if v == "" && f.Name == "nats" {
+			v = getenv("NATS_URL")
+		}
+		if v == "" && f.Name == "state-dir" {
+			// systemd's StateDirectory= may list several; the first is ours.
+			v, _, _ = strings.Cut(getenv("STATE_DIRECTORY"), ":")
+		}
+		if v == "" {
+			return
+		}
+		if err := f.Value.Set(v); err != nil {
+			errs = append(errs, fmt.Errorf("config: environment %s=%q: %w", envName(f.Name), v, err))
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("config: unexpected argument %q; all settings are flags (see --help)", fs.Arg(0))
+	}
+	if c.ShowVersion {
+		return nil
+	}
+	return c.Validate()
+}
+
+// Backend is a --display/--joystick/--sensors choice: a kind and an
+// optional argument after the colon (a path or a bus number).
+type Backend struct {
+	Kind    string
+	Arg     string
+	allowed map[string]argKind
+}
+
+type argKind int
+
+const (
+	noArg argKind = iota
+	pathArg
+	busArg
+)
+
+var (
+	displayKinds  = map[string]argKind{"auto": noArg, "fb": pathArg, "i2c": busArg, "sim": noArg, "none": noArg}
+	joystickKinds = map[string]argKind{"auto": noArg, "evdev": pathArg, "i2c": busArg, "sim": noArg, "none": noArg}
+	sensorKinds   = map[string]argKind{"auto": noArg, "i2c": busArg, "iio": noArg, "sim": noArg, "none": noArg}
+)
+
+// String implements flag.Value.
+func (b *Backend) String() string {
+	if b == nil || b.Kind == "" {
+		return ""
+	}
+	if b.Arg == "" {
+		return b.Kind
+	}
+	return b.Kind + ":" + b.Arg
+}
+
+// Set implements flag.Value.
+func (b *Backend) Set(s string) error {
+	kind, arg, hasArg := strings.Cut(s, ":")
+	allowed := b.allowed
+	if allowed == nil {
+		allowed = map[string]argKind{}
+		for _, m := range []map[string]argKind{displayKinds, joystickKinds, sensorKinds} {
+			for k, v := range m {
+				allowed[k] = v
+			}
+		}
+	}
+	ak, ok := allowed[kind]
+	if !ok {
+		return fmt.Errorf("unknown backend %q; use one of %s", kind, kindList(allowed))
+	}
+	if hasArg {
+		switch ak {
+		case noArg:
+			return fmt.Errorf("backend %q takes no argument", kind)
+		case pathArg:
+			if arg == "" {
+				return fmt.Errorf("backend %q: empty path after ':'", kind)
+			}
+		case busArg:
+			if n, err := strconv.Atoi(arg); err != nil || n < 0 {
+				return fmt.Errorf("backend %q: bus %q is not a bus number such as 1", kind, arg)
+			}
+		}
+	}
+	b.Kind, b.Arg = kind, arg
+	return nil
+}
+
+// Bus returns the I2C bus number of an i2c backend (default 1).
+func (b Backend) Bus() int {
+	if n, err := strconv.Atoi(b.Arg); err == nil {
+		return n
+	}
+	return 1
+}
+
+func kindList(m map[string]argKind) string {
+	order := []string{"auto", "fb", "evdev", "i2c", "iio", "sim", "none"}
+	var out []string
+	for _, k := range order {
+		if a, ok := m[k]; ok {
+			switch a {
+			case pathArg:
+				k += "[:PATH]"
+			case busArg:
+				k += "[:BUS]"
+			}
+			out = append(out, k)
+		}
+	}
+	return strings.Join(out, ", ")
+}

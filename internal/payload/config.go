@@ -1,0 +1,101 @@
+package payload
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// MaxBrightness is the largest Config.Brightness; 0 is dark, 1 is full.
+const MaxBrightness = 1.0
+
+// Config is a parsed led.config request. A nil field was not in the request
+// and keeps its current setting.
+type Config struct {
+	// Rotation is 0, 90, 180 or 270 degrees, clockwise.
+	Rotation *int
+	// LowLight dims the panel for a dark room.
+	LowLight *bool
+	// FlipH mirrors left and right, FlipV top and bottom. Both are set or
+	// both are nil: "flip" names the whole mirroring, so "h" also turns a
+	// vertical flip off.
+	FlipH, FlipV *bool
+	// Brightness is 0..1.
+	Brightness *float64
+}
+
+// configFields are the members of a led.config JSON object.
+var configFields = []string{"rotation", "low_light", "flip", "brightness"}
+
+// configExample ends the led.config errors that are about the shape.
+const configExample = `e.g. {"rotation":180,"low_light":true,"flip":"h","brightness":0.5}`
+
+// ParseConfig parses a led.config payload: a JSON object with any of
+// rotation (0, 90, 180, 270), low_light (true or false), flip ("h", "v",
+// "hv" or "vh" for both, "" or "none" for neither) and brightness (0 to 1).
+// Unknown fields are refused, and so is an object that changes nothing.
+// Errors are *Error.
+func ParseConfig(data []byte) (Config, error) {
+	if len(data) > MaxPayload {
+		return Config{}, tooLarge("led.config", len(data), MaxPayload)
+	}
+	switch firstNonSpace(data) {
+	case 0:
+		return Config{}, errorf("led.config: nothing to change; send a JSON object with one or more of %s, %s", strings.Join(configFields, ", "), configExample)
+	case '{':
+	default:
+		return Config{}, errorf("led.config: payload is not a JSON object; send %s", configExample)
+	}
+	// Every accepted value is a scalar, so an object is as deep as it gets.
+	if jsonTooDeep(data, 1) {
+		return Config{}, errorf("led.config: JSON nested too deep; every field is a number, a boolean or a string, %s", configExample)
+	}
+	m, err := decodeObject("led.config", data, configFields)
+	if err != nil {
+		return Config{}, err
+	}
+	if len(m) == 0 {
+		return Config{}, errorf("led.config: nothing to change; send a JSON object with one or more of %s, %s", strings.Join(configFields, ", "), configExample)
+	}
+	var c Config
+	if raw, ok := m["rotation"]; ok {
+		var r int
+		if err := json.Unmarshal(raw, &r); err != nil || (r != 0 && r != 90 && r != 180 && r != 270) {
+			return Config{}, errorf("led.config: rotation %s is not accepted; send 0, 90, 180 or 270", quote(raw))
+		}
+		c.Rotation = &r
+	}
+	if raw, ok := m["low_light"]; ok {
+		var b bool
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return Config{}, errorf("led.config: low_light %s is not accepted; send true or false", quote(raw))
+		}
+		c.LowLight = &b
+	}
+	if raw, ok := m["flip"]; ok {
+		var s string
+		err := json.Unmarshal(raw, &s)
+		var h, v bool
+		switch {
+		case err != nil:
+			return Config{}, errorf(`led.config: flip %s is not accepted; send "h", "v", "hv", or "none"`, quote(raw))
+		case s == "h":
+			h = true
+		case s == "v":
+			v = true
+		case s == "hv" || s == "vh":
+			h, v = true, true
+		case s == "" || s == "none":
+		default:
+			return Config{}, errorf(`led.config: flip %s is not accepted; send "h", "v", "hv", or "none"`, quote(raw))
+		}
+		c.FlipH, c.FlipV = &h, &v
+	}
+	if raw, ok := m["brightness"]; ok {
+		var b float64
+		if err := json.Unmarshal(raw, &b); err != nil || b < 0 || b > MaxBrightness {
+			return Config{}, errorf("led.config: brightness %s is not accepted; send a number from 0 to 1", quote(raw))
+		}
+		c.Brightness = &b
+	}
+	return c, nil
+}

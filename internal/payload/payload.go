@@ -1,0 +1,200 @@
+package payload
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/color"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sensehat/sensehat/display"
+)
+
+// MaxPayload is the largest led.text, led.clear or led.config payload
+// accepted. A scrolling text is capped at MaxTextRunes anyway; 64 KiB leaves
+// room for JSON escapes (\u00e9 is six bytes for one letter) while keeping a
+// hostile client from making the daemon parse megabytes.
+const MaxPayload = 64 * 1024
+
+// MaxPixelsPayload is the largest led.pixels payload accepted. It fits a
+// 256-frame 8x8 GIF with a local palette per frame many times over, and keeps
+// a decoder bomb small enough for a Raspberry Pi.
+const MaxPixelsPayload = 1 << 20
+
+// Error is a client error: the request was malformed, and the daemon answers
+// it with a micro error reply, code "400". Msg says what was wrong and what
+// is accepted, because it is all the user of `nats req` gets to see.
+type Error struct {
+	Msg string
+}
+
+// Error returns Msg.
+func (e *Error) Error() string { return e.Msg }
+
+// errorf builds an *Error; the format starts with the endpoint name so the
+// user knows which request it answers.
+func errorf(format string, args ...any) *Error {
+	return &Error{Msg: fmt.Sprintf(format, args...)}
+}
+
+// tooLarge refuses a payload before anything is parsed.
+func tooLarge(endpoint string, n, limit int) *Error {
+	return errorf("%s: payload of %d bytes is too large; at most %d bytes are accepted", endpoint, n, limit)
+}
+
+// maxQuote bounds how much of the user's input an error message repeats.
+const maxQuote = 32
+
+// quote returns b as a Go-quoted string for an error message, cut to
+// maxQuote bytes so an error reply never echoes a whole hostile payload.
+func quote(b []byte) string {
+	if len(b) <= maxQuote {
+		return strconv.Quote(string(b))
+	}
+	cut := maxQuote
+	// Back up to a rune start so the quote does not end in half a letter.
+	for cut > 0 && !utf8.RuneStart(b[cut]) {
+		cut--
+	}
+	return strconv.Quote(string(b[:cut])) + "…"
+}
+
+// jsonTooDeep reports whether data nests arrays and objects deeper than max.
+// It runs before encoding/json so that a payload of 10000 '[' is refused
+// with a clear message and without the decoder building its state stack.
+// Brackets inside strings are skipped; the scan does not validate the JSON.
+func jsonTooDeep(data []byte, max int) bool {
+	depth := 0
+	inString, escaped := false, false
+	for _, c := range data {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+			if depth > max {
+				return true
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return false
+}
+
+// jsonProblem turns an encoding/json error into words for the user, with the
+// byte offset when the decoder knows it.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return fmt.Sprintf("malformed JSON at byte %d: %s", syn.Offset, syn.Error())
+	}
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		return fmt.Sprintf("malformed JSON: a %s where %s was expected", typ.Value, typ.Type)
+	}
+	return "malformed JSON: " + strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// decodeObject decodes a JSON object payload into its members, refusing any
+// member name not in accepted. Names are matched exactly (encoding/json would
+// match "Color" to color; the contract spells names in lower case).
+func decodeObject(endpoint string, data []byte, accepted []string) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, errorf("%s: %s", endpoint, jsonProblem(err))
+	}
+	if m == nil {
+		return nil, errorf("%s: payload is JSON null; send an object with the fields %s", endpoint, strings.Join(accepted, ", "))
+	}
+	var unknown []string
+	for name := range m {
+		if !contains(accepted, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		// Report the smallest name so the reply does not depend on map order.
+		first := unknown[0]
+		for _, n := range unknown[1:] {
+			if n < first {
+				first = n
+			}
+		}
+		return nil, errorf("%s: unknown field %s; accepted fields are %s", endpoint, quote([]byte(first)), strings.Join(accepted, ", "))
+	}
+	// An explicit null means "not given": that is what most JSON encoders
+	// write for an unset optional field.
+	for name, raw := range m {
+		if string(raw) == "null" {
+			delete(m, name)
+		}
+	}
+	return m, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// firstNonSpace returns the first byte of data that is not JSON white space,
+// or 0 when there is none.
+func firstNonSpace(data []byte) byte {
+	for _, c := range data {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+		default:
+			return c
+		}
+	}
+	return 0
+}
+
+// colourProblem phrases an error from the display package's colour parser
+// without repeating its package prefix, which means nothing to a NATS user.
+func colourProblem(err error) string {
+	return strings.TrimPrefix(err.Error(), "display: ")
+}
+
+// colourForms is what the colour errors of this package list as accepted.
+const colourForms = `a name like "red", "#ff8800" or [r,g,b] with 0..255`
+
+// maxColourBytes bounds one JSON colour: [255, 255, 255] even pretty-printed
+// is far shorter, and the colour parser quotes its input in errors.
+const maxColourBytes = 128
+
+// parseColour parses one JSON colour (a string or [r,g,b]) for the request
+// part named by where, such as "led.text: color".
+func parseColour(where string, raw []byte) (color.RGBA, error) {
+	if len(raw) > maxColourBytes {
+		return color.RGBA{}, errorf("%s: %d bytes is too long for a colour; send %s", where, len(raw), colourForms)
+	}
+	// A colour is at most one array deep; the check also keeps a nested
+	// value away from the JSON decoder.
+	if jsonTooDeep(raw, 1) || !json.Valid(raw) {
+		return color.RGBA{}, errorf("%s: %s is no colour; send %s", where, quote(raw), colourForms)
+	}
+	c, err := display.ParseColorJSON(raw)
+	if err != nil {
+		return color.RGBA{}, errorf("%s: %s", where, colourProblem(err))
+	}
+	return c, nil
+}

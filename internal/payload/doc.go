@@ -30,6 +30,8 @@
 //	{"text":"hot!", "color":"red", "background":[0,0,40],
 //	 "speed":20, "repeat":3, "mode":"replace"}
 //
+// The fields are:
+//
 //   - text: required, as above.
 //   - color, background: a colour (see below); white and black by default.
 //   - speed: columns per second, 1 to 100, default 10.

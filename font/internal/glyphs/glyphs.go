@@ -1,0 +1,196 @@
+// Package glyphs reads the font's picture source and writes the Go tables
+// generated from it. The generator and the font's drift test share this
+// code, so the committed tables cannot silently disagree with the pictures.
+package glyphs
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"go/format"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Height is the number of picture rows of every glyph.
+const Height = 8
+
+// MaxWidth is the widest glyph allowed: the matrix is 8 columns and a glyph
+// a column narrower keeps a neighbour's edge in view while scrolling.
+const MaxWidth = 7
+
+// Replacement is the rune whose glyph the font shows for runes it lacks.
+const Replacement = '\uFFFD'
+
+// Glyph is one parsed picture.
+type Glyph struct {
+	Rune  rune
+	Label string  // the header text after the code point
+	Line  int     // line of the header in the source, for messages
+	Cols  []uint8 // column masks left to right; bit y set = row y lit
+}
+
+// Parse reads blocks of the form
+//
+//	U+00E9 é
+//	..#.
+//	.#..
+//	... (Height rows of '#' and '.', all the same width)
+//
+// separated by blank lines. Lines starting with "//" are comments. A
+// printable rune's label must be the rune itself so the header can be
+// checked against the code point; others (space, soft hyphen) carry a name.
+// The result is sorted by rune.
+func Parse(r io.Reader) ([]Glyph, error) {
+	var (
+		out  []Glyph
+		cur  *Glyph
+		rows []string
+		seen = map[rune]int{}
+		sc   = bufio.NewScanner(r)
+		n    int
+	)
+	finish := func() error {
+		if cur == nil {
+			return nil
+		}
+		if len(rows) != Height {
+			return fmt.Errorf("glyphs: line %d: U+%04X has %d rows, want %d", cur.Line, cur.Rune, len(rows), Height)
+		}
+		w := len(rows[0])
+		cur.Cols = make([]uint8, w)
+		for y, row := range rows {
+			for x := 0; x < w; x++ {
+				if row[x] == '#' {
+					cur.Cols[x] |= 1 << y
+				}
+			}
+		}
+		out = append(out, *cur)
+		cur, rows = nil, nil
+		return nil
+	}
+	for sc.Scan() {
+		n++
+		line := strings.TrimRight(sc.Text(), " \t\r")
+		switch {
+		case strings.HasPrefix(line, "//"):
+			continue
+		case line == "":
+			if err := finish(); err != nil {
+				return nil, err
+			}
+		case strings.HasPrefix(line, "U+"):
+			if err := finish(); err != nil {
+				return nil, err
+			}
+			g, err := parseHeader(line, n)
+			if err != nil {
+				return nil, err
+			}
+			if prev, ok := seen[g.Rune]; ok {
+				return nil, fmt.Errorf("glyphs: line %d: U+%04X already defined on line %d", n, g.Rune, prev)
+			}
+			seen[g.Rune] = n
+			cur = &g
+		default:
+			if cur == nil {
+				return nil, fmt.Errorf("glyphs: line %d: picture row outside a block; start a block with a U+XXXX header", n)
+			}
+			if strings.Trim(line, "#.") != "" {
+				return nil, fmt.Errorf("glyphs: line %d: row %q has characters other than '#' and '.'", n, line)
+			}
+			if len(line) > MaxWidth {
+				return nil, fmt.Errorf("glyphs: line %d: row %q is %d columns wide, at most %d fit", n, line, len(line), MaxWidth)
+			}
+			if len(rows) > 0 && len(line) != len(rows[0]) {
+				return nil, fmt.Errorf("glyphs: line %d: row is %d columns wide, the block's first row %d", n, len(line), len(rows[0]))
+			}
+			if len(rows) == Height {
+				return nil, fmt.Errorf("glyphs: line %d: U+%04X has more than %d rows", n, cur.Rune, Height)
+			}
+			rows = append(rows, line)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("glyphs: read: %w", err)
+	}
+	if err := finish(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b Glyph) int { return int(a.Rune - b.Rune) })
+	return out, nil
+}
+
+func parseHeader(line string, n int) (Glyph, error) {
+	code, label, _ := strings.Cut(line[2:], " ")
+	label = strings.TrimSpace(label)
+	v, err := strconv.ParseUint(code, 16, 32)
+	if err != nil || len(code) < 4 || !utf8.ValidRune(rune(v)) {
+		return Glyph{}, fmt.Errorf("glyphs: line %d: bad code point %q; write U+ and 4 to 6 hex digits", n, "U+"+code)
+	}
+	r := rune(v)
+	if label == "" {
+		return Glyph{}, fmt.Errorf("glyphs: line %d: U+%04X has no label; write the character or its name after the code point", n, r)
+	}
+	if unicode.IsGraphic(r) && !unicode.IsSpace(r) && label != string(r) {
+		return Glyph{}, fmt.Errorf("glyphs: line %d: label %q does not match U+%04X %q", n, label, r, string(r))
+	}
+	return Glyph{Rune: r, Label: label, Line: n}, nil
+}
+
+// Generate writes the Go source of package font's tables: one mask of all
+// columns, the glyph boundaries in it, the rune ranges and the index of the
+// replacement glyph. glyphs must be sorted by rune, as Parse returns them.
+func Generate(glyphs []Glyph) ([]byte, error) {
+	box := -1
+	for i, g := range glyphs {
+		if g.Rune == Replacement {
+			box = i
+		}
+		if i > 0 && glyphs[i-1].Rune >= g.Rune {
+			return nil, fmt.Errorf("glyphs: U+%04X out of order", g.Rune)
+		}
+	}
+	if box < 0 {
+		return nil, fmt.Errorf("glyphs: no U+%04X glyph; the font needs it for runes it lacks", Replacement)
+	}
+	var b bytes.Buffer
+	b.WriteString("// Code generated by gen.go from glyphs.txt; DO NOT EDIT.\n\npackage font\n\n")
+	b.WriteString("// defaultMask holds the column masks of every glyph, one glyph after\n// the other in rune order.\nvar defaultMask = []uint8{\n")
+	for _, g := range glyphs {
+		for _, c := range g.Cols {
+			fmt.Fprintf(&b, "0x%02x, ", c)
+		}
+		fmt.Fprintf(&b, "// U+%04X %s\n", g.Rune, g.Label)
+	}
+	b.WriteString("}\n\n// defaultBounds[i]:defaultBounds[i+1] is glyph i in defaultMask.\nvar defaultBounds = []uint16{")
+	off := 0
+	for i, g := range glyphs {
+		if i%12 == 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "%d, ", off)
+		off += len(g.Cols)
+	}
+	fmt.Fprintf(&b, "%d,\n}\n\n", off)
+	b.WriteString("// defaultRanges maps runs of consecutive runes to consecutive glyphs.\nvar defaultRanges = []glyphRange{\n")
+	for i := 0; i < len(glyphs); {
+		j := i
+		for j+1 < len(glyphs) && glyphs[j+1].Rune == glyphs[j].Rune+1 {
+			j++
+		}
+		fmt.Fprintf(&b, "{0x%04X, 0x%04X, %d},\n", glyphs[i].Rune, glyphs[j].Rune, i)
+		i = j + 1
+	}
+	fmt.Fprintf(&b, "}\n\n// defaultBox is the glyph of U+%04X, shown for runes the font lacks.\nconst defaultBox = %d\n", Replacement, box)
+	src, err := format.Source(b.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("glyphs: format generated code: %w", err)
+	}
+	return src, nil
+}

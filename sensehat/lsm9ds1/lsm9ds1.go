@@ -1,0 +1,417 @@
+package lsm9ds1
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sync"
+
+	"periph.io/x/conn/v3"
+	"periph.io/x/conn/v3/i2c"
+
+	"github.com/sensehat/sensehat/sensehat/sysfs"
+)
+
+// I2C addresses of the two halves of the LSM9DS1 on the Sense HAT (SDO
+// pins pulled high).
+const (
+	AccelGyroAddr = 0x6A
+	MagAddr       = 0x1C
+)
+
+// Accel/gyro registers.
+const (
+	regWhoAmI   = 0x0F
+	regCtrl1G   = 0x10
+	regOutXG    = 0x18
+	regCtrl6XL  = 0x20
+	regCtrl8    = 0x22
+	regOutXXL   = 0x28
+	whoAmIAG    = 0x68
+	ctrl8       = 0x44 // BDU | IF_ADD_INC
+	odr119Hz    = 0x03 << 5
+	fsShift     = 3
+	agPowerDown = 0x00
+)
+
+// Magnetometer registers.
+const (
+	regCtrl1M   = 0x20
+	regCtrl3M   = 0x22
+	regOutXM    = 0x28
+	autoInc     = 0x80
+	whoAmIMag   = 0x3D
+	ctrl1M20Hz  = 0x14 // XY low-power, 20 Hz, no temperature compensation
+	ctrl3MCont  = 0x00
+	ctrl3MDown  = 0x03
+	mFSShift    = 5
+	microTPerMG = 0.1 // µT per mgauss
+)
+
+// Axis fix-ups from chip axes to the board frame (X forward, Y left, Z out
+// of the LED face). The accel/gyro die is turned 180° about Z; the
+// magnetometer's X axis is the opposite of the accel/gyro's, so only its Y
+// needs flipping.
+var (
+	agSign  = [3]int32{-1, -1, 1}
+	magSign = [3]int32{1, -1, 1}
+)
+
+// ErrKernelDriver is wrapped by the constructors' error when a kernel
+// driver (typically st_lsm9ds1 / st_magn, the IIO drivers) is bound to the
+// chip: using it over i2c-dev at the same time would race the kernel.
+var ErrKernelDriver = errors.New("lsm9ds1: chip held by a kernel driver")
+
+// ErrHalted is returned by Sense after Halt has powered the chip down.
+var ErrHalted = errors.New("lsm9ds1: device halted")
+
+// AccelRange is the accelerometer's full scale in g.
+type AccelRange uint8
+
+// Accelerometer full scales.
+const (
+	Accel2G  AccelRange = 2
+	Accel4G  AccelRange = 4
+	Accel8G  AccelRange = 8
+	Accel16G AccelRange = 16
+)
+
+// fsBits returns FS_XL, which the chip encodes out of order (00 ±2 g,
+// 01 ±16 g, 10 ±4 g, 11 ±8 g), and the sensitivity in g per LSB.
+func (r AccelRange) fsBits() (byte, float64, bool) {
+	switch r {
+	case Accel2G:
+		return 0, 0.061e-3, true
+	case Accel4G:
+		return 2, 0.122e-3, true
+	case Accel8G:
+		return 3, 0.244e-3, true
+	case Accel16G:
+		return 1, 0.732e-3, true
+	}
+	return 0, 0, false
+}
+
+// GyroRange is the gyroscope's full scale in degrees per second.
+type GyroRange uint16
+
+// Gyroscope full scales.
+const (
+	Gyro245DPS  GyroRange = 245
+	Gyro500DPS  GyroRange = 500
+	Gyro2000DPS GyroRange = 2000
+)
+
+// fsBits returns FS_G (10 is not available on the chip) and the
+// sensitivity in dps per LSB.
+func (r GyroRange) fsBits() (byte, float64, bool) {
+	switch r {
+	case Gyro245DPS:
+		return 0, 8.75e-3, true
+	case Gyro500DPS:
+		return 1, 17.5e-3, true
+	case Gyro2000DPS:
+		return 3, 70e-3, true
+	}
+	return 0, 0, false
+}
+
+// MagRange is the magnetometer's full scale in gauss (1 gauss = 100 µT).
+type MagRange uint8
+
+// Magnetometer full scales.
+const (
+	Mag4Gauss  MagRange = 4
+	Mag8Gauss  MagRange = 8
+	Mag12Gauss MagRange = 12
+	Mag16Gauss MagRange = 16
+)
+
+// fsBits returns FS of CTRL_REG2_M and the sensitivity in µT per LSB.
+func (r MagRange) fsBits() (byte, float64, bool) {
+	switch r {
+	case Mag4Gauss:
+		return 0, 0.14 * microTPerMG, true
+	case Mag8Gauss:
+		return 1, 0.29 * microTPerMG, true
+	case Mag12Gauss:
+		return 2, 0.43 * microTPerMG, true
+	case Mag16Gauss:
+		return 3, 0.58 * microTPerMG, true
+	}
+	return 0, 0, false
+}
+
+// Opts configures NewAccelGyro.
+type Opts struct {
+	// Accel is the accelerometer full scale; 0 means Accel8G.
+	Accel AccelRange
+	// Gyro is the gyroscope full scale; 0 means Gyro500DPS.
+	Gyro GyroRange
+	// Addr is the chip's address; 0 means AccelGyroAddr.
+	Addr uint16
+	// SysfsRoot is where sysfs is mounted, to find a kernel driver bound to
+	// the chip; "" skips the check (simulated buses).
+	SysfsRoot string
+	// Bus is the I2C bus number the chip is on, for the kernel check.
+	Bus int
+}
+
+// DefaultOpts is what RTIMULib uses on the Sense HAT, both outputs at
+// 119 Hz: ±8 g and ±500 dps, on bus 1 with the kernel driver check.
+var DefaultOpts = Opts{Accel: Accel8G, Gyro: Gyro500DPS, Addr: AccelGyroAddr, SysfsRoot: sysfs.Root, Bus: 1}
+
+// MagOpts configures NewMag.
+type MagOpts struct {
+	// Range is the full scale; 0 means Mag4Gauss, plenty for the Earth's
+	// field (at most 0.65 gauss) plus the board's own.
+	Range MagRange
+	// Addr is the chip's address; 0 means MagAddr.
+	Addr uint16
+	// SysfsRoot is where sysfs is mounted; "" skips the kernel check.
+	SysfsRoot string
+	// Bus is the I2C bus number the chip is on, for the kernel check.
+	Bus int
+}
+
+// DefaultMagOpts is 20 Hz continuous at ±4 gauss on bus 1, with the kernel
+// driver check.
+var DefaultMagOpts = MagOpts{Range: Mag4Gauss, Addr: MagAddr, SysfsRoot: sysfs.Root, Bus: 1}
+
+// Motion is one accel/gyro sample in the board frame: X forward (towards
+// the top edge of the LED matrix as text reads), Y left, Z out of the LED
+// face. Lying flat face up, Accel is about (0, 0, +1). Rates are positive
+// by the right-hand rule about each axis.
+type Motion struct {
+	Accel [3]float64 // g
+	Gyro  [3]float64 // degrees per second
+}
+
+// AccelGyro is the LSM9DS1 accelerometer and gyroscope. It is safe for
+// concurrent use.
+type AccelGyro struct {
+	mu        sync.Mutex
+	c         i2c.Dev
+	accelSens float64
+	gyroSens  float64
+	halted    bool
+	w         [2]byte
+	r         [6]byte
+}
+
+var _ conn.Resource = (*AccelGyro)(nil)
+
+// NewAccelGyro checks the chip at opts.Addr is an LSM9DS1 accel/gyro that
+// no kernel driver holds, and starts both outputs at 119 Hz with the
+// ranges of opts (nil means DefaultOpts). The bus stays the caller's.
+func NewAccelGyro(b i2c.Bus, opts *Opts) (*AccelGyro, error) {
+	if opts == nil {
+		opts = &DefaultOpts
+	}
+	ar, gr := opts.Accel, opts.Gyro
+	if ar == 0 {
+		ar = Accel8G
+	}
+	if gr == 0 {
+		gr = Gyro500DPS
+	}
+	afs, asens, ok := ar.fsBits()
+	if !ok {
+		return nil, fmt.Errorf("lsm9ds1: accel range %d g not supported; use 2, 4, 8 or 16", ar)
+	}
+	gfs, gsens, ok := gr.fsBits()
+	if !ok {
+		return nil, fmt.Errorf("lsm9ds1: gyro range %d dps not supported; use 245, 500 or 2000", gr)
+	}
+	addr := opts.Addr
+	if addr == 0 {
+		addr = AccelGyroAddr
+	}
+	if err := checkKernel(opts.SysfsRoot, opts.Bus, addr); err != nil {
+		return nil, err
+	}
+	d := &AccelGyro{c: i2c.Dev{Bus: b, Addr: addr}, accelSens: asens, gyroSens: gsens}
+	if err := checkWhoAmI(&d.c, regWhoAmI, whoAmIAG, "accel/gyro"); err != nil {
+		return nil, err
+	}
+	// Set IF_ADD_INC explicitly (someone may have cleared it) and BDU, so
+	// the two bytes of an output always come from the same sample.
+	init := [...]struct {
+		what     string
+		reg, val byte
+	}{
+		{"writing CTRL_REG8", regCtrl8, ctrl8},
+		{"configuring the gyroscope", regCtrl1G, odr119Hz | gfs<<fsShift},
+		{"configuring the accelerometer", regCtrl6XL, odr119Hz | afs<<fsShift},
+	}
+	for _, s := range init {
+		if err := d.c.Tx([]byte{s.reg, s.val}, nil); err != nil {
+			return nil, busErr(s.what, err)
+		}
+	}
+	return d, nil
+}
+
+// Sense reads the latest gyro and accel samples into m, in the board frame.
+// It does not wait for a new sample: at 119 Hz none is older than 8.4 ms.
+// It allocates nothing.
+func (d *AccelGyro) Sense(m *Motion) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.halted {
+		return ErrHalted
+	}
+	d.w[0] = regOutXG
+	if err := d.c.Tx(d.w[:1], d.r[:]); err != nil {
+		return busErr("reading OUT_X_G", err)
+	}
+	convert(&m.Gyro, &d.r, &agSign, d.gyroSens)
+	d.w[0] = regOutXXL
+	if err := d.c.Tx(d.w[:1], d.r[:]); err != nil {
+		return busErr("reading OUT_X_XL", err)
+	}
+	convert(&m.Accel, &d.r, &agSign, d.accelSens)
+	return nil
+}
+
+// String implements conn.Resource.
+func (d *AccelGyro) String() string { return fmt.Sprintf("LSM9DS1AccelGyro{%s}", &d.c) }
+
+// Halt implements conn.Resource: it powers both outputs down (ODR 000).
+// Sense fails with ErrHalted afterwards.
+func (d *AccelGyro) Halt() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.w[0], d.w[1] = regCtrl1G, agPowerDown
+	if err := d.c.Tx(d.w[:2], nil); err != nil {
+		return busErr("powering the gyroscope down", err)
+	}
+	d.w[0], d.w[1] = regCtrl6XL, agPowerDown
+	if err := d.c.Tx(d.w[:2], nil); err != nil {
+		return busErr("powering the accelerometer down", err)
+	}
+	d.halted = true
+	return nil
+}
+
+// Mag is the LSM9DS1 magnetometer. It is safe for concurrent use.
+type Mag struct {
+	mu     sync.Mutex
+	c      i2c.Dev
+	sens   float64
+	halted bool
+	w      [2]byte
+	r      [6]byte
+}
+
+var _ conn.Resource = (*Mag)(nil)
+
+// NewMag checks the chip at opts.Addr is an LSM9DS1 magnetometer that no
+// kernel driver holds, and starts it at 20 Hz, continuous conversion, with
+// the range of opts (nil means DefaultMagOpts). The bus stays the caller's.
+func NewMag(b i2c.Bus, opts *MagOpts) (*Mag, error) {
+	if opts == nil {
+		opts = &DefaultMagOpts
+	}
+	r := opts.Range
+	if r == 0 {
+		r = Mag4Gauss
+	}
+	fsb, sens, ok := r.fsBits()
+	if !ok {
+		return nil, fmt.Errorf("lsm9ds1: magnetometer range %d gauss not supported; use 4, 8, 12 or 16", r)
+	}
+	addr := opts.Addr
+	if addr == 0 {
+		addr = MagAddr
+	}
+	if err := checkKernel(opts.SysfsRoot, opts.Bus, addr); err != nil {
+		return nil, err
+	}
+	d := &Mag{c: i2c.Dev{Bus: b, Addr: addr}, sens: sens}
+	if err := checkWhoAmI(&d.c, regWhoAmI, whoAmIMag, "magnetometer"); err != nil {
+		return nil, err
+	}
+	// CTRL_REG1_M, 2_M and 3_M in one auto-incremented write.
+	if err := d.c.Tx([]byte{regCtrl1M | autoInc, ctrl1M20Hz, fsb << mFSShift, ctrl3MCont}, nil); err != nil {
+		return nil, busErr("configuring the magnetometer", err)
+	}
+	return d, nil
+}
+
+// Sense reads the latest field into b, in µT in the board frame (see
+// Motion). No hard-iron correction is applied; see the orientation
+// package's Calibration. It allocates nothing.
+func (d *Mag) Sense(b *[3]float64) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.halted {
+		return ErrHalted
+	}
+	d.w[0] = regOutXM | autoInc
+	if err := d.c.Tx(d.w[:1], d.r[:]); err != nil {
+		return busErr("reading OUT_X_L_M", err)
+	}
+	convert(b, &d.r, &magSign, d.sens)
+	return nil
+}
+
+// String implements conn.Resource.
+func (d *Mag) String() string { return fmt.Sprintf("LSM9DS1Mag{%s}", &d.c) }
+
+// Halt implements conn.Resource: it puts the magnetometer in power-down
+// (CTRL_REG3_M MD = 11). Sense fails with ErrHalted afterwards.
+func (d *Mag) Halt() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.w[0], d.w[1] = regCtrl3M, ctrl3MDown
+	if err := d.c.Tx(d.w[:2], nil); err != nil {
+		return busErr("powering down", err)
+	}
+	d.halted = true
+	return nil
+}
+
+// convert decodes three signed 16-bit little-endian values into the board
+// frame.
+func convert(dst *[3]float64, raw *[6]byte, sign *[3]int32, sens float64) {
+	for i := range dst {
+		// Flipping in integers keeps a zero reading +0, not -0.
+		dst[i] = float64(int32(int16(binary.LittleEndian.Uint16(raw[2*i:])))*sign[i]) * sens
+	}
+}
+
+func checkKernel(root string, bus int, addr uint16) error {
+	if root == "" {
+		return nil
+	}
+	drv, err := sysfs.I2CDriver(root, bus, addr)
+	if err != nil {
+		return fmt.Errorf("lsm9ds1: checking for a kernel driver: %w", err)
+	}
+	if drv != "" {
+		return fmt.Errorf("%w: %q is bound to %d-%04x; read it through IIO or unbind the driver", ErrKernelDriver, drv, bus, addr)
+	}
+	return nil
+}
+
+func checkWhoAmI(c *i2c.Dev, reg, want byte, what string) error {
+	var id [1]byte
+	if err := c.Tx([]byte{reg}, id[:]); err != nil {
+		return busErr("reading the "+what+" who-am-I", err)
+	}
+	if id[0] != want {
+		return fmt.Errorf("lsm9ds1: who-am-I %#02x at %#02x, want %#02x: not an LSM9DS1 %s", id[0], c.Addr, want, what)
+	}
+	return nil
+}
+
+// busErr wraps a bus error with what was being done, and tells the user
+// what to do about the one cause they can fix themselves.
+func busErr(what string, err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("lsm9ds1: %s: %w (add the user to the i2c group)", what, err)
+	}
+	return fmt.Errorf("lsm9ds1: %s: %w", what, err)
+}

@@ -113,6 +113,10 @@ func jsonProblem(err error) string {
 // member name not in accepted. Names are matched exactly (encoding/json would
 // match "Color" to color; the contract spells names in lower case).
 func decodeObject(endpoint string, data []byte, accepted []string) (map[string]json.RawMessage, error) {
+	// encoding/json would turn invalid UTF-8 into U+FFFD without a word.
+	if i := invalidUTF8(data); i >= 0 {
+		return nil, errorf("%s: invalid UTF-8 at byte %d; send JSON encoded as UTF-8", endpoint, i)
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, errorf("%s: %s", endpoint, jsonProblem(err))
@@ -144,6 +148,23 @@ func decodeObject(endpoint string, data []byte, accepted []string) (map[string]j
 		}
 	}
 	return m, nil
+}
+
+// invalidUTF8 returns the offset of the first byte of b that is not valid
+// UTF-8, or -1.
+func invalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
 }
 
 func contains(list []string, s string) bool {

@@ -108,7 +108,7 @@ func Parse(r io.Reader) ([]Glyph, error) {
 				return nil, fmt.Errorf("glyphs: line %d: row %q is %d columns wide, at most %d fit", n, line, len(line), MaxWidth)
 			}
 			if len(rows) > 0 && len(line) != len(rows[0]) {
-				return nil, fmt.Errorf("glyphs: line %d: row is %d columns wide, the block's first row %d", n, len(line), len(rows[0]))
+				return nil, fmt.Errorf("glyphs: line %d: row is %d columns wide, the block's first row is %d", n, len(line), len(rows[0]))
 			}
 			if len(rows) == Height {
 				return nil, fmt.Errorf("glyphs: line %d: U+%04X has more than %d rows", n, cur.Rune, Height)

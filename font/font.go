@@ -19,7 +19,8 @@ type glyphRange struct {
 // Font is a proportional bitmap font whose glyphs are columns of Height
 // pixels. Like golang.org/x/image/font/basicfont it keeps every glyph in one
 // mask and finds them through rune ranges; Latin-1 also has a direct index
-// because nearly all text the matrix shows lives there.
+// because nearly all text the matrix shows lives there. The zero Font has
+// no glyphs, not even the box: get one from Default.
 type Font struct {
 	mask   []uint8      // all glyph columns, glyph after glyph
 	bounds []uint16     // glyph i is mask[bounds[i]:bounds[i+1]]

@@ -1,0 +1,48 @@
+// Package sensors polls the Sense HAT's sensor chips, each on its own
+// schedule, derives what users want (CPU-heat-compensated temperature,
+// orientation, heading) and encodes the sensors.env and sensors.motion
+// payloads. A chip that is missing is reported and left out of the
+// payloads; a chip that fails is retried with backoff without holding up
+// the others.
+package sensors
+
+import (
+	"github.com/sensehat/sensehat/sensehat/hts221"
+	"github.com/sensehat/sensehat/sensehat/lps25h"
+	"github.com/sensehat/sensehat/sensehat/lsm9ds1"
+)
+
+// HumidityTemp is the HTS221 (over I2C or IIO).
+type HumidityTemp interface {
+	Sense(*hts221.Reading) error
+}
+
+// PressureTemp is the LPS25H (over I2C or IIO).
+type PressureTemp interface {
+	Sense(*lps25h.Reading) error
+}
+
+// AccelGyro is the LSM9DS1's accelerometer and gyroscope.
+type AccelGyro interface {
+	Sense(*lsm9ds1.Motion) error
+}
+
+// Magnetometer is the LSM9DS1's magnetometer, in µT, board frame.
+type Magnetometer interface {
+	Sense(*[3]float64) error
+}
+
+// Set is the chips found on the board. A nil field is a chip that is not
+// there; Missing says why, for the status reply.
+type Set struct {
+	HTS221    HumidityTemp
+	LPS25H    PressureTemp
+	AccelGyro AccelGyro
+	Mag       Magnetometer
+	// Missing maps a chip name ("hts221", "lps25h", "lsm9ds1", "lsm9ds1_mag")
+	// to why it is absent.
+	Missing map[string]string
+	// CPUTempPath is the thermal zone used for compensation; "" turns
+	// compensation off (the simulated HAT has no CPU next to it).
+	CPUTempPath string
+}

@@ -1,0 +1,186 @@
+package payload
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sensehat/sensehat/display"
+)
+
+// Seed corpora live in testdata/fuzz/<FuzzName>/; the f.Add seeds below
+// cover the forms the committed files do not.
+
+// checkError asserts what every refusal must be: an *Error with a short,
+// non-empty message naming the endpoint.
+func checkError(t *testing.T, err error, endpoint string) {
+	t.Helper()
+	var pe *Error
+	if !errors.As(err, &pe) {
+		t.Fatalf("error %v is %T, want *Error", err, err)
+	}
+	if len(pe.Msg) <= len(endpoint) || pe.Msg[:len(endpoint)] != endpoint {
+		t.Fatalf("error %q does not start with %q", pe.Msg, endpoint)
+	}
+	if len(pe.Msg) > 600 {
+		t.Fatalf("error message of %d bytes echoes too much input", len(pe.Msg))
+	}
+}
+
+func FuzzParseText(f *testing.F) {
+	f.Add([]byte("hello world"))
+	f.Add([]byte(`{"text":"hi","color":[1,2,3],"speed":5,"repeat":2,"mode":"replace"}`))
+	f.Add([]byte("{\"text\":\"a\\u0000\"}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := ParseText(data)
+		if err != nil {
+			checkError(t, err, "led.text: ")
+			return
+		}
+		if got.Text == "" || !utf8.ValidString(got.Text) {
+			t.Fatalf("Text %q: want valid, non-empty UTF-8", got.Text)
+		}
+		n := 0
+		for _, r := range got.Text {
+			if r < 0x20 || (r >= 0x7f && r < 0xa0) {
+				t.Fatalf("Text %q holds control character %U", got.Text, r)
+			}
+			n++
+		}
+		if n > MaxTextRunes {
+			t.Fatalf("Text of %d runes, limit %d", n, MaxTextRunes)
+		}
+		if got.Speed < MinSpeed || got.Speed > MaxSpeed || got.Repeat < 1 || got.Repeat > MaxRepeat {
+			t.Fatalf("speed %v, repeat %d out of range", got.Speed, got.Repeat)
+		}
+		if got.Color.A != 0xff || got.Background.A != 0xff {
+			t.Fatalf("colours %v on %v are not opaque", got.Color, got.Background)
+		}
+	})
+}
+
+func FuzzParsePixels(f *testing.F) {
+	f.Add(make([]byte, display.FrameBytes))
+	f.Add(make([]byte, display.RGB565Bytes))
+	f.Add(manyFrameGIF(3))
+	f.Add(encodePNG(f, image.NewRGBA(image.Rect(0, 0, 8, 8))))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, err := ParsePixels(data)
+		if err != nil {
+			checkError(t, err, "led.pixels: ")
+			return
+		}
+		if len(a.Frames) < 1 || len(a.Frames) > MaxFrames || len(a.Delays) != len(a.Frames) || a.Loops < 0 {
+			t.Fatalf("%d frames, %d delays, loops %d", len(a.Frames), len(a.Delays), a.Loops)
+		}
+		var total time.Duration
+		for i, fr := range a.Frames {
+			if fr.Rect != image.Rect(0, 0, 8, 8) || fr.Stride != 24 || len(fr.Pix) != display.FrameBytes {
+				t.Fatalf("frame %d: rect %v, stride %d, %d bytes", i, fr.Rect, fr.Stride, len(fr.Pix))
+			}
+			total += a.Delays[i]
+			if len(a.Frames) > 1 && a.Delays[i] < MinDelay {
+				t.Fatalf("delay %d is %v, minimum %v", i, a.Delays[i], MinDelay)
+			}
+		}
+		if len(a.Frames) == 1 && (a.Delays[0] != 0 || a.Loops != 1) {
+			t.Fatalf("still picture with delay %v, loops %d", a.Delays[0], a.Loops)
+		}
+		if total > MaxDuration {
+			t.Fatalf("animation of %v, limit %v", total, MaxDuration)
+		}
+		// Frames are copies: the daemon keeps them after NATS reuses the
+		// message buffer.
+		before := make([][]byte, len(a.Frames))
+		for i, fr := range a.Frames {
+			before[i] = bytes.Clone(fr.Pix)
+		}
+		for i := range data {
+			data[i] ^= 0xff
+		}
+		for i, fr := range a.Frames {
+			if !bytes.Equal(fr.Pix, before[i]) {
+				t.Fatalf("frame %d changed with the payload buffer", i)
+			}
+		}
+	})
+}
+
+func FuzzParseClear(f *testing.F) {
+	f.Add([]byte(""))
+	f.Add([]byte("red"))
+	f.Add([]byte("[1,2,3]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseClear(data)
+		if err != nil {
+			checkError(t, err, "led.clear: ")
+			return
+		}
+		if c.A != 0xff {
+			t.Fatalf("colour %v is not opaque", c)
+		}
+		if len(bytes.TrimSpace(data)) == 0 && (c.R|c.G|c.B) != 0 {
+			t.Fatalf("empty payload gave %v, want black", c)
+		}
+	})
+}
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(`{"rotation":90,"low_light":true,"flip":"hv","brightness":0.5}`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"flip":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseConfig(data)
+		if err != nil {
+			checkError(t, err, "led.config: ")
+			return
+		}
+		if c.Rotation == nil && c.LowLight == nil && c.FlipH == nil && c.Brightness == nil {
+			t.Fatal("accepted a config that changes nothing")
+		}
+		if r := c.Rotation; r != nil && *r != 0 && *r != 90 && *r != 180 && *r != 270 {
+			t.Fatalf("rotation %d", *r)
+		}
+		if (c.FlipH == nil) != (c.FlipV == nil) {
+			t.Fatal("flip half set")
+		}
+		if b := c.Brightness; b != nil && (*b < 0 || *b > 1) {
+			t.Fatalf("brightness %v", *b)
+		}
+	})
+}
+
+// FuzzParseColor fuzzes the display package's JSON colour parser, which
+// every request with a colour goes through, and checks that led.clear
+// agrees with it on every colour it accepts.
+func FuzzParseColor(f *testing.F) {
+	f.Add([]byte(`"red"`))
+	f.Add([]byte(`[0, 128, 255]`))
+	f.Add([]byte(`"#abc"`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		c, err := display.ParseColorJSON(raw)
+		if err != nil {
+			if !errors.Is(err, display.ErrUnknownColor) {
+				t.Fatalf("error %v does not wrap ErrUnknownColor", err)
+			}
+			return
+		}
+		if c.A != 0xff {
+			t.Fatalf("colour %v is not opaque", c)
+		}
+		back, err := display.ParseColor(display.FormatColor(c))
+		if err != nil || back != c {
+			t.Fatalf("%v formats as %s, which parses as %v, %v", c, display.FormatColor(c), back, err)
+		}
+		trimmed := bytes.TrimSpace(raw)
+		if len(trimmed) <= maxColourBytes && utf8.Valid(trimmed) {
+			got, err := ParseClear(raw)
+			if err != nil || got != c {
+				t.Fatalf("ParseClear(%q) = %v, %v; ParseColorJSON gave %v", raw, got, err, c)
+			}
+		}
+	})
+}

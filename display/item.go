@@ -1,0 +1,95 @@
+package display
+
+import (
+	"fmt"
+	"image/color"
+	"time"
+)
+
+// Item is one thing the Player shows: a sequence of frames, each held for
+// its own delay. Render and Delay are called from the player's loop only and
+// must not allocate: they run once per frame.
+type Item interface {
+	// Steps is the number of frames; an item with none completes at once.
+	Steps() int
+	// Render draws frame step (0 ≤ step < Steps()) into dst.
+	Render(dst *Frame, step int)
+	// Delay is how long frame step stays on the matrix before the next one
+	// (or the next item) replaces it.
+	Delay(step int) time.Duration
+	// String describes the item for Status.Showing: the text for a text.
+	String() string
+}
+
+// textItem defers building its Scroll so that a Player can supply its own
+// font when the options name none.
+type textItem struct {
+	opts ScrollOpts
+	*Scroll
+}
+
+// TextItem is text scrolled (or, for one glyph, shown still) as NewScroll
+// describes, leaving the matrix on the background colour.
+func TextItem(text string, opts ScrollOpts) Item {
+	return &textItem{opts: opts, Scroll: NewScroll(text, opts)}
+}
+
+// DefaultFrameDelay is used for animation frames given no delay.
+const DefaultFrameDelay = 100 * time.Millisecond
+
+type animation struct {
+	frames []*Frame
+	delays []time.Duration
+	loops  int
+}
+
+// AnimationItem plays frames, each for its delay (delays[i] for frames[i];
+// missing entries mean DefaultFrameDelay), loops times (at least once). The
+// frames are copied, so the caller may reuse them. A single frame with delay
+// 0 is a still picture: it stays on the matrix until the next item. Nil
+// frames are shown black.
+func AnimationItem(frames []*Frame, delays []time.Duration, loops int) Item {
+	a := &animation{
+		frames: make([]*Frame, len(frames)),
+		delays: make([]time.Duration, len(frames)),
+		loops:  max(loops, 1),
+	}
+	for i, f := range frames {
+		a.frames[i] = NewFrame()
+		if f != nil {
+			a.frames[i].CopyFrom(f)
+		}
+		a.delays[i] = DefaultFrameDelay
+		if i < len(delays) {
+			a.delays[i] = max(delays[i], 0)
+		}
+	}
+	return a
+}
+
+func (a *animation) Steps() int { return len(a.frames) * a.loops }
+
+func (a *animation) Render(dst *Frame, step int) {
+	dst.CopyFrom(a.frames[step%len(a.frames)])
+}
+
+func (a *animation) Delay(step int) time.Duration {
+	return a.delays[step%len(a.delays)]
+}
+
+func (a *animation) String() string {
+	if len(a.frames) == 1 {
+		return "(picture)"
+	}
+	return fmt.Sprintf("(animation, %d frames)", len(a.frames))
+}
+
+type clearItem color.RGBA
+
+// ClearItem paints the whole matrix c and completes at once.
+func ClearItem(c color.RGBA) Item { return clearItem(c) }
+
+func (c clearItem) Steps() int               { return 1 }
+func (c clearItem) Render(dst *Frame, _ int) { dst.Fill(color.RGBA(c)) }
+func (c clearItem) Delay(int) time.Duration  { return 0 }
+func (c clearItem) String() string           { return "(clear " + FormatColor(color.RGBA(c)) + ")" }

@@ -164,7 +164,8 @@ func (j *Joystick) Halt() error { return nil }
 // NewJoystick; Run retries them.
 func (j *Joystick) Errors() uint64 { return j.errs.Load() }
 
-// LastError returns the most recent read failure, or nil.
+// LastError returns the most recent failure, a bus read or an interrupt
+// line that could not be used, or nil.
 func (j *Joystick) LastError() error {
 	j.errMu.Lock()
 	defer j.errMu.Unlock()
@@ -175,8 +176,9 @@ func (j *Joystick) LastError() error {
 // it polls, because there is no line or edge detection failed).
 func (j *Joystick) UsingInterrupt() bool { return j.usingIRQ.Load() }
 
-// repeat is the autorepeat state: as with the kernel's, only the key
-// pressed last repeats, and releasing it stops the repeat.
+// repeat is the autorepeat state. As with the kernel's, only the key
+// pressed last repeats and releasing it stops the repeat; unlike the
+// kernel's, releasing some other key does not.
 type repeat struct {
 	key  sensehat.Key // KeyNone: nothing repeats
 	next time.Time
@@ -185,7 +187,8 @@ type repeat struct {
 // Run sends an event on out for every press and release, and Held events
 // while a key stays down, until ctx is done; then it returns nil. Failed
 // bus reads are counted and retried with backoff. Keys already down when
-// Run starts are reported as pressed. Only one Run at a time.
+// Run starts are reported as pressed. Waiting on the interrupt line, Run
+// notices cancellation within 100 ms. Only one Run at a time.
 func (j *Joystick) Run(ctx context.Context, out chan<- sensehat.Event) error {
 	if out == nil {
 		return errors.New("attiny: joystick Run needs an event channel")

@@ -143,7 +143,9 @@ func (a *ATtiny) FrameWrites() int {
 
 // OnFrame sets fn to be called after each transaction that changed what the
 // LEDs show; nil removes it. fn runs on the bus caller's goroutine with no
-// model lock held, so it may call Frame or Pixel; it must return quickly.
+// model lock held, so it may call Frame or Pixel; the Bus is still busy
+// with the transaction, so fn must not start another one on it, and it
+// should return quickly (hand the frame to another goroutine).
 func (a *ATtiny) OnFrame(fn func()) {
 	if fn == nil {
 		a.onFrame.Store(nil)

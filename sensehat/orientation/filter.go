@@ -114,10 +114,11 @@ func (f *Filter) integrate(gyro [3]float64, dt float64) {
 
 func (f *Filter) orientation() Orientation {
 	const deg = 180 / math.Pi
-	o := Orientation{Roll: f.roll * deg, Pitch: f.pitch * deg}
+	// Adding 0 turns -0 into 0, which would print as "-0".
+	o := Orientation{Roll: f.roll*deg + 0, Pitch: f.pitch*deg + 0}
 	if f.yawInit {
 		o.HasYaw = true
-		o.Yaw = f.yaw * deg
+		o.Yaw = f.yaw*deg + 0
 		o.Heading = heading(o.Yaw)
 	}
 	return o

@@ -1,0 +1,129 @@
+package iio
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"periph.io/x/conn/v3"
+
+	"github.com/sensehat/sensehat/sensehat/lsm9ds1"
+)
+
+// Conversions from the IIO ABI's units to the ones sensehat publishes.
+const (
+	standardGravity = 9.80665 // m/s² per g
+	microTPerGauss  = 100
+)
+
+var axes = [3]string{"x", "y", "z"}
+
+// LSM9DS1Dev reads the LSM9DS1's accelerometer and gyroscope when the
+// kernel's st_lsm9ds1 drivers hold them, offering the same Sense as
+// lsm9ds1.AccelGyro, in the board frame.
+type LSM9DS1Dev struct {
+	accel, gyro *Device
+	accelCh     [3]string
+	gyroCh      [3]string
+}
+
+var _ conn.Resource = (*LSM9DS1Dev)(nil)
+
+// NewLSM9DS1 finds the "lsm9ds1_accel" and "lsm9ds1_gyro" IIO devices and
+// reads them once.
+func NewLSM9DS1(root string) (*LSM9DS1Dev, error) {
+	a, err := Find(root, "lsm9ds1_accel")
+	if err != nil {
+		return nil, err
+	}
+	g, err := Find(root, "lsm9ds1_gyro")
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	d := &LSM9DS1Dev{accel: a, gyro: g}
+	for i, ax := range axes {
+		d.accelCh[i] = "accel_" + ax
+		d.gyroCh[i] = "anglvel_" + ax
+	}
+	var m lsm9ds1.Motion
+	if err := d.Sense(&m); err != nil {
+		d.Halt()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Sense reads acceleration (m/s², converted to g) and angular rate (rad/s,
+// converted to deg/s) into m, in the board frame. It allocates nothing.
+func (d *LSM9DS1Dev) Sense(m *lsm9ds1.Motion) error {
+	for i := range axes {
+		a, err := d.accel.Read(d.accelCh[i])
+		if err != nil {
+			return err
+		}
+		g, err := d.gyro.Read(d.gyroCh[i])
+		if err != nil {
+			return err
+		}
+		m.Accel[i] = a / standardGravity
+		m.Gyro[i] = g * 180 / math.Pi
+	}
+	lsm9ds1.AccelGyroToBoard(&m.Accel)
+	lsm9ds1.AccelGyroToBoard(&m.Gyro)
+	return nil
+}
+
+// String implements conn.Resource.
+func (d *LSM9DS1Dev) String() string {
+	return fmt.Sprintf("LSM9DS1{iio %s, %s}", d.accel.Dir, d.gyro.Dir)
+}
+
+// Halt implements conn.Resource: it closes the sysfs files.
+func (d *LSM9DS1Dev) Halt() error { return errors.Join(d.accel.Close(), d.gyro.Close()) }
+
+// LSM9DS1MagDev reads the LSM9DS1's magnetometer when the kernel's st_magn
+// driver holds it, offering the same Sense as lsm9ds1.Mag.
+type LSM9DS1MagDev struct {
+	d  *Device
+	ch [3]string
+}
+
+var _ conn.Resource = (*LSM9DS1MagDev)(nil)
+
+// NewLSM9DS1Mag finds the "lsm9ds1_magn" IIO device and reads it once.
+func NewLSM9DS1Mag(root string) (*LSM9DS1MagDev, error) {
+	dev, err := Find(root, "lsm9ds1_magn")
+	if err != nil {
+		return nil, err
+	}
+	d := &LSM9DS1MagDev{d: dev}
+	for i, ax := range axes {
+		d.ch[i] = "magn_" + ax
+	}
+	var v [3]float64
+	if err := d.Sense(&v); err != nil {
+		dev.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Sense reads the field (gauss, converted to µT) into v, board frame.
+func (d *LSM9DS1MagDev) Sense(v *[3]float64) error {
+	for i := range axes {
+		g, err := d.d.Read(d.ch[i])
+		if err != nil {
+			return err
+		}
+		v[i] = g * microTPerGauss
+	}
+	lsm9ds1.MagToBoard(v)
+	return nil
+}
+
+// String implements conn.Resource.
+func (d *LSM9DS1MagDev) String() string { return fmt.Sprintf("LSM9DS1Mag{iio %s}", d.d.Dir) }
+
+// Halt implements conn.Resource: it closes the sysfs files.
+func (d *LSM9DS1MagDev) Halt() error { return d.d.Close() }

@@ -102,14 +102,18 @@ func (b *Bus) Chip(addr uint16) Chip {
 }
 
 // InjectNACK makes the next n transactions to addr fail with ErrNACK.
-func (b *Bus) InjectNACK(addr uint16, n int) { b.fault(addr).nack = n }
+func (b *Bus) InjectNACK(addr uint16, n int) { b.withFault(addr, func(f *fault) { f.nack = n }) }
 
 // InjectShortRead makes the next n reads from addr return half their bytes
 // and ErrShortRead.
-func (b *Bus) InjectShortRead(addr uint16, n int) { b.fault(addr).shortRead = n }
+func (b *Bus) InjectShortRead(addr uint16, n int) {
+	b.withFault(addr, func(f *fault) { f.shortRead = n })
+}
 
 // InjectIntermittent makes every n-th transaction to addr NACK; 0 turns it off.
-func (b *Bus) InjectIntermittent(addr uint16, n int) { b.fault(addr).every = n }
+func (b *Bus) InjectIntermittent(addr uint16, n int) {
+	b.withFault(addr, func(f *fault) { f.every = n })
+}
 
 // SetStuck makes every transaction on the bus fail with ErrStuck until
 // called with false.
@@ -127,7 +131,9 @@ func (b *Bus) Transactions(addr uint16) int {
 	return b.txs[addr]
 }
 
-func (b *Bus) fault(addr uint16) *fault {
+// withFault changes the faults at addr under the bus lock, so faults can be
+// injected while another goroutine is using the bus.
+func (b *Bus) withFault(addr uint16, set func(*fault)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	f := b.faults[addr]
@@ -135,7 +141,7 @@ func (b *Bus) fault(addr uint16) *fault {
 		f = &fault{}
 		b.faults[addr] = f
 	}
-	return f
+	set(f)
 }
 
 // Tx implements i2c.Bus.

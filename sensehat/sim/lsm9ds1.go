@@ -326,6 +326,14 @@ func (s *LSM9DS1) SetAttitude(rollDeg, pitchDeg, yawDeg float64) {
 	s.Mag.SetAttitude(rollDeg, pitchDeg, yawDeg)
 }
 
+// SetRates sets the angular rates in degrees per second about the board's
+// axes; see LSM9DS1AG.SetRates.
+func (s *LSM9DS1) SetRates(x, y, z float64) { s.AG.SetRates(x, y, z) }
+
+// SetHardIron sets the magnetometer's fixed offset in µT; see
+// LSM9DS1Mag.SetHardIron.
+func (s *LSM9DS1) SetHardIron(offset [3]float64) { s.Mag.SetHardIron(offset) }
+
 func earthField() [3]float64 {
 	inc := EarthInclinationDeg * math.Pi / 180
 	return [3]float64{EarthFieldMicroTesla * math.Cos(inc), 0, -EarthFieldMicroTesla * math.Sin(inc)}

@@ -233,4 +233,26 @@ func TestLSM9DS1Attach(t *testing.T) {
 	if err := b.Tx(0x1C, []byte{0x0F}, r); err != nil || r[0] != 0x3D {
 		t.Errorf("0x1C who-am-I = %#02x, %v", r[0], err)
 	}
+	// One call moves both halves.
+	b.Tx(0x6A, []byte{0x10, 0x68}, nil)             // gyro ±500 dps
+	b.Tx(0x6A, []byte{0x20, 0x78}, nil)             // accel ±8 g
+	b.Tx(0x1C, []byte{0xA0, 0x14, 0x00, 0x00}, nil) // mag continuous ±4 gauss
+	s.SetAttitude(90, 0, 0)
+	s.SetRates(0, 0, 17.5)
+	s.SetHardIron([3]float64{0, 0, 14})
+	out := make([]byte, 6)
+	b.Tx(0x6A, []byte{0x28}, out)
+	if want := []byte{0, 0, 0xFE, 0xEF, 0, 0}; !bytes.Equal(out, want) { // chip Y = -1 g
+		t.Errorf("accel rolled 90 = % x, want % x", out, want)
+	}
+	b.Tx(0x6A, []byte{0x1C}, out[:2])
+	if want := []byte{0xE8, 0x03}; !bytes.Equal(out[:2], want) { // 1000 LSB
+		t.Errorf("gyro Z = % x, want % x", out[:2], want)
+	}
+	// Rolled 90 with the left edge up, the field's downward part lies
+	// along board -Y and board Z sees only the hard iron: 14 µT = 1000 LSB.
+	b.Tx(0x1C, []byte{0xAC}, out[:2])
+	if want := []byte{0xE8, 0x03}; !bytes.Equal(out[:2], want) {
+		t.Errorf("mag Z = % x, want % x", out[:2], want)
+	}
 }

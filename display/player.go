@@ -413,8 +413,14 @@ func (p *Player) Run(ctx context.Context) error {
 	p.running = true
 	p.mu.Unlock()
 
-	timer := p.clock.NewTimer(idleTick)
-	defer timer.Stop()
+	// The timer is made at the first wait, so that an armed timer always
+	// means the loop has finished a round: tests with a fake clock rely on it.
+	var timer Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
 		if ctx.Err() != nil {
 			p.shutdown()
@@ -424,7 +430,11 @@ func (p *Player) Run(ctx context.Context) error {
 		if wait <= 0 {
 			continue
 		}
-		timer.Reset(wait)
+		if timer == nil {
+			timer = p.clock.NewTimer(wait)
+		} else {
+			timer.Reset(wait)
+		}
 		select {
 		case <-ctx.Done():
 		case <-timer.C():

@@ -309,6 +309,7 @@ func TestPlayerReplaceInterrupts(t *testing.T) {
 		fire(t, h.clk)
 	}
 	eventually(t, "old text showing", func() bool { return h.p.Status().Showing == "Hello world" })
+	eventually(t, "the loop to sleep", func() bool { _, ok := h.clk.armed(); return ok })
 	before := len(h.dev.got())
 
 	// No clock movement from here: the replacement must show at once.
@@ -420,10 +421,10 @@ func TestPlayerSkipsIdenticalFrames(t *testing.T) {
 	if r := tk.Result(); r.Duration != 50*time.Millisecond+3*DefaultFrameDelay {
 		t.Errorf("duration %v", r.Duration)
 	}
-	var snap Frame = *NewFrame()
-	h.p.Snapshot(&snap)
+	snap := NewFrame()
+	h.p.Snapshot(snap)
 	if !snap.Equal(solid(blue)) {
-		t.Errorf("snapshot:\n%s", frameString(&snap))
+		t.Errorf("snapshot:\n%s", frameString(snap))
 	}
 }
 

@@ -31,7 +31,7 @@ func ParseClear(data []byte) (color.RGBA, error) {
 	}
 	c, err := display.ParseColor(string(s))
 	if err != nil {
-		return color.RGBA{}, errorf("led.clear: %s; an empty payload is black", colourProblem(err))
+		return color.RGBA{}, errorf("led.clear: %s; an empty payload is black", displayProblem(err))
 	}
 	return c, nil
 }

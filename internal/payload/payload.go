@@ -189,9 +189,9 @@ func firstNonSpace(data []byte) byte {
 	return 0
 }
 
-// colourProblem phrases an error from the display package's colour parser
+// displayProblem phrases an error from the display package
 // without repeating its package prefix, which means nothing to a NATS user.
-func colourProblem(err error) string {
+func displayProblem(err error) string {
 	return strings.TrimPrefix(err.Error(), "display: ")
 }
 
@@ -215,7 +215,7 @@ func parseColour(where string, raw []byte) (color.RGBA, error) {
 	}
 	c, err := display.ParseColorJSON(raw)
 	if err != nil {
-		return color.RGBA{}, errorf("%s: %s", where, colourProblem(err))
+		return color.RGBA{}, errorf("%s: %s", where, displayProblem(err))
 	}
 	return c, nil
 }

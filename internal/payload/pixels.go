@@ -90,7 +90,7 @@ func ParsePixels(data []byte) (Animation, error) {
 	case len(data) == display.RGB565Bytes:
 		a, f := still()
 		if err := display.DecodeRGB565(data, f); err != nil {
-			return Animation{}, errorf("led.pixels: %s; %s", colourProblem(err), pixelForms)
+			return Animation{}, errorf("led.pixels: %s; %s", displayProblem(err), pixelForms)
 		}
 		return a, nil
 	case imgErr != nil:

@@ -213,6 +213,10 @@ type Player struct {
 	lastErr   string
 	lastFrame time.Time
 
+	// beforeSleep, if set, is called by Run before each wait: tests with a
+	// fake clock use it to know the loop is asleep.
+	beforeSleep func()
+
 	// Loop state, touched by Run only.
 	cur0       *entry // the loop's view of cur
 	step       int
@@ -414,7 +418,7 @@ func (p *Player) Run(ctx context.Context) error {
 	p.mu.Unlock()
 
 	// The timer is made at the first wait, so that an armed timer always
-	// means the loop has finished a round: tests with a fake clock rely on it.
+	// means the loop has finished a round.
 	var timer Timer
 	defer func() {
 		if timer != nil {
@@ -434,6 +438,9 @@ func (p *Player) Run(ctx context.Context) error {
 			timer = p.clock.NewTimer(wait)
 		} else {
 			timer.Reset(wait)
+		}
+		if p.beforeSleep != nil {
+			p.beforeSleep()
 		}
 		select {
 		case <-ctx.Done():

@@ -161,22 +161,40 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// fire waits until the loop sleeps on its timer and moves the clock to
-// the timer's deadline, returning the time it slept for.
-func fire(t *testing.T, clk *fakeClock) time.Duration {
+// fire waits until the loop sleeps on its timer alone (no wake-up pending)
+// and moves the clock to the timer's deadline, returning the time it slept
+// for. Moving the clock while the loop is awake could lose the deadline.
+func (h *harness) fire(t *testing.T) time.Duration {
 	t.Helper()
-	var when time.Time
-	eventually(t, "the loop to arm its timer", func() bool {
-		var ok bool
-		when, ok = clk.armed()
-		return ok
-	})
-	d := when.Sub(clk.Now())
-	clk.advanceTo(when)
+	h.settle(t)
+	h.mu.Lock()
+	h.fired = h.sleeps
+	h.mu.Unlock()
+	when, ok := h.clk.armed()
+	if !ok {
+		t.Fatal("loop asleep without a timer")
+	}
+	d := when.Sub(h.clk.Now())
+	h.clk.advanceTo(when)
 	return d
 }
 
+// settle waits until the loop has gone to sleep since the last fire with
+// nothing left to do but wait for its timer.
+func (h *harness) settle(t *testing.T) {
+	t.Helper()
+	eventually(t, "the loop to sleep", func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.sleeps > h.fired && h.quiet
+	})
+}
+
 type harness struct {
+	mu     sync.Mutex
+	sleeps int  // times the loop went to sleep
+	fired  int  // sleeps when the clock was last moved
+	quiet  bool // no wake-up was pending at the last sleep
 	p      *Player
 	dev    *fakeDevice
 	clk    *fakeClock
@@ -190,6 +208,12 @@ func (h *harness) start(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	h.done = make(chan error, 1)
+	h.p.beforeSleep = func() {
+		h.mu.Lock()
+		h.sleeps++
+		h.quiet = len(h.p.wake) == 0
+		h.mu.Unlock()
+	}
 	go func() { h.done <- h.p.Run(ctx) }()
 	t.Cleanup(func() { h.stop(t) })
 }
@@ -266,11 +290,11 @@ func TestPlayerQueueFullKeepsQueued(t *testing.T) {
 	}
 	t0 := h.clk.Now()
 	h.start(t)
-	if d := fire(t, h.clk); d != StillHold {
+	if d := h.fire(t); d != StillHold {
 		t.Errorf("A held for %v, want %v", d, StillHold)
 	}
 	eventually(t, "A done", func() bool { return isDone(a) })
-	if d := fire(t, h.clk); d != StillHold {
+	if d := h.fire(t); d != StillHold {
 		t.Errorf("B held for %v, want %v", d, StillHold)
 	}
 	eventually(t, "B done", func() bool { return isDone(b) })
@@ -306,10 +330,10 @@ func TestPlayerReplaceInterrupts(t *testing.T) {
 	queued := submit(t, h.p, TextItem("queued", ScrollOpts{}), Queue)
 	h.start(t)
 	for range 10 {
-		fire(t, h.clk)
+		h.fire(t)
 	}
 	eventually(t, "old text showing", func() bool { return h.p.Status().Showing == "Hello world" })
-	eventually(t, "the loop to sleep", func() bool { _, ok := h.clk.armed(); return ok })
+	h.settle(t)
 	before := len(h.dev.got())
 
 	// No clock movement from here: the replacement must show at once.
@@ -353,7 +377,7 @@ func TestPlayerScrollDuration(t *testing.T) {
 	tk := submit(t, h.p, TextItem("Hi", ScrollOpts{}), Queue)
 	h.start(t)
 	for range s.Steps() - 1 {
-		if d := fire(t, h.clk); d != 100*time.Millisecond {
+		if d := h.fire(t); d != 100*time.Millisecond {
 			t.Fatalf("step interval %v", d)
 		}
 	}
@@ -400,7 +424,7 @@ func TestPlayerSkipsIdenticalFrames(t *testing.T) {
 	tk := submit(t, h.p, AnimationItem(frames, []time.Duration{50 * time.Millisecond}, 1), Queue)
 	h.start(t)
 	for range 4 {
-		fire(t, h.clk)
+		h.fire(t)
 	}
 	eventually(t, "animation done", func() bool { return isDone(tk) })
 	got := h.dev.got()
@@ -435,7 +459,7 @@ func TestPlayerCancelClearsAndReturns(t *testing.T) {
 	queued := submit(t, h.p, ClearItem(blue), Queue)
 	h.start(t)
 	for range 12 {
-		fire(t, h.clk)
+		h.fire(t)
 	}
 	eventually(t, "text on the matrix", func() bool {
 		f := h.dev.lastFrame()
@@ -499,7 +523,7 @@ func TestPlayerConfig(t *testing.T) {
 	if st.Orientation != (Orientation{Rotation: 90, FlipV: true}) || st.Brightness != 0.5 {
 		t.Errorf("status after bad config %+v", st)
 	}
-	fire(t, h.clk)
+	h.fire(t)
 	if len(h.dev.got()) != n {
 		t.Error("bad config changed the display")
 	}
@@ -558,7 +582,7 @@ func TestPlayerDeviceErrorsRetried(t *testing.T) {
 	h.start(t)
 	eventually(t, "clear done", func() bool { return isDone(tk) })
 	for range 2 {
-		if d := fire(t, h.clk); d != idleTick {
+		if d := h.fire(t); d != idleTick {
 			t.Errorf("retry after %v, want %v", d, idleTick)
 		}
 	}
@@ -576,7 +600,7 @@ func TestPlayerHeartbeatWhenIdle(t *testing.T) {
 	h := newHarness(t, PlayerOpts{})
 	h.start(t)
 	for range 3 {
-		if d := fire(t, h.clk); d != time.Second {
+		if d := h.fire(t); d != time.Second {
 			t.Fatalf("idle sleep %v, want 1s", d)
 		}
 	}

@@ -1,0 +1,131 @@
+# sensehat: build, test, package and deploy.
+#
+#   make                  native bin/sensehatd and bin/sensehat
+#   make build-arm        stripped armv7 daemon for the Pi (bin/linux_arm/)
+#   make deploy PI=pi@raspberrypi.local
+#   make deb              .deb packages for armhf and arm64 in dist/
+#   make test             gofmt, vet, race tests, unit file checks
+#
+# Every tool the checks need beyond Go is installed by .ci/run.
+
+MODULE  := github.com/sensehat/sensehat
+GO      ?= go
+
+# The NATS micro service insists on semver. A tag (v1.2.3) is used as is;
+# without one the version is 0.1.0-dev+<commit>, which is still valid semver.
+COMMIT  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+DIRTY   := $(shell git diff --quiet HEAD 2>/dev/null || echo .dirty)
+TAG     := $(shell git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null)
+DESCRIBE := $(shell git describe --tags --always --dirty --match 'v[0-9]*' 2>/dev/null)
+ifneq ($(TAG),)
+VERSION ?= $(patsubst v%,%,$(TAG))$(if $(DIRTY),+dirty)
+else ifneq ($(findstring -g,$(DESCRIBE)),)
+# v1.2.3-4-gabcdef: a later commit; keep it semver with build metadata.
+VERSION ?= $(patsubst v%,%,$(word 1,$(subst -, ,$(DESCRIBE))))-dev+$(COMMIT)$(DIRTY)
+else ifneq ($(COMMIT),unknown)
+VERSION ?= 0.1.0-dev+$(COMMIT)$(DIRTY)
+else
+VERSION ?= 0.0.0-dev
+endif
+
+LDFLAGS := -s -w -X $(MODULE)/internal/version.Version=$(VERSION) -X $(MODULE)/internal/version.Commit=$(COMMIT)
+GOFLAGS_BUILD := -trimpath -ldflags '$(LDFLAGS)'
+
+# The Pi to deploy to, e.g. PI=pi@raspberrypi.local.
+PI      ?=
+SSH     ?= ssh
+SCP     ?= scp
+# Where the files land on the Pi before install.sh moves them.
+REMOTE_DIR ?= /tmp/sensehatd-install
+
+# armv7 binary size limit in bytes (10 MB).
+SIZE_LIMIT ?= 10000000
+
+DEB_ARCHES := armhf arm64
+DIST    := dist
+
+.PHONY: build build-arm build-arm64 test vet fmt-check unit-test bench demo deb check-deb \
+	deploy uninstall soak size check-unit clean help
+
+build:
+	$(GO) build $(GOFLAGS_BUILD) -o bin/sensehatd ./cmd/sensehatd
+	$(GO) build $(GOFLAGS_BUILD) -o bin/sensehat ./cmd/sensehat
+
+build-arm:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 \
+		$(GO) build $(GOFLAGS_BUILD) -o bin/linux_arm/sensehatd ./cmd/sensehatd
+
+build-arm64:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 \
+		$(GO) build $(GOFLAGS_BUILD) -o bin/linux_arm64/sensehatd ./cmd/sensehatd
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null; git ls-files --others --exclude-standard '*.go' 2>/dev/null))"; \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit-test:
+	$(GO) test -race ./...
+
+# The unit checks need systemd-analyze; a laptop without systemd skips them.
+test: fmt-check vet unit-test
+	@if command -v systemd-analyze >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory check-unit; \
+	else \
+		echo "systemd-analyze not found: unit file checks skipped"; \
+	fi
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Runs tests built with the soak tag: long fault-injection runs, not part of
+# make test.
+soak:
+	$(GO) test -run Soak -tags soak -timeout 30m ./...
+
+demo:
+	$(GO) run ./cmd/sensehat emulate
+
+check-unit: build
+	deploy/check-unit.sh bin/sensehatd
+
+deb: build-arm build-arm64
+	@mkdir -p $(DIST)
+	@command -v nfpm >/dev/null 2>&1 || { echo "nfpm not found: go install github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2 (or run .ci/run)"; exit 1; }
+	DEB_ARCH=armhf BIN_DIR=bin/linux_arm VERSION='$(VERSION)' \
+		nfpm pkg --config deploy/nfpm.yaml --packager deb --target $(DIST)/
+	DEB_ARCH=arm64 BIN_DIR=bin/linux_arm64 VERSION='$(VERSION)' \
+		nfpm pkg --config deploy/nfpm.yaml --packager deb --target $(DIST)/
+
+check-deb:
+	deploy/check-deb.sh $(DIST)
+
+size: build-arm
+	@size=$$(wc -c < bin/linux_arm/sensehatd); \
+	echo "bin/linux_arm/sensehatd: $$size bytes (limit $(SIZE_LIMIT))"; \
+	if [ "$$size" -gt $(SIZE_LIMIT) ]; then echo "sensehatd for armv7 is larger than $(SIZE_LIMIT) bytes"; exit 1; fi
+
+deploy: require-pi build-arm
+	$(SSH) $(PI) 'rm -rf $(REMOTE_DIR) && mkdir -p $(REMOTE_DIR)'
+	$(SCP) bin/linux_arm/sensehatd deploy/sensehatd.service deploy/sensehatd.env deploy/install.sh $(PI):$(REMOTE_DIR)/
+	$(SSH) -t $(PI) 'sudo sh $(REMOTE_DIR)/install.sh $(REMOTE_DIR)/sensehatd && rm -rf $(REMOTE_DIR)'
+
+uninstall: require-pi
+	$(SSH) $(PI) 'rm -rf $(REMOTE_DIR) && mkdir -p $(REMOTE_DIR)'
+	$(SCP) deploy/install.sh $(PI):$(REMOTE_DIR)/
+	$(SSH) -t $(PI) 'sudo sh $(REMOTE_DIR)/install.sh --uninstall; rc=$$?; rm -rf $(REMOTE_DIR); exit $$rc'
+
+.PHONY: require-pi
+require-pi:
+	@if [ -z "$(PI)" ]; then \
+		echo "PI is not set: say which Pi to use, e.g. make $(MAKECMDGOALS) PI=pi@raspberrypi.local"; \
+		exit 1; \
+	fi
+
+clean:
+	rm -rf bin $(DIST)
+
+help:
+	@sed -n 's/^#   //p' Makefile

@@ -1,20 +1,56 @@
-// Command sensehatd puts a Raspberry Pi Sense HAT on a NATS network.
+// Command sensehatd puts a Raspberry Pi Sense HAT on a NATS network: it
+// scrolls text sent to <prefix>.<id>.led.text, answers <prefix>.<id>.status
+// and publishes joystick events and sensor readings. See README.md.
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
+	"github.com/sensehat/sensehat/internal/config"
+	"github.com/sensehat/sensehat/internal/daemon"
 	"github.com/sensehat/sensehat/internal/version"
 )
 
 func main() {
-	for _, a := range os.Args[1:] {
-		if a == "--version" || a == "-version" {
-			fmt.Println(version.String("sensehatd"))
-			return
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string) int {
+	cfg := config.DefaultConfig()
+	if err := cfg.Parse("sensehatd", args, os.Getenv, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
 		}
+		fmt.Fprintln(os.Stderr, "sensehatd:", err)
+		return 2
 	}
-	fmt.Fprintln(os.Stderr, "sensehatd: not implemented yet")
-	os.Exit(1)
+	if cfg.ShowVersion {
+		fmt.Println(version.String("sensehatd"))
+		return 0
+	}
+	// journald adds timestamps; a plain text handler keeps lines short.
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: dropTime}))
+	d := &daemon.Daemon{Config: cfg, Log: log}
+	if err := d.Run(ctx); err != nil {
+		log.Error("sensehatd stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func dropTime(groups []string, a slog.Attr) slog.Attr {
+	if a.Key == slog.TimeKey && len(groups) == 0 {
+		return slog.Attr{}
+	}
+	return a
 }

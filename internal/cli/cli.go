@@ -1,0 +1,154 @@
+// Package cli is the laptop tool `sensehat`: say, status, watch and
+// emulate, one file each. Each subcommand parses its own flags (the
+// connection flags are shared and named as the nats CLI names them).
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/natsconn"
+	"github.com/sensehat/sensehat/internal/version"
+)
+
+// App is one invocation of the tool. Stdout and Stderr default to the
+// process's; tests set them.
+type App struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+func (a *App) init() {
+	if a.Stdout == nil {
+		a.Stdout = os.Stdout
+	}
+	if a.Stderr == nil {
+		a.Stderr = os.Stderr
+	}
+	if a.Getenv == nil {
+		a.Getenv = os.Getenv
+	}
+}
+
+const usage = `sensehat: drive Sense HATs over NATS
+
+Usage:
+  sensehat say [--id ID|--all|--any] [--color C] [--background C] [--speed N] [--replace] TEXT...
+  sensehat status                      every device found, as a table
+  sensehat watch [joystick|env|motion] live events and readings
+  sensehat emulate [--nats-listen ADDR] [--http ADDR] [--nats URL] [--terminal]
+  sensehat version
+
+Connection flags (every subcommand): --nats URL (env NATS_URL), --creds,
+--nkey, --user, --password, --tlscert, --tlskey, --tlsca, --prefix.
+`
+
+// Run runs the subcommand in args and returns the exit code.
+func (a *App) Run(ctx context.Context, args []string) int {
+	a.init()
+	if len(args) == 0 {
+		fmt.Fprint(a.Stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "say":
+		err = a.say(ctx, args[1:])
+	case "status":
+		err = a.status(ctx, args[1:])
+	case "watch":
+		err = a.watch(ctx, args[1:])
+	case "emulate":
+		err = a.emulate(ctx, args[1:])
+	case "version", "--version", "-version":
+		fmt.Fprintln(a.Stdout, version.String("sensehat"))
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(a.Stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(a.Stderr, "sensehat: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	fmt.Fprintln(a.Stderr, "sensehat:", err)
+	return 1
+}
+
+var errUsage = errors.New("usage")
+
+// conn holds the shared connection flags.
+type conn struct {
+	natsconn.Settings
+	Prefix string
+}
+
+func (c *conn) flags(fs *flag.FlagSet, getenv func(string) string) {
+	url := getenv("NATS_URL")
+	if url == "" {
+		url = "nats://127.0.0.1:4222"
+	}
+	fs.StringVar(&c.URL, "nats", url, "NATS server URL(s) (env NATS_URL)")
+	fs.StringVar(&c.Creds, "creds", getenv("NATS_CREDS"), "NATS credentials file")
+	fs.StringVar(&c.NKey, "nkey", getenv("NATS_NKEY"), "NATS NKey seed file")
+	fs.StringVar(&c.User, "user", getenv("NATS_USER"), "NATS user name")
+	fs.StringVar(&c.Password, "password", getenv("NATS_PASSWORD"), "NATS password")
+	fs.StringVar(&c.TLSCert, "tlscert", getenv("NATS_CERT"), "TLS client certificate")
+	fs.StringVar(&c.TLSKey, "tlskey", getenv("NATS_KEY"), "TLS client key")
+	fs.StringVar(&c.TLSCA, "tlsca", getenv("NATS_CA"), "TLS CA to verify the server")
+	fs.StringVar(&c.Prefix, "prefix", "sensehat", "first subject token")
+}
+
+// connect dials once, without the daemon's retry-forever: a person at a
+// terminal wants to hear at once that the server is not there.
+func (c *conn) connect() (*nats.Conn, error) {
+	c.Name = "sensehat cli"
+	opts, err := natsconn.Options(c.Settings, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, nats.RetryOnFailedConnect(false), nats.MaxReconnects(0))
+	nc, err := nats.Connect(c.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", natsconn.Redact(c.URL), natsconn.Explain(err))
+	}
+	return nc, nil
+}
+
+func newFlagSet(name string, out io.Writer, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet("sensehat "+name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: sensehat %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// serviceError returns the micro error carried in a reply's headers, if any.
+func serviceError(m *nats.Msg) error {
+	if m.Header == nil {
+		return nil
+	}
+	if code := m.Header.Get("Nats-Service-Error-Code"); code != "" {
+		return fmt.Errorf("device refused (%s): %s", code, m.Header.Get("Nats-Service-Error"))
+	}
+	return nil
+}
+
+func quoteJoin(args []string) string { return strings.Join(args, " ") }

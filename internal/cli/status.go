@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+)
+
+// pingDevices asks every sensehat micro service to identify itself and
+// returns their ids, collecting answers for a short while.
+func pingDevices(ctx context.Context, nc *nats.Conn) ([]string, error) {
+	subj, err := micro.ControlSubject(micro.PingVerb, "sensehat", "")
+	if err != nil {
+		return nil, err
+	}
+	inbox := nc.NewRespInbox()
+	sub, err := nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, err
+	}
+	defer sub.Unsubscribe()
+	if err := nc.PublishRequest(subj, inbox, nil); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	wait := 500 * time.Millisecond
+	for {
+		m, err := sub.NextMsg(wait)
+		if err != nil || ctx.Err() != nil {
+			break
+		}
+		wait = 200 * time.Millisecond // the fleet answers together
+		var p micro.Ping
+		if json.Unmarshal(m.Data, &p) == nil && p.Metadata["id"] != "" {
+			seen[p.Metadata["id"]] = true
+		}
+	}
+	ids := make([]string, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+func countDevices(ctx context.Context, nc *nats.Conn) (int, error) {
+	ids, err := pingDevices(ctx, nc)
+	return len(ids), err
+}
+
+// deviceStatus is the part of the status reply the table shows.
+type deviceStatus struct {
+	ID       string  `json:"id"`
+	Version  string  `json:"version"`
+	UptimeS  float64 `json:"uptime_s"`
+	Backends struct {
+		Display, Joystick, Sensors string
+	} `json:"backends"`
+	Display struct {
+		Rotation    int    `json:"rotation"`
+		QueueLength int    `json:"queue_length"`
+		Showing     string `json:"showing"`
+	} `json:"display"`
+	NATS struct {
+		Server     string `json:"server"`
+		Reconnects uint64 `json:"reconnects"`
+	} `json:"nats"`
+	Last struct {
+		Env *struct {
+			TemperatureC *float64 `json:"temperature_c"`
+			HumidityPct  *float64 `json:"humidity_pct"`
+			PressureHPa  *float64 `json:"pressure_hpa"`
+		} `json:"env"`
+	} `json:"last"`
+	Errors struct {
+		Counts map[string]uint64 `json:"counts"`
+	} `json:"errors"`
+}
+
+func (a *App) status(ctx context.Context, args []string) error {
+	fs := newFlagSet("status", a.Stderr, "[--json]")
+	var c conn
+	c.flags(fs, a.Getenv)
+	asJSON := fs.Bool("json", false, "print the raw status replies, one per line")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	nc, err := c.connect()
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	ids, err := pingDevices(ctx, nc)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("status: no sensehat device answered on %s; is sensehatd running and connected to this server?", nc.ConnectedUrlRedacted())
+	}
+	tw := tabwriter.NewWriter(a.Stdout, 0, 0, 2, ' ', 0)
+	if !*asJSON {
+		fmt.Fprintln(tw, "ID\tVERSION\tUPTIME\tDISPLAY\tJOYSTICK\tSENSORS\tTEMP\tHUMIDITY\tPRESSURE\tQUEUE\tSHOWING\tERRORS")
+	}
+	for _, id := range ids {
+		m, err := nc.Request(c.Prefix+"."+id+".status", nil, 2*time.Second)
+		if err == nil {
+			err = serviceError(m)
+		}
+		if err != nil {
+			fmt.Fprintf(tw, "%s\t(no status: %v)\n", id, err)
+			continue
+		}
+		if *asJSON {
+			fmt.Fprintln(a.Stdout, string(m.Data))
+			continue
+		}
+		var s deviceStatus
+		if err := json.Unmarshal(m.Data, &s); err != nil {
+			fmt.Fprintf(tw, "%s\t(unreadable status: %v)\n", id, err)
+			continue
+		}
+		temp, hum, pres := "-", "-", "-"
+		if e := s.Last.Env; e != nil {
+			if e.TemperatureC != nil {
+				temp = fmt.Sprintf("%.1f°C", *e.TemperatureC)
+			}
+			if e.HumidityPct != nil {
+				hum = fmt.Sprintf("%.0f%%", *e.HumidityPct)
+			}
+			if e.PressureHPa != nil {
+				pres = fmt.Sprintf("%.1fhPa", *e.PressureHPa)
+			}
+		}
+		var errs uint64
+		for _, n := range s.Errors.Counts {
+			errs += n
+		}
+		showing := s.Display.Showing
+		if showing == "" {
+			showing = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\n",
+			s.ID, s.Version, (time.Duration(s.UptimeS) * time.Second).String(),
+			s.Backends.Display, s.Backends.Joystick, s.Backends.Sensors,
+			temp, hum, pres, s.Display.QueueLength, strings.ReplaceAll(showing, "\t", " "), errs)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"github.com/nats-io/nats.go"
+	"strings"
+)
+
+func (a *App) watch(ctx context.Context, args []string) error {
+	fs := newFlagSet("watch", a.Stderr, "[--id ID] [joystick|env|motion]...")
+	var c conn
+	c.flags(fs, a.Getenv)
+	id := fs.String("id", "*", "device id (default: every device)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	kinds := fs.Args()
+	if len(kinds) == 0 {
+		kinds = []string{"joystick", "env", "motion"}
+	}
+	var subjects []string
+	for _, k := range kinds {
+		switch k {
+		case "joystick":
+			subjects = append(subjects, c.Prefix+"."+*id+".joystick.*")
+		case "env", "motion":
+			subjects = append(subjects, c.Prefix+"."+*id+".sensors."+k)
+		default:
+			return fmt.Errorf("watch: unknown kind %q; use joystick, env or motion", k)
+		}
+	}
+	nc, err := c.connect()
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	lines := make(chan string, 256)
+	for _, s := range subjects {
+		sub, err := nc.Subscribe(s, func(m *nats.Msg) {
+			select {
+			case lines <- m.Subject + " " + string(m.Data):
+			default: // a slow terminal drops lines rather than the connection
+			}
+		})
+		if err != nil {
+			return err
+		}
+		defer sub.Unsubscribe()
+	}
+	if err := nc.Flush(); err != nil {
+		return fmt.Errorf("watch: subscribing: %w", err)
+	}
+	fmt.Fprintf(a.Stderr, "watching %s (Ctrl-C to stop)\n", strings.Join(subjects, ", "))
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case l := <-lines:
+			fmt.Fprintln(a.Stdout, strings.TrimPrefix(l, c.Prefix+"."))
+		}
+	}
+}

@@ -1,0 +1,294 @@
+// Package service is the device's face on NATS: a micro service named
+// "sensehat" whose endpoints are the contract's request subjects
+// (<prefix>.<id>.led.*, <prefix>.<id>.status and the all/any fan-out
+// subjects), each a small handler holding what it needs.
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/sensehat/sensehat/display"
+	"github.com/sensehat/sensehat/internal/health"
+	"github.com/sensehat/sensehat/internal/payload"
+)
+
+// Name is the micro service name every device registers under.
+const Name = "sensehat"
+
+// AnyQueue is the queue group of <prefix>.any.led.text: one device of the
+// fleet takes each message.
+const AnyQueue = "sensehat"
+
+// Player is what the LED endpoints drive; *display.Player implements it.
+type Player interface {
+	Submit(it display.Item, mode display.Mode) (*display.Ticket, error)
+	SetConfig(c display.Config) error
+}
+
+// Config describes the service to register.
+type Config struct {
+	Prefix  string
+	ID      string
+	Version string
+	// Metadata is added to the micro service info (backend names).
+	Metadata map[string]string
+	// Status returns the status reply; it is marshalled as JSON.
+	Status func() any
+	// AfterConfig, if set, is called after a led.config change was applied,
+	// with the parsed request; the daemon uses it to keep status current.
+	AfterConfig func(payload.Config)
+}
+
+// Service is a running device service.
+type Service struct {
+	svc     micro.Service
+	log     *slog.Logger
+	errs    *health.Registry
+	pending sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
+}
+
+// Start registers the micro service on nc. nc may still be connecting: the
+// subscriptions are sent when the connection comes up.
+func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.Registry) (*Service, error) {
+	if cfg.Prefix == "" || cfg.ID == "" {
+		return nil, errors.New("service: prefix and id are required")
+	}
+	md := map[string]string{"id": cfg.ID}
+	for k, v := range cfg.Metadata {
+		md[k] = v
+	}
+	svc, err := micro.AddService(nc, micro.Config{
+		Name:        Name,
+		Version:     cfg.Version,
+		Description: "Sense HAT on NATS: LED matrix, joystick and sensors of device " + cfg.ID,
+		Metadata:    md,
+		ErrorHandler: func(_ micro.Service, e *micro.NATSError) {
+			log.Warn("service subscription error", "subject", e.Subject, "err", e.Description)
+			errs.Record("nats", e)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("service: registering micro service %q: %w", Name, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Service{svc: svc, log: log, errs: errs, ctx: ctx, cancel: cancel}
+
+	base := cfg.Prefix + "." + cfg.ID
+	text := &textHandler{s: s, p: p, id: cfg.ID}
+	eps := []struct {
+		name, subject string
+		h             micro.Handler
+		opts          []micro.EndpointOpt
+	}{
+		{"led_text", base + ".led.text", text, nil},
+		{"led_pixels", base + ".led.pixels", &pixelsHandler{s: s, p: p, id: cfg.ID}, nil},
+		{"led_clear", base + ".led.clear", &clearHandler{s: s, p: p, id: cfg.ID}, nil},
+		{"led_config", base + ".led.config", &configHandler{s: s, p: p, after: cfg.AfterConfig}, nil},
+		{"status", base + ".status", &statusHandler{s: s, status: cfg.Status}, nil},
+		// Every device must see "all": no queue group.
+		{"all_led_text", cfg.Prefix + ".all.led.text", text, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
+		{"any_led_text", cfg.Prefix + ".any.led.text", text, []micro.EndpointOpt{micro.WithEndpointQueueGroup(AnyQueue)}},
+	}
+	for _, ep := range eps {
+		opts := append([]micro.EndpointOpt{micro.WithEndpointSubject(ep.subject)}, ep.opts...)
+		if err := svc.AddEndpoint(ep.name, ep.h, opts...); err != nil {
+			_ = svc.Stop()
+			cancel()
+			return nil, fmt.Errorf("service: adding endpoint %s on %s: %w", ep.name, ep.subject, err)
+		}
+	}
+	return s, nil
+}
+
+// Info returns the micro service's description (id, endpoints).
+func (s *Service) Info() micro.Info { return s.svc.Info() }
+
+// Stop drains the endpoints, then answers every request still waiting for
+// its text to be shown with displayed=false, and waits for those replies.
+func (s *Service) Stop() error {
+	err := s.svc.Stop()
+	s.cancel()
+	s.pending.Wait()
+	return err
+}
+
+// fail answers a request that could not be served. Client errors get code
+// 400; the queue being full gets 503 so a client can tell "retry later"
+// from "fix your payload". Without a reply subject the error is logged.
+func (s *Service) fail(req micro.Request, endpoint string, err error) {
+	code := "500"
+	var pe *payload.Error
+	switch {
+	case errors.As(err, &pe):
+		code = "400"
+	case errors.Is(err, display.ErrQueueFull):
+		code = "503"
+	}
+	s.errs.Record("request", fmt.Errorf("%s: %w", endpoint, err))
+	if req.Reply() == "" {
+		s.log.Warn("request refused", "endpoint", endpoint, "subject", req.Subject(), "err", err)
+		return
+	}
+	if rerr := req.Error(code, err.Error(), nil); rerr != nil {
+		s.log.Warn("sending error reply", "endpoint", endpoint, "err", rerr)
+	}
+}
+
+// displayedReply is the led.text / led.pixels reply.
+type displayedReply struct {
+	Displayed  bool   `json:"displayed"`
+	ID         string `json:"id"`
+	DurationMS int64  `json:"duration_ms,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+}
+
+// replyWhenShown answers req once the ticket completes, without holding up
+// the endpoint's subscription while the text scrolls.
+func (s *Service) replyWhenShown(req micro.Request, id string, t *display.Ticket) {
+	if req.Reply() == "" {
+		return
+	}
+	s.pending.Add(1)
+	go func() {
+		defer s.pending.Done()
+		r := displayedReply{ID: id}
+		select {
+		case <-t.Done():
+			res := t.Result()
+			r.Displayed = res.Displayed
+			r.DurationMS = res.Duration.Milliseconds()
+			r.Reason = res.Reason
+		case <-s.ctx.Done():
+			r.Reason = "shutdown"
+		}
+		if err := req.RespondJSON(r); err != nil {
+			s.log.Debug("reply after display", "err", err)
+		}
+	}()
+}
+
+type textHandler struct {
+	s  *Service
+	p  Player
+	id string
+}
+
+// Handle implements micro.Handler.
+func (h *textHandler) Handle(req micro.Request) {
+	t, err := payload.ParseText(req.Data())
+	if err != nil {
+		h.s.fail(req, "led.text", err)
+		return
+	}
+	mode := display.Queue
+	if t.Replace {
+		mode = display.Replace
+	}
+	item := display.TextItem(t.Text, display.ScrollOpts{Fg: t.Color, Bg: t.Background, Speed: t.Speed, Repeat: t.Repeat})
+	tk, err := h.p.Submit(item, mode)
+	if err != nil {
+		h.s.fail(req, "led.text", err)
+		return
+	}
+	h.s.replyWhenShown(req, h.id, tk)
+}
+
+type pixelsHandler struct {
+	s  *Service
+	p  Player
+	id string
+}
+
+// Handle implements micro.Handler.
+func (h *pixelsHandler) Handle(req micro.Request) {
+	a, err := payload.ParsePixels(req.Data())
+	if err != nil {
+		h.s.fail(req, "led.pixels", err)
+		return
+	}
+	tk, err := h.p.Submit(display.AnimationItem(a.Frames, a.Delays, a.Loops), display.Queue)
+	if err != nil {
+		h.s.fail(req, "led.pixels", err)
+		return
+	}
+	h.s.replyWhenShown(req, h.id, tk)
+}
+
+type clearHandler struct {
+	s  *Service
+	p  Player
+	id string
+}
+
+// Handle implements micro.Handler. Clearing replaces whatever is queued:
+// someone who asks for a blank matrix wants it now.
+func (h *clearHandler) Handle(req micro.Request) {
+	c, err := payload.ParseClear(req.Data())
+	if err != nil {
+		h.s.fail(req, "led.clear", err)
+		return
+	}
+	tk, err := h.p.Submit(display.ClearItem(c), display.Replace)
+	if err != nil {
+		h.s.fail(req, "led.clear", err)
+		return
+	}
+	h.s.replyWhenShown(req, h.id, tk)
+}
+
+type configHandler struct {
+	s     *Service
+	p     Player
+	after func(payload.Config)
+}
+
+// Handle implements micro.Handler.
+func (h *configHandler) Handle(req micro.Request) {
+	c, err := payload.ParseConfig(req.Data())
+	if err != nil {
+		h.s.fail(req, "led.config", err)
+		return
+	}
+	if err := h.p.SetConfig(display.Config{
+		Rotation: c.Rotation, LowLight: c.LowLight, FlipH: c.FlipH, FlipV: c.FlipV, Brightness: c.Brightness,
+	}); err != nil {
+		h.s.fail(req, "led.config", &payload.Error{Msg: "led.config: " + err.Error()})
+		return
+	}
+	if h.after != nil {
+		h.after(c)
+	}
+	if req.Reply() != "" {
+		if err := req.RespondJSON(map[string]bool{"ok": true}); err != nil {
+			h.s.log.Debug("config reply", "err", err)
+		}
+	}
+}
+
+type statusHandler struct {
+	s      *Service
+	status func() any
+}
+
+// Handle implements micro.Handler. The request body is ignored: `nats req
+// <subject> ”` is the documented way to ask.
+func (h *statusHandler) Handle(req micro.Request) {
+	b, err := json.Marshal(h.status())
+	if err != nil {
+		h.s.fail(req, "status", err)
+		return
+	}
+	if err := req.Respond(b); err != nil {
+		h.s.log.Debug("status reply", "err", err)
+	}
+}

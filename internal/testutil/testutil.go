@@ -1,0 +1,147 @@
+// Package testutil starts real NATS servers for tests and checks that a
+// test leaves no goroutine behind.
+package testutil
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// Server is an embedded nats-server on a free loopback port.
+type Server struct {
+	*server.Server
+	Opts *server.Options
+}
+
+// URL is the client URL.
+func (s *Server) URL() string { return s.ClientURL() }
+
+// DefaultOptions returns options for a loopback server on a random port.
+func DefaultOptions() *server.Options {
+	return &server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT}
+}
+
+// StartServer starts an embedded nats-server on 127.0.0.1 and stops it
+// when the test ends. Pass opts to set auth or TLS; Host and Port are
+// filled in when unset.
+func StartServer(t testing.TB, opts *server.Options) *Server {
+	t.Helper()
+	if opts == nil {
+		opts = &server.Options{}
+	}
+	if opts.Host == "" {
+		opts.Host = "127.0.0.1"
+	}
+	if opts.Port == 0 {
+		opts.Port = server.RANDOM_PORT
+	}
+	opts.NoLog, opts.NoSigs = true, true
+	s, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatalf("starting nats-server: %v", err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready in 10s")
+	}
+	t.Cleanup(func() {
+		s.Shutdown()
+		s.WaitForShutdown()
+	})
+	return &Server{Server: s, Opts: opts}
+}
+
+// Restart starts a new server on the same port with the same options, after
+// the old one was shut down: what a daemon sees when the server restarts.
+func (s *Server) Restart(t testing.TB) *Server {
+	t.Helper()
+	opts := s.Opts.Clone()
+	opts.Port = s.Addr().(*net.TCPAddr).Port
+	return StartServer(t, opts)
+}
+
+// goroutines returns the stacks of all goroutines but the caller's.
+func goroutines() []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var out []string
+	for i, g := range bytes.Split(buf, []byte("\n\n")) {
+		if i == 0 {
+			continue // the caller
+		}
+		out = append(out, string(g))
+	}
+	return out
+}
+
+// ignorable are goroutines owned by the runtime or the testing package.
+func ignorable(stack string) bool {
+	for _, s := range []string{
+		"testing.(*T).Run", "testing.tRunner", "testing.(*M).", "runtime.goexit0",
+		"os/signal.signal_recv", "runtime.ensureSigM", "signal.loop",
+		"testing.runFuzzing", "testing.(*F).Fuzz",
+	} {
+		if strings.Contains(stack, s) {
+			return true
+		}
+	}
+	return strings.Contains(stack, "created by testing.") || strings.TrimSpace(stack) == ""
+}
+
+func goid(stack string) string {
+	first, _, _ := strings.Cut(stack, "\n")
+	f := strings.Fields(first)
+	if len(f) >= 2 {
+		return f[1]
+	}
+	return first
+}
+
+// CheckLeaks fails the test if goroutines started during it are still
+// running when it ends (after its other cleanups: call it first). It waits
+// up to 5 s for them to exit, since shutdown is asynchronous.
+func CheckLeaks(t testing.TB) {
+	t.Helper()
+	before := map[string]bool{}
+	for _, g := range goroutines() {
+		before[goid(g)] = true
+	}
+	t.Cleanup(func() {
+		var leaked []string
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			leaked = leaked[:0]
+			for _, g := range goroutines() {
+				if !before[goid(g)] && !ignorable(g) {
+					leaked = append(leaked, g)
+				}
+			}
+			if len(leaked) == 0 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if len(leaked) > 0 {
+			sort.Strings(leaked)
+			if len(leaked) > 5 {
+				leaked = append(leaked[:5], fmt.Sprintf("... and %d more", len(leaked)-5))
+			}
+			t.Errorf("%d goroutine(s) leaked:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
+		}
+	})
+}

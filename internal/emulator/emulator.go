@@ -1,0 +1,232 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/config"
+	"github.com/sensehat/sensehat/internal/daemon"
+	"github.com/sensehat/sensehat/sensehat/sim"
+)
+
+// Emulator is `sensehat emulate` as a value: the daemon on a simulated HAT,
+// with the page (and or the terminal view) showing and driving it. The
+// NATS server is the caller's: see StartNATS.
+type Emulator struct {
+	// Config is the daemon's; SimConfig makes one.
+	Config config.Config
+	Log    *slog.Logger
+	// HAT is the simulated board; a new one when nil.
+	HAT *sim.HAT
+
+	// Listener, if set, is where the page is served; else HTTPAddr is
+	// listened on. With neither, no page is served.
+	Listener net.Listener
+	HTTPAddr string
+
+	// Terminal, if set, draws the matrix there for as long as Run runs.
+	Terminal *Terminal
+
+	// Ready, if set, is closed once the daemon serves and the page
+	// listens: PageURL is valid from then on.
+	Ready chan struct{}
+
+	pageURL string
+	view    *View
+}
+
+// SimConfig returns the daemon configuration for device id on simulated
+// hardware, joining the server at natsURL. Calibration state goes to
+// stateDir.
+func SimConfig(id, natsURL, stateDir string) config.Config {
+	cfg := config.DefaultConfig()
+	cfg.ID = id
+	cfg.NATS = natsURL
+	// "sim" is always a valid backend: the errors cannot happen.
+	_ = cfg.Display.Set("sim")
+	_ = cfg.Joystick.Set("sim")
+	_ = cfg.Sensors.Set("sim")
+	cfg.StateDir = stateDir
+	// The simulated chips are not warmed by a CPU underneath.
+	cfg.TempFactor = 0
+	return cfg
+}
+
+// PageURL is the page's address, once Ready is closed; "" without a page.
+func (e *Emulator) PageURL() string { return e.pageURL }
+
+// Run runs everything until ctx is cancelled, then stops it all: the page
+// streams end and the HTTP server shuts down, the daemon stops (clearing
+// the matrix and draining NATS), the watching connection closes.
+func (e *Emulator) Run(ctx context.Context) error {
+	log := e.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	hat := e.HAT
+	if hat == nil {
+		hat = sim.NewHAT()
+		e.HAT = hat
+	}
+	board, err := NewBoard(hat)
+	if err != nil {
+		return err
+	}
+	defer board.Close()
+
+	ln := e.Listener
+	if ln == nil && e.HTTPAddr != "" {
+		ln, err = net.Listen("tcp", e.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("emulator: page: %w (is another emulator running? choose another address with --http)", err)
+		}
+	}
+	if ln != nil {
+		defer ln.Close()
+	}
+
+	// The page watches NATS on its own connection, so it sees what the
+	// device receives and sends exactly as any other client would.
+	nc, err := nats.Connect(e.Config.NATS,
+		nats.Name("sensehat emulator view"),
+		nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second))
+	if err != nil {
+		return fmt.Errorf("emulator: watching NATS at %s: %w", e.Config.NATS, err)
+	}
+	defer nc.Close()
+
+	view, err := New(board, &Opts{
+		Prefix: e.Config.Prefix, ID: e.Config.ID, NATSURL: e.Config.NATS,
+		History: DefaultOpts.History, KeepAlive: DefaultOpts.KeepAlive, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	e.view = view
+	defer view.Close()
+	stopMonitor, err := view.Monitor(nc)
+	if err != nil {
+		return err
+	}
+	defer stopMonitor()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+
+	daemonReady := make(chan struct{})
+	d := &daemon.Daemon{Config: e.Config, Log: log, HAT: hat, Ready: daemonReady}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := d.Run(ctx); err != nil {
+			errc <- fmt.Errorf("emulator: daemon: %w", err)
+			cancel()
+		}
+	}()
+
+	var srv *http.Server
+	if ln != nil {
+		srv = &http.Server{Handler: view, ReadHeaderTimeout: 10 * time.Second}
+		e.pageURL = "http://" + hostPort(ln.Addr()) + "/"
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("emulator: page: %w", err)
+				cancel()
+			}
+		}()
+	}
+	if e.Terminal != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.Terminal.Run(ctx, board); err != nil {
+				errc <- fmt.Errorf("emulator: terminal: %w", err)
+				cancel()
+			}
+		}()
+	}
+
+	select {
+	case <-daemonReady:
+		if e.Ready != nil {
+			close(e.Ready)
+		}
+	case <-ctx.Done():
+	}
+	<-ctx.Done()
+
+	view.Close() // ends the streams Shutdown would otherwise wait for
+	if srv != nil {
+		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if err := srv.Shutdown(sctx); err != nil {
+			srv.Close()
+		}
+		scancel()
+	}
+	wg.Wait()
+	close(errc)
+	var errs []error
+	for err := range errc {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// hostPort makes a wildcard listen address into one a browser can open.
+func hostPort(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if ip != nil && ip.To4() == nil {
+			host = "::1"
+		}
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// StartNATS starts an embedded nats-server listening on addr (host:port)
+// and waits until it takes connections. Shut it down with Shutdown and
+// WaitForShutdown.
+func StartNATS(addr string) (*server.Server, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: NATS listen address %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: NATS listen port %q: %w", portStr, err)
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	s, err := server.NewServer(&server.Options{
+		ServerName: "sensehat-emulator", Host: host, Port: port, NoSigs: true, NoLog: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("emulator: NATS server: %w", err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		s.Shutdown()
+		s.WaitForShutdown()
+		return nil, fmt.Errorf("emulator: NATS server on %s did not start (port taken? another nats-server running? use --nats-listen, or --nats URL to join it)", addr)
+	}
+	return s, nil
+}

@@ -1,0 +1,383 @@
+package emulator
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/sensehat"
+)
+
+//go:embed static
+var static embed.FS
+
+// Opts configures a View.
+type Opts struct {
+	// Prefix and ID name the device's subjects, as the daemon has them.
+	Prefix, ID string
+	// NATSURL is shown on the page in the commands to try.
+	NATSURL string
+	// History is how many NATS messages a newly opened page is sent.
+	History int
+	// KeepAlive is how often an idle event stream sends a comment, so
+	// proxies and phones on flaky networks keep it open.
+	KeepAlive time.Duration
+	Log       *slog.Logger
+}
+
+// DefaultOpts are the options New uses for a nil *Opts; copy and adjust.
+var DefaultOpts = Opts{
+	Prefix:    "sensehat",
+	ID:        "emu",
+	NATSURL:   "nats://127.0.0.1:4222",
+	History:   50,
+	KeepAlive: 20 * time.Second,
+}
+
+// View is the web page of the simulated HAT and its HTTP API:
+//
+//	GET  /                 the page (embedded: no CDN, no build step)
+//	GET  /events           server-sent events: frame, conditions, msg
+//	GET  /api/info         prefix, id and server URL, for the page's hints
+//	GET  /api/conditions   the conditions the chips sense, as JSON
+//	POST /api/conditions   form fields named as the JSON change them
+//	POST /api/joystick     key=up|down|left|right|middle, action=press|release
+type View struct {
+	board *Board
+	opts  Opts
+	mux   *http.ServeMux
+
+	mu      sync.Mutex
+	clients map[chan []byte]struct{}
+	history [][]byte
+	closed  bool
+	done    chan struct{}
+}
+
+// New returns the view of b. Close ends its event streams.
+func New(b *Board, opts *Opts) (*View, error) {
+	if b == nil {
+		return nil, errors.New("emulator: no board")
+	}
+	o := DefaultOpts
+	if opts != nil {
+		o = *opts
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.KeepAlive <= 0 {
+		o.KeepAlive = DefaultOpts.KeepAlive
+	}
+	v := &View{board: b, opts: o, clients: map[chan []byte]struct{}{}, done: make(chan struct{})}
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		return nil, fmt.Errorf("emulator: embedded page: %w", err)
+	}
+	v.mux = http.NewServeMux()
+	v.mux.Handle("GET /", http.FileServerFS(sub))
+	v.mux.HandleFunc("GET /events", v.events)
+	v.mux.HandleFunc("GET /api/info", v.info)
+	v.mux.HandleFunc("GET /api/conditions", v.getConditions)
+	v.mux.HandleFunc("POST /api/conditions", v.setConditions)
+	v.mux.HandleFunc("POST /api/joystick", v.joystick)
+	return v, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (v *View) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	v.mux.ServeHTTP(w, r)
+}
+
+// Close ends every event stream, so an http.Server's Shutdown does not
+// wait for pages that never hang up.
+func (v *View) Close() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.closed {
+		v.closed = true
+		close(v.done)
+	}
+}
+
+// broadcast queues ev for every stream; a stream too far behind loses it
+// rather than holding up the others.
+func (v *View) broadcast(ev []byte, keep bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if keep && v.opts.History > 0 {
+		if len(v.history) >= v.opts.History {
+			v.history = append(v.history[:0], v.history[1:]...)
+		}
+		v.history = append(v.history, ev)
+	}
+	for ch := range v.clients {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+}
+
+// events streams the matrix, the conditions and the NATS traffic.
+func (v *View) events(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+
+	changed, cancel := v.board.Watch()
+	defer cancel()
+	ch := make(chan []byte, 256)
+	v.mu.Lock()
+	if v.closed {
+		v.mu.Unlock()
+		return
+	}
+	backlog := append([][]byte(nil), v.history...)
+	v.clients[ch] = struct{}{}
+	v.mu.Unlock()
+	defer func() {
+		v.mu.Lock()
+		delete(v.clients, ch)
+		v.mu.Unlock()
+	}()
+
+	buf := make([]byte, 0, frameEventLen)
+	var last Frame
+	sendFrame := func(force bool) error {
+		f := v.board.Frame()
+		if !force && f == last {
+			return nil
+		}
+		last = f
+		buf = AppendFrameEvent(buf[:0], &f)
+		_, err := w.Write(buf)
+		return err
+	}
+	if err := sendFrame(true); err != nil {
+		return
+	}
+	if _, err := w.Write(conditionsEvent(v.board.Conditions())); err != nil {
+		return
+	}
+	for _, ev := range backlog {
+		if _, err := w.Write(ev); err != nil {
+			return
+		}
+	}
+	keepAlive := time.NewTicker(v.opts.KeepAlive)
+	defer keepAlive.Stop()
+	for {
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		var err error
+		select {
+		case <-r.Context().Done():
+			return
+		case <-v.done:
+			return
+		case <-changed:
+			err = sendFrame(false)
+		case ev := <-ch:
+			_, err = w.Write(ev)
+		case <-keepAlive.C:
+			_, err = w.Write([]byte(": keep-alive\n\n"))
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// frameEventLen is the size of one frame event: 192 duties as hex.
+const frameEventLen = len("event: frame\ndata: ") + 2*192 + len("\n\n")
+
+const hexDigits = "0123456789abcdef"
+
+// AppendFrameEvent appends f as a server-sent "frame" event whose data is
+// the 192 register bytes in hex (5-bit duties, per row 8 red, 8 green, 8
+// blue): the page turns duties into screen colours itself. It allocates
+// only when dst is too small.
+func AppendFrameEvent(dst []byte, f *Frame) []byte {
+	dst = append(dst, "event: frame\ndata: "...)
+	for _, b := range f {
+		dst = append(dst, hexDigits[b>>4], hexDigits[b&0x0F])
+	}
+	return append(dst, "\n\n"...)
+}
+
+func conditionsEvent(c Conditions) []byte {
+	j, _ := json.Marshal(c) // plain floats: cannot fail
+	return sseEvent("conditions", j)
+}
+
+func sseEvent(name string, data []byte) []byte {
+	ev := make([]byte, 0, len(name)+len(data)+16)
+	ev = append(ev, "event: "...)
+	ev = append(ev, name...)
+	ev = append(ev, "\ndata: "...)
+	ev = append(ev, data...)
+	return append(ev, "\n\n"...)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func httpError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+func (v *View) info(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{
+		"prefix": v.opts.Prefix, "id": v.opts.ID, "nats_url": v.opts.NATSURL,
+	})
+}
+
+func (v *View) getConditions(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, v.board.Conditions())
+}
+
+// setConditions changes the named conditions and leaves the others as
+// they are, so a slider sends only its own value.
+func (v *View) setConditions(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		httpError(w, http.StatusBadRequest, "emulator: "+err.Error())
+		return
+	}
+	c := v.board.Conditions()
+	for name, vals := range r.PostForm {
+		var p *float64
+		for _, l := range limits {
+			if l.name == name {
+				p = l.get(&c)
+			}
+		}
+		if p == nil {
+			httpError(w, http.StatusBadRequest, fmt.Sprintf("emulator: unknown condition %q; known: temperature_c, humidity_pct, pressure_hpa, roll_deg, pitch_deg, yaw_deg", name))
+			return
+		}
+		f, err := strconv.ParseFloat(vals[len(vals)-1], 64)
+		if err != nil {
+			httpError(w, http.StatusBadRequest, fmt.Sprintf("emulator: %s %q is not a number", name, vals[len(vals)-1]))
+			return
+		}
+		*p = f
+	}
+	if err := v.board.SetConditions(c); err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	v.broadcast(conditionsEvent(c), false)
+	writeJSON(w, http.StatusOK, c)
+}
+
+var keys = map[string]sensehat.Key{
+	"up": sensehat.KeyUp, "down": sensehat.KeyDown, "left": sensehat.KeyLeft,
+	"right": sensehat.KeyRight, "middle": sensehat.KeyMiddle,
+}
+
+func (v *View) joystick(w http.ResponseWriter, r *http.Request) {
+	k, ok := keys[r.FormValue("key")]
+	if !ok {
+		httpError(w, http.StatusBadRequest, fmt.Sprintf("emulator: key %q; want up, down, left, right or middle", r.FormValue("key")))
+		return
+	}
+	switch a := r.FormValue("action"); a {
+	case "press":
+		v.board.Press(k)
+	case "release":
+		v.board.Release(k)
+	default:
+		httpError(w, http.StatusBadRequest, fmt.Sprintf("emulator: action %q; want press or release", a))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Monitor subscribes nc to everything the device receives and publishes
+// (its own subjects and the fleet-wide text subjects) and shows it on the
+// page. The subscriptions are plain ones, not the device's queue group, so
+// watching takes no message away from a device. Call stop to unsubscribe.
+func (v *View) Monitor(nc *nats.Conn) (stop func() error, err error) {
+	p := v.opts.Prefix
+	subjects := []string{p + "." + v.opts.ID + ".>", p + ".all.led.text", p + ".any.led.text"}
+	var subs []*nats.Subscription
+	stop = func() error {
+		var errs []error
+		for _, s := range subs {
+			errs = append(errs, s.Unsubscribe())
+		}
+		return errors.Join(errs...)
+	}
+	for _, s := range subjects {
+		sub, err := nc.Subscribe(s, func(m *nats.Msg) { v.Record(m.Subject, m.Data, time.Now()) })
+		if err != nil {
+			_ = stop()
+			return nil, fmt.Errorf("emulator: subscribing to %s: %w", s, err)
+		}
+		subs = append(subs, sub)
+	}
+	return stop, nil
+}
+
+// maxShown is how much of a payload the page shows.
+const maxShown = 240
+
+// Message is one NATS message as the page shows it.
+type Message struct {
+	Time    string `json:"time"`
+	Subject string `json:"subject"`
+	// Dir is "out" for what the device published (joystick, sensors) and
+	// "in" for what was sent to it.
+	Dir  string `json:"dir"`
+	Data string `json:"data"`
+	Size int    `json:"size"`
+}
+
+// Record shows a message on the page.
+func (v *View) Record(subject string, data []byte, t time.Time) {
+	m := Message{Time: t.Format("15:04:05.000"), Subject: subject, Dir: "in", Size: len(data)}
+	base := v.opts.Prefix + "." + v.opts.ID + "."
+	if rest, ok := strings.CutPrefix(subject, base); ok &&
+		(strings.HasPrefix(rest, "joystick.") || strings.HasPrefix(rest, "sensors.")) {
+		m.Dir = "out"
+	}
+	switch {
+	case !utf8.Valid(data):
+		m.Data = fmt.Sprintf("(%d bytes of binary)", len(data))
+	case len(data) > maxShown:
+		cut := maxShown
+		for !utf8.RuneStart(data[cut]) {
+			cut--
+		}
+		m.Data = string(data[:cut]) + "…"
+	default:
+		m.Data = string(data)
+	}
+	j, err := json.Marshal(m)
+	if err != nil {
+		return
+	}
+	// Readings arrive ten times a second: they update the page's readings
+	// table but are not kept for pages opened later.
+	v.broadcast(sseEvent("msg", j), m.Dir == "in" || strings.Contains(subject, ".joystick."))
+}

@@ -218,7 +218,9 @@ func (d *Daemon) superviseUntil(ctx context.Context, notify func(string)) {
 			notify("STATUS=" + s)
 			last = s
 		}
-		if interval > 0 && d.healthy(time.Now(), 4*interval) {
+		// A loop silent for longer than one ping period is stuck: the
+		// player ticks every second even when idle.
+		if interval > 0 && d.healthy(time.Now(), max(interval, 3*time.Second)) {
 			notify("WATCHDOG=1")
 		}
 		select {

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 
 	"github.com/sensehat/sensehat/internal/config"
 	"github.com/sensehat/sensehat/internal/daemon"
+	"github.com/sensehat/sensehat/internal/natsconn"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
@@ -97,16 +97,19 @@ func (e *Emulator) Run(ctx context.Context) error {
 
 	// The page watches NATS on its own connection, so it sees what the
 	// device receives and sends exactly as any other client would.
-	nc, err := nats.Connect(e.Config.NATS,
-		nats.Name("sensehat emulator view"),
-		nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second))
+	cfg := e.Config
+	nc, err := natsconn.Connect(natsconn.Settings{
+		URL: cfg.NATS, Creds: cfg.Creds, NKey: cfg.NKey, User: cfg.User, Password: cfg.Password,
+		TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TLSCA: cfg.TLSCA,
+		Name: "sensehat emulator view",
+	}, log)
 	if err != nil {
-		return fmt.Errorf("emulator: watching NATS at %s: %w", e.Config.NATS, err)
+		return fmt.Errorf("emulator: watching NATS: %w", err)
 	}
 	defer nc.Close()
 
 	view, err := New(board, &Opts{
-		Prefix: e.Config.Prefix, ID: e.Config.ID, NATSURL: e.Config.NATS,
+		Prefix: cfg.Prefix, ID: cfg.ID, NATSURL: natsconn.Redact(cfg.NATS),
 		History: DefaultOpts.History, KeepAlive: DefaultOpts.KeepAlive, Log: log,
 	})
 	if err != nil {

@@ -91,13 +91,17 @@ demo:
 check-unit: build
 	deploy/check-unit.sh bin/sensehatd
 
+# nfpm expands environment variables in arch and version but not in file
+# sources, so each architecture's binary is staged at one fixed path.
 deb: build-arm build-arm64
-	@mkdir -p $(DIST)
 	@command -v nfpm >/dev/null 2>&1 || { echo "nfpm not found: go install github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2 (or run .ci/run)"; exit 1; }
-	DEB_ARCH=armhf BIN_DIR=bin/linux_arm VERSION='$(VERSION)' \
-		nfpm pkg --config deploy/nfpm.yaml --packager deb --target $(DIST)/
-	DEB_ARCH=arm64 BIN_DIR=bin/linux_arm64 VERSION='$(VERSION)' \
-		nfpm pkg --config deploy/nfpm.yaml --packager deb --target $(DIST)/
+	@mkdir -p $(DIST)/stage
+	rm -f $(DIST)/sensehatd_*.deb
+	cp bin/linux_arm/sensehatd $(DIST)/stage/sensehatd
+	DEB_ARCH=armhf VERSION='$(VERSION)' nfpm pkg --config deploy/nfpm.yaml --packager deb --target $(DIST)/
+	cp bin/linux_arm64/sensehatd $(DIST)/stage/sensehatd
+	DEB_ARCH=arm64 VERSION='$(VERSION)' nfpm pkg --config deploy/nfpm.yaml --packager deb --target $(DIST)/
+	rm -rf $(DIST)/stage
 
 check-deb:
 	deploy/check-deb.sh $(DIST)

@@ -10,10 +10,18 @@ import (
 // green, then 8 blue duties of 5 bits each.
 type Frame = [192]byte
 
-// duty returns LED (x, y)'s 5-bit duties from f.
-func duty(f *Frame, x, y int) (r, g, b uint8) {
+// offGrey is how a dark LED is drawn in a terminal: the matrix stays
+// visible on a black background, as the unlit diffusers are on the board.
+const offGrey = 28
+
+// screen returns the colour LED (x, y) of f is drawn with.
+func screen(f *Frame, x, y int) (r, g, b uint8) {
 	o := y*24 + x
-	return f[o] & 0x1F, f[o+8] & 0x1F, f[o+16] & 0x1F
+	dr, dg, db := f[o]&0x1F, f[o+8]&0x1F, f[o+16]&0x1F
+	if dr|dg|db == 0 {
+		return offGrey, offGrey, offGrey
+	}
+	return SRGB(dr, dg, db)
 }
 
 // AppendANSI appends the frame drawn with 24-bit colour escapes to dst and
@@ -21,13 +29,14 @@ func duty(f *Frame, x, y int) (r, g, b uint8) {
 // one as the foreground of an "▀" half block and the lower one as its
 // background, so an LED is about square in a 1:2 terminal cell: 8 columns
 // by 4 lines. With cells true each LED is two spaces of background colour:
-// 16 columns by 8 lines, easier to see over a small font. Every line ends
+// 16 columns by 8 lines, easier to see over a small font. Dark LEDs are
+// drawn dark grey. Every line ends
 // with a reset and a newline. It allocates only when dst is too small.
 func AppendANSI(dst []byte, f *Frame, cells bool) []byte {
 	if cells {
 		for y := range 8 {
 			for x := range 8 {
-				r, g, b := SRGB(duty(f, x, y))
+				r, g, b := screen(f, x, y)
 				dst = appendSGR(dst, "\x1b[48;2;", r, g, b)
 				dst = append(dst, "m  "...)
 			}
@@ -37,9 +46,9 @@ func AppendANSI(dst []byte, f *Frame, cells bool) []byte {
 	}
 	for y := 0; y < 8; y += 2 {
 		for x := range 8 {
-			r, g, b := SRGB(duty(f, x, y))
+			r, g, b := screen(f, x, y)
 			dst = appendSGR(dst, "\x1b[38;2;", r, g, b)
-			r, g, b = SRGB(duty(f, x, y+1))
+			r, g, b = screen(f, x, y+1)
 			dst = appendSGR(dst, ";48;2;", r, g, b)
 			dst = append(dst, "m▀"...)
 		}

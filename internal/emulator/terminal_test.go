@@ -32,9 +32,9 @@ func twoPixels() *Frame {
 
 func TestAppendANSI(t *testing.T) {
 	const (
-		dark  = "\x1b[38;2;0;0;0;48;2;0;0;0m▀"
+		dark  = "\x1b[38;2;28;28;28;48;2;28;28;28m▀"
 		end   = "\x1b[0m\n"
-		black = "\x1b[48;2;0;0;0m  "
+		black = "\x1b[48;2;28;28;28m  "
 	)
 	darkLine := strings.Repeat(dark, 8) + end
 	tests := []struct {
@@ -43,7 +43,7 @@ func TestAppendANSI(t *testing.T) {
 		want  string
 	}{
 		{"half blocks", false,
-			"\x1b[38;2;255;0;0;48;2;0;0;0m▀" + "\x1b[38;2;0;0;0;48;2;0;139;0m▀" + strings.Repeat(dark, 6) + end +
+			"\x1b[38;2;255;0;0;48;2;28;28;28m▀" + "\x1b[38;2;28;28;28;48;2;0;139;0m▀" + strings.Repeat(dark, 6) + end +
 				darkLine + darkLine + darkLine},
 		{"cells", true,
 			"\x1b[48;2;255;0;0m  " + strings.Repeat(black, 7) + end +

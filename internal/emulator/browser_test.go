@@ -1,0 +1,245 @@
+package emulator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/testutil"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// browser starts headless Chromium for the test. Without Chromium the test
+// is skipped on a workstation and fails in CI, where it must run.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		const msg = "install chromium: apt-get install -y chromium"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc()
+	})
+	// Start the browser now, so its start-up is not charged to a step.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return ctx
+}
+
+// eventually evaluates js until it returns true.
+func eventually(t *testing.T, ctx context.Context, what, js string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still false after 20s: %s", what, js)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func screenshotDir(t *testing.T) string {
+	if d := os.Getenv("SCREENSHOT_DIR"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+func TestBrowser(t *testing.T) {
+	testutil.CheckLeaks(t)
+	ctx := browser(t)
+	e, ns := startEmulator(t, 200*time.Millisecond)
+
+	nc, err := nats.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	joy := make(chan *nats.Msg, 16)
+	env := make(chan *nats.Msg, 64)
+	for subj, ch := range map[string]chan *nats.Msg{"sensehat.emu.joystick.up": joy, "sensehat.emu.sensors.env": env} {
+		if _, err := nc.ChanSubscribe(subj, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(e.PageURL()),
+		chromedp.WaitVisible(chromedp.CSS("#matrix .led")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, ctx, "first frame", `Number(document.getElementById("matrix").dataset.frames) >= 1`)
+	if lit, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.sensehat.lit()`)); err != nil || lit != 0 {
+		t.Fatalf("lit at start %d (%v), want a dark matrix", lit, err)
+	}
+
+	t.Run("text lights the matrix", func(t *testing.T) {
+		if err := nc.Publish("sensehat.emu.led.text", []byte(`{"text":"Hi","speed":50,"color":"red"}`)); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, ctx, "lit cells after text", `Number(document.getElementById("matrix").dataset.lit) > 0`)
+		// Red text: every lit LED has a red duty and nothing else.
+		onlyRed, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+			for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) {
+				const [r, g, b] = window.sensehat.pixel(x, y);
+				if ((g || b) || (r && r < 8)) return false;
+			}
+			return true; })()`))
+		if err != nil || !onlyRed {
+			t.Errorf("text colours on the page not pure red (%v)", err)
+		}
+	})
+
+	t.Run("joystick click publishes", func(t *testing.T) {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[data-key="up"]`))); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case m := <-joy:
+			var ev struct{ Key, Action string }
+			if err := json.Unmarshal(m.Data, &ev); err != nil || ev.Key != "up" || ev.Action != "pressed" {
+				t.Errorf("first joystick message %s (%v), want up pressed", m.Data, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("no sensehat.emu.joystick.up in 20s")
+		}
+		// The page holds a click for a moment, then lets go.
+		deadline := time.After(20 * time.Second)
+		for released := false; !released; {
+			select {
+			case m := <-joy:
+				released = strings.Contains(string(m.Data), `"released"`)
+			case <-deadline:
+				t.Fatal("no release of up in 20s")
+			}
+		}
+	})
+
+	t.Run("temperature slider feeds readings", func(t *testing.T) {
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+			const s = document.getElementById("temperature_c");
+			s.value = "30";
+			s.dispatchEvent(new Event("input", {bubbles: true}));
+			s.dispatchEvent(new Event("change", {bubbles: true}));
+			return true; })()`)); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case m := <-env:
+				var r struct {
+					TemperatureC *float64 `json:"temperature_c"`
+				}
+				if err := json.Unmarshal(m.Data, &r); err != nil {
+					t.Fatalf("env reading %s: %v", m.Data, err)
+				}
+				if r.TemperatureC != nil && math.Abs(*r.TemperatureC-30) < 0.1 {
+					return
+				}
+			case <-deadline:
+				t.Fatal("no env reading near 30 °C in 20s")
+			}
+		}
+	})
+
+	// A colourful still frame for the screenshots: hue across, brightness
+	// down, so the glow and the gamma can be judged.
+	var cols []string
+	for y := range 8 {
+		for x := range 8 {
+			r, g, b := hueRGB(float64(x)/8, 1-float64(y)/9)
+			cols = append(cols, fmt.Sprintf("[%d,%d,%d]", r, g, b))
+		}
+	}
+	if err := nc.Publish("sensehat.emu.led.pixels", []byte("["+strings.Join(cols, ",")+"]")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, ctx, "all 64 lit", `window.sensehat.lit() === 64`)
+
+	dir := screenshotDir(t)
+	if err := chromedp.Do(ctx, chromedp.Sleep(300*time.Millisecond)); err != nil { // let the readings table fill
+		t.Fatal(err)
+	}
+	desktop, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Sleep(300*time.Millisecond),
+	); err != nil {
+		t.Fatal(err)
+	}
+	phone, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
+	if err != nil || !fits {
+		t.Errorf("page wider than a 390 px phone (%v)", err)
+	}
+	for name, png := range map[string][]byte{"emulator-desktop.png": desktop, "emulator-phone.png": phone} {
+		if !strings.HasPrefix(string(png), "\x89PNG") {
+			t.Errorf("%s is not a PNG", name)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("screenshots in %s", dir)
+}
+
+// hueRGB is a fully saturated colour of hue h (0..1) at value v.
+func hueRGB(h, v float64) (r, g, b int) {
+	f := func(n float64) int {
+		k := math.Mod(n+h*6, 6)
+		return int(math.Round(255 * v * (1 - math.Max(0, math.Min(1, math.Min(k, 4-k))))))
+	}
+	return f(5), f(3), f(1)
+}

@@ -1,0 +1,18 @@
+// Package emulator shows a simulated Sense HAT to a person: a web page with
+// the LED matrix, the joystick, sliders for what the sensors sense and the
+// NATS traffic of the device, or the matrix alone drawn in a terminal. It
+// runs the daemon itself on the simulated board, so what the page shows is
+// what a Pi would do with the same messages.
+//
+// What the LEDs show is read back from the simulated ATtiny88: per row 8
+// red, 8 green and 8 blue registers of 5 bits (0x00-0xBF). Those are PWM
+// duties, linear light, after the host's gamma table; a screen shows them
+// as sRGB of duty/31, which is how both views draw them. The joystick
+// state is register 0xF2 (bit 0 down, 1 right, 2 up, 3 middle, 4 left).
+//
+// The page is plain HTML, CSS and JavaScript embedded in the binary: no
+// CDN, nothing fetched at run time. It follows the matrix through
+// server-sent events (GET /events: "frame" with the 192 registers in hex,
+// "conditions", "msg") and drives the board with form POSTs to
+// /api/joystick and /api/conditions.
+package emulator

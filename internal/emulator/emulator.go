@@ -42,7 +42,6 @@ type Emulator struct {
 	Ready chan struct{}
 
 	pageURL string
-	view    *View
 }
 
 // SimConfig returns the daemon configuration for device id on simulated
@@ -115,7 +114,6 @@ func (e *Emulator) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e.view = view
 	defer view.Close()
 	stopMonitor, err := view.Monitor(nc)
 	if err != nil {

@@ -33,7 +33,8 @@ type Opts struct {
 	// KeepAlive is how often an idle event stream sends a comment, so
 	// proxies and phones on flaky networks keep it open.
 	KeepAlive time.Duration
-	Log       *slog.Logger
+	// Log receives the page's comings and goings; discarded when nil.
+	Log *slog.Logger
 }
 
 // DefaultOpts are the options New uses for a nil *Opts; copy and adjust.
@@ -151,6 +152,7 @@ func (v *View) events(w http.ResponseWriter, r *http.Request) {
 	backlog := append([][]byte(nil), v.history...)
 	v.clients[ch] = struct{}{}
 	v.mu.Unlock()
+	v.opts.Log.Debug("page connected", "remote", r.RemoteAddr)
 	defer func() {
 		v.mu.Lock()
 		delete(v.clients, ch)

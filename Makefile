@@ -44,12 +44,14 @@ SIZE_LIMIT ?= 10000000
 DEB_ARCHES := armhf arm64
 DIST    := dist
 
-.PHONY: build build-arm build-arm64 test vet fmt-check unit-test bench demo deb check-deb \
+.PHONY: build build-daemon build-arm build-arm64 test vet fmt-check unit-test bench demo deb check-deb \
 	deploy uninstall soak size check-unit clean help
 
-build:
-	$(GO) build $(GOFLAGS_BUILD) -o bin/sensehatd ./cmd/sensehatd
+build: build-daemon
 	$(GO) build $(GOFLAGS_BUILD) -o bin/sensehat ./cmd/sensehat
+
+build-daemon:
+	$(GO) build $(GOFLAGS_BUILD) -o bin/sensehatd ./cmd/sensehatd
 
 build-arm:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 \
@@ -88,7 +90,7 @@ soak:
 demo:
 	$(GO) run ./cmd/sensehat emulate
 
-check-unit: build
+check-unit: build-daemon
 	deploy/check-unit.sh bin/sensehatd
 
 # nfpm expands environment variables in arch and version but not in file

@@ -25,6 +25,7 @@ import (
 	"github.com/sensehat/sensehat/sensehat"
 	"github.com/sensehat/sensehat/sensehat/attiny"
 	"github.com/sensehat/sensehat/sensehat/evdev"
+	"github.com/sensehat/sensehat/sensehat/fb"
 	"github.com/sensehat/sensehat/sensehat/none"
 	"github.com/sensehat/sensehat/sensehat/sim"
 	"github.com/sensehat/sensehat/sensehat/sysfs"
@@ -138,10 +139,12 @@ func (h *Hardware) fbDisplay(r Request, path string) error {
 		}
 		path = p
 	}
-	var d display.Device = none.New()
-	var err error
-	_ = err
+	d, err := fb.Open(path, nil)
+	if err != nil {
+		return err
+	}
 	h.Display, h.DisplayName = d, "fb:"+path
+	h.closers = append(h.closers, d.Halt)
 	return nil
 }
 

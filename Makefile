@@ -20,8 +20,9 @@ DESCRIBE := $(shell git describe --tags --always --dirty --match 'v[0-9]*' 2>/de
 ifneq ($(TAG),)
 VERSION ?= $(patsubst v%,%,$(TAG))$(if $(DIRTY),+dirty)
 else ifneq ($(findstring -g,$(DESCRIBE)),)
-# v1.2.3-4-gabcdef: a later commit; keep it semver with build metadata.
-VERSION ?= $(patsubst v%,%,$(word 1,$(subst -, ,$(DESCRIBE))))-dev+$(COMMIT)$(DIRTY)
+# v1.2.3-4-gabcdef: commits after v1.2.3 lead to the next patch release, so
+# 1.2.4-dev+<commit>, which semver (and dpkg) order after 1.2.3.
+VERSION ?= $(shell echo '$(word 1,$(subst -, ,$(patsubst v%,%,$(DESCRIBE))))' | awk -F. '{ printf "%d.%d.%d", $$1, $$2, $$3 + 1 }')-dev+$(COMMIT)$(DIRTY)
 else ifneq ($(COMMIT),unknown)
 VERSION ?= 0.1.0-dev+$(COMMIT)$(DIRTY)
 else

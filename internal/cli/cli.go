@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/nats-io/nats.go"
 
@@ -150,5 +149,3 @@ func serviceError(m *nats.Msg) error {
 	}
 	return nil
 }
-
-func quoteJoin(args []string) string { return strings.Join(args, " ") }

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -55,8 +54,6 @@ type Daemon struct {
 	nc      *nats.Conn
 	svc     *service.Service
 	pub     *publisher
-
-	natsUp atomic.Bool
 }
 
 // Run runs the daemon until ctx is cancelled, then stops it cleanly: the
@@ -135,25 +132,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	nc, err := natsconn.Connect(natsconn.Settings{
 		URL: cfg.NATS, Creds: cfg.Creds, NKey: cfg.NKey, User: cfg.User, Password: cfg.Password,
 		TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TLSCA: cfg.TLSCA,
-		Name: "sensehatd " + cfg.ID,
+		Name:   "sensehatd " + cfg.ID,
+		Errors: &d.errs,
 	}, log)
 	if err != nil {
 		return err
 	}
 	d.nc = nc
-	nc.SetClosedHandler(func(*nats.Conn) { d.natsUp.Store(false) })
-	nc.SetDisconnectErrHandler(func(_ *nats.Conn, err error) {
-		d.natsUp.Store(false)
-		if err != nil {
-			log.Warn("disconnected from NATS; retrying", "err", err)
-			d.errs.Record("nats", err)
-		}
-	})
-	nc.SetReconnectHandler(func(c *nats.Conn) {
-		d.natsUp.Store(true)
-		log.Info("reconnected to NATS", "server", c.ConnectedUrlRedacted(), "reconnects", c.Stats().Reconnects)
-	})
-	d.natsUp.Store(nc.IsConnected())
 
 	svc, err := service.Start(nc, p, service.Config{
 		Prefix:  cfg.Prefix,

@@ -28,6 +28,11 @@ type Settings struct {
 	TLSCA    string
 	// Name is the client name the server shows (nats server report connections).
 	Name string
+	// Errors, if set, counts connection errors under "nats" for the
+	// status reply.
+	Errors interface {
+		Record(subsystem string, err error)
+	}
 }
 
 // Tuning for an edge device on a flaky link.
@@ -50,6 +55,11 @@ const (
 // Options returns the nats.Go options for s. log receives connection
 // events; it must not be nil.
 func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
+	record := func(err error) {
+		if s.Errors != nil {
+			s.Errors.Record("nats", err)
+		}
+	}
 	opts := []nats.Option{
 		nats.Name(s.Name),
 		nats.RetryOnFailedConnect(true),
@@ -66,6 +76,7 @@ func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 			if err != nil {
 				log.Warn("disconnected from NATS; retrying", "err", err)
+				record(err)
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
@@ -80,6 +91,7 @@ func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
 				subj = sub.Subject
 			}
 			log.Warn("NATS error", "subject", subj, "err", Explain(err))
+			record(err)
 		}),
 	}
 	if s.User != "" {

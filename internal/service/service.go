@@ -42,9 +42,6 @@ type Config struct {
 	Metadata map[string]string
 	// Status returns the status reply; it is marshalled as JSON.
 	Status func() any
-	// AfterConfig, if set, is called after a led.config change was applied,
-	// with the parsed request; the daemon uses it to keep status current.
-	AfterConfig func(payload.Config)
 }
 
 // Service is a running device service.
@@ -93,7 +90,7 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.R
 		{"led_text", base + ".led.text", text, nil},
 		{"led_pixels", base + ".led.pixels", &pixelsHandler{s: s, p: p, id: cfg.ID}, nil},
 		{"led_clear", base + ".led.clear", &clearHandler{s: s, p: p, id: cfg.ID}, nil},
-		{"led_config", base + ".led.config", &configHandler{s: s, p: p, after: cfg.AfterConfig}, nil},
+		{"led_config", base + ".led.config", &configHandler{s: s, p: p}, nil},
 		{"status", base + ".status", &statusHandler{s: s, status: cfg.Status}, nil},
 		// Every device must see "all": no queue group.
 		{"all_led_text", cfg.Prefix + ".all.led.text", text, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
@@ -247,9 +244,8 @@ func (h *clearHandler) Handle(req micro.Request) {
 }
 
 type configHandler struct {
-	s     *Service
-	p     Player
-	after func(payload.Config)
+	s *Service
+	p Player
 }
 
 // Handle implements micro.Handler.
@@ -264,9 +260,6 @@ func (h *configHandler) Handle(req micro.Request) {
 	}); err != nil {
 		h.s.fail(req, "led.config", &payload.Error{Msg: "led.config: " + err.Error()})
 		return
-	}
-	if h.after != nil {
-		h.after(c)
 	}
 	if req.Reply() != "" {
 		if err := req.RespondJSON(map[string]bool{"ok": true}); err != nil {

@@ -4,12 +4,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io/fs"
 	"sync"
 
 	"periph.io/x/conn/v3"
 	"periph.io/x/conn/v3/i2c"
 
+	"github.com/sensehat/sensehat/sensehat/internal/i2cchip"
 	"github.com/sensehat/sensehat/sensehat/sysfs"
 )
 
@@ -120,22 +120,12 @@ func New(b i2c.Bus, opts *Opts) (*Dev, error) {
 	if addr == 0 {
 		addr = Addr
 	}
-	if opts.SysfsRoot != "" {
-		drv, err := sysfs.I2CDriver(opts.SysfsRoot, opts.Bus, addr)
-		if err != nil {
-			return nil, fmt.Errorf("hts221: checking for a kernel driver: %w", err)
-		}
-		if drv != "" {
-			return nil, fmt.Errorf("%w: %q is bound to %d-%04x; read it through IIO or unbind the driver", ErrKernelDriver, drv, opts.Bus, addr)
-		}
+	if err := i2cchip.CheckKernel("hts221", ErrKernelDriver, opts.SysfsRoot, opts.Bus, addr); err != nil {
+		return nil, err
 	}
 	d := &Dev{c: i2c.Dev{Bus: b, Addr: addr}}
-	var id [1]byte
-	if err := d.c.Tx([]byte{regWhoAmI}, id[:]); err != nil {
-		return nil, busErr("reading who-am-I", err)
-	}
-	if id[0] != whoAmI {
-		return nil, fmt.Errorf("hts221: who-am-I %#02x at %#02x, want %#02x: not an HTS221", id[0], addr, whoAmI)
+	if err := i2cchip.CheckWhoAmI("hts221", &d.c, regWhoAmI, whoAmI, "an HTS221"); err != nil {
+		return nil, err
 	}
 	var raw [16]byte
 	if err := d.c.Tx([]byte{regCal | autoInc}, raw[:]); err != nil {
@@ -192,11 +182,4 @@ func (d *Dev) Halt() error {
 	return nil
 }
 
-// busErr wraps a bus error with what was being done, and tells the user
-// what to do about the one cause they can fix themselves.
-func busErr(what string, err error) error {
-	if errors.Is(err, fs.ErrPermission) {
-		return fmt.Errorf("hts221: %s: %w (add the user to the i2c group)", what, err)
-	}
-	return fmt.Errorf("hts221: %s: %w", what, err)
-}
+func busErr(what string, err error) error { return i2cchip.BusErr("hts221", what, err) }

@@ -3,12 +3,12 @@ package lps25h
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"sync"
 
 	"periph.io/x/conn/v3"
 	"periph.io/x/conn/v3/i2c"
 
+	"github.com/sensehat/sensehat/sensehat/internal/i2cchip"
 	"github.com/sensehat/sensehat/sensehat/sysfs"
 )
 
@@ -85,22 +85,12 @@ func New(b i2c.Bus, opts *Opts) (*Dev, error) {
 	if addr == 0 {
 		addr = Addr
 	}
-	if opts.SysfsRoot != "" {
-		drv, err := sysfs.I2CDriver(opts.SysfsRoot, opts.Bus, addr)
-		if err != nil {
-			return nil, fmt.Errorf("lps25h: checking for a kernel driver: %w", err)
-		}
-		if drv != "" {
-			return nil, fmt.Errorf("%w: %q is bound to %d-%04x; read it through IIO or unbind the driver", ErrKernelDriver, drv, opts.Bus, addr)
-		}
+	if err := i2cchip.CheckKernel("lps25h", ErrKernelDriver, opts.SysfsRoot, opts.Bus, addr); err != nil {
+		return nil, err
 	}
 	d := &Dev{c: i2c.Dev{Bus: b, Addr: addr}}
-	var id [1]byte
-	if err := d.c.Tx([]byte{regWhoAmI}, id[:]); err != nil {
-		return nil, busErr("reading who-am-I", err)
-	}
-	if id[0] != whoAmI {
-		return nil, fmt.Errorf("lps25h: who-am-I %#02x at %#02x, want %#02x: not an LPS25H", id[0], addr, whoAmI)
+	if err := i2cchip.CheckWhoAmI("lps25h", &d.c, regWhoAmI, whoAmI, "an LPS25H"); err != nil {
+		return nil, err
 	}
 	if opts.Averaging {
 		// Configure while powered down; FIFO mode before enabling the FIFO.
@@ -156,11 +146,4 @@ func (d *Dev) Halt() error {
 	return nil
 }
 
-// busErr wraps a bus error with what was being done, and tells the user
-// what to do about the one cause they can fix themselves.
-func busErr(what string, err error) error {
-	if errors.Is(err, fs.ErrPermission) {
-		return fmt.Errorf("lps25h: %s: %w (add the user to the i2c group)", what, err)
-	}
-	return fmt.Errorf("lps25h: %s: %w", what, err)
-}
+func busErr(what string, err error) error { return i2cchip.BusErr("lps25h", what, err) }

@@ -4,12 +4,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io/fs"
 	"sync"
 
 	"periph.io/x/conn/v3"
 	"periph.io/x/conn/v3/i2c"
 
+	"github.com/sensehat/sensehat/sensehat/internal/i2cchip"
 	"github.com/sensehat/sensehat/sensehat/sysfs"
 )
 
@@ -383,35 +383,11 @@ func convert(dst *[3]float64, raw *[6]byte, sign *[3]int32, sens float64) {
 }
 
 func checkKernel(root string, bus int, addr uint16) error {
-	if root == "" {
-		return nil
-	}
-	drv, err := sysfs.I2CDriver(root, bus, addr)
-	if err != nil {
-		return fmt.Errorf("lsm9ds1: checking for a kernel driver: %w", err)
-	}
-	if drv != "" {
-		return fmt.Errorf("%w: %q is bound to %d-%04x; read it through IIO or unbind the driver", ErrKernelDriver, drv, bus, addr)
-	}
-	return nil
+	return i2cchip.CheckKernel("lsm9ds1", ErrKernelDriver, root, bus, addr)
 }
 
 func checkWhoAmI(c *i2c.Dev, reg, want byte, what string) error {
-	var id [1]byte
-	if err := c.Tx([]byte{reg}, id[:]); err != nil {
-		return busErr("reading the "+what+" who-am-I", err)
-	}
-	if id[0] != want {
-		return fmt.Errorf("lsm9ds1: who-am-I %#02x at %#02x, want %#02x: not an LSM9DS1 %s", id[0], c.Addr, want, what)
-	}
-	return nil
+	return i2cchip.CheckWhoAmI("lsm9ds1", c, reg, want, "an LSM9DS1 "+what)
 }
 
-// busErr wraps a bus error with what was being done, and tells the user
-// what to do about the one cause they can fix themselves.
-func busErr(what string, err error) error {
-	if errors.Is(err, fs.ErrPermission) {
-		return fmt.Errorf("lsm9ds1: %s: %w (add the user to the i2c group)", what, err)
-	}
-	return fmt.Errorf("lsm9ds1: %s: %w", what, err)
-}
+func busErr(what string, err error) error { return i2cchip.BusErr("lsm9ds1", what, err) }

@@ -1,0 +1,54 @@
+// Package i2cchip holds the start-up checks every Sense HAT chip driver
+// makes the same way: is a kernel driver holding the chip, is the chip
+// the one we expect, and what does a bus error mean for the user.
+package i2cchip
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"periph.io/x/conn/v3/i2c"
+
+	"github.com/sensehat/sensehat/sensehat/sysfs"
+)
+
+// CheckKernel returns an error wrapping errKernel when a kernel driver is
+// bound to the chip at addr on bus; root "" skips the check (simulated
+// buses have no sysfs). pkg prefixes the other errors.
+func CheckKernel(pkg string, errKernel error, root string, bus int, addr uint16) error {
+	if root == "" {
+		return nil
+	}
+	drv, err := sysfs.I2CDriver(root, bus, addr)
+	if err != nil {
+		return fmt.Errorf("%s: checking for a kernel driver: %w", pkg, err)
+	}
+	if drv != "" {
+		return fmt.Errorf("%w: %q is bound to %d-%04x; read it through IIO or unbind the driver", errKernel, drv, bus, addr)
+	}
+	return nil
+}
+
+// CheckWhoAmI reads register reg and requires want, so a wrong chip at the
+// address is refused before anything is written to it. chip names what
+// was expected ("an HTS221").
+func CheckWhoAmI(pkg string, c *i2c.Dev, reg, want byte, chip string) error {
+	var id [1]byte
+	if err := c.Tx([]byte{reg}, id[:]); err != nil {
+		return BusErr(pkg, "reading who-am-I", err)
+	}
+	if id[0] != want {
+		return fmt.Errorf("%s: who-am-I %#02x at %#02x, want %#02x: not %s", pkg, id[0], c.Addr, want, chip)
+	}
+	return nil
+}
+
+// BusErr wraps a bus error with what was being done, and tells the user
+// what to do about the one cause they can fix themselves.
+func BusErr(pkg, what string, err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("%s: %s: %w (add the user to the i2c group)", pkg, what, err)
+	}
+	return fmt.Errorf("%s: %s: %w", pkg, what, err)
+}

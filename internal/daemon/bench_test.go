@@ -38,7 +38,7 @@ func BenchmarkStatusRequest(b *testing.B) {
 	srv := testutil.StartServer(b, nil)
 	start(b, benchConfig(b, srv.URL(), "pi1"))
 	nc := connect(b, srv.URL())
-	m := request(b, nc, "sensehat.pi1.status", nil, 2*time.Second)
+	m := fullStatus(b, nc)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := nc.Request("sensehat.pi1.status", nil, 2*time.Second); err != nil {
@@ -84,8 +84,12 @@ func benchStatusSample(b *testing.B, url string) []byte {
 		b.Fatal(err)
 	}
 	defer nc.Close()
-	// Wait for a first env reading so the sample has "last" filled in as
-	// the daemon's replies do in the benchmark.
+	return fullStatus(b, nc).Data
+}
+
+// fullStatus waits for a status reply with the first env reading in it,
+// so both benchmarks move replies of the size a running device sends.
+func fullStatus(b *testing.B, nc *nats.Conn) *nats.Msg {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		m := request(b, nc, "sensehat.pi1.status", nil, 2*time.Second)
@@ -95,8 +99,11 @@ func benchStatusSample(b *testing.B, url string) []byte {
 		if err := json.Unmarshal(m.Data, &st); err != nil {
 			b.Fatal(err)
 		}
-		if st.Last.Env != nil || time.Now().After(deadline) {
-			return m.Data
+		if st.Last.Env != nil {
+			return m
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("no env reading in the status within 5s: %s", m.Data)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -166,6 +166,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		defer wg.Done()
 		d.pub.run(pubCtx)
 	}()
+	// Ready promises answers: let the server see the subscriptions first,
+	// or a request sent at once gets "no responders".
+	if nc.IsConnected() {
+		_ = nc.FlushTimeout(2 * time.Second)
+	}
 	if d.Ready != nil {
 		close(d.Ready)
 	}

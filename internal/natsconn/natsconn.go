@@ -6,6 +6,7 @@
 package natsconn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,6 +65,8 @@ func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
 		nats.Name(s.Name),
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
+		// Refused credentials may be fixed on the server while we wait.
+		nats.IgnoreAuthErrorAbort(),
 		nats.ReconnectWait(ReconnectWait),
 		nats.CustomReconnectDelay(backoff),
 		nats.PingInterval(PingInterval),
@@ -83,7 +86,13 @@ func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
 			log.Info("reconnected to NATS", "server", nc.ConnectedUrlRedacted(), "reconnects", nc.Stats().Reconnects)
 		}),
 		nats.ReconnectErrHandler(func(nc *nats.Conn, err error) {
-			log.Debug("NATS reconnect attempt failed", "err", Explain(err))
+			// Refused credentials or certificates never cure themselves:
+			// say so at a level the user sees.
+			lvl := slog.LevelDebug
+			if errors.Is(err, nats.ErrAuthorization) || strings.Contains(err.Error(), "tls") || strings.Contains(err.Error(), "certificate") {
+				lvl = slog.LevelWarn
+			}
+			log.Log(context.Background(), lvl, "NATS connection attempt failed; retrying", "err", Explain(err))
 		}),
 		nats.ErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
 			subj := ""

@@ -27,6 +27,9 @@ type gate struct {
 	l      net.Listener
 	target string
 	open   atomic.Bool
+	// dials counts the connections the gate accepted: every attempt of a
+	// client that keeps retrying.
+	dials atomic.Int64
 	wg     sync.WaitGroup
 
 	mu    sync.Mutex
@@ -56,6 +59,7 @@ func (g *gate) accept() {
 		if err != nil {
 			return
 		}
+		g.dials.Add(1)
 		if !g.open.Load() {
 			c.Close()
 			continue

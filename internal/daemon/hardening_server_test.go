@@ -30,7 +30,7 @@ type gate struct {
 	// dials counts the connections the gate accepted: every attempt of a
 	// client that keeps retrying.
 	dials atomic.Int64
-	wg     sync.WaitGroup
+	wg    sync.WaitGroup
 
 	mu    sync.Mutex
 	conns map[net.Conn]bool

@@ -92,8 +92,10 @@ func Open(path string, opts *Opts) (*Dev, error) {
 		d.f.Close()
 		return nil, fmt.Errorf("fb: sizing %s to %d bytes: %w", path, display.RGB565Bytes, err)
 	}
-	if opts.LowLight {
-		if err := d.SetLowLight(true); err != nil {
+	// A device keeps its curve across runs: set it either way so LowLight
+	// tells the truth from the start.
+	if opts.LowLight || d.device {
+		if err := d.SetLowLight(opts.LowLight); err != nil {
 			d.f.Close()
 			return nil, err
 		}

@@ -14,8 +14,8 @@ command -v nats-server >/dev/null || { echo "idle-cpu: nats-server not found (ma
 
 tmp=$(mktemp -d)
 cleanup() {
-	[ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null || true
-	[ -n "${spid:-}" ] && kill "$spid" 2>/dev/null || true
+	if [ -n "${dpid:-}" ]; then kill "$dpid" 2>/dev/null || true; fi
+	if [ -n "${spid:-}" ]; then kill "$spid" 2>/dev/null || true; fi
 	wait 2>/dev/null || true
 	rm -rf "$tmp"
 }

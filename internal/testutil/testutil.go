@@ -5,7 +5,6 @@ package testutil
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"runtime"
 	"sort"
 	"strings"
@@ -57,15 +56,6 @@ func StartServer(t testing.TB, opts *server.Options) *Server {
 		s.WaitForShutdown()
 	})
 	return &Server{Server: s, Opts: opts}
-}
-
-// Restart starts a new server on the same port with the same options, after
-// the old one was shut down: what a daemon sees when the server restarts.
-func (s *Server) Restart(t testing.TB) *Server {
-	t.Helper()
-	opts := s.Opts.Clone()
-	opts.Port = s.Addr().(*net.TCPAddr).Port
-	return StartServer(t, opts)
 }
 
 // goroutines returns the stacks of all goroutines but the caller's.

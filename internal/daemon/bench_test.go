@@ -1,11 +1,8 @@
 package daemon
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -16,7 +13,6 @@ import (
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/config"
 	"github.com/sensehat/sensehat/internal/testutil"
-	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
 // benchConfig is simConfig with the reading intervals a real device uses,
@@ -193,24 +189,5 @@ func BenchmarkPublishToFirstFrame(b *testing.B) {
 
 // benchStart is start with an OnFrame hook, which must be set before Run.
 func benchStart(b *testing.B, cfg config.Config, hook func(*display.Frame)) {
-	r := &running{hat: sim.NewHAT(), notify: &fakeNotifier{}, done: make(chan error, 1)}
-	r.d = &Daemon{
-		Config:   cfg,
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		HAT:      r.hat,
-		Notifier: r.notify,
-		OnFrame:  hook,
-		Ready:    make(chan struct{}),
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	go func() { r.done <- r.d.Run(ctx) }()
-	select {
-	case <-r.d.Ready:
-	case err := <-r.done:
-		b.Fatalf("daemon exited before ready: %v", err)
-	case <-time.After(10 * time.Second):
-		b.Fatal("daemon not ready in 10s")
-	}
-	b.Cleanup(func() { r.stop(b) })
+	startWith(b, cfg, startOpts{onFrame: hook})
 }

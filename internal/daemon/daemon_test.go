@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/config"
 	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat"
@@ -93,14 +94,31 @@ func simConfig(t testing.TB, url, id string) config.Config {
 
 // start runs a daemon on a fresh simulated HAT and waits until its service
 // is registered.
-func start(t testing.TB, cfg config.Config) *running {
+func start(t testing.TB, cfg config.Config) *running { return startWith(t, cfg, startOpts{}) }
+
+// startOpts is what start fixes and some tests vary: a watchdog interval, a
+// log to read back and a frame hook.
+type startOpts struct {
+	watchdog time.Duration
+	log      io.Writer // nil discards
+	level    slog.Level
+	onFrame  func(*display.Frame)
+}
+
+// startWith is start with startOpts. Ready does not depend on a server: it
+// is closed once the service is registered, connected or not.
+func startWith(t testing.TB, cfg config.Config, o startOpts) *running {
 	t.Helper()
-	r := &running{hat: sim.NewHAT(), notify: &fakeNotifier{}, done: make(chan error, 1)}
+	r := &running{hat: sim.NewHAT(), notify: &fakeNotifier{wd: o.watchdog}, done: make(chan error, 1)}
+	if o.log == nil {
+		o.log = io.Discard
+	}
 	r.d = &Daemon{
 		Config:   cfg,
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:      slog.New(slog.NewTextHandler(o.log, &slog.HandlerOptions{Level: o.level})),
 		HAT:      r.hat,
 		Notifier: r.notify,
+		OnFrame:  o.onFrame,
 		Ready:    make(chan struct{}),
 	}
 	ctx, cancel := context.WithCancel(context.Background())

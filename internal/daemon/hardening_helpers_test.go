@@ -2,18 +2,13 @@ package daemon
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
-
-	"github.com/sensehat/sensehat/internal/config"
-	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
 // logBuffer collects slog output from several goroutines, so a test can
@@ -63,45 +58,6 @@ func (l *logBuffer) waitLog(t testing.TB, within time.Duration, words ...string)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// startOpts is what start fixes and the hardening tests need to vary: a
-// watchdog interval and a log to read back.
-type startOpts struct {
-	watchdog time.Duration
-	log      *logBuffer
-	level    slog.Level
-}
-
-// startWith is start with a visible log and a watchdog. Unlike start it does
-// not wait for Ready when the daemon is expected to keep retrying, which
-// Ready does not depend on anyway: it is closed once the service is
-// registered, connected or not.
-func startWith(t testing.TB, cfg config.Config, o startOpts) *running {
-	t.Helper()
-	r := &running{hat: sim.NewHAT(), notify: &fakeNotifier{wd: o.watchdog}, done: make(chan error, 1)}
-	if o.log == nil {
-		o.log = &logBuffer{}
-	}
-	r.d = &Daemon{
-		Config:   cfg,
-		Log:      slog.New(slog.NewTextHandler(o.log, &slog.HandlerOptions{Level: o.level})),
-		HAT:      r.hat,
-		Notifier: r.notify,
-		Ready:    make(chan struct{}),
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	go func() { r.done <- r.d.Run(ctx) }()
-	select {
-	case <-r.d.Ready:
-	case err := <-r.done:
-		t.Fatalf("daemon exited before ready: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("daemon not ready in 10s")
-	}
-	t.Cleanup(func() { r.stop(t) })
-	return r
 }
 
 // stillRunning fails the test if Run has returned: the daemon must ride

@@ -145,6 +145,24 @@ func connect(t testing.TB, url string) *nats.Conn {
 	return nc
 }
 
+// watchLit reports, once, whether any LED lit within the given time: it
+// watches in the background while the test waits for a reply.
+func watchLit(hat *sim.HAT, within time.Duration) <-chan bool {
+	seen := make(chan bool, 1)
+	go func() {
+		deadline := time.Now().Add(within)
+		for time.Now().Before(deadline) {
+			if lit(hat) > 0 {
+				seen <- true
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		seen <- false
+	}()
+	return seen
+}
+
 // lit counts the LEDs that are on in the simulated ATtiny's frame.
 func lit(hat *sim.HAT) int {
 	n := 0
@@ -184,18 +202,7 @@ func TestStatusAndTextReplyAfterDisplay(t *testing.T) {
 	}
 
 	// While the text scrolls, LEDs light; the reply only comes after.
-	seenLit := make(chan bool, 1)
-	go func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			if lit(r.hat) > 0 {
-				seenLit <- true
-				return
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-		seenLit <- false
-	}()
+	seenLit := watchLit(r.hat, 5*time.Second)
 	m = request(t, nc, "sensehat.pi1.led.text", []byte(`{"text":"Hi","speed":80}`), 10*time.Second)
 	var rep struct {
 		Displayed  bool   `json:"displayed"`

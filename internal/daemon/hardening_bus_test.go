@@ -136,18 +136,7 @@ func TestHardeningBusFaults(t *testing.T) {
 		if _, err := mot.NextMsg(10 * time.Second); err != nil {
 			t.Errorf("no motion reading after recovery: %v", err)
 		}
-		seenLit := make(chan bool, 1)
-		go func() {
-			deadline := time.Now().Add(5 * time.Second)
-			for time.Now().Before(deadline) {
-				if lit(r.hat) > 0 {
-					seenLit <- true
-					return
-				}
-				time.Sleep(2 * time.Millisecond)
-			}
-			seenLit <- false
-		}()
+		seenLit := watchLit(r.hat, 5*time.Second)
 		m := request(t, nc, "sensehat.pi1.led.text", []byte(`{"text":"Up","color":"red","speed":60}`), 10*time.Second)
 		if !strings.Contains(string(m.Data), `"displayed":true`) {
 			t.Fatalf("text after recovery: %s %v", m.Data, m.Header)

@@ -5,7 +5,10 @@
 // Register facts the driver relies on (datasheet DocID023722):
 //
 //	0x0F WHO_AM_I   reads 0xBD
-//	0x10 RES_CONF   internal averaging; 0x05 = 32 temperature, 32 pressure samples
+//	0x10 RES_CONF   internal averaging: bits 3-2 AVGT (00/01/10/11 = 8/16/32/64
+//	                temperature samples), bits 1-0 AVGP (8/32/128/512
+//	                pressure samples); 0x05 = AVGT 01, AVGP 01: 16
+//	                temperature and 32 pressure samples (reset: 0x0F)
 //	0x20 CTRL_REG1  bit7 PD (power on), bits4-6 ODR, bit2 BDU; 0xC4 = on, 25 Hz, BDU
 //	0x21 CTRL_REG2  bit6 FIFO_EN
 //	0x27 STATUS     bit0 T available, bit1 P available

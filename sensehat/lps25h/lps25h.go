@@ -25,7 +25,7 @@ const (
 	autoInc     = 0x80
 
 	whoAmI    = 0xBD
-	resConf   = 0x05 // 32 samples averaged for each of T and P
+	resConf   = 0x05 // AVGT 01, AVGP 01: 16 temperature and 32 pressure samples
 	fifoMean  = 0xC0 // FIFO mean mode
 	fifoEn    = 0x40
 	ctrl1On   = 0xC4 // PD | 25 Hz | BDU

@@ -69,8 +69,8 @@ func (d *LSM9DS1Dev) Sense(m *lsm9ds1.Motion) error {
 		m.Accel[i] = a / standardGravity
 		m.Gyro[i] = g * 180 / math.Pi
 	}
-	lsm9ds1.AccelGyroToBoard(&m.Accel)
-	lsm9ds1.AccelGyroToBoard(&m.Gyro)
+	lsm9ds1.ChipToBoard(lsm9ds1.SensorAccel, &m.Accel)
+	lsm9ds1.ChipToBoard(lsm9ds1.SensorGyro, &m.Gyro)
 	return nil
 }
 
@@ -118,7 +118,7 @@ func (d *LSM9DS1MagDev) Sense(v *[3]float64) error {
 		}
 		v[i] = g * microTPerGauss
 	}
-	lsm9ds1.MagToBoard(v)
+	lsm9ds1.ChipToBoard(lsm9ds1.SensorMag, v)
 	return nil
 }
 

@@ -47,7 +47,7 @@ func TestLSM9DS1FromIIOInBoardFrame(t *testing.T) {
 	if math.Abs(m.Accel[2]-wantZ) > 1e-9 || math.Abs(m.Accel[0]-1000*0.002394/standardGravity) > 1e-9 || m.Accel[1] != 0 {
 		t.Errorf("accel = %v, want (+%.4f, 0, %.4f) g after the board fix-up", m.Accel, 1000*0.002394/standardGravity, wantZ)
 	}
-	if want := -100 * 0.000305 * 180 / math.Pi; math.Abs(m.Gyro[1]-want) > 1e-9 {
+	if want := 100 * 0.000305 * 180 / math.Pi; math.Abs(m.Gyro[1]-want) > 1e-9 { // RTIMULib: gyro (x, y, -z)
 		t.Errorf("gyro y = %v deg/s, want %v", m.Gyro[1], want)
 	}
 
@@ -60,7 +60,7 @@ func TestLSM9DS1FromIIOInBoardFrame(t *testing.T) {
 	if err := mag.Sense(&v); err != nil {
 		t.Fatal(err)
 	}
-	want := [3]float64{14, -14, -14} // µT; the magnetometer's Y is flipped
+	want := [3]float64{-14, 14, 14} // µT; RTIMULib: compass (-x, y, -z)
 	for i := range v {
 		if math.Abs(v[i]-want[i]) > 1e-9 {
 			t.Errorf("mag = %v µT, want %v", v, want)

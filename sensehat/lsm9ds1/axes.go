@@ -1,18 +1,37 @@
 package lsm9ds1
 
-// AccelGyroToBoard turns an accel or gyro vector in the chip's axes into
-// the board frame, for readings that come from elsewhere than this
-// driver (the kernel's IIO driver reports chip axes).
-func AccelGyroToBoard(v *[3]float64) {
-	for i, s := range agSign {
-		v[i] *= float64(s)
-	}
+// Sensor names one of the LSM9DS1's three outputs for ChipToBoard.
+type Sensor uint8
+
+// The LSM9DS1's outputs.
+const (
+	SensorAccel Sensor = iota
+	SensorGyro
+	SensorMag
+)
+
+// Signs from the chip's own axes to the axes python-sense-hat reports,
+// exactly as RTIMULib's RTIMULSM9DS1::IMURead applies them: accel
+// (-x, -y, z), gyro (x, y, -z), magnetometer (-x, y, -z). See the package
+// documentation for what they mean physically.
+var chipSign = [3][3]int32{
+	SensorAccel: {-1, -1, 1},
+	SensorGyro:  {1, 1, -1},
+	SensorMag:   {-1, 1, -1},
 }
 
-// MagToBoard turns a magnetometer vector in the chip's axes into the board
-// frame.
-func MagToBoard(v *[3]float64) {
-	for i, s := range magSign {
-		v[i] *= float64(s)
+// ChipToBoard turns one reading v of sensor s from the chip's own axes
+// into the axes and signs python-sense-hat (RTIMULib) reports on the
+// Sense HAT, in place. It is what Sense applies to every reading, exported
+// for readings that come from elsewhere: the kernel's IIO drivers report
+// chip axes. Units are left alone. An unknown s leaves v unchanged.
+func ChipToBoard(s Sensor, v *[3]float64) {
+	if int(s) >= len(chipSign) {
+		return
+	}
+	for i, sg := range chipSign[s] {
+		if sg < 0 {
+			v[i] = 0 - v[i] // not -v[i]: a zero stays +0, never prints as -0
+		}
 	}
 }

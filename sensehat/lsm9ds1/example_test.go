@@ -10,11 +10,12 @@ import (
 
 func Example() {
 	// On the Pi the bus comes from i2creg.Open("1") and the options from
-	// DefaultOpts; the simulated board here lies flat, turning left.
+	// DefaultOpts; the simulated board here lies flat, turning clockwise
+	// seen from above (yaw growing, python-sense-hat gyro Z positive).
 	bus := sim.NewBus("sim")
 	chip := sim.NewLSM9DS1()
 	chip.Attach(bus)
-	chip.AG.SetRates(0, 0, 45)
+	chip.AG.SetRates(0, 0, -45)
 
 	ag, err := lsm9ds1.NewAccelGyro(bus, &lsm9ds1.Opts{})
 	if err != nil {

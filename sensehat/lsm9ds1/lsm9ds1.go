@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"periph.io/x/conn/v3"
 	"periph.io/x/conn/v3/i2c"
@@ -24,38 +25,39 @@ const (
 const (
 	regWhoAmI   = 0x0F
 	regCtrl1G   = 0x10
-	regOutXG    = 0x18
+	regStatus   = 0x17 // STATUS_REG: bit 0 XLDA, bit 1 GDA; OUT_X_G follows
 	regCtrl6XL  = 0x20
 	regCtrl8    = 0x22
 	regOutXXL   = 0x28
 	whoAmIAG    = 0x68
 	ctrl8       = 0x44 // BDU | IF_ADD_INC
+	ctrl8Reset  = 0x05 // SW_RESET | IF_ADD_INC (its reset value)
+	ctrl8Boot   = 0x80 // BOOT, as RTIMULib writes it
+	dataReady   = 0x03 // XLDA | GDA
 	odr119Hz    = 0x03 << 5
 	fsShift     = 3
 	agPowerDown = 0x00
 )
 
+// BootWait is how long the constructors wait after rebooting a chip
+// before configuring it: RTIMULib's RTIMULSM9DS1::IMUInit waits 100 ms
+// after BOOT.
+const BootWait = 100 * time.Millisecond
+
 // Magnetometer registers.
 const (
 	regCtrl1M   = 0x20
+	regCtrl2M   = 0x21
 	regCtrl3M   = 0x22
 	regOutXM    = 0x28
 	autoInc     = 0x80
 	whoAmIMag   = 0x3D
 	ctrl1M20Hz  = 0x14 // XY low-power, 20 Hz, no temperature compensation
+	ctrl2MReset = 0x0C // REBOOT | SOFT_RST
 	ctrl3MCont  = 0x00
 	ctrl3MDown  = 0x03
 	mFSShift    = 5
 	microTPerMG = 0.1 // µT per mgauss
-)
-
-// Axis fix-ups from chip axes to the board frame (X forward, Y left, Z out
-// of the LED face). The accel/gyro die is turned 180° about Z; the
-// magnetometer's X axis is the opposite of the accel/gyro's, so only its Y
-// needs flipping.
-var (
-	agSign  = [3]int32{-1, -1, 1}
-	magSign = [3]int32{1, -1, 1}
 )
 
 // ErrKernelDriver is wrapped by the constructors' error when a kernel
@@ -65,6 +67,12 @@ var ErrKernelDriver = errors.New("lsm9ds1: chip held by a kernel driver")
 
 // ErrHalted is returned by Sense after Halt has powered the chip down.
 var ErrHalted = errors.New("lsm9ds1: device halted")
+
+// ErrNotReady is wrapped by AccelGyro.Sense when STATUS_REG shows neither
+// a new accel nor a new gyro sample, as RTIMULib skips such a read: the
+// outputs are powered down, typically because another program reset or
+// reconfigured the chip.
+var ErrNotReady = errors.New("lsm9ds1: no new sample")
 
 // AccelRange is the accelerometer's full scale in g.
 type AccelRange uint8
@@ -156,6 +164,9 @@ type Opts struct {
 	SysfsRoot string
 	// Bus is the I2C bus number the chip is on, for the kernel check.
 	Bus int
+	// Sleep waits BootWait after the reboot; nil means time.Sleep.
+	// Tests inject their own.
+	Sleep func(time.Duration)
 }
 
 // DefaultOpts is what RTIMULib uses on the Sense HAT, both outputs at
@@ -173,19 +184,20 @@ type MagOpts struct {
 	SysfsRoot string
 	// Bus is the I2C bus number the chip is on, for the kernel check.
 	Bus int
+	// Sleep waits BootWait after the reset; nil means time.Sleep.
+	Sleep func(time.Duration)
 }
 
 // DefaultMagOpts is 20 Hz continuous at ±4 gauss on bus 1, with the kernel
 // driver check.
 var DefaultMagOpts = MagOpts{Range: Mag4Gauss, Addr: MagAddr, SysfsRoot: sysfs.Root, Bus: 1}
 
-// Motion is one accel/gyro sample in the board frame: X forward (towards
-// the top edge of the LED matrix as text reads), Y left, Z out of the LED
-// face. Lying flat face up, Accel is about (0, 0, +1). Rates are positive
-// by the right-hand rule about each axis.
+// Motion is one accel/gyro sample in the axes and signs python-sense-hat
+// reports (see the package documentation): lying flat face up, Accel is
+// about (0, 0, +1).
 type Motion struct {
-	Accel [3]float64 // g
-	Gyro  [3]float64 // degrees per second
+	Accel [3]float64 // g, as python-sense-hat's accelerometer_raw
+	Gyro  [3]float64 // degrees per second; python-sense-hat's gyroscope_raw is the same in rad/s
 }
 
 // AccelGyro is the LSM9DS1 accelerometer and gyroscope. It is safe for
@@ -197,14 +209,16 @@ type AccelGyro struct {
 	gyroSens  float64
 	halted    bool
 	w         [2]byte
-	r         [6]byte
+	r         [7]byte
 }
 
 var _ conn.Resource = (*AccelGyro)(nil)
 
 // NewAccelGyro checks the chip at opts.Addr is an LSM9DS1 accel/gyro that
-// no kernel driver holds, and starts both outputs at 119 Hz with the
-// ranges of opts (nil means DefaultOpts). The bus stays the caller's.
+// no kernel driver holds, resets and reboots it (so nothing another
+// program configured survives: byte order, disabled axes, FIFO modes),
+// waits BootWait, and starts both outputs at 119 Hz with the ranges of
+// opts (nil means DefaultOpts). The bus stays the caller's.
 func NewAccelGyro(b i2c.Bus, opts *Opts) (*AccelGyro, error) {
 	if opts == nil {
 		opts = &DefaultOpts
@@ -235,7 +249,16 @@ func NewAccelGyro(b i2c.Bus, opts *Opts) (*AccelGyro, error) {
 	if err := checkWhoAmI(&d.c, regWhoAmI, whoAmIAG, "accel/gyro"); err != nil {
 		return nil, err
 	}
-	// Set IF_ADD_INC explicitly (someone may have cleared it) and BDU, so
+	// SW_RESET takes effect at the next flash boot, which BOOT starts
+	// (datasheet CTRL_REG8); RTIMULib writes BOOT alone.
+	if err := d.c.Tx([]byte{regCtrl8, ctrl8Reset}, nil); err != nil {
+		return nil, busErr("resetting (CTRL_REG8 SW_RESET)", err)
+	}
+	if err := d.c.Tx([]byte{regCtrl8, ctrl8Boot}, nil); err != nil {
+		return nil, busErr("rebooting (CTRL_REG8 BOOT)", err)
+	}
+	sleep(opts.Sleep)(BootWait)
+	// Set IF_ADD_INC explicitly (BOOT's write cleared it) and BDU, so
 	// the two bytes of an output always come from the same sample.
 	init := [...]struct {
 		what     string
@@ -253,25 +276,30 @@ func NewAccelGyro(b i2c.Bus, opts *Opts) (*AccelGyro, error) {
 	return d, nil
 }
 
-// Sense reads the latest gyro and accel samples into m, in the board frame.
-// It does not wait for a new sample: at 119 Hz none is older than 8.4 ms.
-// It allocates nothing.
+// Sense reads the latest gyro and accel samples into m, in
+// python-sense-hat's axes. Like RTIMULib it first reads STATUS_REG (in
+// the same transaction as the gyro outputs that follow it) and fails with
+// ErrNotReady when neither output has data. It does not wait for a new
+// sample: at 119 Hz none is older than 8.4 ms. It allocates nothing.
 func (d *AccelGyro) Sense(m *Motion) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.halted {
 		return ErrHalted
 	}
-	d.w[0] = regOutXG
+	d.w[0] = regStatus
 	if err := d.c.Tx(d.w[:1], d.r[:]); err != nil {
-		return busErr("reading OUT_X_G", err)
+		return busErr("reading STATUS_REG and OUT_X_G", err)
 	}
-	convert(&m.Gyro, &d.r, &agSign, d.gyroSens)
+	if d.r[0]&dataReady == 0 {
+		return fmt.Errorf("%w: STATUS_REG %#02x has neither XLDA nor GDA, so the outputs are powered down (did another program reset the chip? restarting reconfigures it)", ErrNotReady, d.r[0])
+	}
+	convert(&m.Gyro, d.r[1:], SensorGyro, d.gyroSens)
 	d.w[0] = regOutXXL
-	if err := d.c.Tx(d.w[:1], d.r[:]); err != nil {
+	if err := d.c.Tx(d.w[:1], d.r[:6]); err != nil {
 		return busErr("reading OUT_X_XL", err)
 	}
-	convert(&m.Accel, &d.r, &agSign, d.accelSens)
+	convert(&m.Accel, d.r[:6], SensorAccel, d.accelSens)
 	return nil
 }
 
@@ -308,8 +336,10 @@ type Mag struct {
 var _ conn.Resource = (*Mag)(nil)
 
 // NewMag checks the chip at opts.Addr is an LSM9DS1 magnetometer that no
-// kernel driver holds, and starts it at 20 Hz, continuous conversion, with
-// the range of opts (nil means DefaultMagOpts). The bus stays the caller's.
+// kernel driver holds, resets it (CTRL_REG2_M REBOOT | SOFT_RST: offsets,
+// byte order and modes another program left go back to their defaults),
+// waits BootWait, and starts it at 20 Hz, continuous conversion, with the
+// range of opts (nil means DefaultMagOpts). The bus stays the caller's.
 func NewMag(b i2c.Bus, opts *MagOpts) (*Mag, error) {
 	if opts == nil {
 		opts = &DefaultMagOpts
@@ -333,6 +363,10 @@ func NewMag(b i2c.Bus, opts *MagOpts) (*Mag, error) {
 	if err := checkWhoAmI(&d.c, regWhoAmI, whoAmIMag, "magnetometer"); err != nil {
 		return nil, err
 	}
+	if err := d.c.Tx([]byte{regCtrl2M, ctrl2MReset}, nil); err != nil {
+		return nil, busErr("resetting the magnetometer (CTRL_REG2_M SOFT_RST)", err)
+	}
+	sleep(opts.Sleep)(BootWait)
 	// CTRL_REG1_M, 2_M and 3_M in one auto-incremented write.
 	if err := d.c.Tx([]byte{regCtrl1M | autoInc, ctrl1M20Hz, fsb << mFSShift, ctrl3MCont}, nil); err != nil {
 		return nil, busErr("configuring the magnetometer", err)
@@ -340,9 +374,10 @@ func NewMag(b i2c.Bus, opts *MagOpts) (*Mag, error) {
 	return d, nil
 }
 
-// Sense reads the latest field into b, in µT in the board frame (see
-// Motion). No hard-iron correction is applied; see the orientation
-// package's Calibration. It allocates nothing.
+// Sense reads the latest field into b, in µT in python-sense-hat's axes
+// (its compass_raw, before RTIMULib's running average). No hard-iron
+// correction is applied; see the orientation package's Calibration. It
+// allocates nothing.
 func (d *Mag) Sense(b *[3]float64) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -353,7 +388,7 @@ func (d *Mag) Sense(b *[3]float64) error {
 	if err := d.c.Tx(d.w[:1], d.r[:]); err != nil {
 		return busErr("reading OUT_X_L_M", err)
 	}
-	convert(b, &d.r, &magSign, d.sens)
+	convert(b, d.r[:], SensorMag, d.sens)
 	return nil
 }
 
@@ -373,13 +408,20 @@ func (d *Mag) Halt() error {
 	return nil
 }
 
-// convert decodes three signed 16-bit little-endian values into the board
-// frame.
-func convert(dst *[3]float64, raw *[6]byte, sign *[3]int32, sens float64) {
+// convert decodes three signed 16-bit little-endian values of sensor s
+// into python-sense-hat's axes.
+func convert(dst *[3]float64, raw []byte, s Sensor, sens float64) {
 	for i := range dst {
 		// Flipping in integers keeps a zero reading +0, not -0.
-		dst[i] = float64(int32(int16(binary.LittleEndian.Uint16(raw[2*i:])))*sign[i]) * sens
+		dst[i] = float64(int32(int16(binary.LittleEndian.Uint16(raw[2*i:])))*chipSign[s][i]) * sens
 	}
+}
+
+func sleep(f func(time.Duration)) func(time.Duration) {
+	if f == nil {
+		return time.Sleep
+	}
+	return f
 }
 
 func checkKernel(root string, bus int, addr uint16) error {

@@ -9,19 +9,39 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"periph.io/x/conn/v3/i2c/i2ctest"
 	"periph.io/x/conn/v3/physic"
 
+	"github.com/sensehat/sensehat/sensehat/internal/pysensehat"
 	"github.com/sensehat/sensehat/sensehat/lsm9ds1"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
-// simOpts skips the kernel check: the simulated bus has no sysfs.
+// noSleep stands in for the reboot wait.
+func noSleep(time.Duration) {}
+
+// simOpts skips the kernel check (the simulated bus has no sysfs) and the
+// reboot wait.
 var (
-	simOpts    = lsm9ds1.Opts{}
-	simMagOpts = lsm9ds1.MagOpts{}
+	simOpts    = lsm9ds1.Opts{Sleep: noSleep}
+	simMagOpts = lsm9ds1.MagOpts{Sleep: noSleep}
 )
+
+// agInit is the accel/gyro's exact start-up traffic with the default
+// ranges: who-am-I, SW_RESET, BOOT (RTIMULib's CTRL_REG8 0x80), then
+// BDU | IF_ADD_INC and both outputs at 119 Hz.
+func agInit(ctrl1G, ctrl6XL byte) []i2ctest.IO {
+	return []i2ctest.IO{
+		{Addr: 0x6A, W: []byte{0x0F}, R: []byte{0x68}},
+		{Addr: 0x6A, W: []byte{0x22, 0x05}},
+		{Addr: 0x6A, W: []byte{0x22, 0x80}},
+		{Addr: 0x6A, W: []byte{0x22, 0x44}},
+		{Addr: 0x6A, W: []byte{0x10, ctrl1G}},
+		{Addr: 0x6A, W: []byte{0x20, ctrl6XL}},
+	}
+}
 
 func newSim(t testing.TB) (*sim.Bus, *sim.LSM9DS1) {
 	t.Helper()
@@ -42,27 +62,30 @@ func near(t *testing.T, what string, got, want [3]float64, tol float64) {
 }
 
 func TestAccelGyroPlayback(t *testing.T) {
-	p := &i2ctest.Playback{DontPanic: true, Ops: []i2ctest.IO{
-		{Addr: 0x6A, W: []byte{0x0F}, R: []byte{0x68}},
-		{Addr: 0x6A, W: []byte{0x22, 0x44}},
-		{Addr: 0x6A, W: []byte{0x10, 0x68}}, // 119 Hz, ±500 dps
-		{Addr: 0x6A, W: []byte{0x20, 0x78}}, // 119 Hz, ±8 g
-		// Gyro chip (1000, -2000, 3000) LSB; accel chip (-4098, 0, 4098).
-		{Addr: 0x6A, W: []byte{0x18}, R: []byte{0xE8, 0x03, 0x30, 0xF8, 0xB8, 0x0B}},
-		{Addr: 0x6A, W: []byte{0x28}, R: []byte{0xFE, 0xEF, 0x00, 0x00, 0x02, 0x10}},
-		{Addr: 0x6A, W: []byte{0x10, 0x00}},
-		{Addr: 0x6A, W: []byte{0x20, 0x00}},
-	}}
-	d, err := lsm9ds1.NewAccelGyro(p, &simOpts)
+	ops := append(agInit(0x68, 0x78), // 119 Hz, ±500 dps; 119 Hz, ±8 g
+		// STATUS_REG (XLDA | GDA), then gyro chip (1000, -2000, 3000) LSB;
+		// accel chip (-4098, 0, 4098).
+		i2ctest.IO{Addr: 0x6A, W: []byte{0x17}, R: []byte{0x03, 0xE8, 0x03, 0x30, 0xF8, 0xB8, 0x0B}},
+		i2ctest.IO{Addr: 0x6A, W: []byte{0x28}, R: []byte{0xFE, 0xEF, 0x00, 0x00, 0x02, 0x10}},
+		i2ctest.IO{Addr: 0x6A, W: []byte{0x10, 0x00}},
+		i2ctest.IO{Addr: 0x6A, W: []byte{0x20, 0x00}},
+	)
+	p := &i2ctest.Playback{DontPanic: true, Ops: ops}
+	var slept []time.Duration
+	d, err := lsm9ds1.NewAccelGyro(p, &lsm9ds1.Opts{Sleep: func(d time.Duration) { slept = append(slept, d) }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// RTIMULSM9DS1::IMUInit: delayMs(100) after BOOT.
+	if len(slept) != 1 || slept[0] != 100*time.Millisecond {
+		t.Errorf("waits after reboot = %v, want one of 100ms", slept)
 	}
 	var m lsm9ds1.Motion
 	if err := d.Sense(&m); err != nil {
 		t.Fatal(err)
 	}
-	// Board X and Y are the chip's negated.
-	near(t, "gyro", m.Gyro, [3]float64{-17.5, 35, 52.5}, 1e-9)
+	// RTIMULSM9DS1::IMURead: gyro (x, y, -z), accel (-x, -y, z).
+	near(t, "gyro", m.Gyro, [3]float64{17.5, -35, -52.5}, 1e-9)
 	near(t, "accel", m.Accel, [3]float64{0.999912, 0, 0.999912}, 1e-9)
 	if err := d.Halt(); err != nil {
 		t.Fatal(err)
@@ -80,7 +103,7 @@ func TestAccelGyroPlaybackRanges(t *testing.T) {
 		accel       lsm9ds1.AccelRange
 		gyro        lsm9ds1.GyroRange
 		ctrl1G, c6  byte
-		wantG, want float64 // board Z for raw +1000 on chip Z
+		wantG, want float64 // per 1000 LSB (the gyro's Z is reported negated)
 	}{
 		{lsm9ds1.Accel2G, lsm9ds1.Gyro245DPS, 0x60, 0x60, 8.75, 0.061},
 		{lsm9ds1.Accel4G, lsm9ds1.Gyro500DPS, 0x68, 0x70, 17.5, 0.122},
@@ -89,15 +112,11 @@ func TestAccelGyroPlaybackRanges(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%dg_%ddps", tc.accel, tc.gyro), func(t *testing.T) {
-			p := &i2ctest.Playback{DontPanic: true, Ops: []i2ctest.IO{
-				{Addr: 0x6A, W: []byte{0x0F}, R: []byte{0x68}},
-				{Addr: 0x6A, W: []byte{0x22, 0x44}},
-				{Addr: 0x6A, W: []byte{0x10, tc.ctrl1G}},
-				{Addr: 0x6A, W: []byte{0x20, tc.c6}},
-				{Addr: 0x6A, W: []byte{0x18}, R: []byte{0, 0, 0, 0, 0xE8, 0x03}},
-				{Addr: 0x6A, W: []byte{0x28}, R: []byte{0, 0, 0, 0, 0xE8, 0x03}},
-			}}
-			d, err := lsm9ds1.NewAccelGyro(p, &lsm9ds1.Opts{Accel: tc.accel, Gyro: tc.gyro})
+			p := &i2ctest.Playback{DontPanic: true, Ops: append(agInit(tc.ctrl1G, tc.c6),
+				i2ctest.IO{Addr: 0x6A, W: []byte{0x17}, R: []byte{0x03, 0, 0, 0, 0, 0xE8, 0x03}},
+				i2ctest.IO{Addr: 0x6A, W: []byte{0x28}, R: []byte{0, 0, 0, 0, 0xE8, 0x03}},
+			)}
+			d, err := lsm9ds1.NewAccelGyro(p, &lsm9ds1.Opts{Accel: tc.accel, Gyro: tc.gyro, Sleep: noSleep})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,7 +124,7 @@ func TestAccelGyroPlaybackRanges(t *testing.T) {
 			if err := d.Sense(&m); err != nil {
 				t.Fatal(err)
 			}
-			near(t, "gyro", m.Gyro, [3]float64{0, 0, tc.wantG}, 1e-9)
+			near(t, "gyro", m.Gyro, [3]float64{0, 0, -tc.wantG}, 1e-9)
 			near(t, "accel", m.Accel, [3]float64{0, 0, tc.want}, 1e-9)
 			if err := p.Close(); err != nil {
 				t.Error(err)
@@ -117,6 +136,7 @@ func TestAccelGyroPlaybackRanges(t *testing.T) {
 func TestMagPlayback(t *testing.T) {
 	p := &i2ctest.Playback{DontPanic: true, Ops: []i2ctest.IO{
 		{Addr: 0x1C, W: []byte{0x0F}, R: []byte{0x3D}},
+		{Addr: 0x1C, W: []byte{0x21, 0x0C}},             // REBOOT | SOFT_RST
 		{Addr: 0x1C, W: []byte{0xA0, 0x14, 0x00, 0x00}}, // 20 Hz, ±4 gauss, continuous
 		// Chip (1000, 1000, -1000) LSB at 0.014 µT.
 		{Addr: 0x1C, W: []byte{0xA8}, R: []byte{0xE8, 0x03, 0xE8, 0x03, 0x18, 0xFC}},
@@ -130,7 +150,8 @@ func TestMagPlayback(t *testing.T) {
 	if err := d.Sense(&b); err != nil {
 		t.Fatal(err)
 	}
-	near(t, "field", b, [3]float64{14, -14, -14}, 1e-9)
+	// RTIMULSM9DS1::IMURead: compass (-x, y, -z).
+	near(t, "field", b, [3]float64{-14, 14, 14}, 1e-9)
 	if err := d.Halt(); err != nil {
 		t.Fatal(err)
 	}
@@ -155,10 +176,11 @@ func TestMagPlaybackRanges(t *testing.T) {
 	} {
 		p := &i2ctest.Playback{DontPanic: true, Ops: []i2ctest.IO{
 			{Addr: 0x1C, W: []byte{0x0F}, R: []byte{0x3D}},
+			{Addr: 0x1C, W: []byte{0x21, 0x0C}},
 			{Addr: 0x1C, W: []byte{0xA0, 0x14, tc.reg2, 0x00}},
 			{Addr: 0x1C, W: []byte{0xA8}, R: []byte{0xE8, 0x03, 0, 0, 0, 0}},
 		}}
-		d, err := lsm9ds1.NewMag(p, &lsm9ds1.MagOpts{Range: tc.r})
+		d, err := lsm9ds1.NewMag(p, &lsm9ds1.MagOpts{Range: tc.r, Sleep: noSleep})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +188,7 @@ func TestMagPlaybackRanges(t *testing.T) {
 		if err := d.Sense(&b); err != nil {
 			t.Fatal(err)
 		}
-		near(t, fmt.Sprintf("%d gauss", tc.r), b, [3]float64{1000 * tc.uT, 0, 0}, 1e-9)
+		near(t, fmt.Sprintf("%d gauss", tc.r), b, [3]float64{-1000 * tc.uT, 0, 0}, 1e-9)
 		if err := p.Close(); err != nil {
 			t.Error(err)
 		}
@@ -188,6 +210,163 @@ func TestFlatFaceUp(t *testing.T) {
 	near(t, "gyro", m.Gyro, [3]float64{}, 0)
 }
 
+// simBytes reads the output registers straight from the simulated chips,
+// as RTIMULSM9DS1::IMURead does.
+func simBytes(t *testing.T, s *sim.LSM9DS1) (gyro, accel, mag []byte) {
+	t.Helper()
+	gyro, accel, mag = make([]byte, 6), make([]byte, 6), make([]byte, 6)
+	for _, r := range []struct {
+		c   sim.Chip
+		reg byte
+		dst []byte
+	}{{s.AG, 0x18, gyro}, {s.AG, 0x28, accel}, {s.Mag, 0xA8, mag}} {
+		if err := r.c.Tx([]byte{r.reg}, r.dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return gyro, accel, mag
+}
+
+func TestMatchesRTIMULib(t *testing.T) {
+	// The same register bytes through RTIMULib's IMURead arithmetic
+	// (package pysensehat) and through this driver: python-sense-hat's
+	// accelerometer_raw, gyroscope_raw (rad/s, here deg/s) and compass_raw.
+	b, s := newSim(t)
+	ag, err := lsm9ds1.NewAccelGyro(b, &simOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mag, err := lsm9ds1.NewMag(b, &simMagOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ roll, pitch, yaw, rx, ry, rz float64 }{
+		{0, 0, 0, 0, 0, 0},
+		{30, 20, 0, 12, -34, 56},
+		{-25, 10, 45, -100, 0, 250},
+		{170, -35, 200, 1, 2, 3},
+		{0, 80, -90, 0, 0, -45},
+	} {
+		s.SetAttitude(tc.roll, tc.pitch, tc.yaw)
+		s.SetRates(tc.rx, tc.ry, tc.rz)
+		s.SetHardIron([3]float64{3, -7, 11})
+		gb, ab, mb := simBytes(t, s)
+		wantGyro, wantAccel, wantMag := pysensehat.IMURead(gb, ab, mb)
+		var m lsm9ds1.Motion
+		var f [3]float64
+		if err := ag.Sense(&m); err != nil {
+			t.Fatal(err)
+		}
+		if err := mag.Sense(&f); err != nil {
+			t.Fatal(err)
+		}
+		what := fmt.Sprintf("attitude (%g, %g, %g)", tc.roll, tc.pitch, tc.yaw)
+		near(t, what+" accel", m.Accel, wantAccel, 1e-12)
+		near(t, what+" gyro", m.Gyro, scale(wantGyro, 180/math.Pi), 1e-9)
+		near(t, what+" mag", f, wantMag, 1e-12)
+	}
+}
+
+func TestChipToBoard(t *testing.T) {
+	// RTIMULSM9DS1::IMURead's sign changes, one sensor at a time.
+	for _, tc := range []struct {
+		s    lsm9ds1.Sensor
+		want [3]float64
+	}{
+		{lsm9ds1.SensorAccel, [3]float64{-1, -2, 3}},
+		{lsm9ds1.SensorGyro, [3]float64{1, 2, -3}},
+		{lsm9ds1.SensorMag, [3]float64{-1, 2, -3}},
+		{lsm9ds1.Sensor(9), [3]float64{1, 2, 3}},
+	} {
+		v := [3]float64{1, 2, 3}
+		lsm9ds1.ChipToBoard(tc.s, &v)
+		if v != tc.want {
+			t.Errorf("ChipToBoard(%d) = %v, want %v", tc.s, v, tc.want)
+		}
+	}
+	z := [3]float64{}
+	lsm9ds1.ChipToBoard(lsm9ds1.SensorMag, &z)
+	if math.Signbit(z[0]) || math.Signbit(z[2]) {
+		t.Errorf("ChipToBoard turned a zero into %v: it would print as -0", z)
+	}
+}
+
+func TestResetUndoesAnotherProgram(t *testing.T) {
+	b, s := newSim(t)
+	s.SetAttitude(0, 0, 0)
+	// Another program left the chips big-endian, without auto-increment,
+	// with accel Z and gyro Z disabled and magnetometer offsets set: none
+	// of which this driver writes itself.
+	s.AG.SetReg(0x22, 0x02) // BLE, no IF_ADD_INC
+	s.AG.SetReg(0x1E, 0x18) // gyro Z off
+	s.AG.SetReg(0x1F, 0x18) // accel Z off
+	s.Mag.SetReg(0x05, 0xE8)
+	s.Mag.SetReg(0x06, 0x03) // OFFSET_X_REG_M 1000 LSB
+	s.Mag.SetReg(0x23, 0x02) // BLE
+	ag, err := lsm9ds1.NewAccelGyro(b, &simOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mag, err := lsm9ds1.NewMag(b, &simMagOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m lsm9ds1.Motion
+	if err := ag.Sense(&m); err != nil {
+		t.Fatal(err)
+	}
+	near(t, "accel", m.Accel, [3]float64{0, 0, 1}, 0.000244)
+	s.SetRates(0, 0, 50)
+	if err := ag.Sense(&m); err != nil {
+		t.Fatal(err)
+	}
+	near(t, "gyro", m.Gyro, [3]float64{0, 0, -50}, 0.0175)
+	var f [3]float64
+	if err := mag.Sense(&f); err != nil {
+		t.Fatal(err)
+	}
+	// Flat at yaw 0: chip (-21.04, 0, -43.14) µT, reported (-x, y, -z).
+	near(t, "field", f, [3]float64{21.04, 0, 43.14}, 0.014)
+	for reg, want := range map[byte]byte{0x1E: 0x38, 0x1F: 0x38, 0x22: 0x44} {
+		if got := s.AG.Reg(reg); got != want {
+			t.Errorf("accel/gyro register %#02x = %#02x, want %#02x", reg, got, want)
+		}
+	}
+	if got := s.Mag.Reg(0x05); got != 0 {
+		t.Errorf("OFFSET_X_REG_L_M = %#02x after reset, want 0", got)
+	}
+}
+
+func TestNotReady(t *testing.T) {
+	b, s := newSim(t)
+	d, err := lsm9ds1.NewAccelGyro(b, &simOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another program powers both outputs down behind the driver's back.
+	s.AG.SetReg(0x10, 0x08)
+	s.AG.SetReg(0x20, 0x18)
+	var m lsm9ds1.Motion
+	if err := d.Sense(&m); !errors.Is(err, lsm9ds1.ErrNotReady) || !strings.Contains(err.Error(), "STATUS_REG 0") {
+		t.Errorf("Sense with outputs off = %v, want ErrNotReady", err)
+	}
+	// Exact traffic: the sample is skipped after STATUS_REG, as RTIMULib
+	// does, without reading the accel.
+	p := &i2ctest.Playback{DontPanic: true, Ops: append(agInit(0x68, 0x78),
+		i2ctest.IO{Addr: 0x6A, W: []byte{0x17}, R: []byte{0x04, 1, 2, 3, 4, 5, 6}}, // TDA only
+	)}
+	d, err = lsm9ds1.NewAccelGyro(p, &simOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Sense(&m); !errors.Is(err, lsm9ds1.ErrNotReady) {
+		t.Errorf("Sense with STATUS_REG 0x04 = %v, want ErrNotReady", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestAccelFullScales(t *testing.T) {
 	// 1.5 g is within every range but ±2 g's sensitivity shows; 20 g
 	// saturates each at 32767 LSB.
@@ -205,7 +384,7 @@ func TestAccelFullScales(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%dg", tc.r), func(t *testing.T) {
 			b, s := newSim(t)
-			d, err := lsm9ds1.NewAccelGyro(b, &lsm9ds1.Opts{Accel: tc.r})
+			d, err := lsm9ds1.NewAccelGyro(b, &lsm9ds1.Opts{Accel: tc.r, Sleep: noSleep})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -213,20 +392,21 @@ func TestAccelFullScales(t *testing.T) {
 				t.Errorf("CTRL_REG6_XL = %#02x, want %#02x", got, tc.ctrl6XL)
 			}
 			var m lsm9ds1.Motion
-			want := [3]float64{0.25, -0.5, 1.5}
-			s.AG.SetAccel(want)
+			// Board frame (top, left, out); python-sense-hat's Y points
+			// right.
+			s.AG.SetAccel([3]float64{0.25, -0.5, 1.5})
 			if err := d.Sense(&m); err != nil {
 				t.Fatal(err)
 			}
-			near(t, "accel", m.Accel, want, tc.lsb/2+1e-12)
+			near(t, "accel", m.Accel, [3]float64{0.25, 0.5, 1.5}, tc.lsb/2+1e-12)
 			s.AG.SetAccel([3]float64{30, -30, 30})
 			if err := d.Sense(&m); err != nil {
 				t.Fatal(err)
 			}
-			// The chip's X and Y are the board's negated, so its -32768
-			// reads back as +32768 LSB on board X.
+			// The chip reads (-32768, -32768, 32767); RTIMULib negates X
+			// and Y, so -32768 reads back as +32768 LSB.
 			sat := tc.satur
-			near(t, "saturated", m.Accel, [3]float64{sat + tc.lsb, -sat, sat}, 1e-6)
+			near(t, "saturated", m.Accel, [3]float64{sat + tc.lsb, sat + tc.lsb, sat}, 1e-6)
 		})
 	}
 }
@@ -240,13 +420,15 @@ func TestGyroRates500(t *testing.T) {
 	if got := s.AG.Reg(0x10); got != 0x68 {
 		t.Errorf("CTRL_REG1_G = %#02x, want 0x68 (119 Hz, ±500 dps)", got)
 	}
+	// Board rates (right-hand rule about top, left, out) come out as
+	// python-sense-hat's (-x, y, -z): RTIMULib's mirrored axes.
 	for _, r := range [][3]float64{{100, -250, 480}, {-499, 0.5, -17}, {0, 0, 0}} {
 		s.AG.SetRates(r[0], r[1], r[2])
 		var m lsm9ds1.Motion
 		if err := d.Sense(&m); err != nil {
 			t.Fatal(err)
 		}
-		near(t, "gyro", m.Gyro, r, 0.0175/2+1e-12)
+		near(t, "gyro", m.Gyro, [3]float64{-r[0], r[1], -r[2]}, 0.0175/2+1e-12)
 	}
 }
 
@@ -287,7 +469,7 @@ func TestFaultsThenRecovery(t *testing.T) {
 	var m lsm9ds1.Motion
 	var f [3]float64
 	b.InjectNACK(0x6A, 1)
-	if err := ag.Sense(&m); !errors.Is(err, sim.ErrNACK) || !strings.HasPrefix(err.Error(), "lsm9ds1: reading OUT_X_G") {
+	if err := ag.Sense(&m); !errors.Is(err, sim.ErrNACK) || !strings.HasPrefix(err.Error(), "lsm9ds1: reading STATUS_REG and OUT_X_G") {
 		t.Errorf("Sense with NACK = %v", err)
 	}
 	b.InjectShortRead(0x6A, 1)
@@ -309,10 +491,10 @@ func TestFaultsThenRecovery(t *testing.T) {
 	if err := mag.Sense(&f); err != nil {
 		t.Fatalf("mag Sense after faults: %v", err)
 	}
-	near(t, "field after faults", f, [3]float64{21.04, 0, -43.14}, 0.014)
+	near(t, "field after faults", f, [3]float64{21.04, 0, 43.14}, 0.014)
 }
 
-func TestMagBoardFrame(t *testing.T) {
+func TestMagAxes(t *testing.T) {
 	b, s := newSim(t)
 	mag, err := lsm9ds1.NewMag(b, &simMagOpts)
 	if err != nil {
@@ -323,14 +505,14 @@ func TestMagBoardFrame(t *testing.T) {
 			t.Errorf("mag register %#02x = %#02x, want %#02x", reg.r, got, reg.want)
 		}
 	}
-	// Board field with a distinct value per axis shows every sign.
-	want := [3]float64{12.5, -33.25, 41}
-	s.Mag.SetField(want)
+	// A board field with a distinct value per axis shows every sign: the
+	// magnetometer's axes are the board's, RTIMULib reports (-x, y, -z).
+	s.Mag.SetField([3]float64{12.5, -33.25, 41})
 	var f [3]float64
 	if err := mag.Sense(&f); err != nil {
 		t.Fatal(err)
 	}
-	near(t, "field", f, want, 0.014/2+1e-12)
+	near(t, "field", f, [3]float64{-12.5, -33.25, -41}, 0.014/2+1e-12)
 }
 
 func TestKernelDriver(t *testing.T) {
@@ -344,8 +526,10 @@ func TestKernelDriver(t *testing.T) {
 	b, _ := newSim(t)
 	opts := lsm9ds1.DefaultOpts
 	opts.SysfsRoot = root
+	opts.Sleep = noSleep
 	magOpts := lsm9ds1.DefaultMagOpts
 	magOpts.SysfsRoot = root
+	magOpts.Sleep = noSleep
 	// Devices declared but unbound: the chips are free.
 	if _, err := lsm9ds1.NewAccelGyro(b, &opts); err != nil {
 		t.Fatalf("unbound: %v", err)
@@ -392,7 +576,7 @@ func TestPermissionHint(t *testing.T) {
 
 func TestBadRanges(t *testing.T) {
 	b, _ := newSim(t)
-	if _, err := lsm9ds1.NewAccelGyro(b, &lsm9ds1.Opts{Accel: 3}); err == nil {
+	if _, err := lsm9ds1.NewAccelGyro(b, &lsm9ds1.Opts{Accel: 3, Sleep: noSleep}); err == nil {
 		t.Error("accel range 3 g accepted")
 	}
 	if _, err := lsm9ds1.NewAccelGyro(b, &lsm9ds1.Opts{Gyro: 1000}); err == nil {
@@ -465,4 +649,9 @@ func BenchmarkMagSense(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// scale multiplies a python-sense-hat vector by k, for rad/s to deg/s.
+func scale(v pysensehat.Vector, k float64) [3]float64 {
+	return [3]float64{v[0] * k, v[1] * k, v[2] * k}
 }

@@ -32,10 +32,14 @@ const (
 	agStatus2  = 0x27
 	agOutXXL   = 0x28
 	agCtrl8Def = 0x04 // IF_ADD_INC
+	agBLE      = 0x02 // CTRL_REG8 bit 1: big-endian outputs
+	agBoot     = 0x80 // CTRL_REG8 bit 7: reboot memory content
+	agSWReset  = 0x01 // CTRL_REG8 bit 0: software reset
 )
 
 // LSM9DS1 magnetometer registers used by the model.
 const (
+	mOffX   = 0x05
 	mWhoAmI = 0x0F
 	mCtrl1  = 0x20
 	mCtrl2  = 0x21
@@ -44,6 +48,10 @@ const (
 	mCtrl5  = 0x24
 	mStatus = 0x27
 	mOutX   = 0x28
+	mIntCfg = 0x30
+	mReboot = 0x08 // CTRL_REG2_M bit 3
+	mSoftRs = 0x04 // CTRL_REG2_M bit 2
+	mBLE    = 0x02 // CTRL_REG4_M bit 1: big-endian outputs
 )
 
 // Sensitivities per LSB, indexed by the full-scale bits of the control
@@ -58,26 +66,52 @@ var (
 	magSens = [4]float64{0.14, 0.29, 0.43, 0.58}
 )
 
-// Axis mapping between the board frame and the chips' own axes.
+// How the two dies sit on the board. Each row is one of the chip's axes
+// (X, Y, Z, the directions in which its outputs read positive) in the
+// board frame: X towards the top edge of the LED matrix as
+// python-sense-hat draws it at rotation 0 (the Pi's HDMI port at the
+// bottom), Y towards the left edge, Z out of the LED face. The board
+// frame is right-handed; the model's physics happens there.
 //
-// The board frame is X forward (towards the top edge of the LED matrix as
-// text reads), Y left, Z out of the LED face: right-handed, so a board lying
-// flat face up feels +1 g on Z. On the model, as on the real board, the
-// chips are not aligned with it: the accel/gyro die is turned 180° about Z
-// (its X and Y point backwards and right), and the magnetometer's X axis is
-// the opposite of the accel/gyro's, so only its Y is flipped against the
-// board. The mapping is its own inverse; the driver applies the same signs.
+// The accel/gyro axes form a left-handed set: X points to the bottom edge,
+// Y to the left, Z out of the face. The gyro measures right-handed rates
+// about each of those axes. The magnetometer's X points the other way
+// from the accel/gyro's X (PX4's LSM9DS1_MAG driver: "sensor X is aligned
+// with -X of lsm9ds1 accel/gyro"), its Y and Z the same, which makes its
+// set right-handed and the board frame itself. Three independent sources
+// agree with this and with each other: ArduPilot's and PX4's LSM9DS1
+// drivers negate only Z of both accel and gyro to get a right-handed
+// frame (possible only if the chip's own set is left-handed), RTIMULib's
+// fusion (RTFusionRTQF predict, q' = q + q⊗(ω/2)·dt) is consistent with
+// its gyro signs only under the same fact, and python-sense-hat's axes
+// (RTIMULib's) put +1 g on X when the top edge points up.
 var (
-	agAxisSign  = [3]float64{-1, -1, 1}
-	magAxisSign = [3]float64{1, -1, 1}
+	agAxes = [3][3]float64{
+		{-1, 0, 0},
+		{0, 1, 0},
+		{0, 0, 1},
+	}
+	magAxes = [3][3]float64{
+		{1, 0, 0},
+		{0, 1, 0},
+		{0, 0, 1},
+	}
 )
 
 // LSM9DS1AG is a register-level model of the LSM9DS1 accelerometer and
-// gyroscope at 0x6A. Physical values are set in the board frame; the output
-// registers hold them in the chip's axes at the configured full scale,
-// rounded and saturated as the ADC does. Auto-increment follows CTRL_REG8
-// IF_ADD_INC (on at reset) whatever bit 7 of the sub-address says. While an
-// output is powered down (ODR bits 000) its registers keep the last sample.
+// gyroscope at 0x6A. Physical values are set in the board frame; the
+// output registers hold them projected on the chip's own axes (agAxes) at
+// the configured full scale, rounded and saturated as the ADC does.
+//
+// Modelled besides: auto-increment follows CTRL_REG8 IF_ADD_INC (on at
+// reset) whatever bit 7 of the sub-address says; BLE (CTRL_REG8 bit 1)
+// swaps the bytes of each output; an axis disabled in CTRL_REG4 (gyro) or
+// CTRL_REG5_XL (accel) reads zero; STATUS_REG (0x17, mirrored at 0x27)
+// has XLDA (bit 0) and GDA (bit 1) set while that output is powered, as a
+// chip sampling faster than anyone polls it; SW_RESET and BOOT (CTRL_REG8
+// bits 0 and 7) bring every control register back to its datasheet
+// default and clear themselves. While an output is powered down (ODR bits
+// 000) its registers keep the last sample.
 type LSM9DS1AG struct {
 	regs  Registers
 	accel [3]float64 // g, board frame
@@ -108,14 +142,25 @@ func (c *LSM9DS1AG) Reg(reg byte) byte {
 	return v
 }
 
-// SetAttitude sets the board's attitude (see LSM9DS1.SetAttitude) and with it the
-// gravity the accelerometer feels.
+// SetReg writes v to register reg as a chip-level poke, bypassing the
+// side effects of a bus write: a test's way of leaving the chip as
+// another program would.
+func (c *LSM9DS1AG) SetReg(reg, v byte) {
+	c.regs.Lock(func(mem *[256]byte) {
+		mem[reg] = v
+		c.sample()
+	})
+}
+
+// SetAttitude sets the board's attitude (see LSM9DS1.SetAttitude) and
+// with it the gravity the accelerometer feels.
 func (c *LSM9DS1AG) SetAttitude(rollDeg, pitchDeg, yawDeg float64) {
 	c.SetAccel(worldToBoard(rollDeg, pitchDeg, yawDeg, [3]float64{0, 0, 1}))
 }
 
-// SetAccel sets the specific force in g in the board frame, for cases an
-// attitude cannot give (shaking, saturation).
+// SetAccel sets the specific force in g in the board frame (+1 g on Z
+// lying flat face up), for cases an attitude cannot give (shaking,
+// saturation).
 func (c *LSM9DS1AG) SetAccel(g [3]float64) {
 	c.regs.Lock(func(*[256]byte) {
 		c.accel = g
@@ -123,8 +168,9 @@ func (c *LSM9DS1AG) SetAccel(g [3]float64) {
 	})
 }
 
-// SetRates sets the angular rates in degrees per second about the board's
-// X, Y and Z axes, positive by the right-hand rule.
+// SetRates sets the board's angular velocity in degrees per second about
+// the board frame's X, Y and Z axes, positive by the right-hand rule (a
+// positive Z turns the board counter-clockwise seen from its LED face).
 func (c *LSM9DS1AG) SetRates(x, y, z float64) {
 	c.regs.Lock(func(*[256]byte) {
 		c.gyro = [3]float64{x, y, z}
@@ -137,15 +183,17 @@ func (c *LSM9DS1AG) decode(p byte) (byte, bool) {
 	return p & 0x7f, c.regs.Mem[agCtrl8]&agCtrl8Def != 0
 }
 
+// reset puts every writable register back to its datasheet default
+// (DocID025715 Table 21); the outputs keep their last values.
 func (c *LSM9DS1AG) reset() {
 	m := &c.regs.Mem
-	for r := 0x04; r <= 0x24; r++ {
+	for r := 0x04; r <= 0x37; r++ {
 		if !agReadOnly(byte(r)) {
 			m[r] = 0
 		}
 	}
-	m[agCtrl4] = 0x38
-	m[agCtrl5XL] = 0x38
+	m[agCtrl4] = 0x38   // gyro X, Y, Z enabled
+	m[agCtrl5XL] = 0x38 // accel X, Y, Z enabled
 	m[agCtrl8] = agCtrl8Def
 	c.sample()
 }
@@ -158,12 +206,9 @@ func (c *LSM9DS1AG) onWrite(reg, v byte) {
 	if agReadOnly(reg) {
 		return
 	}
-	if reg == agCtrl8 {
-		if v&0x01 != 0 { // SW_RESET, self-clearing
-			c.reset()
-			return
-		}
-		v &^= 0x80 // BOOT self-clears at once in the model
+	if reg == agCtrl8 && v&(agBoot|agSWReset) != 0 {
+		c.reset()
+		return
 	}
 	c.regs.Mem[reg] = v
 	c.sample()
@@ -173,14 +218,15 @@ func (c *LSM9DS1AG) onWrite(reg, v byte) {
 func (c *LSM9DS1AG) sample() {
 	m := &c.regs.Mem
 	status := m[agStatus1] &^ 0x03
+	big := m[agCtrl8]&agBLE != 0
 	if m[agCtrl1G]>>5 != 0 {
 		sens := agGyroSens[m[agCtrl1G]>>3&3] / 1000
-		putAxes(m[agOutXG:agOutXG+6], c.gyro, agAxisSign, sens)
+		putAxes(m[agOutXG:agOutXG+6], project(agAxes, c.gyro), m[agCtrl4]>>3, sens, big)
 		status |= 0x02 // GDA
 	}
 	if m[agCtrl6XL]>>5 != 0 {
 		sens := agAccelSens[m[agCtrl6XL]>>3&3] / 1000
-		putAxes(m[agOutXXL:agOutXXL+6], c.accel, agAxisSign, sens)
+		putAxes(m[agOutXXL:agOutXXL+6], project(agAxes, c.accel), m[agCtrl5XL]>>3, sens, big)
 		status |= 0x01 // XLDA
 	}
 	m[agStatus1] = status
@@ -190,10 +236,14 @@ func (c *LSM9DS1AG) sample() {
 // LSM9DS1Mag is a register-level model of the LSM9DS1 magnetometer at 0x1C.
 // The field is set in the board frame in µT, a hard-iron offset (also board
 // frame, as magnetised parts on the board turn with it) is added, and the
-// outputs hold the sum in the chip's axes at the configured full scale.
-// Multi-byte access auto-increments only with bit 7 of the sub-address. In
+// outputs hold the sum projected on the chip's axes (magAxes) at the
+// configured full scale, less the OFFSET_*_REG_M values as the chip
+// subtracts them. Multi-byte access auto-increments only with bit 7 of the
+// sub-address. BLE (CTRL_REG4_M bit 1) swaps the bytes of each output. In
 // power-down (MD 1x, the reset state) the outputs are frozen; single
-// conversion (MD 01) takes one sample and powers down.
+// conversion (MD 01) takes one sample and powers down. SOFT_RST and REBOOT
+// (CTRL_REG2_M bits 2 and 3) bring every control register back to its
+// datasheet default and clear themselves.
 type LSM9DS1Mag struct {
 	regs     Registers
 	field    [3]float64 // µT, board frame
@@ -202,8 +252,8 @@ type LSM9DS1Mag struct {
 
 var _ Chip = (*LSM9DS1Mag)(nil)
 
-// NewLSM9DS1Mag returns the magnetometer in its reset state (powered down),
-// lying flat face up with its X axis towards magnetic north.
+// NewLSM9DS1Mag returns the magnetometer in its reset state (powered
+// down), lying flat face up at yaw 0 (see LSM9DS1.SetAttitude).
 func NewLSM9DS1Mag() *LSM9DS1Mag {
 	c := &LSM9DS1Mag{field: worldToBoard(0, 0, 0, earthField())}
 	c.regs.Decode = STDecode
@@ -223,9 +273,18 @@ func (c *LSM9DS1Mag) Reg(reg byte) byte {
 	return v
 }
 
-// SetAttitude sets the board's attitude (see LSM9DS1.SetAttitude) and with it the
-// Earth's field (EarthFieldMicroTesla, EarthInclinationDeg) in the board
-// frame.
+// SetReg writes v to register reg without the side effects of a bus
+// write, as another program might have left it.
+func (c *LSM9DS1Mag) SetReg(reg, v byte) {
+	c.regs.Lock(func(mem *[256]byte) {
+		mem[reg] = v
+		c.sample()
+	})
+}
+
+// SetAttitude sets the board's attitude (see LSM9DS1.SetAttitude) and with
+// it the Earth's field (EarthFieldMicroTesla, EarthInclinationDeg) in the
+// board frame.
 func (c *LSM9DS1Mag) SetAttitude(rollDeg, pitchDeg, yawDeg float64) {
 	c.SetField(worldToBoard(rollDeg, pitchDeg, yawDeg, earthField()))
 }
@@ -247,24 +306,28 @@ func (c *LSM9DS1Mag) SetHardIron(offset [3]float64) {
 	})
 }
 
+// reset restores the datasheet defaults (DocID025715 Table 22).
 func (c *LSM9DS1Mag) reset() {
 	m := &c.regs.Mem
+	for r := mOffX; r < mOffX+6; r++ {
+		m[r] = 0
+	}
 	m[mCtrl1] = 0x10
 	m[mCtrl2] = 0x00
 	m[mCtrl3] = 0x03
 	m[mCtrl4] = 0x00
 	m[mCtrl5] = 0x00
+	m[mIntCfg] = 0x08
+	m[mIntCfg+2], m[mIntCfg+3] = 0, 0
 }
 
 func (c *LSM9DS1Mag) onWrite(reg, v byte) {
 	switch {
-	case reg == mWhoAmI, reg >= mStatus && reg <= mOutX+5:
+	case reg == mWhoAmI, reg >= mStatus && reg <= mOutX+5, reg == mIntCfg+1:
 		return // read-only
-	case reg == mCtrl2 && v&0x04 != 0: // SOFT_RST
+	case reg == mCtrl2 && v&(mSoftRs|mReboot) != 0:
 		c.reset()
 		return
-	case reg == mCtrl2:
-		v &^= 0x08 // REBOOT self-clears at once in the model
 	}
 	c.regs.Mem[reg] = v
 	if reg == mCtrl3 && v&0x03 == 0x01 {
@@ -289,7 +352,12 @@ func (c *LSM9DS1Mag) convert() {
 	for i := range b {
 		b[i] = c.field[i] + c.hardIron[i]
 	}
-	putAxes(m[mOutX:mOutX+6], b, magAxisSign, sens)
+	v := project(magAxes, b)
+	for i := range v {
+		off := int16(binary.LittleEndian.Uint16(m[mOffX+2*i:]))
+		v[i] -= float64(off) * sens
+	}
+	putAxes(m[mOutX:mOutX+6], v, 0x07, sens, m[mCtrl4]&mBLE != 0)
 	m[mStatus] |= 0x08 // ZYXDA
 }
 
@@ -311,16 +379,21 @@ func (s *LSM9DS1) Attach(b *Bus) {
 }
 
 // SetAttitude turns the board, moving gravity and the Earth's field
-// together.
+// together, to the attitude that python-sense-hat's get_orientation
+// reports as (roll, pitch, yaw) in degrees (any range; 330 and -30 are the
+// same). Physically, with the board frame of agAxes:
 //
-// The world frame is North-West-Up, the board frame X forward, Y left, Z
-// out of the LED face. The board's attitude is the rotation
-// Rz(yaw)·Ry(pitch)·Rx(roll) from board to world: yaw first about Up, then
-// pitch about the new Y, then roll about the new X, each positive by the
-// right-hand rule. So roll +30° lifts the left edge, pitch +20° dips the
-// forward edge, and yaw +90° turns the board counter-clockwise seen from
-// above, pointing X to the west (a compass heading of 270°); yaw -90° points
-// it east (heading 90°).
+//   - yaw turns the board about the vertical, clockwise seen from above
+//     as yaw grows; yaw 0 has the matrix's top edge towards magnetic
+//     south, 90 west, 180 north, 270 east. (RTIMULib's magnetometer axes
+//     are the field's opposite in its accel axes, which turns its yaw by
+//     180°; see package lsm9ds1.)
+//   - pitch then tips the top edge down for positive angles;
+//   - roll then tips the left edge down for positive angles.
+//
+// In the right-handed board frame this is the rotation
+// Rz(-yaw)·Ry(pitch)·Rx(-roll) from the board to a South-East-Up world:
+// RTIMULib's Euler angles are those of its mirrored (left-handed) axes.
 func (s *LSM9DS1) SetAttitude(rollDeg, pitchDeg, yawDeg float64) {
 	s.AG.SetAttitude(rollDeg, pitchDeg, yawDeg)
 	s.Mag.SetAttitude(rollDeg, pitchDeg, yawDeg)
@@ -334,33 +407,54 @@ func (s *LSM9DS1) SetRates(x, y, z float64) { s.AG.SetRates(x, y, z) }
 // LSM9DS1Mag.SetHardIron.
 func (s *LSM9DS1) SetHardIron(offset [3]float64) { s.Mag.SetHardIron(offset) }
 
+// earthField is the field in the South-East-Up world frame: its
+// horizontal part points north (-S), its vertical part down.
 func earthField() [3]float64 {
 	inc := EarthInclinationDeg * math.Pi / 180
-	return [3]float64{EarthFieldMicroTesla * math.Cos(inc), 0, -EarthFieldMicroTesla * math.Sin(inc)}
+	return [3]float64{-EarthFieldMicroTesla * math.Cos(inc), 0, -EarthFieldMicroTesla * math.Sin(inc)}
 }
 
-// worldToBoard expresses the world-frame vector v in the board frame for
-// the given attitude: the transpose of Rz·Ry·Rx, applied as the three
-// elementary rotations in reverse.
+// worldToBoard expresses the South-East-Up vector v in the board frame
+// for the attitude of LSM9DS1.SetAttitude: the transpose of
+// Rz(-yaw)·Ry(pitch)·Rx(-roll), that is Rx(roll)·Ry(-pitch)·Rz(yaw),
+// applied right to left.
 func worldToBoard(rollDeg, pitchDeg, yawDeg float64, v [3]float64) [3]float64 {
+	// rot turns v by a about the axis normal to (i, j): i towards j.
 	rot := func(a float64, i, j int) {
 		s, c := math.Sincos(a * math.Pi / 180)
 		vi, vj := v[i], v[j]
 		v[i] = c*vi - s*vj
 		v[j] = s*vi + c*vj
 	}
-	rot(-yawDeg, 0, 1)   // about Z: X towards Y
-	rot(-pitchDeg, 2, 0) // about Y: Z towards X
-	rot(-rollDeg, 1, 2)  // about X: Y towards Z
+	rot(yawDeg, 0, 1)    // Rz(yaw): X towards Y
+	rot(-pitchDeg, 2, 0) // Ry(-pitch): Z towards X
+	rot(rollDeg, 1, 2)   // Rx(roll): Y towards Z
 	return v
 }
 
-// putAxes writes v, mapped to chip axes by sign and divided by sens, as
-// three saturated signed 16-bit little-endian values.
-func putAxes(dst []byte, v, sign [3]float64, sens float64) {
+// project returns v's components along each of the chip's axes.
+func project(axes [3][3]float64, v [3]float64) [3]float64 {
+	var out [3]float64
+	for i, a := range axes {
+		out[i] = a[0]*v[0] + a[1]*v[1] + a[2]*v[2]
+	}
+	return out
+}
+
+// putAxes writes v divided by sens as three saturated signed 16-bit
+// values, little endian unless big; an axis whose bit in enabled (bit 0 X,
+// 1 Y, 2 Z) is clear reads zero.
+func putAxes(dst []byte, v [3]float64, enabled byte, sens float64, big bool) {
 	for i := range 3 {
-		raw := math.Round(v[i] * sign[i] / sens)
-		raw = math.Max(math.MinInt16, math.Min(math.MaxInt16, raw))
-		binary.LittleEndian.PutUint16(dst[2*i:], uint16(int16(raw)))
+		raw := 0.0
+		if enabled&(1<<i) != 0 {
+			raw = math.Round(v[i] / sens)
+			raw = math.Max(math.MinInt16, math.Min(math.MaxInt16, raw))
+		}
+		if big {
+			binary.BigEndian.PutUint16(dst[2*i:], uint16(int16(raw)))
+		} else {
+			binary.LittleEndian.PutUint16(dst[2*i:], uint16(int16(raw)))
+		}
 	}
 }

@@ -37,6 +37,9 @@ func TestLSM9DS1AGResetState(t *testing.T) {
 }
 
 func TestLSM9DS1AGOutputs(t *testing.T) {
+	// Expected raw values: the board-frame vector projected on the chip's
+	// axes (X = -board X, Y = board Y, Z = board Z), divided by the
+	// datasheet sensitivity and rounded.
 	tests := []struct {
 		name              string
 		ctrl1G, ctrl6XL   byte
@@ -45,23 +48,24 @@ func TestLSM9DS1AGOutputs(t *testing.T) {
 		wantGyro, wantAcc [3]int16
 	}{
 		{
-			// ±8 g: 0.244 mg/LSB, 1 g = 4098 LSB on chip Z.
+			// ±8 g: 0.244 mg/LSB, 1 g = 4098 LSB on chip Z; ±500 dps:
+			// 17.5 mdps/LSB, chip X = -board X.
 			name: "flat 8g 500dps", ctrl1G: 0x68, ctrl6XL: 0x78,
 			rates:    [3]float64{100, -250, 480},
-			wantGyro: [3]int16{-5714, 14286, 27429}, // chip X, Y = -board X, Y
+			wantGyro: [3]int16{-5714, -14286, 27429},
 			wantAcc:  [3]int16{0, 0, 4098},
 		},
 		{
-			// Roll +30° lifts the left edge: board Y feels +0.5 g, the
-			// chip's Y (pointing right) -0.5 g.
+			// Roll +30 dips the left edge: specific force (up) along the
+			// left axis is -sin 30° = -0.5 g at 0.061 mg/LSB.
 			name: "roll 30 2g", ctrl1G: 0x60, ctrl6XL: 0x60, roll: 30,
 			rates:    [3]float64{10, 0, 0},
 			wantGyro: [3]int16{-1143, 0, 0},
 			wantAcc:  [3]int16{0, -8197, 14197},
 		},
 		{
-			// Pitch +20° dips the forward edge: board X feels -sin 20°,
-			// chip X +0.342 g. FS_XL 01 is ±16 g (0.732 mg/LSB).
+			// Pitch +20 dips the top edge: board X feels -sin 20°, chip X
+			// +0.342 g. FS_XL 01 is ±16 g (0.732 mg/LSB).
 			name: "pitch 20 16g 2000dps", ctrl1G: 0x78, ctrl6XL: 0x68, pitch: 20,
 			rates:    [3]float64{0, 0, -1000},
 			wantGyro: [3]int16{0, 0, -14286},
@@ -70,7 +74,7 @@ func TestLSM9DS1AGOutputs(t *testing.T) {
 		{
 			name: "4g saturating gyro", ctrl1G: 0x60, ctrl6XL: 0x70,
 			rates:    [3]float64{300, -300, 0}, // beyond ±245 dps: ±286.7 max
-			wantGyro: [3]int16{-32768, 32767, 0},
+			wantGyro: [3]int16{-32768, -32768, 0},
 			wantAcc:  [3]int16{0, 0, 8197},
 		},
 	}
@@ -95,6 +99,35 @@ func TestLSM9DS1AGOutputs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLSM9DS1AGStatusPerOutput(t *testing.T) {
+	c := NewLSM9DS1AG()
+	if got := tx(t, c, []byte{0x17}, 1)[0]; got&3 != 0 {
+		t.Errorf("STATUS_REG at reset = %#02x, want no data ready", got)
+	}
+	tx(t, c, []byte{0x20, 0x78}, 0) // accel only
+	if got := tx(t, c, []byte{0x17}, 1)[0]; got&3 != 0x01 {
+		t.Errorf("STATUS_REG with accel only = %#02x, want XLDA", got)
+	}
+	tx(t, c, []byte{0x10, 0x68}, 0)
+	if got := tx(t, c, []byte{0x27}, 1)[0]; got&3 != 0x03 {
+		t.Errorf("STATUS_REG mirror 0x27 = %#02x, want XLDA and GDA", got)
+	}
+}
+
+func TestLSM9DS1AGEndiannessAndAxisEnables(t *testing.T) {
+	c := NewLSM9DS1AG()
+	tx(t, c, []byte{0x20, 0x78}, 0) // ±8 g, flat: Z = 4098 = 0x1002
+	tx(t, c, []byte{0x22, 0x06}, 0) // BLE | IF_ADD_INC
+	if got := tx(t, c, []byte{0x2C}, 2); !bytes.Equal(got, []byte{0x10, 0x02}) {
+		t.Errorf("accel Z big-endian = % x, want 10 02", got)
+	}
+	tx(t, c, []byte{0x22, 0x04}, 0)
+	tx(t, c, []byte{0x1F, 0x18}, 0) // CTRL_REG5_XL: X and Y only
+	if got := tx(t, c, []byte{0x2C}, 2); !bytes.Equal(got, []byte{0, 0}) {
+		t.Errorf("accel Z disabled = % x, want zeros", got)
 	}
 }
 
@@ -124,6 +157,25 @@ func TestLSM9DS1AGAutoIncrement(t *testing.T) {
 	}
 	if got := c.Reg(0x20); got != 0 {
 		t.Errorf("CTRL_REG6_XL after SW_RESET = %#02x, want 0", got)
+	}
+}
+
+func TestLSM9DS1AGBootRestoresDefaults(t *testing.T) {
+	c := NewLSM9DS1AG()
+	// Another program's leftovers: outputs on at ±16 g, big-endian, Z
+	// disabled, a FIFO mode and an interrupt threshold.
+	for reg, v := range map[byte]byte{0x10: 0xC3, 0x1E: 0x00, 0x1F: 0x08, 0x20: 0xC8, 0x22: 0x46, 0x23: 0x02, 0x2E: 0x3F, 0x31: 0x7F} {
+		c.SetReg(reg, v)
+	}
+	tx(t, c, []byte{0x22, 0x80}, 0) // BOOT
+	want := map[byte]byte{0x10: 0, 0x1E: 0x38, 0x1F: 0x38, 0x20: 0, 0x22: 0x04, 0x23: 0, 0x2E: 0, 0x31: 0}
+	for reg, v := range want {
+		if got := c.Reg(reg); got != v {
+			t.Errorf("register %#02x after BOOT = %#02x, want the default %#02x", reg, got, v)
+		}
+	}
+	if got := c.Reg(0x0F); got != 0x68 {
+		t.Errorf("WHO_AM_I after BOOT = %#02x", got)
 	}
 }
 
@@ -170,22 +222,30 @@ func TestLSM9DS1Mag(t *testing.T) {
 		t.Errorf("outputs before power-up = %v, want zeros", got)
 	}
 	tx(t, c, []byte{0x80 | 0x20, 0x14, 0x00, 0x00}, 0)
-	// Flat, X north: board field (21.04, 0, -43.14) µT at 0.014 µT/LSB;
-	// the chip's Y is flipped, which a zero Y cannot show.
-	if got, want := magXYZ(t, c), [3]int16{1503, 0, -3082}; got != want {
-		t.Errorf("flat north = %v, want %v", got, want)
+	// Flat at yaw 0, the top edge towards magnetic south: the field's
+	// 21.04 µT horizontal part points to the board's -X, its 43.14 µT
+	// vertical part to -Z; the magnetometer's axes are the board's.
+	// ±4 gauss: 0.014 µT/LSB.
+	if got, want := magXYZ(t, c), [3]int16{-1503, 0, -3082}; got != want {
+		t.Errorf("flat, yaw 0 = %v, want %v", got, want)
 	}
-	// Facing east (yaw -90): the field comes from the board's left (+Y),
-	// the chip's -Y. ±8 gauss: 0.029 µT/LSB.
-	c.SetAttitude(0, 0, -90)
+	// Yaw 90, the top edge west: north is on the board's right (-Y).
+	// ±8 gauss: 0.029 µT/LSB.
+	c.SetAttitude(0, 0, 90)
 	tx(t, c, []byte{0x21, 0x20}, 0)
 	if got, want := magXYZ(t, c), [3]int16{0, -726, -1488}; got != want {
-		t.Errorf("east ±8 gauss = %v, want %v", got, want)
+		t.Errorf("yaw 90 ±8 gauss = %v, want %v", got, want)
 	}
 	c.SetHardIron([3]float64{10, 20, -30})
-	if got, want := magXYZ(t, c), [3]int16{345, -1415, -2522}; got != want {
-		t.Errorf("east with hard iron = %v, want %v", got, want)
+	if got, want := magXYZ(t, c), [3]int16{345, -36, -2522}; got != want {
+		t.Errorf("yaw 90 with hard iron = %v, want %v", got, want)
 	}
+	// The chip subtracts OFFSET_X_REG_M (100 LSB).
+	tx(t, c, []byte{0x80 | 0x05, 100, 0}, 0)
+	if got, want := magXYZ(t, c), [3]int16{245, -36, -2522}; got != want {
+		t.Errorf("with OFFSET_X_REG_M 100 = %v, want %v", got, want)
+	}
+	tx(t, c, []byte{0x80 | 0x05, 0, 0}, 0)
 	// Without bit 7 the pointer stays put.
 	if got := tx(t, c, []byte{0x28}, 2); got[0] != got[1] {
 		t.Errorf("read without bit 7 = % x, want the same byte twice", got)
@@ -193,7 +253,7 @@ func TestLSM9DS1Mag(t *testing.T) {
 	// Power-down freezes, single conversion samples once.
 	tx(t, c, []byte{0x22, 0x03}, 0)
 	c.SetHardIron([3]float64{})
-	if got, want := magXYZ(t, c), [3]int16{345, -1415, -2522}; got != want {
+	if got, want := magXYZ(t, c), [3]int16{345, -36, -2522}; got != want {
 		t.Errorf("powered down = %v, want frozen %v", got, want)
 	}
 	tx(t, c, []byte{0x22, 0x01}, 0)
@@ -206,18 +266,52 @@ func TestLSM9DS1Mag(t *testing.T) {
 	// Saturation at ±4 gauss needs more than 458 µT.
 	tx(t, c, []byte{0x80 | 0x21, 0x00, 0x00}, 0)
 	c.SetField([3]float64{500, -500, 0})
-	if got, want := magXYZ(t, c), [3]int16{32767, 32767, 0}; got != want {
+	if got, want := magXYZ(t, c), [3]int16{32767, -32768, 0}; got != want {
 		t.Errorf("saturated = %v, want %v", got, want)
+	}
+	// Big-endian outputs with CTRL_REG4_M BLE.
+	c.SetField([3]float64{0.014 * 0x0102, 0, 0})
+	tx(t, c, []byte{0x23, 0x02}, 0)
+	if got := tx(t, c, []byte{0xA8}, 2); !bytes.Equal(got, []byte{0x01, 0x02}) {
+		t.Errorf("X big-endian = % x, want 01 02", got)
+	}
+}
+
+func TestLSM9DS1MagSoftResetRestoresDefaults(t *testing.T) {
+	c := NewLSM9DS1Mag()
+	for reg, v := range map[byte]byte{0x05: 0x34, 0x08: 0x12, 0x20: 0xFC, 0x21: 0x60, 0x22: 0x00, 0x23: 0x0E, 0x24: 0x40} {
+		c.SetReg(reg, v)
+	}
+	tx(t, c, []byte{0x21, 0x0C}, 0) // REBOOT | SOFT_RST
+	want := map[byte]byte{0x05: 0, 0x08: 0, 0x20: 0x10, 0x21: 0, 0x22: 0x03, 0x23: 0, 0x24: 0, 0x30: 0x08}
+	for reg, v := range want {
+		if got := c.Reg(reg); got != v {
+			t.Errorf("register %#02x after SOFT_RST = %#02x, want the default %#02x", reg, got, v)
+		}
 	}
 }
 
 func TestWorldToBoard(t *testing.T) {
-	// Yaw 90 turns X from north to west: north is then on the board's -Y.
-	got := worldToBoard(0, 0, 90, [3]float64{1, 0, 0})
-	want := [3]float64{0, -1, 0}
-	for i := range got {
-		if math.Abs(got[i]-want[i]) > 1e-12 {
-			t.Fatalf("north seen at yaw 90 = %v, want %v", got, want)
+	// In the South-East-Up world, north is (-1, 0, 0).
+	north := [3]float64{-1, 0, 0}
+	for _, tc := range []struct {
+		name             string
+		roll, pitch, yaw float64
+		v, want          [3]float64
+	}{
+		{"yaw 0: top edge south", 0, 0, 0, north, [3]float64{-1, 0, 0}},
+		{"yaw 90: top edge west, north on the right", 0, 0, 90, north, [3]float64{0, -1, 0}},
+		{"yaw 180: top edge north", 0, 0, 180, north, [3]float64{1, 0, 0}},
+		{"yaw 270: top edge east, north on the left", 0, 0, 270, north, [3]float64{0, 1, 0}},
+		{"pitch 90: top edge down", 0, 90, 0, [3]float64{0, 0, 1}, [3]float64{-1, 0, 0}},
+		{"roll 90: left edge down", 90, 0, 0, [3]float64{0, 0, 1}, [3]float64{0, -1, 0}},
+	} {
+		got := worldToBoard(tc.roll, tc.pitch, tc.yaw, tc.v)
+		for i := range got {
+			if math.Abs(got[i]-tc.want[i]) > 1e-12 {
+				t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+				break
+			}
 		}
 	}
 }
@@ -237,20 +331,21 @@ func TestLSM9DS1Attach(t *testing.T) {
 	b.Tx(0x6A, []byte{0x10, 0x68}, nil)             // gyro ±500 dps
 	b.Tx(0x6A, []byte{0x20, 0x78}, nil)             // accel ±8 g
 	b.Tx(0x1C, []byte{0xA0, 0x14, 0x00, 0x00}, nil) // mag continuous ±4 gauss
-	s.SetAttitude(90, 0, 0)
+	s.SetAttitude(-90, 0, 0)
 	s.SetRates(0, 0, 17.5)
 	s.SetHardIron([3]float64{0, 0, 14})
 	out := make([]byte, 6)
 	b.Tx(0x6A, []byte{0x28}, out)
-	if want := []byte{0, 0, 0xFE, 0xEF, 0, 0}; !bytes.Equal(out, want) { // chip Y = -1 g
-		t.Errorf("accel rolled 90 = % x, want % x", out, want)
+	// Roll -90: the left edge up, chip Y (left) feels +1 g = 4098 LSB.
+	if want := []byte{0, 0, 0x02, 0x10, 0, 0}; !bytes.Equal(out, want) {
+		t.Errorf("accel rolled -90 = % x, want % x", out, want)
 	}
 	b.Tx(0x6A, []byte{0x1C}, out[:2])
 	if want := []byte{0xE8, 0x03}; !bytes.Equal(out[:2], want) { // 1000 LSB
 		t.Errorf("gyro Z = % x, want % x", out[:2], want)
 	}
-	// Rolled 90 with the left edge up, the field's downward part lies
-	// along board -Y and board Z sees only the hard iron: 14 µT = 1000 LSB.
+	// On its side the board's Z is horizontal and east-west at yaw 0:
+	// it sees only the hard iron, 14 µT = 1000 LSB.
 	b.Tx(0x1C, []byte{0xAC}, out[:2])
 	if want := []byte{0xE8, 0x03}; !bytes.Equal(out[:2], want) {
 		t.Errorf("mag Z = % x, want % x", out[:2], want)

@@ -29,6 +29,18 @@ type Calibration struct {
 	Samples int        `json:"samples"`
 }
 
+// calibrationAxes names, in the saved file, the axes Min and Max are in:
+// python-sense-hat's. Files from before it was written hold the
+// magnetometer in the earlier board frame, whose every axis is the
+// opposite of these; LoadCalibration turns them round.
+const calibrationAxes = "python-sense-hat"
+
+// calibrationFile is the JSON a calibration is saved as.
+type calibrationFile struct {
+	Axes string `json:"axes,omitempty"`
+	Calibration
+}
+
 // Observe widens the box to include reading m.
 func (c *Calibration) Observe(m [3]float64) {
 	if c.Samples == 0 {
@@ -79,7 +91,7 @@ func (c *Calibration) Apply(m *[3]float64) {
 // file in the same directory, synced, then renamed over path, so a power
 // cut leaves either the old calibration or the new one.
 func (c *Calibration) Save(path string) (err error) {
-	data, err := json.MarshalIndent(c, "", "  ")
+	data, err := json.MarshalIndent(calibrationFile{Axes: calibrationAxes, Calibration: *c}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("orientation: encoding calibration: %w", err)
 	}
@@ -121,18 +133,30 @@ func (c *Calibration) Save(path string) (err error) {
 
 // LoadCalibration reads a calibration written by Save. A missing file is
 // not an error: it returns the zero Calibration (not Valid), as on a board
-// never calibrated.
+// never calibrated. A file without "axes" comes from a version that kept
+// the field with every axis reversed: its box is turned round.
 func LoadCalibration(path string) (Calibration, error) {
-	var c Calibration
+	var f calibrationFile
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return c, nil
+		return Calibration{}, nil
 	}
 	if err != nil {
-		return c, fmt.Errorf("orientation: loading calibration: %w", err)
+		return Calibration{}, fmt.Errorf("orientation: loading calibration: %w", err)
 	}
-	if err := json.Unmarshal(data, &c); err != nil {
+	if err := json.Unmarshal(data, &f); err != nil {
 		return Calibration{}, fmt.Errorf("orientation: calibration %s is corrupt (%w); delete it and calibrate again", path, err)
+	}
+	c := f.Calibration
+	switch f.Axes {
+	case calibrationAxes:
+	case "":
+		c.Min, c.Max = c.Max, c.Min
+		for i := range c.Min {
+			c.Min[i], c.Max[i] = -c.Min[i], -c.Max[i]
+		}
+	default:
+		return Calibration{}, fmt.Errorf("orientation: calibration %s is for axes %q, not %q; delete it and calibrate again", path, f.Axes, calibrationAxes)
 	}
 	if c.Samples < 0 {
 		return Calibration{}, fmt.Errorf("orientation: calibration %s has %d samples; delete it and calibrate again", path, c.Samples)

@@ -73,7 +73,7 @@ func TestCalibrationSaveLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(data), `"samples": 413`) {
+	if !strings.Contains(string(data), `"samples": 413`) || !strings.Contains(string(data), `"axes": "python-sense-hat"`) {
 		t.Errorf("file content:\n%s", data)
 	}
 	entries, err := os.ReadDir(dir)
@@ -96,7 +96,8 @@ func TestCalibrationSaveFails(t *testing.T) {
 func TestLoadCalibrationBad(t *testing.T) {
 	for _, tc := range []struct{ name, content, want string }{
 		{"not json", "{", "corrupt"},
-		{"min above max", `{"min":[1,0,0],"max":[0,0,0],"samples":3}`, "min 1 > max 0 on axis 0"},
+		{"min above max", `{"axes":"python-sense-hat","min":[1,0,0],"max":[0,0,0],"samples":3}`, "min 1 > max 0 on axis 0"},
+		{"unknown axes", `{"axes":"ned","samples":3}`, `axes "ned"`},
 		{"negative samples", `{"samples":-1}`, "-1 samples"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -112,5 +113,23 @@ func TestLoadCalibrationBad(t *testing.T) {
 				t.Errorf("calibration on error = %+v, want zero", c)
 			}
 		})
+	}
+}
+
+func TestLoadCalibrationFromBeforeAxes(t *testing.T) {
+	// A file saved before the axes were python-sense-hat's held the field
+	// with every axis reversed: the box turns round, so the offset does.
+	path := filepath.Join(t.TempDir(), "mag.json")
+	old := `{"min":[-30,-50,-20],"max":[40,10,50],"samples":25}`
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := orientation.LoadCalibration(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := orientation.Calibration{Min: [3]float64{-40, -10, -50}, Max: [3]float64{30, 50, 20}, Samples: 25}
+	if c != want {
+		t.Errorf("old calibration loaded as %+v, want %+v", c, want)
 	}
 }

@@ -9,19 +9,21 @@ import (
 
 func ExampleFilter() {
 	f := orientation.NewFilter(orientation.DefaultFilterOpts)
-	// Lying flat, face up, X towards magnetic east: the field (48 µT,
-	// dipping 64°) comes in from the board's left and from below.
+	// Lying flat, face up, the matrix's top edge towards magnetic east, in
+	// python-sense-hat's axes: RTIMULib's compass vector is the field's
+	// opposite (48 µT dipping 64°: 21.04 µT north, here along the right
+	// edge, and 43.14 µT down).
 	accel := [3]float64{0, 0, 1}
 	gyro := [3]float64{0, 0, 0}
-	mag := [3]float64{0, 21.04, -43.14}
+	mag := [3]float64{0, 21.04, 43.14}
 	o := f.Update(accel, gyro, &mag, 100*time.Millisecond)
-	fmt.Printf("roll %.0f pitch %.0f yaw %.0f heading %.0f\n", o.Roll, o.Pitch, o.Yaw, o.Heading)
+	fmt.Printf("roll %.0f pitch %.0f yaw %.0f compass %.0f heading %.0f\n", o.Roll, o.Pitch, o.Yaw, o.Compass, o.Heading)
 
 	// Without a magnetometer there is no yaw to report.
 	o = f.Update(accel, gyro, nil, 100*time.Millisecond)
 	fmt.Printf("roll %.0f pitch %.0f has yaw %v\n", o.Roll, o.Pitch, o.HasYaw)
 	// Output:
-	// roll 0 pitch 0 yaw -90 heading 90
+	// roll 0 pitch 0 yaw 270 compass 270 heading 90
 	// roll 0 pitch 0 has yaw false
 }
 

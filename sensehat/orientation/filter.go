@@ -5,14 +5,20 @@ import (
 	"time"
 )
 
-// Orientation is the board's attitude in degrees; see the package
-// documentation for the conventions. Yaw and Heading are meaningful only
-// when HasYaw is true (a magnetometer reading was given); otherwise they
-// are zero and should be left out of anything published.
+// Orientation is the board's attitude in degrees as python-sense-hat
+// reports it; see the package documentation for the conventions. Yaw,
+// Compass and Heading are meaningful only when HasYaw is true (a
+// magnetometer reading was given); otherwise they are zero and should be
+// left out of anything published.
 type Orientation struct {
-	Roll    float64
-	Pitch   float64
-	Yaw     float64
+	// Roll, Pitch and Yaw are get_orientation_degrees' roll, pitch and
+	// yaw, each in [0, 360).
+	Roll, Pitch, Yaw float64
+	// Compass is get_compass: the yaw from the magnetometer alone, without
+	// tilt compensation, in [0, 360).
+	Compass float64
+	// Heading is the compass bearing of the matrix's top edge (rotation
+	// 0), clockwise from magnetic north, tilt-compensated, in [0, 360).
 	Heading float64
 	HasYaw  bool
 }
@@ -33,7 +39,8 @@ var DefaultFilterOpts = FilterOpts{GyroWeight: 0.98}
 // filter. It is not safe for concurrent use: one goroutine owns a Filter.
 type Filter struct {
 	w                float64
-	roll, pitch, yaw float64 // radians
+	roll, pitch, yaw float64 // radians, RTIMULib's axes
+	compass          float64 // radians
 	init, yawInit    bool
 }
 
@@ -61,10 +68,11 @@ func NewFilter(opts FilterOpts) *Filter {
 // measurement alone, as after a long gap in readings.
 func (f *Filter) Reset() { f.init, f.yawInit = false, false }
 
-// Update adds one sample: accel in g and gyro in degrees per second in the
-// board frame, the field in µT (nil without a magnetometer, with hard-iron
-// correction already applied), and dt the time since the previous sample.
-// It allocates nothing.
+// Update adds one sample: accel in g and gyro in degrees per second in
+// python-sense-hat's axes (package lsm9ds1), the field in µT in the same
+// axes (nil without a magnetometer, with hard-iron correction already
+// applied), and dt the time since the previous sample. It allocates
+// nothing.
 func (f *Filter) Update(accel, gyro [3]float64, mag *[3]float64, dt time.Duration) Orientation {
 	mRoll, mPitch, haveAccel := tilt(accel)
 	if !f.init {
@@ -85,10 +93,14 @@ func (f *Filter) Update(accel, gyro [3]float64, mag *[3]float64, dt time.Duratio
 		return f.orientation()
 	}
 	mYaw := magYaw(*mag, f.roll, f.pitch)
+	// get_compass turns accel and gyro off: no tilt compensation, and the
+	// measurement alone, smoothed as RTQF's correction smooths it.
+	mCompass := magYaw(*mag, 0, 0)
 	if f.yawInit {
 		f.yaw = wrap(f.yaw + (1-f.w)*wrap(mYaw-f.yaw))
+		f.compass = wrap(f.compass + (1-f.w)*wrap(mCompass-f.compass))
 	} else {
-		f.yaw, f.yawInit = mYaw, true
+		f.yaw, f.compass, f.yawInit = mYaw, mCompass, true
 	}
 	return f.orientation()
 }
@@ -113,13 +125,12 @@ func (f *Filter) integrate(gyro [3]float64, dt float64) {
 }
 
 func (f *Filter) orientation() Orientation {
-	const deg = 180 / math.Pi
-	// Adding 0 turns -0 into 0, which would print as "-0".
-	o := Orientation{Roll: f.roll*deg + 0, Pitch: f.pitch*deg + 0}
+	o := Orientation{Roll: degrees(f.roll), Pitch: degrees(f.pitch)}
 	if f.yawInit {
 		o.HasYaw = true
-		o.Yaw = f.yaw*deg + 0
-		o.Heading = heading(o.Yaw)
+		o.Yaw = degrees(f.yaw)
+		o.Compass = degrees(f.compass)
+		o.Heading = degrees(f.yaw + math.Pi)
 	}
 	return o
 }
@@ -133,10 +144,10 @@ func tilt(a [3]float64) (roll, pitch float64, ok bool) {
 	return math.Atan2(a[1], a[2]), math.Atan2(-a[0], math.Hypot(a[1], a[2])), true
 }
 
-// magYaw returns the yaw in radians from the field m (µT, board frame) for
-// the given roll and pitch in radians: the field is turned back to level
-// (tilt compensation) and its horizontal part gives the direction of
-// magnetic north.
+// magYaw returns the yaw in radians from the field m (µT) for the given
+// roll and pitch in radians, as RTFusion::calculatePose computes it: the
+// field is turned back to level by the roll and pitch (its quaternion
+// rotation written out) and the yaw is -atan2 of its horizontal part.
 func magYaw(m [3]float64, roll, pitch float64) float64 {
 	sr, cr := math.Sincos(roll)
 	sp, cp := math.Sincos(pitch)
@@ -146,17 +157,18 @@ func magYaw(m [3]float64, roll, pitch float64) float64 {
 	return math.Atan2(-y, x)
 }
 
-// heading turns a yaw in degrees into a compass heading in [0, 360),
-// clockwise from north.
-func heading(yawDeg float64) float64 {
-	h := math.Mod(-yawDeg, 360)
-	if h < 0 {
-		h += 360
+// degrees turns an angle in radians into degrees in [0, 360), as
+// python-sense-hat's get_orientation_degrees maps (-180, 180] (it adds 360
+// to negatives).
+func degrees(rad float64) float64 {
+	d := math.Mod(rad*180/math.Pi, 360)
+	if d < 0 {
+		d += 360
 	}
-	if h >= 360 { // -0.0 and rounding
-		h -= 360
+	if d >= 360 { // a tiny negative plus 360 rounds to 360
+		d -= 360
 	}
-	return h + 0 // turns -0 into 0
+	return d + 0 // turns -0 into 0, which would print as "-0"
 }
 
 // wrap brings an angle in radians into (-π, π].

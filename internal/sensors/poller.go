@@ -304,6 +304,10 @@ func (p *Poller) PollMotion(now time.Time) []byte {
 	}
 	o := p.filter.Update(p.motion.Accel, p.motion.Gyro, mag, dt)
 
+	// python-sense-hat's numbers (see package orientation): accel_g is
+	// accelerometer_raw, gyro_dps gyroscope_raw in deg/s instead of rad/s,
+	// mag_ut compass_raw, roll/pitch/yaw_deg get_orientation_degrees,
+	// compass_deg get_compass; heading_deg is the top edge's bearing.
 	b := append(p.buf[:0], '{')
 	b = appendVec(b, "accel_g", p.motion.Accel, 4)
 	b = appendVec(b, "gyro_dps", p.motion.Gyro, 2)
@@ -314,6 +318,7 @@ func (p *Poller) PollMotion(now time.Time) []byte {
 	b = appendField(b, "pitch_deg", o.Pitch, 2)
 	if o.HasYaw {
 		b = appendField(b, "yaw_deg", o.Yaw, 2)
+		b = appendField(b, "compass_deg", o.Compass, 2)
 		b = appendField(b, "heading_deg", o.Heading, 2)
 	}
 	b = appendTime(b, now)

@@ -3,10 +3,13 @@ package sensors
 import (
 	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/sensehat/sensehat/internal/pysensehat"
 	"github.com/sensehat/sensehat/sensehat/hts221"
 	"github.com/sensehat/sensehat/sensehat/lps25h"
 	"github.com/sensehat/sensehat/sensehat/lsm9ds1"
@@ -24,11 +27,12 @@ func simSet(t testing.TB, hat *sim.HAT) Set {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ag, err := lsm9ds1.NewAccelGyro(hat.Bus, nil)
+	noSleep := func(time.Duration) {}
+	ag, err := lsm9ds1.NewAccelGyro(hat.Bus, &lsm9ds1.Opts{Sleep: noSleep})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := lsm9ds1.NewMag(hat.Bus, nil)
+	m, err := lsm9ds1.NewMag(hat.Bus, &lsm9ds1.MagOpts{Sleep: noSleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +181,71 @@ func TestMotionFlatAndTilted(t *testing.T) {
 	}
 	near(t, last, "roll_deg", 30, 1)
 	near(t, last, "pitch_deg", 20, 1)
+}
+
+func TestMotionMatchesPythonSenseHat(t *testing.T) {
+	// A calibrated board (offset zero, as the simulated one has no hard
+	// iron) at known attitudes: every motion field is the number
+	// python-sense-hat's arithmetic gives for the same chip registers
+	// (package pysensehat), in its units or in the one the name says.
+	dir := t.TempDir()
+	cal := `{"axes":"python-sense-hat","min":[-60,-60,-60],"max":[60,60,60],"samples":100}`
+	if err := os.WriteFile(filepath.Join(dir, CalibrationFile), []byte(cal), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, att := range [][6]float64{
+		{0, 0, 0, 0, 0, 0},
+		{30, 20, 225, 10, -20, 30},
+		{-25, 10, 45, 0, 0, -90},
+		{0, 0, 90, 0, 0, 0},
+	} {
+		hat := sim.NewHAT()
+		hat.LSM9DS1.SetAttitude(att[0], att[1], att[2])
+		hat.LSM9DS1.SetRates(att[3], att[4], att[5])
+		p, err := NewPoller(simSet(t, hat), Opts{EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond, StateDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := decode(t, p.PollMotion(time.Now()))
+
+		regs := func(c sim.Chip, reg byte) []byte {
+			out := make([]byte, 6)
+			if err := c.Tx([]byte{reg}, out); err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		gyro, accel, mag := pysensehat.IMURead(regs(hat.LSM9DS1.AG, 0x18), regs(hat.LSM9DS1.AG, 0x28), regs(hat.LSM9DS1.Mag, 0xA8))
+		roll, pitch, yaw := pysensehat.Orientation(accel, mag)
+		vec := func(key string, want pysensehat.Vector, k, tol float64) {
+			t.Helper()
+			got, ok := m[key].([]any)
+			if !ok || len(got) != 3 {
+				t.Fatalf("%s = %v", key, m[key])
+			}
+			for i := range 3 {
+				if math.Abs(got[i].(float64)-want[i]*k) > tol {
+					t.Errorf("attitude %v: %s = %v, python-sense-hat %.4f", att, key, got, want)
+					return
+				}
+			}
+		}
+		vec("accel_g", accel, 1, 0.00006)
+		vec("gyro_dps", gyro, 180/math.Pi, 0.006)
+		vec("mag_ut", mag, 1, 0.006)
+		deg := func(key string, want float64) {
+			t.Helper()
+			got, ok := m[key].(float64)
+			if !ok || got < 0 || got >= 360 || math.Abs(math.Remainder(got-want, 360)) > 0.006 {
+				t.Errorf("attitude %v: %s = %v, python-sense-hat %.4f", att, key, m[key], want)
+			}
+		}
+		deg("roll_deg", roll)
+		deg("pitch_deg", pitch)
+		deg("yaw_deg", yaw)
+		deg("compass_deg", pysensehat.Compass(mag))
+		deg("heading_deg", yaw+180)
+	}
 }
 
 func TestNewPollerRejectsZeroIntervals(t *testing.T) {

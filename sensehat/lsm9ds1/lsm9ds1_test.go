@@ -14,7 +14,7 @@ import (
 	"periph.io/x/conn/v3/i2c/i2ctest"
 	"periph.io/x/conn/v3/physic"
 
-	"github.com/sensehat/sensehat/sensehat/internal/pysensehat"
+	"github.com/sensehat/sensehat/internal/pysensehat"
 	"github.com/sensehat/sensehat/sensehat/lsm9ds1"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )

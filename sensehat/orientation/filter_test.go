@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sensehat/sensehat/sensehat/internal/pysensehat"
+	"github.com/sensehat/sensehat/internal/pysensehat"
 )
 
 func approx(t *testing.T, what string, got, want, tol float64) {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sensehat/sensehat/sensehat/internal/pysensehat"
+	"github.com/sensehat/sensehat/internal/pysensehat"
 	"github.com/sensehat/sensehat/sensehat/lsm9ds1"
 	"github.com/sensehat/sensehat/sensehat/orientation"
 	"github.com/sensehat/sensehat/sensehat/sim"

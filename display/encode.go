@@ -48,10 +48,10 @@ func DecodeRGB565(src []byte, f *Frame) error {
 }
 
 // EncodeATtiny writes f as the ATtiny88's LED registers expect it: for each
-// row, 8 red bytes, 8 green, 8 blue, each a 5-bit duty through g. Channels
-// are cut to 5 bits first; green goes through the same 5 bits the kernel
-// driver keeps after dropping the low bit of its 6. A nil g means
-// DefaultGamma.
+// row, 8 red bytes, 8 green, 8 blue, each a PWM value (duty value/64)
+// through g. Channels are cut to 5 bits first; green goes through the same
+// 5 bits the kernel driver keeps after dropping the low bit of its 6. A nil
+// g means DefaultGamma, whose full scale is 31; FullGamma reaches 63.
 func EncodeATtiny(dst *[ATtinyBytes]byte, f *Frame, g *Gamma) {
 	if g == nil {
 		g = &DefaultGamma

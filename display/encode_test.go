@@ -3,6 +3,7 @@ package display
 import (
 	"bytes"
 	"image/color"
+	"math"
 	"strings"
 	"testing"
 )
@@ -117,6 +118,9 @@ func TestEncodeATtiny(t *testing.T) {
 		// 7>>3 = 0: dark. Green 0x86: 6 bits 33, low bit dropped 16.
 		{"mid grey default", 1, 0, color.RGBA{128, 0x86, 48, 255}, &DefaultGamma, map[int]byte{1: 8, 9: 8, 17: 1}},
 		{"mid grey low light", 1, 0, color.RGBA{128, 7, 255, 255}, &LowLightGamma, map[int]byte{1: 3, 17: 10}},
+		// FullGamma: 128>>3 = 16 → 16, 48>>3 = 6 → 2, 255>>3 = 31 → 63.
+		{"mid grey full range", 1, 0, color.RGBA{128, 0x86, 48, 255}, &FullGamma, map[int]byte{1: 16, 9: 16, 17: 2}},
+		{"white full range", 3, 4, color.RGBA{255, 255, 255, 255}, &FullGamma, map[int]byte{4*24 + 3: 63, 4*24 + 11: 63, 4*24 + 19: 63}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -147,6 +151,32 @@ func TestEncodeATtinyWhite(t *testing.T) {
 	EncodeATtiny(&got, f, &LowLightGamma)
 	if !bytes.Equal(got[:], bytes.Repeat([]byte{10}, ATtinyBytes)) {
 		t.Errorf("white low-light frame = % x", got)
+	}
+	// The firmware's full duty, 63/64 (rpi-sense.S counts 0..63).
+	EncodeATtiny(&got, f, &FullGamma)
+	if !bytes.Equal(got[:], bytes.Repeat([]byte{63}, ATtinyBytes)) {
+		t.Errorf("white full-range frame = % x", got)
+	}
+}
+
+func TestFullGammaIsDefaultStretched(t *testing.T) {
+	for i, v := range DefaultGamma {
+		if want := uint8(math.Round(float64(v) * MaxPWM / 31)); FullGamma[i] != want {
+			t.Errorf("FullGamma[%d] = %d, want DefaultGamma[%d]·63/31 = %d", i, FullGamma[i], i, want)
+		}
+	}
+}
+
+func TestGammaCheck(t *testing.T) {
+	for _, g := range []*Gamma{&DefaultGamma, &LowLightGamma, &FullGamma} {
+		if err := g.Check(); err != nil {
+			t.Errorf("%v: %v", g, err)
+		}
+	}
+	bad := FullGamma
+	bad[30] = 64
+	if err := bad.Check(); err == nil || !strings.Contains(err.Error(), "gamma[30] = 64, want 0..63") {
+		t.Errorf("Check with 64 = %v", err)
 	}
 }
 

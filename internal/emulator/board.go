@@ -108,8 +108,17 @@ func (b *Board) Watch() (changed <-chan struct{}, cancel func()) {
 	}
 }
 
-// Frame returns what the LEDs show now, as 5-bit duties.
-func (b *Board) Frame() Frame { return b.HAT.ATtiny.Frame() }
+// Frame returns what the LEDs show now, as 5-bit duties. The simulated
+// ATtiny gives duties in 64ths (0..64); the views draw 31, the kernel
+// tables' full scale, as full brightness, so anything brighter (only
+// display.FullGamma on the I2C path sends it) is drawn as 31 too.
+func (b *Board) Frame() Frame {
+	f := b.HAT.ATtiny.Frame()
+	for i, v := range f {
+		f[i] = min(v, 31)
+	}
+	return f
+}
 
 // Press holds joystick key k down.
 func (b *Board) Press(k sensehat.Key) { b.HAT.ATtiny.Press(k) }

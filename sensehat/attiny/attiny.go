@@ -45,8 +45,11 @@ type Opts struct {
 	// SysfsRoot is where sysfs is mounted; "" means "/sys". Tests point it
 	// at a tree of their own.
 	SysfsRoot string
-	// Gamma maps each 5-bit channel to LED duty; nil means
-	// display.DefaultGamma. SetLowLight(true) overrides it with
+	// Gamma maps each 5-bit channel to the LED's PWM value (duty
+	// value/64, at most display.MaxPWM); nil means display.DefaultGamma,
+	// as bright as the kernel's framebuffer driver (full white 31).
+	// display.FullGamma uses the firmware's whole range (full white 63),
+	// about twice as bright. SetLowLight(true) overrides it with
 	// display.LowLightGamma until SetLowLight(false).
 	Gamma *display.Gamma
 	// SkipKernelCheck claims the chip even if a kernel driver is bound to
@@ -94,6 +97,11 @@ func New(b i2c.Bus, opts *Opts) (*Dev, error) {
 	}
 	if opts == nil {
 		opts = &DefaultOpts
+	}
+	if opts.Gamma != nil {
+		if err := opts.Gamma.Check(); err != nil {
+			return nil, fmt.Errorf("attiny: Opts.Gamma: %w", err)
+		}
 	}
 	if !opts.SkipKernelCheck {
 		if err := checkKernel(opts.SysfsRoot, opts.Bus); err != nil {

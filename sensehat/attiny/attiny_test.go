@@ -235,6 +235,65 @@ func TestCustomGamma(t *testing.T) {
 	}
 }
 
+func TestFullGamma(t *testing.T) {
+	// The firmware's whole range on the I2C path: full white is 63 (duty
+	// 63/64), the default's 31 doubled, and the exact frame bytes follow
+	// display.FullGamma.
+	p := &i2ctest.Playback{DontPanic: true}
+	want := make([]byte, 193)                     // pointer 0x00, then the frame
+	want[1+0], want[1+8], want[1+16] = 63, 63, 63 // (0,0) white
+	want[1+1], want[1+9], want[1+17] = 16, 16, 2  // (1,0) 128, 128, 48
+	p.Ops = []i2ctest.IO{
+		{Addr: attiny.Addr, W: []byte{0xF0}, R: []byte{0x73}},
+		{Addr: attiny.Addr, W: []byte{0xF1}, R: []byte{0}},
+		{Addr: attiny.Addr, W: want},
+	}
+	o := noKernel(t)
+	o.Gamma = &display.FullGamma
+	d, err := attiny.New(p, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := display.NewFrame()
+	f.SetRGB(0, 0, 255, 255, 255)
+	f.SetRGB(1, 0, 128, 128, 48)
+	if err := d.Show(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Error(err)
+	}
+
+	// On the simulated chip, the LED is lit 63/64 of the time.
+	b := sim.NewBus("sim")
+	a := sim.NewATtiny()
+	b.Attach(attiny.Addr, a)
+	if d, err = attiny.New(b, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Show(f); err != nil {
+		t.Fatal(err)
+	}
+	if r, g, bl := a.Pixel(0, 0); r != 63 || g != 63 || bl != 63 {
+		t.Errorf("white with FullGamma = %d,%d,%d of 64, want 63", r, g, bl)
+	}
+}
+
+func TestGammaBeyondPWMRefused(t *testing.T) {
+	b := sim.NewBus("sim")
+	b.Attach(attiny.Addr, sim.NewATtiny())
+	bad := display.FullGamma
+	bad[31] = 64
+	o := noKernel(t)
+	o.Gamma = &bad
+	if _, err := attiny.New(b, o); err == nil || !strings.Contains(err.Error(), "gamma[31] = 64, want 0..63") {
+		t.Errorf("New with gamma 64 = %v", err)
+	}
+	if n := b.Transactions(attiny.Addr); n != 0 {
+		t.Errorf("%d transactions with a bad gamma, want none", n)
+	}
+}
+
 func TestHalt(t *testing.T) {
 	_, a, d := newSim(t)
 	f := display.NewFrame()

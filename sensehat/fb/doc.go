@@ -9,8 +9,10 @@
 //     at offset 0; the driver sends it to the ATtiny88 about 10 ms later
 //     (deferred I/O), so about 100 frames a second is the ceiling.
 //   - The driver drops green's lowest bit and maps each 5-bit channel through
-//     a 32-entry gamma table. ioctl 0xF100 reads the table (32 bytes), 0xF101
-//     writes it, 0xF102 resets it (argument 0 the default curve, 1 low light).
+//     a 32-entry gamma table of the ATtiny's PWM values (duty value/64, up to
+//     63; the driver's own tables stop at 31). ioctl 0xF100 reads the table
+//     (32 bytes), 0xF101 writes it, 0xF102 resets it (argument 0 the default
+//     curve, 1 low light).
 //
 // A regular file works in place of the device, so the daemon can run end to
 // end without the board and tests can read back what was shown: it is

@@ -197,13 +197,15 @@ func (d *Dev) SetLowLight(on bool) error {
 	return d.emulate(g)
 }
 
-// SetGamma installs g as the driver's curve. Values are 5-bit PWM duties,
-// 0..31.
+// SetGamma installs g as the driver's curve. Values are the ATtiny's PWM
+// values, 0..display.MaxPWM (duty value/64): the driver's own tables stop
+// at 31, but it passes a user table to the firmware as it is, so
+// display.FullGamma lights the matrix twice as bright. A file (no driver)
+// can only emulate a curve through the default table, so values above 31
+// show as 31 there.
 func (d *Dev) SetGamma(g *display.Gamma) error {
-	for i, v := range g {
-		if v > 31 {
-			return fmt.Errorf("fb: gamma[%d] = %d, want 0..31 (the LEDs take 5-bit duty values)", i, v)
-		}
+	if err := g.Check(); err != nil {
+		return fmt.Errorf("fb: %w", err)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -317,10 +317,21 @@ func TestSetGammaFile(t *testing.T) {
 	if got, err := d.Gamma(); err != nil || got != g {
 		t.Fatalf("Gamma = %v, %v; want %v", got, err, g)
 	}
+	// The firmware's PWM runs 0..63: a table up to 63 is accepted, 64 is not.
+	if err := d.SetGamma(&display.FullGamma); err != nil {
+		t.Fatalf("SetGamma(FullGamma): %v", err)
+	}
+	if got, err := d.Gamma(); err != nil || got != display.FullGamma {
+		t.Fatalf("Gamma = %v, %v; want FullGamma", got, err)
+	}
+	// A file can only go as far as the default table's 31.
+	if got := read(t, path); got[2] != 0x00 || got[3] != 31<<3 {
+		t.Fatalf("red through FullGamma in a file: % x, want 00 f8", got[2:4])
+	}
 	bad := g
-	bad[5] = 32
-	if err := d.SetGamma(&bad); err == nil || !strings.Contains(err.Error(), "gamma[5] = 32") {
-		t.Fatalf("SetGamma with 32: %v", err)
+	bad[5] = 64
+	if err := d.SetGamma(&bad); err == nil || !strings.Contains(err.Error(), "gamma[5] = 64, want 0..63") {
+		t.Fatalf("SetGamma with 64: %v", err)
 	}
 	if err := d.SetGamma(&display.LowLightGamma); err != nil || !d.LowLight() {
 		t.Fatalf("SetGamma(low light): %v, LowLight() = %v", err, d.LowLight())

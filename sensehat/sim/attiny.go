@@ -69,7 +69,7 @@ func (a *ATtiny) write(reg, v byte) {
 	switch {
 	case reg < attinyFrameEnd:
 		a.wroteFrame = true
-		if (a.regs.Mem[reg]^v)&0x1F != 0 {
+		if duty(a.regs.Mem[reg]) != duty(v) {
 			a.changedFrame = true
 		}
 		a.regs.Mem[reg] = v
@@ -107,27 +107,33 @@ func (a *ATtiny) Tx(w, r []byte) error {
 	return err
 }
 
+// duty is how many 64ths of each PWM cycle the firmware lights an LED
+// whose register holds v: its counter runs 0..63 and the LED is on while
+// the count is below v (rpi-sense.S, draw_loop and COL_OUT).
+func duty(v byte) byte { return min(v, 64) }
+
 // Frame returns a snapshot of the LED frame in register order (per row 8
-// red, 8 green, 8 blue), each value masked to the 5 bits the LEDs use.
+// red, 8 green, 8 blue), each value the LED's duty in 64ths (0..64; the
+// kernel driver's tables stop at 31, 48 %).
 func (a *ATtiny) Frame() [192]byte {
 	var f [192]byte
 	a.regs.Lock(func(mem *[256]byte) {
 		for i := range f {
-			f[i] = mem[i] & 0x1F
+			f[i] = duty(mem[i])
 		}
 	})
 	return f
 }
 
-// Pixel returns the 5-bit red, green and blue duty of LED (x, y); (0, 0) is
-// the top left with the HDMI port at the bottom.
+// Pixel returns the red, green and blue duty of LED (x, y) in 64ths of
+// the PWM cycle; (0, 0) is the top left with the HDMI port at the bottom.
 func (a *ATtiny) Pixel(x, y int) (r, g, b uint8) {
 	if x < 0 || x >= 8 || y < 0 || y >= 8 {
 		return 0, 0, 0
 	}
 	o := y*24 + x
 	a.regs.Lock(func(mem *[256]byte) {
-		r, g, b = mem[o]&0x1F, mem[o+8]&0x1F, mem[o+16]&0x1F
+		r, g, b = duty(mem[o]), duty(mem[o+8]), duty(mem[o+16])
 	})
 	return r, g, b
 }

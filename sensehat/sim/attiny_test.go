@@ -66,22 +66,28 @@ func TestATtinyFrame(t *testing.T) {
 			t.Fatalf("register %#x = %#x, want %#x", i, v, byte(i)|0xE0)
 		}
 	}
-	f := a.Frame()
-	for i, v := range f {
-		if v != byte(i)&0x1F {
-			t.Fatalf("Frame()[%d] = %d, want %d", i, v, byte(i)&0x1F)
+	// Every written value is at least 0xE0: the firmware's counter (0..63)
+	// never reaches it, so each LED is lit all the time, 64/64.
+	for i, v := range a.Frame() {
+		if v != 64 {
+			t.Fatalf("Frame()[%d] = %d, want 64", i, v)
 		}
 	}
-	// Pixel (7, 7): red at 7*24+7, green +8, blue +16.
-	r, g, bl := a.Pixel(7, 7)
-	if r != (7*24+7)&0x1F || g != (7*24+8+7)&0x1F || bl != (7*24+16+7)&0x1F {
-		t.Fatalf("Pixel(7,7) = %d,%d,%d", r, g, bl)
+	// Duty is value/64 up to 63 (rpi-sense.S lights while count < value).
+	for _, tc := range []struct{ v, want byte }{{0, 0}, {1, 1}, {31, 31}, {32, 32}, {63, 63}, {64, 64}, {200, 64}} {
+		if err := b.Tx(0x46, []byte{7*24 + 7, tc.v, 0, 0, 0, 0, 0, 0, 0, tc.v / 2, 0, 0, 0, 0, 0, 0, 0, 5}, nil); err != nil {
+			t.Fatal(err)
+		}
+		// Pixel (7, 7): red at 7*24+7, green +8, blue +16.
+		if r, g, bl := a.Pixel(7, 7); r != tc.want || g != min(tc.v/2, 64) || bl != 5 {
+			t.Fatalf("Pixel(7,7) after %d = %d,%d,%d, want %d,%d,5", tc.v, r, g, bl, tc.want, min(tc.v/2, 64))
+		}
 	}
 	if r, g, bl := a.Pixel(8, 0); r|g|bl != 0 {
 		t.Fatalf("Pixel out of range = %d,%d,%d, want 0", r, g, bl)
 	}
 	// Reads do not count as frame writes.
-	if n := a.FrameWrites(); n != 1 {
+	if n := a.FrameWrites(); n != 8 {
 		t.Fatalf("FrameWrites after reads = %d, want 1", n)
 	}
 }
@@ -101,10 +107,12 @@ func TestATtinyOnFrame(t *testing.T) {
 	}{
 		{"set red (0,0)", []byte{0x00, 31}, 1},
 		{"same value", []byte{0x00, 31}, 1},
-		{"only ignored bits differ", []byte{0x00, 31 | 0x20}, 1},
-		{"non-frame register", []byte{0xF3, 1}, 1},
-		{"pointer only", []byte{0x00}, 1},
-		{"blue (7,7)", []byte{7*24 + 16 + 7, 5}, 2},
+		{"brighter half of the range", []byte{0x00, 63}, 2},
+		{"beyond the counter: full duty", []byte{0x00, 64}, 3},
+		{"same duty", []byte{0x00, 0xFF}, 3},
+		{"non-frame register", []byte{0xF3, 1}, 3},
+		{"pointer only", []byte{0x00}, 3},
+		{"blue (7,7)", []byte{7*24 + 16 + 7, 5}, 4},
 	}
 	for _, s := range steps {
 		if err := b.Tx(0x46, s.w, nil); err != nil {
@@ -114,15 +122,15 @@ func TestATtinyOnFrame(t *testing.T) {
 			t.Fatalf("%s: OnFrame calls = %d, want %d", s.name, calls, s.wantCalls)
 		}
 	}
-	// Four transactions carried frame bytes, changed or not.
-	if n := a.FrameWrites(); n != 4 {
-		t.Fatalf("FrameWrites = %d, want 4", n)
+	// Six transactions carried frame bytes, changed or not.
+	if n := a.FrameWrites(); n != 6 {
+		t.Fatalf("FrameWrites = %d, want 6", n)
 	}
 	a.OnFrame(nil)
 	if err := b.Tx(0x46, []byte{0x01, 9}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if calls != 2 {
+	if calls != 4 {
 		t.Fatalf("OnFrame called after removal")
 	}
 }

@@ -27,7 +27,8 @@ type AccelGyro interface {
 	Sense(*lsm9ds1.Motion) error
 }
 
-// Magnetometer is the LSM9DS1's magnetometer, in µT, board frame.
+// Magnetometer is the LSM9DS1's magnetometer, in µT, in python-sense-hat's
+// axes (package lsm9ds1).
 type Magnetometer interface {
 	Sense(*[3]float64) error
 }

@@ -74,7 +74,12 @@
 //     the field's opposite in its accel axes: tilt compensation still
 //     works, but its yaw 0 has the top edge pointing to magnetic south.
 //
-// Package sim models the chip in its own axes and the board's mounting;
+// Where on the board each axis points rests on the chip facts above and
+// on which way the die sits, inferred from python-sense-hat's documented
+// use (the Raspberry Pi Sense HAT guide's auto-rotation example); the
+// numbers themselves, for any attitude, are RTIMULib's whatever the
+// physics. Package sim models the chip in its own axes and the board's
+// mounting;
 // its tests and this package's check every sign against RTIMULib's
 // arithmetic applied to the same register bytes.
 //

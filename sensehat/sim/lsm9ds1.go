@@ -83,8 +83,12 @@ var (
 // drivers negate only Z of both accel and gyro to get a right-handed
 // frame (possible only if the chip's own set is left-handed), RTIMULib's
 // fusion (RTFusionRTQF predict, q' = q + q⊗(ω/2)·dt) is consistent with
-// its gyro signs only under the same fact, and python-sense-hat's axes
-// (RTIMULib's) put +1 g on X when the top edge points up.
+// its gyro signs only under the same fact. Which way the die's X points
+// on the board (to the bottom edge) is inferred, not read off the board's
+// layout: it makes python-sense-hat's X (RTIMULib negates the chip's) read
+// +1 g with the top edge up and its Y +1 g with the right edge up, which is
+// what the Raspberry Pi Sense HAT guide's auto-rotation example relies on
+// (x = -1: set_rotation(180); y = 1: set_rotation(90)).
 var (
 	agAxes = [3][3]float64{
 		{-1, 0, 0},

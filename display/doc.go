@@ -16,8 +16,9 @@
 //     low bit and maps each 5-bit channel through a 32-entry gamma table
 //     (DefaultGamma, or LowLightGamma in low light). Writing the ATtiny88 at
 //     I2C address 0x46 directly means sending registers 0x00-0xBF: for each
-//     row 8 red, 8 green, then 8 blue bytes of 5-bit PWM duty. The firmware
-//     applies no gamma, so EncodeATtiny applies the kernel's.
+//     row 8 red, 8 green, then 8 blue bytes of PWM value (duty value/64,
+//     0..63). The firmware applies no gamma, so EncodeATtiny applies the
+//     kernel's (full scale 31), or FullGamma for the whole range.
 //   - Player queues items (text, animations, clears), runs the one loop
 //     that talks to the Device, skips frames identical to the last one sent
 //     (an I2C frame costs about 4-18 ms on the wire) and reports what became

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sensehat/sensehat/sensehat/hts221"
 	"github.com/sensehat/sensehat/sensehat/lps25h"
 )
 
@@ -32,12 +31,12 @@ func fakeTree(t *testing.T, devs map[int]map[string]string) string {
 	return root
 }
 
-// senseHAT is what the st_pressure and st_lsm9ds1 drivers expose on a
+// senseHAT is what the st_pressure and st_lsm6dsx drivers expose on a
 // Sense HAT: LPS25H at 1013.25 hPa and 21.5 °C, accelerometer flat.
 func senseHAT(t *testing.T) string {
 	return fakeTree(t, map[int]map[string]string{
 		0: {
-			"name":           "lsm9ds1_accel\n",
+			"name":           "lsm9ds1-imu_accel\n",
 			"in_accel_x_raw": "-12\n",
 			"in_accel_y_raw": "40\n",
 			"in_accel_z_raw": "4096\n",
@@ -52,7 +51,7 @@ func senseHAT(t *testing.T) string {
 			"in_temp_scale":     "2.083333333\n",
 		},
 		2: {
-			"name":          "lsm9ds1_gyro\n",
+			"name":          "lsm9ds1-imu_gyro\n",
 			"in_temp_input": "23125\n",
 		},
 	})
@@ -65,11 +64,11 @@ func TestRead(t *testing.T) {
 		want    float64
 		tol     float64
 	}{
-		{"lsm9ds1_accel", "accel_x", -12 * 0.002394, 1e-12},
-		{"lsm9ds1_accel", "accel_z", 4096 * 0.002394, 1e-12},
+		{"lsm9ds1-imu_accel", "accel_x", -12 * 0.002394, 1e-12},
+		{"lsm9ds1-imu_accel", "accel_z", 4096 * 0.002394, 1e-12},
 		{"lps25h", "pressure", 101.325, 1e-3}, // kPa
 		{"lps25h", "temp", 21500, 1e-3},       // milli °C
-		{"lsm9ds1_gyro", "temp", 23125, 0},    // processed input, no scale
+		{"lsm9ds1-imu_gyro", "temp", 23125, 0},    // processed input, no scale
 	}
 	for _, tc := range tests {
 		t.Run(tc.dev+"/"+tc.ch, func(t *testing.T) {
@@ -211,32 +210,6 @@ func TestLPS25HDev(t *testing.T) {
 	}
 	if _, err := NewLPS25H(t.TempDir()); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("no device: err = %v", err)
-	}
-}
-
-func TestHTS221Dev(t *testing.T) {
-	root := fakeTree(t, map[int]map[string]string{
-		0: {
-			"name":                       "hts221\n",
-			"in_temp_raw":                "204\n",
-			"in_temp_offset":             "1258.000000000\n",
-			"in_temp_scale":              "14.705882352\n",
-			"in_humidityrelative_raw":    "-4327\n",
-			"in_humidityrelative_offset": "-6948.750000000\n",
-			"in_humidityrelative_scale":  "-3.990929705\n",
-		},
-	})
-	h, err := NewHTS221(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Halt()
-	var r hts221.Reading
-	if err := h.Sense(&r); err != nil {
-		t.Fatal(err)
-	}
-	if math.Abs(r.TemperatureC-21.5) > 0.001 || math.Abs(r.HumidityPct-45) > 0.005 {
-		t.Fatalf("reading = %+v, want 21.5 °C, 45 %%", r)
 	}
 }
 

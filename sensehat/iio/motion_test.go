@@ -13,14 +13,14 @@ func TestLSM9DS1FromIIOInBoardFrame(t *testing.T) {
 	// chip's Z and a roll to the right shows on the chip's -X.
 	root := fakeTree(t, map[int]map[string]string{
 		0: {
-			"name":           "lsm9ds1_accel\n",
+			"name":           "lsm9ds1-imu_accel\n",
 			"in_accel_x_raw": "-1000\n",
 			"in_accel_y_raw": "0\n",
 			"in_accel_z_raw": "4096\n",
 			"in_accel_scale": "0.002394\n",
 		},
 		1: {
-			"name":             "lsm9ds1_gyro\n",
+			"name":             "lsm9ds1-imu_gyro\n",
 			"in_anglvel_x_raw": "0\n",
 			"in_anglvel_y_raw": "100\n",
 			"in_anglvel_z_raw": "0\n",
@@ -71,7 +71,7 @@ func TestLSM9DS1FromIIOInBoardFrame(t *testing.T) {
 
 func TestLSM9DS1MissingGyroDevice(t *testing.T) {
 	root := fakeTree(t, map[int]map[string]string{
-		0: {"name": "lsm9ds1_accel\n", "in_accel_x_raw": "0\n", "in_accel_y_raw": "0\n", "in_accel_z_raw": "1\n", "in_accel_scale": "1\n"},
+		0: {"name": "lsm9ds1-imu_accel\n", "in_accel_x_raw": "0\n", "in_accel_y_raw": "0\n", "in_accel_z_raw": "1\n", "in_accel_scale": "1\n"},
 	})
 	if _, err := NewLSM9DS1(root); err == nil {
 		t.Fatal("want an error without the gyro device")

@@ -66,9 +66,9 @@ func TestRead(t *testing.T) {
 	}{
 		{"lsm9ds1-imu_accel", "accel_x", -12 * 0.002394, 1e-12},
 		{"lsm9ds1-imu_accel", "accel_z", 4096 * 0.002394, 1e-12},
-		{"lps25h", "pressure", 101.325, 1e-3}, // kPa
-		{"lps25h", "temp", 21500, 1e-3},       // milli °C
-		{"lsm9ds1-imu_gyro", "temp", 23125, 0},    // processed input, no scale
+		{"lps25h", "pressure", 101.325, 1e-3},  // kPa
+		{"lps25h", "temp", 21500, 1e-3},        // milli °C
+		{"lsm9ds1-imu_gyro", "temp", 23125, 0}, // processed input, no scale
 	}
 	for _, tc := range tests {
 		t.Run(tc.dev+"/"+tc.ch, func(t *testing.T) {

@@ -44,7 +44,7 @@ func kernelTree(t *testing.T) string {
 		"iio:device1/name": iio.NameLSM9DS1Gyro, "iio:device1/in_anglvel_x_raw": "1000",
 		"iio:device1/in_anglvel_y_raw": "-500", "iio:device1/in_anglvel_z_raw": "2000",
 		"iio:device1/in_anglvel_scale": "0.000152716",
-		"iio:device2/name": iio.NameLSM9DS1Accel, "iio:device2/in_accel_x_raw": "1000",
+		"iio:device2/name":             iio.NameLSM9DS1Accel, "iio:device2/in_accel_x_raw": "1000",
 		"iio:device2/in_accel_y_raw": "-2000", "iio:device2/in_accel_z_raw": "16384",
 		"iio:device2/in_accel_scale": "0.000598205",
 	} {

@@ -103,8 +103,8 @@ var chips = []chipOpener{
 
 // heldWithoutIIO explains a chip that a kernel driver holds, so sensehatd
 // must not talk to it over I2C, but whose IIO device is not there either:
-// the driver is bound but made no IIO device (a driver built without IIO,
-// or an overlay's compatible string the IIO driver does not serve).
+// the driver is bound but no IIO device has the name this kernel's drivers
+// use (another driver took the chip, or its IIO device failed to register).
 func heldWithoutIIO(root string, bus int, c chipOpener, iioErr error) error {
 	dev := fmt.Sprintf("%d-%04x", bus, c.addr)
 	drv, _ := sysfs.I2CDriver(root, bus, c.addr)
@@ -115,7 +115,7 @@ func heldWithoutIIO(root string, bus int, c chipOpener, iioErr error) error {
 	}
 	return fmt.Errorf("backend: %s: %s is bound to %s, so I2C is off limits, but it made no IIO device named %s (%w); "+
 		"either load the IIO driver for the chip (hts221, st_pressure, st_lsm6dsx, st_magn), or release the chip "+
-		"for I2C: echo %s | sudo tee %s/bus/i2c/devices/%s/driver/unbind (and drop the overlay line that binds it)",
+		"for I2C: echo %s | sudo tee %s/bus/i2c/devices/%s/driver/unbind (until the next boot)",
 		c.name, drv, dev, c.iioNames, iioErr, dev, root, dev)
 }
 

@@ -1,9 +1,9 @@
 // Package iio reads the Sense HAT's sensors through the Linux Industrial
 // I/O sysfs interface, for when a kernel driver holds a chip and the I2C
 // drivers must leave it alone. Whether a driver binds depends on the
-// kernel: the rpi-sense overlay declares the chips, but which IIO modules a
-// given kernel builds, and which compatible strings they match, changes
-// between releases, so nothing here assumes a device is present.
+// kernel and its device tree: which IIO modules a kernel builds, and which
+// compatible strings they match, changes between releases, so nothing here
+// assumes a device is present.
 //
 // Each IIO device is a directory <sysfs>/bus/iio/devices/iio:deviceN whose
 // "name" file says which chip it is. The names and units each kernel

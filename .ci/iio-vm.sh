@@ -114,18 +114,9 @@ echo lsm9ds1-imu 0x6a >"$new"
 echo lsm9ds1_magn 0x1c >"$new"
 for d in /sys/bus/iio/devices/iio:device*; do
 	echo "IIOVM-SYSFS ${d##*/} name=$(cat "$d/name")"
-	for f in "$d"/in_*_raw "$d"/in_*_scale "$d"/in_*_offset; do
+	for f in "$d"/in_*_raw "$d"/in_*_scale "$d"/in_*_offset "$d"/sampling_frequency*; do
 		[ -f "$f" ] && echo "IIOVM-SYSFS ${d##*/} ${f##*/}=$(cat "$f")"
 	done
-done
-# At probe the drivers pick their slowest rate, and a one-shot read sleeps
-# for a few samples: st_pressure 2 s per channel at 1 Hz. The fastest rate
-# keeps the run short; it changes neither scale nor offset.
-for d in /sys/bus/iio/devices/iio:device*; do
-	[ -f "$d/sampling_frequency_available" ] || continue
-	for f in $(cat "$d/sampling_frequency_available"); do fastest=$f; done
-	echo "$fastest" >"$d/sampling_frequency" || fail "setting ${d##*/} to $fastest Hz"
-	echo "IIOVM-SYSFS ${d##*/} sampling_frequency=$(cat "$d/sampling_frequency")"
 done
 stamp "drivers bound"
 ifconfig lo 127.0.0.1 up
@@ -137,6 +128,10 @@ sensehatd --sensors iio --display none --joystick none --id vm \
 wait "$server"
 rc=$?
 stamp "payloads received"
+# sensehatd sets each device to its fastest rate, or one-shot reads crawl.
+for d in /sys/bus/iio/devices/iio:device*; do
+	echo "IIOVM-RATE $(cat "$d/name") $(cat "$d/sampling_frequency") $(cat "$d/sampling_frequency_available")"
+done
 echo "IIOVM-DONE $rc"
 poweroff -f
 EOF

@@ -25,9 +25,9 @@ type chipOpener struct {
 	addr     uint16
 	iioNames string
 	i2c      func(b i2c.Bus, bus int, sysfsRoot string, s *sensors.Set) error
-	// iio opens the chip through the kernel's IIO driver; nil when the
-	// kernel has none for it.
-	iio func(root string, s *sensors.Set) error
+	// iio opens the chip through the kernel's IIO driver and returns the
+	// device, for its RateErr.
+	iio func(root string, s *sensors.Set) (slowRate, error)
 }
 
 var chips = []chipOpener{
@@ -40,12 +40,13 @@ var chips = []chipOpener{
 			}
 			return err
 		},
-		iio: func(root string, s *sensors.Set) error {
+		iio: func(root string, s *sensors.Set) (slowRate, error) {
 			d, err := iio.NewHTS221(root)
-			if err == nil {
-				s.HTS221 = d
+			if err != nil {
+				return nil, err
 			}
-			return err
+			s.HTS221 = d
+			return d, nil
 		},
 	},
 	{
@@ -57,12 +58,13 @@ var chips = []chipOpener{
 			}
 			return err
 		},
-		iio: func(root string, s *sensors.Set) error {
+		iio: func(root string, s *sensors.Set) (slowRate, error) {
 			d, err := iio.NewLPS25H(root)
-			if err == nil {
-				s.LPS25H = d
+			if err != nil {
+				return nil, err
 			}
-			return err
+			s.LPS25H = d
+			return d, nil
 		},
 	},
 	{
@@ -74,12 +76,13 @@ var chips = []chipOpener{
 			}
 			return err
 		},
-		iio: func(root string, s *sensors.Set) error {
+		iio: func(root string, s *sensors.Set) (slowRate, error) {
 			d, err := iio.NewLSM9DS1(root)
-			if err == nil {
-				s.AccelGyro = d
+			if err != nil {
+				return nil, err
 			}
-			return err
+			s.AccelGyro = d
+			return d, nil
 		},
 	},
 	{
@@ -91,14 +94,31 @@ var chips = []chipOpener{
 			}
 			return err
 		},
-		iio: func(root string, s *sensors.Set) error {
+		iio: func(root string, s *sensors.Set) (slowRate, error) {
 			d, err := iio.NewLSM9DS1Mag(root)
-			if err == nil {
-				s.Mag = d
+			if err != nil {
+				return nil, err
 			}
-			return err
+			s.Mag = d
+			return d, nil
 		},
 	},
+}
+
+// slowRate is an IIO device that may have been left at its driver's slow
+// sampling rate.
+type slowRate interface{ RateErr() error }
+
+// openIIO opens chip c through IIO and warns when its reads will be slow.
+func openIIO(r Request, c chipOpener, set *sensors.Set) error {
+	d, err := c.iio(r.SysfsRoot, set)
+	if err != nil {
+		return err
+	}
+	if rerr := d.RateErr(); rerr != nil {
+		r.Log.Warn("sensor reads through IIO will be slow", "chip", c.name, "err", rerr)
+	}
+	return nil
 }
 
 // heldWithoutIIO explains a chip that a kernel driver holds, so sensehatd
@@ -143,7 +163,7 @@ func (h *Hardware) openSensors(r Request) error {
 		h.SensorsName = "sim"
 	case "iio":
 		for _, c := range chips {
-			if err := c.iio(r.SysfsRoot, set); err != nil {
+			if err := openIIO(r, c, set); err != nil {
 				set.Missing[c.name] = err.Error()
 			}
 		}
@@ -166,7 +186,7 @@ func (h *Hardware) openSensors(r Request) error {
 			// The kernel owns the chip: read it where the kernel publishes it.
 			if (bus == nil || isKernelHeld(err)) && b.Kind == "auto" {
 				held := bus != nil
-				if err = c.iio(r.SysfsRoot, set); err != nil && held {
+				if err = openIIO(r, c, set); err != nil && held {
 					err = heldWithoutIIO(r.SysfsRoot, n, c, err)
 				}
 			}

@@ -1,6 +1,8 @@
 package backend
 
 import (
+	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,5 +108,29 @@ func TestIIOBackendFindsTheKernelsNames(t *testing.T) {
 	}
 	if s.HTS221 != nil || s.Mag != nil || !strings.Contains(s.Missing["hts221"], `no device named "hts221"`) {
 		t.Errorf("hts221 %v mag %v missing %v", s.HTS221, s.Mag, s.Missing)
+	}
+}
+
+// TestIIOSlowRateWarns: a device whose rate cannot be raised still opens,
+// with a warning saying why its reads will be slow.
+func TestIIOSlowRateWarns(t *testing.T) {
+	root := kernelTree(t)
+	dev := filepath.Join(root, "bus/iio/devices/iio:device0")
+	if err := os.WriteFile(filepath.Join(dev, "sampling_frequency_available"), []byte("1 7 13 25\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A directory where the attribute should be: not writable, even for root.
+	if err := os.Mkdir(filepath.Join(dev, "sampling_frequency"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	h := &Hardware{buses: map[int]i2c.Bus{}}
+	defer h.Close()
+	err := h.openSensors(Request{Sensors: spec(t, "iio"), SysfsRoot: root, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil || h.Sensors.LPS25H == nil {
+		t.Fatalf("err %v, LPS25H %v", err, h.Sensors.LPS25H)
+	}
+	if !strings.Contains(logs.String(), "sensor reads through IIO will be slow") || !strings.Contains(logs.String(), "chip=lps25h") {
+		t.Errorf("log lacks the slow-rate warning for lps25h:\n%s", logs.String())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -89,6 +90,12 @@ func TestProcessIIOSensors(t *testing.T) {
 	}
 	env := next(envSub, "sensors.env")
 	motion := next(motSub, "sensors.motion")
+
+	// The daemon raised each device from its driver's probe rate to the
+	// fastest it lists (iio:device0 is the LPS25H, 1 of 1 7 13 25 Hz).
+	if b, err := os.ReadFile(filepath.Join(root, "bus/iio/devices/iio:device0/sampling_frequency")); err != nil || string(b) != "25" {
+		t.Errorf("LPS25H sampling_frequency = %q, %v; want 25", b, err)
+	}
 
 	// Datasheet values (sensehat-hardware.md). The payload rounds to two
 	// decimals (accel_g to four); the rest of each tolerance is what the

@@ -12,7 +12,8 @@ import (
 // LPS25HDev reads an LPS25H held by the kernel's st_pressure driver,
 // offering the same Sense as the I2C driver in package lps25h.
 type LPS25HDev struct {
-	d *Device
+	d       *Device
+	rateErr error
 }
 
 var _ conn.Resource = (*LPS25HDev)(nil)
@@ -25,7 +26,7 @@ func NewLPS25H(root string) (*LPS25HDev, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &LPS25HDev{d: d}
+	l := &LPS25HDev{d: d, rateErr: rateErr(d)}
 	var r lps25h.Reading
 	if err := l.Sense(&r); err != nil {
 		d.Close()
@@ -50,6 +51,10 @@ func (l *LPS25HDev) Sense(r *lps25h.Reading) error {
 	return nil
 }
 
+// RateErr says why the device was left at a slow sampling rate (see
+// Device.SetFastest), or nil.
+func (l *LPS25HDev) RateErr() error { return l.rateErr }
+
 // String implements conn.Resource.
 func (l *LPS25HDev) String() string { return fmt.Sprintf("LPS25H{iio %s}", l.d.Dir) }
 
@@ -60,7 +65,8 @@ func (l *LPS25HDev) Halt() error { return l.d.Close() }
 // HTS221Dev reads an HTS221 held by the kernel's hts221 driver, offering the
 // same Sense as the I2C driver in package hts221.
 type HTS221Dev struct {
-	d *Device
+	d       *Device
+	rateErr error
 }
 
 var _ conn.Resource = (*HTS221Dev)(nil)
@@ -72,7 +78,7 @@ func NewHTS221(root string) (*HTS221Dev, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &HTS221Dev{d: d}
+	h := &HTS221Dev{d: d, rateErr: rateErr(d)}
 	var r hts221.Reading
 	if err := h.Sense(&r); err != nil {
 		d.Close()
@@ -99,6 +105,9 @@ func (h *HTS221Dev) Sense(r *hts221.Reading) error {
 	r.HumidityPct = min(max(pct, 0), 100)
 	return nil
 }
+
+// RateErr says why the device was left at a slow sampling rate, or nil.
+func (h *HTS221Dev) RateErr() error { return h.rateErr }
 
 // String implements conn.Resource.
 func (h *HTS221Dev) String() string { return fmt.Sprintf("HTS221{iio %s}", h.d.Dir) }

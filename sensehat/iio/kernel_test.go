@@ -7,8 +7,10 @@ package iio
 
 import (
 	"bufio"
+	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -204,5 +206,74 @@ func TestLSM9DS1FromKernelArithmetic(t *testing.T) {
 		if math.Abs(gotMag[i]-wantM[i]) > 0.05*math.Abs(wantM[i]) || math.Signbit(gotMag[i]) != math.Signbit(wantM[i]) {
 			t.Errorf("mag[%d] = %.3f µT, datasheet %.3f", i, gotMag[i], wantM[i])
 		}
+	}
+}
+
+// TestNewSetsFastestRate: every adaptor raises its devices from the
+// drivers' probe rates (1 Hz for st_pressure, where a one-shot read
+// sleeps 2 s per channel) to the fastest they list.
+func TestNewSetsFastestRate(t *testing.T) {
+	acc, gyr := iiotest.STLSM6DSX([3]int16{0, 0, 16384}, [3]int16{})
+	root := fakeTree(t, map[int]map[string]string{
+		0: iiotest.STPressure(0x3F5400, 0), 1: acc, 2: gyr,
+		3: iiotest.STMagn([3]int16{}), 4: iiotest.HTS221(iiotest.CalPositive, 0, 0),
+	})
+	l, err := NewLPS25H(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ag, err := NewLSM9DS1(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewLSM9DS1Mag(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewHTS221(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []error{l.RateErr(), ag.RateErr(), m.RateErr(), h.RateErr()} {
+		if e != nil {
+			t.Errorf("RateErr = %v", e)
+		}
+	}
+	for dev, want := range map[int]string{0: "25", 1: "952.000", 2: "952.000", 3: "80", 4: "13"} {
+		b, err := os.ReadFile(filepath.Join(root, "bus/iio/devices", fmt.Sprintf("iio:device%d", dev), "sampling_frequency"))
+		if err != nil || string(b) != want {
+			t.Errorf("iio:device%d sampling_frequency = %q, %v; want %q", dev, b, err, want)
+		}
+	}
+}
+
+// TestRateLeftSlow: a rate that cannot be set leaves the device working,
+// with the reason in RateErr; a driver without a rate choice is no error.
+func TestRateLeftSlow(t *testing.T) {
+	files := iiotest.STPressure(0x3F5400, 0)
+	delete(files, "sampling_frequency")
+	root := fakeTree(t, map[int]map[string]string{0: files})
+	// A directory where the attribute should be: the write fails, even
+	// for root, which file modes would not stop.
+	if err := os.Mkdir(filepath.Join(root, "bus/iio/devices/iio:device0/sampling_frequency"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewLPS25H(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.RateErr(); err == nil || !strings.Contains(err.Error(), "lps25h") {
+		t.Errorf("RateErr = %v, want why lps25h stays slow", err)
+	}
+	var r lps25h.Reading
+	if err := l.Sense(&r); err != nil || math.Abs(r.PressureHPa-1013.25) > 0.01 {
+		t.Errorf("Sense = %+v, %v; want 1013.25 hPa at any rate", r, err)
+	}
+
+	noRate := iiotest.STPressure(0x3F5400, 0)
+	delete(noRate, "sampling_frequency_available")
+	l, err = NewLPS25H(fakeTree(t, map[int]map[string]string{0: noRate}))
+	if err != nil || l.RateErr() != nil {
+		t.Errorf("no rate choice: %v, RateErr %v; want both nil", err, l.RateErr())
 	}
 }

@@ -41,6 +41,7 @@ type LSM9DS1Dev struct {
 	accel, gyro *Device
 	accelCh     [3]string
 	gyroCh      [3]string
+	rateErr     error
 }
 
 var _ conn.Resource = (*LSM9DS1Dev)(nil)
@@ -57,7 +58,7 @@ func NewLSM9DS1(root string) (*LSM9DS1Dev, error) {
 		a.Close()
 		return nil, err
 	}
-	d := &LSM9DS1Dev{accel: a, gyro: g}
+	d := &LSM9DS1Dev{accel: a, gyro: g, rateErr: rateErr(a, g)}
 	for i, ax := range axes {
 		d.accelCh[i] = "accel_" + ax
 		d.gyroCh[i] = "anglvel_" + ax
@@ -92,6 +93,9 @@ func (d *LSM9DS1Dev) Sense(m *lsm9ds1.Motion) error {
 	return nil
 }
 
+// RateErr says why the devices were left at a slow sampling rate, or nil.
+func (d *LSM9DS1Dev) RateErr() error { return d.rateErr }
+
 // String implements conn.Resource.
 func (d *LSM9DS1Dev) String() string {
 	return fmt.Sprintf("LSM9DS1{iio %s, %s}", d.accel.Dir, d.gyro.Dir)
@@ -103,8 +107,9 @@ func (d *LSM9DS1Dev) Halt() error { return errors.Join(d.accel.Close(), d.gyro.C
 // LSM9DS1MagDev reads the LSM9DS1's magnetometer when the kernel's st_magn
 // driver holds it, offering the same Sense as lsm9ds1.Mag.
 type LSM9DS1MagDev struct {
-	d  *Device
-	ch [3]string
+	d       *Device
+	ch      [3]string
+	rateErr error
 }
 
 var _ conn.Resource = (*LSM9DS1MagDev)(nil)
@@ -115,7 +120,7 @@ func NewLSM9DS1Mag(root string) (*LSM9DS1MagDev, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &LSM9DS1MagDev{d: dev}
+	d := &LSM9DS1MagDev{d: dev, rateErr: rateErr(dev)}
 	for i, ax := range axes {
 		d.ch[i] = "magn_" + ax
 	}
@@ -140,6 +145,9 @@ func (d *LSM9DS1MagDev) Sense(v *[3]float64) error {
 	lsm9ds1.MagToBoard(v)
 	return nil
 }
+
+// RateErr says why the device was left at a slow sampling rate, or nil.
+func (d *LSM9DS1MagDev) RateErr() error { return d.rateErr }
 
 // String implements conn.Resource.
 func (d *LSM9DS1MagDev) String() string { return fmt.Sprintf("LSM9DS1Mag{iio %s}", d.d.Dir) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -14,8 +15,17 @@ import (
 func check(log string, out io.Writer) error {
 	got := map[string]float64{}
 	found := map[string]bool{}
+	var errs []error
+	rates := 0
 	for _, line := range strings.Split(log, "\n") {
 		line = strings.TrimRight(line, "\r")
+		if i := strings.Index(line, ratePrefix); i >= 0 {
+			rates++
+			if err := checkRate(line[i+len(ratePrefix):], out); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
 		for _, p := range []string{envPrefix, motionPrefix} {
 			i := strings.Index(line, p)
 			if i < 0 {
@@ -45,7 +55,9 @@ func check(log string, out io.Writer) error {
 	if !found[envPrefix] || !found[motionPrefix] {
 		return errors.New("check: the console log lacks the sensors.env or sensors.motion payload; see the log above for why")
 	}
-	var errs []error
+	if rates < 4 {
+		errs = append(errs, fmt.Errorf("%d devices' sampling rates in the log, want 4", rates))
+	}
 	fmt.Fprintf(out, "%-20s %12s %12s %10s\n", "reading", "published", "datasheet", "tolerance")
 	for _, e := range expectations() {
 		v, ok := got[e.name]
@@ -62,6 +74,33 @@ func check(log string, out io.Writer) error {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("check: %w", err)
+	}
+	return nil
+}
+
+// ratePrefix starts a line "NAME RATE AVAILABLE..." the VM prints after
+// the run.
+const ratePrefix = "IIOVM-RATE "
+
+// checkRate holds the daemon to setting each device's fastest rate.
+func checkRate(line string, out io.Writer) error {
+	f := strings.Fields(line)
+	if len(f) < 3 {
+		return fmt.Errorf("rate line %q: want name, rate and the available rates", line)
+	}
+	cur, err := strconv.ParseFloat(f[1], 64)
+	if err != nil {
+		return fmt.Errorf("rate line %q: %w", line, err)
+	}
+	fastest := 0.0
+	for _, a := range f[2:] {
+		if v, err := strconv.ParseFloat(a, 64); err == nil {
+			fastest = max(fastest, v)
+		}
+	}
+	fmt.Fprintf(out, "%-20s %9g Hz of %v\n", f[0], cur, f[2:])
+	if cur != fastest {
+		return fmt.Errorf("%s left at %v Hz, want its fastest, %v Hz", f[0], cur, fastest)
 	}
 	return nil
 }

@@ -20,12 +20,14 @@ func TestCheckRealConsole(t *testing.T) {
 		t.Fatalf("check on the recorded run: %v\n%s", err, out.String())
 	}
 
-	// The same run with the HTS221-style bug of dividing by 1000 again, or
-	// a pressure off by 10 hPa, must fail.
+	// The same run with a pressure off by 10 hPa, an accelerometer read
+	// in milli-units, a flipped axis, or a device left at its slow probe
+	// rate, must fail.
 	for _, tc := range []struct{ from, to, name string }{
 		{`"pressure_hpa":1013.25`, `"pressure_hpa":1003.25`, "pressure_hpa"},
 		{`"accel_g":[-0.0610,0.1220,0.9994]`, `"accel_g":[-0.0001,0.0001,0.0010]`, "accel_g.z"},
 		{`"mag_ut":[29.20,14.60,43.80]`, `"mag_ut":[29.20,-14.60,43.80]`, "mag_ut.y"},
+		{"IIOVM-RATE lps25h 25 ", "IIOVM-RATE lps25h 1 ", "lps25h left at 1 Hz"},
 	} {
 		bad := strings.Replace(string(b), tc.from, tc.to, 1)
 		if bad == string(b) {

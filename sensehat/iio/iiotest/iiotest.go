@@ -101,7 +101,10 @@ func HTS221(cal [16]byte, hOut, tOut int16) map[string]string {
 	tSlope := (ty1 - ty0) * 8000 / (tx1 - tx0)
 	tB := (tx1*ty0 - tx0*ty1) * 1000 / (tx1 - tx0) * 8
 
-	f := map[string]string{"name": "hts221\n"}
+	// hts221_probe starts at hts221_odr_table[0], 1 Hz;
+	// hts221_sysfs_sampling_freq lists the table's whole hertz.
+	f := map[string]string{"name": "hts221\n",
+		"sampling_frequency": "1\n", "sampling_frequency_available": "1 7 13\n"}
 	// hts221_read_oneshot: the s16 output as an integer.
 	f["in_humidityrelative_raw"] = fmt.Sprintf("%d\n", hOut)
 	f["in_temp_raw"] = fmt.Sprintf("%d\n", tOut)
@@ -145,6 +148,9 @@ func STPressure(press int32, temp int16) map[string]string {
 		"in_temp_raw":       fmt.Sprintf("%d\n", temp),
 		"in_temp_scale":     fractional(1000, 480) + "\n",
 		"in_temp_offset":    fractional(42500*480/1000, 1) + "\n",
+		// st_sensors starts at odr_avl[0] and lists the whole hertz.
+		"sampling_frequency":           "1\n",
+		"sampling_frequency_available": "1 7 13 25\n",
 	}
 }
 
@@ -155,10 +161,16 @@ func STPressure(press int32, temp int16) map[string]string {
 // IIO_DEGREE_TO_RAD(8750000) = (8750000·314159 + 9000000)/18000000
 // nano-rad/s per LSB.
 func STLSM6DSX(accel, gyro [3]int16) (acc, gyr map[string]string) {
+	// The rate starts at odr_avl[0] too, in mHz: INT_PLUS_MICRO, and the
+	// available list as "%d.%03d".
 	acc = map[string]string{"name": nameAccel + "\n",
-		"in_accel_scale": intPlusNano(0, 61000*9806650/1000000) + "\n"}
+		"in_accel_scale":               intPlusNano(0, 61000*9806650/1000000) + "\n",
+		"sampling_frequency":           "10.000000\n",
+		"sampling_frequency_available": "10.000 50.000 119.000 238.000 476.000 952.000\n"}
 	gyr = map[string]string{"name": nameGyro + "\n",
-		"in_anglvel_scale": intPlusNano(0, (8750000*314159+9000000)/18000000) + "\n"}
+		"in_anglvel_scale":             intPlusNano(0, (8750000*314159+9000000)/18000000) + "\n",
+		"sampling_frequency":           "14.900000\n",
+		"sampling_frequency_available": "14.900 59.500 119.000 238.000 476.000 952.000\n"}
 	for i, ax := range [3]string{"x", "y", "z"} {
 		acc["in_accel_"+ax+"_raw"] = fmt.Sprintf("%d\n", accel[i])
 		gyr["in_anglvel_"+ax+"_raw"] = fmt.Sprintf("%d\n", gyro[i])
@@ -171,7 +183,8 @@ func STLSM6DSX(accel, gyro [3]int16) (acc, gyr map[string]string) {
 // gain 146 µgauss (the LIS3MDL's 6842 LSB/gauss, which st_magn uses for
 // the LSM9DS1) as INT_PLUS_MICRO.
 func STMagn(mag [3]int16) map[string]string {
-	f := map[string]string{"name": nameMagn + "\n"}
+	f := map[string]string{"name": nameMagn + "\n",
+		"sampling_frequency": "1\n", "sampling_frequency_available": "1 2 3 5 10 20 40 80\n"}
 	for i, ax := range [3]string{"x", "y", "z"} {
 		f["in_magn_"+ax+"_raw"] = fmt.Sprintf("%d\n", mag[i])
 		f["in_magn_"+ax+"_scale"] = intPlusMicro(0, 146) + "\n"

@@ -142,7 +142,9 @@ func (d *Device) SetFastest() (string, error) {
 	}
 	if errors.Is(err, fs.ErrPermission) {
 		return "", fmt.Errorf("iio: %s stays at %s Hz, where every read waits for several samples: %w; "+
-			"let the service write %s (as root: echo %s > %s, or a udev rule)", d.Name, now, err, p, best, p)
+			"as root: echo %s > %s, or for every boot a udev rule: "+
+			`ACTION=="add", SUBSYSTEM=="iio", ATTR{name}=="%s", ATTR{sampling_frequency}="%s"`,
+			d.Name, now, err, best, p, d.Name, best)
 	}
 	if err != nil {
 		return "", fmt.Errorf("iio: setting %s to %s: %w", p, best, err)

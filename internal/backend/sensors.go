@@ -2,6 +2,7 @@ package backend
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strconv"
 
@@ -12,20 +13,26 @@ import (
 	"github.com/sensehat/sensehat/sensehat/iio"
 	"github.com/sensehat/sensehat/sensehat/lps25h"
 	"github.com/sensehat/sensehat/sensehat/lsm9ds1"
+	"github.com/sensehat/sensehat/sensehat/sysfs"
 )
 
 // chipOpener opens one chip over I2C; sysfsRoot "" skips the kernel check.
 type chipOpener struct {
 	name string
-	i2c  func(b i2c.Bus, bus int, sysfsRoot string, s *sensors.Set) error
-	// iio opens the chip through the kernel's IIO driver; nil when the
-	// kernel has none for it.
-	iio func(root string, s *sensors.Set) error
+	// addr is the chip's address on the Sense HAT's bus; iioNames the IIO
+	// devices its kernel driver makes, for the message when they are
+	// missing.
+	addr     uint16
+	iioNames string
+	i2c      func(b i2c.Bus, bus int, sysfsRoot string, s *sensors.Set) error
+	// iio opens the chip through the kernel's IIO driver and returns the
+	// device, for its RateErr.
+	iio func(root string, s *sensors.Set) (slowRate, error)
 }
 
 var chips = []chipOpener{
 	{
-		name: "hts221",
+		name: "hts221", addr: hts221.Addr, iioNames: iio.NameHTS221,
 		i2c: func(b i2c.Bus, n int, root string, s *sensors.Set) error {
 			d, err := hts221.New(b, &hts221.Opts{Bus: n, SysfsRoot: root})
 			if err == nil {
@@ -33,16 +40,17 @@ var chips = []chipOpener{
 			}
 			return err
 		},
-		iio: func(root string, s *sensors.Set) error {
+		iio: func(root string, s *sensors.Set) (slowRate, error) {
 			d, err := iio.NewHTS221(root)
-			if err == nil {
-				s.HTS221 = d
+			if err != nil {
+				return nil, err
 			}
-			return err
+			s.HTS221 = d
+			return d, nil
 		},
 	},
 	{
-		name: "lps25h",
+		name: "lps25h", addr: lps25h.Addr, iioNames: iio.NameLPS25H,
 		i2c: func(b i2c.Bus, n int, root string, s *sensors.Set) error {
 			d, err := lps25h.New(b, &lps25h.Opts{Bus: n, SysfsRoot: root})
 			if err == nil {
@@ -50,16 +58,17 @@ var chips = []chipOpener{
 			}
 			return err
 		},
-		iio: func(root string, s *sensors.Set) error {
+		iio: func(root string, s *sensors.Set) (slowRate, error) {
 			d, err := iio.NewLPS25H(root)
-			if err == nil {
-				s.LPS25H = d
+			if err != nil {
+				return nil, err
 			}
-			return err
+			s.LPS25H = d
+			return d, nil
 		},
 	},
 	{
-		name: "lsm9ds1",
+		name: "lsm9ds1", addr: lsm9ds1.AccelGyroAddr, iioNames: iio.NameLSM9DS1Accel + " and " + iio.NameLSM9DS1Gyro,
 		i2c: func(b i2c.Bus, n int, root string, s *sensors.Set) error {
 			d, err := lsm9ds1.NewAccelGyro(b, &lsm9ds1.Opts{Bus: n, SysfsRoot: root})
 			if err == nil {
@@ -67,16 +76,17 @@ var chips = []chipOpener{
 			}
 			return err
 		},
-		iio: func(root string, s *sensors.Set) error {
+		iio: func(root string, s *sensors.Set) (slowRate, error) {
 			d, err := iio.NewLSM9DS1(root)
-			if err == nil {
-				s.AccelGyro = d
+			if err != nil {
+				return nil, err
 			}
-			return err
+			s.AccelGyro = d
+			return d, nil
 		},
 	},
 	{
-		name: "lsm9ds1_mag",
+		name: "lsm9ds1_mag", addr: lsm9ds1.MagAddr, iioNames: iio.NameLSM9DS1Magn,
 		i2c: func(b i2c.Bus, n int, root string, s *sensors.Set) error {
 			d, err := lsm9ds1.NewMag(b, &lsm9ds1.MagOpts{Bus: n, SysfsRoot: root})
 			if err == nil {
@@ -84,14 +94,49 @@ var chips = []chipOpener{
 			}
 			return err
 		},
-		iio: func(root string, s *sensors.Set) error {
+		iio: func(root string, s *sensors.Set) (slowRate, error) {
 			d, err := iio.NewLSM9DS1Mag(root)
-			if err == nil {
-				s.Mag = d
+			if err != nil {
+				return nil, err
 			}
-			return err
+			s.Mag = d
+			return d, nil
 		},
 	},
+}
+
+// slowRate is an IIO device that may have been left at its driver's slow
+// sampling rate.
+type slowRate interface{ RateErr() error }
+
+// openIIO opens chip c through IIO and warns when its reads will be slow.
+func openIIO(r Request, c chipOpener, set *sensors.Set) error {
+	d, err := c.iio(r.SysfsRoot, set)
+	if err != nil {
+		return err
+	}
+	if rerr := d.RateErr(); rerr != nil {
+		r.Log.Warn("sensor reads through IIO will be slow", "chip", c.name, "err", rerr)
+	}
+	return nil
+}
+
+// heldWithoutIIO explains a chip that a kernel driver holds, so sensehatd
+// must not talk to it over I2C, but whose IIO device is not there either:
+// the driver is bound but no IIO device has the name this kernel's drivers
+// use (another driver took the chip, or its IIO device failed to register).
+func heldWithoutIIO(root string, bus int, c chipOpener, iioErr error) error {
+	dev := fmt.Sprintf("%d-%04x", bus, c.addr)
+	drv, _ := sysfs.I2CDriver(root, bus, c.addr)
+	if drv == "" {
+		drv = "a kernel driver"
+	} else {
+		drv = strconv.Quote(drv)
+	}
+	return fmt.Errorf("backend: %s: %s is bound to %s, so I2C is off limits, but it made no IIO device named %s (%w); "+
+		"either load the IIO driver for the chip (hts221, st_pressure, st_lsm6dsx, st_magn), or release the chip "+
+		"for I2C: echo %s | sudo tee %s/bus/i2c/devices/%s/driver/unbind (until the next boot)",
+		c.name, drv, dev, c.iioNames, iioErr, dev, root, dev)
 }
 
 // isKernelHeld reports whether err says a kernel driver owns the chip.
@@ -118,7 +163,7 @@ func (h *Hardware) openSensors(r Request) error {
 		h.SensorsName = "sim"
 	case "iio":
 		for _, c := range chips {
-			if err := c.iio(r.SysfsRoot, set); err != nil {
+			if err := openIIO(r, c, set); err != nil {
 				set.Missing[c.name] = err.Error()
 			}
 		}
@@ -140,7 +185,10 @@ func (h *Hardware) openSensors(r Request) error {
 			}
 			// The kernel owns the chip: read it where the kernel publishes it.
 			if (bus == nil || isKernelHeld(err)) && b.Kind == "auto" {
-				err = c.iio(r.SysfsRoot, set)
+				held := bus != nil
+				if err = openIIO(r, c, set); err != nil && held {
+					err = heldWithoutIIO(r.SysfsRoot, n, c, err)
+				}
 			}
 			if err != nil {
 				set.Missing[c.name] = err.Error()

@@ -45,7 +45,9 @@ type Config struct {
 	// sets STATE_DIRECTORY for StateDirectory=.
 	StateDir string
 	LogLevel slog.Level
-	// SysfsRoot is where auto detection looks; tests point it elsewhere.
+	// SysfsRoot is where the kernel's devices are looked up (framebuffer,
+	// input device, bound I2C drivers, IIO sensors); tests and the
+	// end-to-end checks point it at a tree of their own.
 	SysfsRoot string
 
 	// ShowVersion is set by --version: print and exit.
@@ -175,6 +177,7 @@ func (c *Config) FlagSet(name string, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.EnvInterval, "env-interval", c.EnvInterval, "interval of sensors.env readings")
 	fs.DurationVar(&c.MotionInterval, "motion-interval", c.MotionInterval, "interval of sensors.motion readings")
 	fs.Float64Var(&c.TempFactor, "temp-factor", c.TempFactor, "CPU heat compensation factor F (0: off)")
+	fs.StringVar(&c.SysfsRoot, "sysfs-root", c.SysfsRoot, "where sysfs is mounted (a copy of it, for testing)")
 	fs.StringVar(&c.StateDir, "state-dir", c.StateDir, "directory for calibration state (env STATE_DIRECTORY under systemd)")
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.BoolVar(&c.ShowVersion, "version", false, "print version and exit")

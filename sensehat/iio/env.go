@@ -12,7 +12,8 @@ import (
 // LPS25HDev reads an LPS25H held by the kernel's st_pressure driver,
 // offering the same Sense as the I2C driver in package lps25h.
 type LPS25HDev struct {
-	d *Device
+	d       *Device
+	rateErr error
 }
 
 var _ conn.Resource = (*LPS25HDev)(nil)
@@ -21,11 +22,11 @@ var _ conn.Resource = (*LPS25HDev)(nil)
 // reads it once, so a channel the driver lacks fails here and not at the
 // first poll.
 func NewLPS25H(root string) (*LPS25HDev, error) {
-	d, err := Find(root, "lps25h")
+	d, err := Find(root, NameLPS25H)
 	if err != nil {
 		return nil, err
 	}
-	l := &LPS25HDev{d: d}
+	l := &LPS25HDev{d: d, rateErr: rateErr(d)}
 	var r lps25h.Reading
 	if err := l.Sense(&r); err != nil {
 		d.Close()
@@ -34,8 +35,8 @@ func NewLPS25H(root string) (*LPS25HDev, error) {
 	return l, nil
 }
 
-// Sense reads pressure (the ABI's kPa, converted to hPa) and temperature
-// (milli °C, converted to °C) into r. It allocates nothing.
+// Sense reads pressure (st_pressure's kPa, converted to hPa) and
+// temperature (m°C, converted to °C) into r. It allocates nothing.
 func (l *LPS25HDev) Sense(r *lps25h.Reading) error {
 	kPa, err := l.d.Read("pressure")
 	if err != nil {
@@ -50,6 +51,10 @@ func (l *LPS25HDev) Sense(r *lps25h.Reading) error {
 	return nil
 }
 
+// RateErr says why the device was left at a slow sampling rate (see
+// Device.SetFastest), or nil.
+func (l *LPS25HDev) RateErr() error { return l.rateErr }
+
 // String implements conn.Resource.
 func (l *LPS25HDev) String() string { return fmt.Sprintf("LPS25H{iio %s}", l.d.Dir) }
 
@@ -60,7 +65,8 @@ func (l *LPS25HDev) Halt() error { return l.d.Close() }
 // HTS221Dev reads an HTS221 held by the kernel's hts221 driver, offering the
 // same Sense as the I2C driver in package hts221.
 type HTS221Dev struct {
-	d *Device
+	d       *Device
+	rateErr error
 }
 
 var _ conn.Resource = (*HTS221Dev)(nil)
@@ -68,11 +74,11 @@ var _ conn.Resource = (*HTS221Dev)(nil)
 // NewHTS221 finds the HTS221's IIO device under the sysfs root root and
 // reads it once.
 func NewHTS221(root string) (*HTS221Dev, error) {
-	d, err := Find(root, "hts221")
+	d, err := Find(root, NameHTS221)
 	if err != nil {
 		return nil, err
 	}
-	h := &HTS221Dev{d: d}
+	h := &HTS221Dev{d: d, rateErr: rateErr(d)}
 	var r hts221.Reading
 	if err := h.Sense(&r); err != nil {
 		d.Close()
@@ -81,22 +87,27 @@ func NewHTS221(root string) (*HTS221Dev, error) {
 	return h, nil
 }
 
-// Sense reads temperature (milli °C) and relative humidity (milli percent)
-// into r, converted to °C and percent, humidity clamped to 0..100. It
-// allocates nothing.
+// Sense reads temperature and relative humidity into r, humidity clamped
+// to 0..100 as the datasheet's interpolation asks. Unlike the IIO ABI's
+// milli-units, the hts221 driver's (raw + offset) × scale is already °C
+// and %RH: its scale is slope/(2^6·1000) and slope/(2^4·1000) with the
+// slope in thousandths (hts221_get_sensor_scale). It allocates nothing.
 func (h *HTS221Dev) Sense(r *hts221.Reading) error {
-	mC, err := h.d.Read("temp")
+	c, err := h.d.Read("temp")
 	if err != nil {
 		return err
 	}
-	mPct, err := h.d.Read("humidityrelative")
+	pct, err := h.d.Read("humidityrelative")
 	if err != nil {
 		return err
 	}
-	r.TemperatureC = mC / 1000
-	r.HumidityPct = min(max(mPct/1000, 0), 100)
+	r.TemperatureC = c
+	r.HumidityPct = min(max(pct, 0), 100)
 	return nil
 }
+
+// RateErr says why the device was left at a slow sampling rate, or nil.
+func (h *HTS221Dev) RateErr() error { return h.rateErr }
 
 // String implements conn.Resource.
 func (h *HTS221Dev) String() string { return fmt.Sprintf("HTS221{iio %s}", h.d.Dir) }

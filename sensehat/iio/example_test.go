@@ -10,8 +10,8 @@ import (
 )
 
 func ExampleFind() {
-	// A sysfs tree as the st_pressure driver lays it out; on the Pi, pass
-	// iio.Root instead.
+	// A sysfs tree as the st_pressure driver writes it for an LPS25H
+	// (Linux 6.1); on the Pi, pass iio.Root instead.
 	root, err := os.MkdirTemp("", "sysfs")
 	if err != nil {
 		log.Fatal(err)
@@ -22,7 +22,7 @@ func ExampleFind() {
 	for name, v := range map[string]string{
 		"name":           "lps25h\n",
 		"in_temp_raw":    "-10080\n",
-		"in_temp_offset": "20400\n",
+		"in_temp_offset": "20400.000000000\n",
 		"in_temp_scale":  "2.083333333\n",
 	} {
 		os.WriteFile(filepath.Join(dir, name), []byte(v), 0o644)

@@ -102,6 +102,68 @@ func (d *Device) Read(ch string) (float64, error) {
 	return (v + c.offset) * c.scale, nil
 }
 
+// SetFastest sets the device's sampling frequency to the highest its
+// driver offers in sampling_frequency_available, and returns it as
+// written. The Sense HAT's IIO drivers read one-shot: they power the chip
+// up and sleep for a few samples at the current rate, and at the rate they
+// pick at probe that is seconds per reading (st_pressure at 1 Hz sleeps
+// 2 s per channel); at the fastest rate it is milliseconds. The error
+// wraps fs.ErrNotExist when the driver offers no choice, and
+// fs.ErrPermission, with what to do, when the file is not writable.
+func (d *Device) SetFastest() (string, error) {
+	b, err := os.ReadFile(filepath.Join(d.Dir, "sampling_frequency_available"))
+	if err != nil {
+		return "", fmt.Errorf("iio: %s: %w", d.Name, err)
+	}
+	best, bestV := "", -1.0
+	for _, f := range strings.Fields(string(b)) {
+		if v, err := strconv.ParseFloat(f, 64); err == nil && v > bestV {
+			best, bestV = f, v
+		}
+	}
+	if best == "" {
+		return "", fmt.Errorf("iio: %s: no rate in sampling_frequency_available %q", d.Name, strings.TrimSpace(string(b)))
+	}
+	p := filepath.Join(d.Dir, "sampling_frequency")
+	cur, err := os.ReadFile(p)
+	if err != nil {
+		return "", fmt.Errorf("iio: %s: %w", d.Name, err)
+	}
+	now := strings.TrimSpace(string(cur))
+	if v, err := strconv.ParseFloat(now, 64); err == nil && v >= bestV {
+		return now, nil
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
+	if err == nil {
+		_, err = f.WriteString(best)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return "", fmt.Errorf("iio: %s stays at %s Hz, where every read waits for several samples: %w; "+
+			"as root: echo %s > %s, or for every boot a udev rule: "+
+			`ACTION=="add", SUBSYSTEM=="iio", ATTR{name}=="%s", ATTR{sampling_frequency}="%s"`,
+			d.Name, now, err, best, p, d.Name, best)
+	}
+	if err != nil {
+		return "", fmt.Errorf("iio: setting %s to %s: %w", p, best, err)
+	}
+	return best, nil
+}
+
+// rateErr is SetFastest's error worth telling the user: a driver without
+// a rate choice is fine as it is.
+func rateErr(devs ...*Device) error {
+	var errs []error
+	for _, d := range devs {
+		if _, err := d.SetFastest(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Close closes the device's open channel files; a later Read opens them
 // again.
 func (d *Device) Close() error {

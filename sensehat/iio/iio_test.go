@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sensehat/sensehat/sensehat/hts221"
+	"github.com/sensehat/sensehat/sensehat/iio/iiotest"
 	"github.com/sensehat/sensehat/sensehat/lps25h"
 )
 
@@ -32,29 +32,15 @@ func fakeTree(t *testing.T, devs map[int]map[string]string) string {
 	return root
 }
 
-// senseHAT is what the st_pressure and st_lsm9ds1 drivers expose on a
-// Sense HAT: LPS25H at 1013.25 hPa and 21.5 °C, accelerometer flat.
+// senseHAT is what st_lsm6dsx and st_pressure write for an LSM9DS1 lying
+// flat and an LPS25H at 1013.25 hPa and 21.5 °C (package iiotest), plus a
+// device of a driver that converts itself and offers in_<ch>_input.
 func senseHAT(t *testing.T) string {
+	acc, _ := iiotest.STLSM6DSX([3]int16{-12, 40, 16384}, [3]int16{})
 	return fakeTree(t, map[int]map[string]string{
-		0: {
-			"name":           "lsm9ds1_accel\n",
-			"in_accel_x_raw": "-12\n",
-			"in_accel_y_raw": "40\n",
-			"in_accel_z_raw": "4096\n",
-			"in_accel_scale": "0.002394\n", // ±8 g: 0.244 mg/LSB in m/s²
-		},
-		1: {
-			"name":              "lps25h\n",
-			"in_pressure_raw":   "4150272\n",
-			"in_pressure_scale": "0.000024414\n",
-			"in_temp_raw":       "-10080\n",
-			"in_temp_offset":    "20400\n",
-			"in_temp_scale":     "2.083333333\n",
-		},
-		2: {
-			"name":          "lsm9ds1_gyro\n",
-			"in_temp_input": "23125\n",
-		},
+		0: acc,
+		1: iiotest.STPressure(0x3F5400, -10080),
+		2: {"name": "processed\n", "in_temp_input": "23125\n"},
 	})
 }
 
@@ -65,11 +51,12 @@ func TestRead(t *testing.T) {
 		want    float64
 		tol     float64
 	}{
-		{"lsm9ds1_accel", "accel_x", -12 * 0.002394, 1e-12},
-		{"lsm9ds1_accel", "accel_z", 4096 * 0.002394, 1e-12},
-		{"lps25h", "pressure", 101.325, 1e-3}, // kPa
-		{"lps25h", "temp", 21500, 1e-3},       // milli °C
-		{"lsm9ds1_gyro", "temp", 23125, 0},    // processed input, no scale
+		// in_accel_scale, shared by the axes: 0.000598205 m/s² per LSB.
+		{NameLSM9DS1Accel, "accel_x", -12 * 0.000598205, 1e-12},
+		{NameLSM9DS1Accel, "accel_z", 16384 * 0.000598205, 1e-12},
+		{NameLPS25H, "pressure", 101.325, 1e-3}, // kPa
+		{NameLPS25H, "temp", 21500, 1e-3},       // m°C, with the offset
+		{"processed", "temp", 23125, 0},         // in_temp_input, no scale
 	}
 	for _, tc := range tests {
 		t.Run(tc.dev+"/"+tc.ch, func(t *testing.T) {
@@ -214,32 +201,6 @@ func TestLPS25HDev(t *testing.T) {
 	}
 }
 
-func TestHTS221Dev(t *testing.T) {
-	root := fakeTree(t, map[int]map[string]string{
-		0: {
-			"name":                       "hts221\n",
-			"in_temp_raw":                "204\n",
-			"in_temp_offset":             "1258.000000000\n",
-			"in_temp_scale":              "14.705882352\n",
-			"in_humidityrelative_raw":    "-4327\n",
-			"in_humidityrelative_offset": "-6948.750000000\n",
-			"in_humidityrelative_scale":  "-3.990929705\n",
-		},
-	})
-	h, err := NewHTS221(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Halt()
-	var r hts221.Reading
-	if err := h.Sense(&r); err != nil {
-		t.Fatal(err)
-	}
-	if math.Abs(r.TemperatureC-21.5) > 0.001 || math.Abs(r.HumidityPct-45) > 0.005 {
-		t.Fatalf("reading = %+v, want 21.5 °C, 45 %%", r)
-	}
-}
-
 func BenchmarkRead(b *testing.B) {
 	root := fakeTreeB(b)
 	d, err := Find(root, "lps25h")
@@ -274,17 +235,9 @@ func BenchmarkLPS25HSense(b *testing.B) {
 }
 
 func fakeTreeB(b *testing.B) string {
-	dir := filepath.Join(b.TempDir(), "bus", "iio", "devices", "iio:device0")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	root := b.TempDir()
+	if err := iiotest.WriteTree(root, iiotest.STPressure(0x3F5400, -10080)); err != nil {
 		b.Fatal(err)
 	}
-	for name, v := range map[string]string{
-		"name": "lps25h\n", "in_pressure_raw": "4150272\n", "in_pressure_scale": "0.000024414\n",
-		"in_temp_raw": "-10080\n", "in_temp_offset": "20400\n", "in_temp_scale": "2.083333333\n",
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(v), 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
-	return filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(dir))))
+	return root
 }

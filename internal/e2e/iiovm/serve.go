@@ -1,0 +1,71 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// Console line prefixes the host side looks for.
+const (
+	envPrefix    = "IIOVM-ENV "
+	motionPrefix = "IIOVM-MOTION "
+)
+
+// serve runs a NATS server on 127.0.0.1:4222, the daemon's default, and
+// prints the first sensors.env payload with pressure and the first
+// sensors.motion payload with the magnetometer: earlier ones may lack a
+// chip the daemon had not opened yet.
+func serve(out io.Writer, timeout time.Duration) error {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: 4222, NoSigs: true})
+	if err != nil {
+		return fmt.Errorf("serve: nats-server: %w", err)
+	}
+	go ns.Start()
+	defer ns.Shutdown()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		return errors.New("serve: nats-server not ready within 10s")
+	}
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer nc.Close()
+	msgs := make(chan *nats.Msg, 64)
+	sub, err := nc.ChanSubscribe("sensehat.*.sensors.*", msgs)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer sub.Unsubscribe()
+
+	need := map[string]string{"env": "pressure_hpa", "motion": "mag_ut"}
+	prefix := map[string]string{"env": envPrefix, "motion": motionPrefix}
+	deadline := time.After(timeout)
+	for len(need) > 0 {
+		select {
+		case m := <-msgs:
+			kind := m.Subject[len(m.Subject)-len("motion"):]
+			if kind != "motion" {
+				kind = m.Subject[len(m.Subject)-len("env"):]
+			}
+			field, ok := need[kind]
+			if !ok {
+				continue
+			}
+			var fields map[string]json.RawMessage
+			if json.Unmarshal(m.Data, &fields) != nil || fields[field] == nil {
+				continue
+			}
+			fmt.Fprintf(out, "%s%s\n", prefix[kind], m.Data)
+			delete(need, kind)
+		case <-deadline:
+			return fmt.Errorf("serve: no complete %v payload within %v", need, timeout)
+		}
+	}
+	return nil
+}

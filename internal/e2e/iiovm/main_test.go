@@ -26,7 +26,7 @@ func TestCheckRealConsole(t *testing.T) {
 	for _, tc := range []struct{ from, to, name string }{
 		{`"pressure_hpa":1013.25`, `"pressure_hpa":1003.25`, "pressure_hpa"},
 		{`"accel_g":[-0.0610,0.1220,0.9994]`, `"accel_g":[-0.0001,0.0001,0.0010]`, "accel_g.z"},
-		{`"mag_ut":[29.20,14.60,43.80]`, `"mag_ut":[29.20,-14.60,43.80]`, "mag_ut.y"},
+		{`"mag_ut":[-29.20,-14.60,-43.80]`, `"mag_ut":[-29.20,14.60,-43.80]`, "mag_ut.y"},
 		{"IIOVM-RATE lps25h 25 ", "IIOVM-RATE lps25h 1 ", "lps25h left at 1 Hz"},
 	} {
 		bad := strings.Replace(string(b), tc.from, tc.to, 1)

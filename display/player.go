@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sensehat/sensehat/font"
+	"github.com/sensehat/sensehat/internal/echo"
 )
 
 // ErrQueueFull is returned (wrapped) by Submit when the queue is full;
@@ -21,6 +22,28 @@ var ErrStopped = errors.New("display: player stopped")
 // ErrInvalidConfig is wrapped by every error from NewPlayer and SetConfig
 // about a bad setting.
 var ErrInvalidConfig = errors.New("display: invalid setting")
+
+// ErrTooLong is returned (wrapped) by Submit for an item that would hold
+// the matrix longer than MaxItemDuration.
+var ErrTooLong = errors.New("display: item plays too long")
+
+// MaxItemDuration is the longest one item may hold the matrix, all its
+// passes together: ten minutes is a long text read to the end, and caps how
+// long the items queued behind it wait. An endless animation counts one
+// pass: it gives way as soon as another item is waiting.
+const MaxItemDuration = 10 * time.Minute
+
+// Durationer is implemented by items that know up front how long they play
+// (TextItem, AnimationItem, ClearItem); Submit refuses those longer than
+// MaxItemDuration.
+type Durationer interface {
+	Duration() time.Duration
+}
+
+// yielder is implemented by items that end as soon as another is waiting.
+type yielder interface {
+	yields() bool
+}
 
 // DefaultQueueSize is PlayerOpts.QueueSize when left at zero.
 const DefaultQueueSize = 16
@@ -292,6 +315,10 @@ func (p *Player) Submit(it Item, mode Mode) (*Ticket, error) {
 		opts.Font = p.font
 		it = &textItem{opts: opts, Scroll: NewScroll(ti.Text(), opts)}
 	}
+	if d, ok := it.(Durationer); ok && d.Duration() > MaxItemDuration {
+		return nil, fmt.Errorf("%w: %s would play for %s; one item may hold the matrix for at most %s",
+			ErrTooLong, describe(it), d.Duration().Round(time.Second), MaxItemDuration)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stopped {
@@ -322,6 +349,14 @@ func (p *Player) wakeUp() {
 	case p.wake <- struct{}{}:
 	default:
 	}
+}
+
+// describe names an item in an error message, keeping a long text short.
+func describe(it Item) string {
+	if ti, ok := it.(*textItem); ok {
+		return "text " + echo.Quote(ti.Text())
+	}
+	return it.String()
 }
 
 // finishLocked completes e's ticket once; p.mu must be held.
@@ -458,6 +493,13 @@ func (p *Player) iterate(now time.Time) time.Duration {
 	p.heartbeat = now
 	if p.cur0 != nil && p.cur0.finished { // replaced by Submit
 		p.cur0, p.cur = nil, nil
+	}
+	if p.cur0 != nil && len(p.queue) > 0 {
+		if y, ok := p.cur0.item.(yielder); ok && y.yields() {
+			// An endless item has done all it promised once another waits.
+			p.finishLocked(p.cur0, true, "", now.Sub(p.cur0.start))
+			p.cur0, p.cur = nil, nil
+		}
 	}
 	if p.cur0 == nil && len(p.queue) > 0 {
 		e := p.queue[0]

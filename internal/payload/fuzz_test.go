@@ -14,6 +14,10 @@ import (
 // Seed corpora live in testdata/fuzz/<FuzzName>/; the f.Add seeds below
 // cover the forms the committed files do not.
 
+// maxErrorBytes bounds every error message: the longest fixed text plus
+// the few bounded quotes of the input (echo.Quote) fit well within it.
+const maxErrorBytes = 400
+
 // checkError asserts what every refusal must be: an *Error with a short,
 // non-empty message naming the endpoint.
 func checkError(t *testing.T, err error, endpoint string) {
@@ -25,7 +29,7 @@ func checkError(t *testing.T, err error, endpoint string) {
 	if len(pe.Msg) <= len(endpoint) || pe.Msg[:len(endpoint)] != endpoint {
 		t.Fatalf("error %q does not start with %q", pe.Msg, endpoint)
 	}
-	if len(pe.Msg) > 600 {
+	if len(pe.Msg) > maxErrorBytes {
 		t.Fatalf("error message of %d bytes echoes too much input", len(pe.Msg))
 	}
 }
@@ -55,6 +59,9 @@ func FuzzParseText(f *testing.F) {
 		}
 		if got.Speed < MinSpeed || got.Speed > MaxSpeed || got.Repeat < 1 || got.Repeat > MaxRepeat {
 			t.Fatalf("speed %v, repeat %d out of range", got.Speed, got.Repeat)
+		}
+		if d := display.NewScroll(got.Text, display.ScrollOpts{Speed: got.Speed, Repeat: got.Repeat}).Duration(); d > MaxDuration {
+			t.Fatalf("text scrolls for %v, limit %v", d, MaxDuration)
 		}
 		if got.Color.A != 0xff || got.Background.A != 0xff {
 			t.Fatalf("colours %v on %v are not opaque", got.Color, got.Background)
@@ -89,8 +96,8 @@ func FuzzParsePixels(f *testing.F) {
 		if len(a.Frames) == 1 && (a.Delays[0] != 0 || a.Loops != 1) {
 			t.Fatalf("still picture with delay %v, loops %d", a.Delays[0], a.Loops)
 		}
-		if total > MaxDuration {
-			t.Fatalf("animation of %v, limit %v", total, MaxDuration)
+		if total > MaxDuration || (a.Loops != display.Forever && total*time.Duration(a.Loops) > MaxDuration) {
+			t.Fatalf("animation of %d passes of %v, limit %v", a.Loops, total, MaxDuration)
 		}
 		// Frames are copies: the daemon keeps them after NATS reuses the
 		// message buffer.

@@ -24,8 +24,11 @@ const (
 	MinDelay = 20 * time.Millisecond
 	// DefaultDelay replaces a GIF frame delay of 0 or 10 ms, as browsers do.
 	DefaultDelay = 100 * time.Millisecond
-	// MaxDuration caps one pass of an animation.
-	MaxDuration = 10 * time.Minute
+	// MaxDuration is the longest one request may hold the matrix: every
+	// pass of an animation, every repeat of a text. An animation that loops
+	// forever counts one pass, since it gives way as soon as something else
+	// is queued.
+	MaxDuration = display.MaxItemDuration
 )
 
 // pixelForms ends every led.pixels error: what the endpoint accepts.
@@ -46,8 +49,9 @@ type Animation struct {
 	// animation. A still picture has one frame with delay 0: it stays until
 	// something else is shown.
 	Delays []time.Duration
-	// Loops is how many passes to play: 0 means until something else is
-	// shown (a GIF that loops forever). A still picture has 1.
+	// Loops is how many passes to play: display.Forever (0) means until
+	// something else is queued (a GIF that loops forever). A still picture
+	// has 1.
 	Loops int
 }
 
@@ -247,7 +251,14 @@ func parseGIF(data []byte) (Animation, error) {
 		return a, nil
 	}
 	if total > MaxDuration {
-		return Animation{}, errorf("led.pixels: GIF plays for %s a pass; at most %s is accepted", total, MaxDuration)
+		return Animation{}, errorf("led.pixels: GIF plays for %s a pass; one request may hold the matrix for at most %s", total, MaxDuration)
+	}
+	// total*Loops cannot overflow: total is at most MaxDuration and Loops
+	// at most 65536.
+	if a.Loops != display.Forever && total*time.Duration(a.Loops) > MaxDuration {
+		return Animation{}, errorf("led.pixels: GIF plays for %s (%d passes of %s); one request may hold the matrix for at most %s: "+
+			"lower its loop count, or set it to 0 (forever), which plays until something else is queued",
+			total*time.Duration(a.Loops), a.Loops, total, MaxDuration)
 	}
 	return a, nil
 }
@@ -260,12 +271,14 @@ func frameDelay(cs int) time.Duration {
 	return time.Duration(cs) * 10 * time.Millisecond
 }
 
-// passes converts gif.GIF.LoopCount (0 forever, -1 once, n: n+1 times) to
-// Animation.Loops.
+// passes converts gif.GIF.LoopCount to Animation.Loops. image/gif documents
+// LoopCount as 0 forever, -1 (no NETSCAPE2.0 extension) each frame once,
+// otherwise LoopCount+1 passes: the extension counts the repeats after the
+// first pass.
 func passes(loopCount int) int {
 	switch {
 	case loopCount == 0:
-		return 0
+		return display.Forever
 	case loopCount < 0:
 		return 1
 	}

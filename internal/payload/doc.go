@@ -42,6 +42,12 @@
 // Field names are lower case; any other field is refused, and a null value
 // counts as not given.
 //
+// JSON is read strictly, in led.text and led.config alike: a field given
+// twice, a \u escape of half a UTF-16 surrogate pair ("\ud800") and a
+// number too small for a 64-bit float (1e-400) are refused, where a JSON
+// decoder would keep the last value, put U+FFFD, or read 0 without a word.
+// Raw invalid UTF-8 is refused as well.
+//
 // # Play time
 //
 // One request may hold the matrix for at most MaxDuration (10 minutes), so

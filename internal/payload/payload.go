@@ -99,7 +99,9 @@ func jsonProblem(err error) string {
 
 // decodeObject decodes a JSON object payload into its members, refusing any
 // member name not in accepted. Names are matched exactly (encoding/json would
-// match "Color" to color; the contract spells names in lower case).
+// match "Color" to color; the contract spells names in lower case). What
+// encoding/json lets pass silently (duplicate members, lone surrogate
+// escapes, numbers that underflow to 0) is refused too: see strictJSON.
 func decodeObject(endpoint string, data []byte, accepted []string) (map[string]json.RawMessage, error) {
 	// encoding/json would turn invalid UTF-8 into U+FFFD without a word.
 	if i := invalidUTF8(data); i >= 0 {
@@ -108,6 +110,9 @@ func decodeObject(endpoint string, data []byte, accepted []string) (map[string]j
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, errorf("%s: %s", endpoint, jsonProblem(err))
+	}
+	if p := strictJSON(data); p != "" {
+		return nil, errorf("%s: %s", endpoint, p)
 	}
 	if m == nil {
 		return nil, errorf("%s: payload is JSON null; send an object with the fields %s", endpoint, strings.Join(accepted, ", "))

@@ -176,7 +176,8 @@ func parsePixelsJSON(data []byte) (Animation, error) {
 }
 
 // parseColourAt parses element k of a led.pixels array, naming it by index
-// and position only when it is refused: the name costs an allocation.
+// and position only when it is refused: the name costs an allocation. Like
+// led.clear it needs no strictJSON: see ParseClear.
 func parseColourAt(k int, raw []byte) (color.RGBA, error) {
 	if !json.Valid(raw) {
 		return color.RGBA{}, errorf("led.pixels: colour %d (x %d, y %d): %s is no colour; send %s", k, k%display.Size, k/display.Size, quote(raw), colourForms)

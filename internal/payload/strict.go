@@ -220,6 +220,6 @@ scan:
 		return
 	}
 	if f, _ := strconv.ParseFloat(string(tok), 64); f == 0 {
-		s.fail("%sthe number %s at byte %d is too small for a 64-bit float and would read as 0; send 0 if that is meant", s.where(), tok, start)
+		s.fail("%sthe number %s at byte %d is too small for a 64-bit float and would read as 0; send 0 if that is meant", s.where(), quote(tok), start)
 	}
 }

@@ -302,7 +302,9 @@ func (p *Player) String() string { return "player(" + p.dev.String() + ")" }
 // Submit hands an item to the player without waiting. With Queue it waits
 // behind the others, or fails with ErrQueueFull; with Replace everything
 // queued completes as ReasonReplaced, the item showing is interrupted
-// within a frame, and it goes first.
+// within a frame, and it goes first. An item that says it plays longer than
+// MaxItemDuration (see Durationer) fails with ErrTooLong, and nothing
+// queued or showing is touched.
 func (p *Player) Submit(it Item, mode Mode) (*Ticket, error) {
 	if it == nil {
 		return nil, errors.New("display: Submit of a nil item")

@@ -77,18 +77,12 @@ func ParseText(data []byte) (Text, error) {
 
 // checkPlayTime refuses a text that would hold the matrix longer than
 // MaxDuration, working out the scroll exactly as the display will: with the
-// default font, at t.Speed, t.Repeat times.
+// default font, at t.Speed, t.Repeat times. (A single letter is shown
+// still, a second a pass: at most MaxRepeat seconds, far below the limit.)
 func checkPlayTime(t Text) error {
-	s := display.NewScroll(t.Text, display.ScrollOpts{Speed: t.Speed, Repeat: t.Repeat})
-	d := s.Duration()
+	d := display.ScrollDuration(t.Text, display.ScrollOpts{Speed: t.Speed, Repeat: t.Repeat})
 	if d <= MaxDuration {
 		return nil
-	}
-	if s.Still() {
-		// A still glyph shows for a second a pass; at most MaxRepeat is
-		// far below the limit, but say it right should either change.
-		return errorf("led.text: a still letter shown %d times plays for %s; one message may hold the matrix for at most %s: send fewer repeats",
-			t.Repeat, d, MaxDuration)
 	}
 	return errorf("led.text: this text would scroll for %s (%d passes of %s at %g columns a second); one message may hold the matrix for at most %s: "+
 		"send a shorter text, a higher speed or fewer repeats",

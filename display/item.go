@@ -39,7 +39,8 @@ func TextItem(text string, opts ScrollOpts) Item {
 const DefaultFrameDelay = 100 * time.Millisecond
 
 // Forever as the loops of AnimationItem plays the frames over and over
-// until another item is waiting, as a GIF with loop count 0 asks.
+// until another item is waiting, as a GIF with loop count 0 asks (see
+// AnimationItem).
 const Forever = 0
 
 type animation struct {
@@ -52,8 +53,10 @@ type animation struct {
 
 // AnimationItem plays frames, each for its delay (delays[i] for frames[i];
 // missing entries mean DefaultFrameDelay), loops times. With loops Forever
-// (or less) it plays until another item is submitted: it then ends at once,
-// as displayed, so an endless animation never holds up the queue. The
+// (or less) it plays one whole pass, then goes on looping only while no
+// other item is waiting: at the end of the first frame that finds one, it
+// ends, as displayed. So it holds up the queue no longer than one pass, as
+// a one-pass animation would. The
 // frames are copied, so the caller may reuse them. A single frame with
 // delay 0 is a still picture: it stays on the matrix until the next item
 // whatever loops says. Nil frames are shown black.
@@ -99,7 +102,8 @@ func (a *animation) Delay(step int) time.Duration {
 }
 
 // Duration is how long the animation holds the matrix: every pass, or one
-// pass for an endless animation, which gives way to the next item at once.
+// pass for an endless animation, which gives way to a waiting item after
+// that.
 func (a *animation) Duration() time.Duration {
 	if a.endless {
 		return a.pass
@@ -110,7 +114,12 @@ func (a *animation) Duration() time.Duration {
 	return a.pass * time.Duration(a.loops)
 }
 
-func (a *animation) yields() bool { return a.endless }
+func (a *animation) yieldAfter() int {
+	if a.endless {
+		return len(a.frames)
+	}
+	return 0
+}
 
 func (a *animation) String() string {
 	if len(a.frames) == 1 {

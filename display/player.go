@@ -30,7 +30,7 @@ var ErrTooLong = errors.New("display: item plays too long")
 // MaxItemDuration is the longest one item may hold the matrix, all its
 // passes together: ten minutes is a long text read to the end, and caps how
 // long the items queued behind it wait. An endless animation counts one
-// pass: it gives way as soon as another item is waiting.
+// pass: after that it gives way as soon as another item is waiting.
 const MaxItemDuration = 10 * time.Minute
 
 // Durationer is implemented by items that know up front how long they play
@@ -40,9 +40,11 @@ type Durationer interface {
 	Duration() time.Duration
 }
 
-// yielder is implemented by items that end as soon as another is waiting.
+// yielder is implemented by items that may end early for a waiting item:
+// once yieldAfter() steps (more than 0) have been shown in full, the item
+// ends, as displayed, at the next step due while the queue is not empty.
 type yielder interface {
-	yields() bool
+	yieldAfter() int
 }
 
 // DefaultQueueSize is PlayerOpts.QueueSize when left at zero.
@@ -496,13 +498,6 @@ func (p *Player) iterate(now time.Time) time.Duration {
 	if p.cur0 != nil && p.cur0.finished { // replaced by Submit
 		p.cur0, p.cur = nil, nil
 	}
-	if p.cur0 != nil && len(p.queue) > 0 {
-		if y, ok := p.cur0.item.(yielder); ok && y.yields() {
-			// An endless item has done all it promised once another waits.
-			p.finishLocked(p.cur0, true, "", now.Sub(p.cur0.start))
-			p.cur0, p.cur = nil, nil
-		}
-	}
 	if p.cur0 == nil && len(p.queue) > 0 {
 		e := p.queue[0]
 		copy(p.queue, p.queue[1:])
@@ -512,6 +507,7 @@ func (p *Player) iterate(now time.Time) time.Duration {
 		p.cur0, p.cur = e, e
 		p.step, p.due = 0, now
 	}
+	waiting := len(p.queue) > 0
 	set := p.set
 	if p.cfgDirty {
 		p.cfgDirty = false
@@ -523,7 +519,7 @@ func (p *Player) iterate(now time.Time) time.Duration {
 	p.applyLowLight(set.lowLight)
 
 	if cur != nil && !now.Before(p.due) {
-		if p.step >= cur.item.Steps() {
+		if p.step >= cur.item.Steps() || (waiting && p.gaveEnough(cur.item)) {
 			p.mu.Lock()
 			p.finishLocked(cur, true, "", now.Sub(cur.start))
 			p.cur0, p.cur = nil, nil
@@ -546,6 +542,13 @@ func (p *Player) iterate(now time.Time) time.Duration {
 		wait = min(wait, p.due.Sub(now))
 	}
 	return wait
+}
+
+// gaveEnough reports whether an item that yields to waiting items has
+// shown all it must.
+func (p *Player) gaveEnough(it Item) bool {
+	y, ok := it.(yielder)
+	return ok && y.yieldAfter() > 0 && p.step >= y.yieldAfter()
 }
 
 // applyLowLight switches the device's own low-light mode if it has one.

@@ -665,8 +665,8 @@ func TestPlayerFrameAllocs(t *testing.T) {
 
 // TestPlayerForeverGivesWay: an animation that loops forever (a GIF with
 // loop count 0) keeps looping while nothing else is queued, and ends, as
-// displayed, the moment another item is submitted, without the clock
-// moving: it never holds up the queue.
+// displayed, at the end of the frame showing when another item is
+// submitted: it never holds up the queue longer than a frame.
 func TestPlayerForeverGivesWay(t *testing.T) {
 	h := newHarness(t, PlayerOpts{})
 	frames := []*Frame{solid(red), solid(blue)}
@@ -690,13 +690,16 @@ func TestPlayerForeverGivesWay(t *testing.T) {
 	}
 
 	text := submit(t, h.p, TextItem("A", ScrollOpts{Fg: red}), Queue)
+	// The frame showing (the 21st) keeps its 50 ms, then the text.
+	if d := h.fire(t); d != 50*time.Millisecond {
+		t.Errorf("last frame held %v, want 50ms", d)
+	}
 	eventually(t, "animation done", func() bool { return isDone(anim) })
-	if r := anim.Result(); !r.Displayed || r.Reason != "" || r.Duration != time.Second {
-		t.Errorf("animation result %+v, want displayed after 1s", r)
+	if r := anim.Result(); !r.Displayed || r.Reason != "" || r.Duration != 21*50*time.Millisecond {
+		t.Errorf("animation result %+v, want displayed after 1.05s", r)
 	}
 	eventually(t, "the text on the matrix", func() bool {
-		f := h.dev.lastFrame()
-		return f.Equal(stillText("A", red))
+		return h.dev.lastFrame().Equal(stillText("A", red))
 	})
 	if d := h.fire(t); d != StillHold {
 		t.Errorf("text held %v, want %v", d, StillHold)
@@ -704,6 +707,39 @@ func TestPlayerForeverGivesWay(t *testing.T) {
 	eventually(t, "text done", func() bool { return isDone(text) })
 	if r := text.Result(); !r.Displayed {
 		t.Errorf("text result %+v", r)
+	}
+}
+
+// TestPlayerForeverPlaysOnePass: an endless animation queued behind other
+// items plays one whole pass before it gives way, as a GIF that loops once
+// would.
+func TestPlayerForeverPlaysOnePass(t *testing.T) {
+	h := newHarness(t, PlayerOpts{})
+	frames := []*Frame{solid(red), solid(blue), solid(red)}
+	// Delays under the loop's idle tick (1 s), so each fire is one frame.
+	delays := []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 300 * time.Millisecond}
+	anim := submit(t, h.p, AnimationItem(frames, delays, Forever), Queue)
+	after := submit(t, h.p, ClearItem(blue), Queue)
+	h.start(t)
+	for _, want := range delays {
+		if d := h.fire(t); d != want {
+			t.Fatalf("frame held %v, want %v", d, want)
+		}
+	}
+	eventually(t, "animation done", func() bool { return isDone(anim) })
+	if r := anim.Result(); !r.Displayed || r.Duration != 900*time.Millisecond {
+		t.Errorf("animation result %+v, want displayed after one 900ms pass", r)
+	}
+	eventually(t, "clear done", func() bool { return isDone(after) })
+	want := []*Frame{solid(red), solid(blue), solid(red), solid(blue)}
+	got := h.dev.got()
+	if len(got) != len(want) {
+		t.Fatalf("device got %d frames, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !got[i].Equal(want[i]) {
+			t.Errorf("frame %d:\n%s", i, frameString(got[i]))
+		}
 	}
 }
 
@@ -761,7 +797,7 @@ func TestAnimationForeverWithoutDelays(t *testing.T) {
 	if it.Steps() != 2 {
 		t.Errorf("Steps = %d, want 2", it.Steps())
 	}
-	if y, ok := it.(yielder); !ok || y.yields() {
+	if y, ok := it.(yielder); !ok || y.yieldAfter() != 0 {
 		t.Error("a zero-delay animation yields like an endless one")
 	}
 }

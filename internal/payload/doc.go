@@ -57,8 +57,9 @@
 // one second a pass); a GIF takes the sum of its frame delays times its
 // passes. A request over the limit is refused with a 400 saying how long it
 // would play. A GIF that loops forever (loop count 0) counts one pass: it
-// loops while nothing else is queued and ends, as displayed, the moment
-// another request is.
+// plays one whole pass, then loops on only while nothing else is queued,
+// ending, as displayed, at the end of the frame showing when another
+// request is.
 //
 // # Colours
 //

@@ -26,8 +26,8 @@ const (
 	DefaultDelay = 100 * time.Millisecond
 	// MaxDuration is the longest one request may hold the matrix: every
 	// pass of an animation, every repeat of a text. An animation that loops
-	// forever counts one pass, since it gives way as soon as something else
-	// is queued.
+	// forever counts one pass: after it, it gives way as soon as something
+	// else is queued.
 	MaxDuration = display.MaxItemDuration
 )
 
@@ -49,9 +49,9 @@ type Animation struct {
 	// animation. A still picture has one frame with delay 0: it stays until
 	// something else is shown.
 	Delays []time.Duration
-	// Loops is how many passes to play: display.Forever (0) means until
-	// something else is queued (a GIF that loops forever). A still picture
-	// has 1.
+	// Loops is how many passes to play: display.Forever (0) means one,
+	// then on until something else is queued (a GIF that loops forever). A
+	// still picture has 1.
 	Loops int
 }
 

@@ -102,6 +102,9 @@ func (s *strictScanner) object() {
 			s.i++
 			continue
 		}
+		if s.depth == 1 {
+			s.member = "" // a problem in the name is in no member
+		}
 		start := s.i
 		s.str()
 		if s.problem != "" {

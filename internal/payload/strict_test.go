@@ -45,6 +45,7 @@ func TestStrictJSON(t *testing.T) {
 		{"text surrogate upper case", text, `{"text":"\uD800"}`, []string{`\uD800 at byte 9`}},
 		{"text surrogate in mode", text, `{"text":"a","mode":"\ud800"}`, []string{`"mode": the escape \ud800`}},
 		{"config surrogate in a member name", config, `{"flip\udfff":"h"}`, []string{`\udfff at byte 6`}},
+		{"text surrogate in the second member name", text, `{"text":"a","x\ud800":1}`, []string{`led.text: the escape \ud800 at byte 14`}},
 		{"config brightness 1e-400", config, `{"brightness":1e-400}`,
 			[]string{`led.config: "brightness": the number "1e-400" at byte 14 is too small for a 64-bit float and would read as 0`}},
 		// The number is quoted cut short like any other input.

@@ -191,13 +191,13 @@ func parseColourAt(k int, raw []byte) (color.RGBA, error) {
 
 // scanColour returns the end of the colour element k that starts at
 // data[i]: a string, an array without arrays inside, or a scalar. It looks
-// at no more than maxColourBytes+1 bytes, and leaves checking the element's
+// at no more than maxColourBytes bytes, and leaves checking the element's
 // JSON to the caller.
 func scanColour(data []byte, i, k int) (int, error) {
 	tooLong := func() error {
 		return errorf("led.pixels: colour %d (x %d, y %d) is longer than %d bytes; send %s", k, k%display.Size, k/display.Size, maxColourBytes, colourForms)
 	}
-	limit := min(len(data), i+maxColourBytes+1)
+	limit := min(len(data), i+maxColourBytes) // the element must end by then
 	if i >= len(data) {
 		return 0, malformedPixels(data, i, "a colour")
 	}

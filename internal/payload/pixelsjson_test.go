@@ -115,3 +115,28 @@ func BenchmarkParsePixelsJSON(b *testing.B) {
 		}
 	})
 }
+
+// TestPixelsJSONColourLength: an element may be as long as a led.clear
+// colour, maxColourBytes (128), and no longer.
+func TestPixelsJSONColourLength(t *testing.T) {
+	pad := func(n int) string { // [1,2,3] padded with spaces to n bytes
+		return "[" + strings.Repeat(" ", n-7) + "1,2,3]"
+	}
+	if len(pad(128)) != 128 {
+		t.Fatal(len(pad(128)))
+	}
+	json64 := func(last string) []byte { return []byte("[" + strings.Repeat(`"red",`, 63) + last + "]") }
+	a, err := ParsePixels(json64(pad(128)))
+	if err != nil {
+		t.Fatalf("128-byte colour: %v", err)
+	}
+	if got := a.Frames[0].RGBAt(7, 7); got.R != 1 || got.G != 2 || got.B != 3 {
+		t.Errorf("pixel (7,7) = %v, want 1,2,3", got)
+	}
+	_, err = ParsePixels(json64(pad(129)))
+	wantError(t, err, "colour 63 (x 7, y 7) is longer than 128 bytes")
+	_, err = ParsePixels(json64(`"` + strings.Repeat("r", 127) + `"`))
+	wantError(t, err, "longer than 128 bytes")
+	_, err = ParsePixels(json64(`"` + strings.Repeat("r", 126) + `"`))
+	wantError(t, err, "unknown colour")
+}

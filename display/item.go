@@ -56,10 +56,10 @@ type animation struct {
 // (or less) it plays one whole pass, then goes on looping only while no
 // other item is waiting: at the end of the first frame that finds one, it
 // ends, as displayed. So it holds up the queue no longer than one pass, as
-// a one-pass animation would. The
-// frames are copied, so the caller may reuse them. A single frame with
-// delay 0 is a still picture: it stays on the matrix until the next item
-// whatever loops says. Nil frames are shown black.
+// a one-pass animation would. The frames are copied, so the caller may
+// reuse them. A single frame with delay 0 is a still picture: it stays on
+// the matrix until the next item whatever loops says. Nil frames are shown
+// black.
 func AnimationItem(frames []*Frame, delays []time.Duration, loops int) Item {
 	a := &animation{
 		frames: make([]*Frame, len(frames)),

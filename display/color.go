@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"image/color"
 	"strings"
+
+	"github.com/sensehat/sensehat/internal/echo"
 )
 
 // ErrUnknownColor is wrapped by every error from ParseColor and
@@ -68,14 +70,14 @@ func ParseColor(s string) (color.RGBA, error) {
 		if c, ok := parseHex(t[1:]); ok {
 			return c, nil
 		}
-		return color.RGBA{}, fmt.Errorf("%w %q; %s", ErrUnknownColor, s, colourHint)
+		return color.RGBA{}, fmt.Errorf("%w %s; %s", ErrUnknownColor, echo.Quote(s), colourHint)
 	}
 	for _, n := range colorNames {
 		if strings.EqualFold(t, n.name) {
 			return n.c, nil
 		}
 	}
-	return color.RGBA{}, fmt.Errorf("%w %q; %s", ErrUnknownColor, s, colourHint)
+	return color.RGBA{}, fmt.Errorf("%w %s; %s", ErrUnknownColor, echo.Quote(s), colourHint)
 }
 
 // parseHex decodes "rrggbb" or "rgb" (without the '#').
@@ -123,7 +125,7 @@ func ParseColorJSON(raw []byte) (color.RGBA, error) {
 	case '"':
 		var s string
 		if err := json.Unmarshal(t, &s); err != nil {
-			return color.RGBA{}, fmt.Errorf("%w %s: bad JSON string; %s", ErrUnknownColor, t, colourHint)
+			return color.RGBA{}, fmt.Errorf("%w %s: bad JSON string; %s", ErrUnknownColor, echo.QuoteBytes(t), colourHint)
 		}
 		return ParseColor(s)
 	case '[':
@@ -131,7 +133,7 @@ func ParseColorJSON(raw []byte) (color.RGBA, error) {
 			return c, nil
 		}
 	}
-	return color.RGBA{}, fmt.Errorf("%w %s; %s", ErrUnknownColor, truncate(t, 40), colourHint)
+	return color.RGBA{}, fmt.Errorf("%w %s; %s", ErrUnknownColor, echo.QuoteBytes(t), colourHint)
 }
 
 // parseArray decodes exactly "[r,g,b]" with optional JSON whitespace and
@@ -176,14 +178,6 @@ func skipSpace(t []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-// truncate keeps error messages short when a client sends a large value.
-func truncate(b []byte, n int) string {
-	if len(b) <= n {
-		return string(b)
-	}
-	return string(b[:n]) + "..."
 }
 
 // FormatColor returns c as "#rrggbb", the form ParseColor reads back.

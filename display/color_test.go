@@ -60,6 +60,32 @@ func TestParseColorErrors(t *testing.T) {
 	}
 }
 
+// TestColorErrorsBounded: a colour error repeats at most 32 bytes of
+// escaped input. 122 control characters, escaped to 4 bytes each, once made
+// a 602-byte reply.
+func TestColorErrorsBounded(t *testing.T) {
+	ctl := strings.Repeat("\x01", 122)
+	for _, tc := range []struct {
+		name string
+		err  func() error
+		want string
+	}{
+		{"name", func() error { _, err := ParseColor(ctl); return err }, `"` + strings.Repeat(`\x01`, 8) + `"…`},
+		{"JSON string", func() error { _, err := ParseColorJSON([]byte(`"` + strings.Repeat("x", 100) + `\u"`)); return err }, `"\"` + strings.Repeat("x", 30) + `"…`},
+		{"JSON array", func() error { _, err := ParseColorJSON([]byte("[" + strings.Repeat("1,", 60) + "]")); return err }, `"[` + strings.Repeat("1,", 15) + `1"…`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := tc.err().Error()
+			if !strings.Contains(msg, tc.want) {
+				t.Errorf("message %q does not hold %s", msg, tc.want)
+			}
+			if len(msg) > 150 {
+				t.Errorf("message of %d bytes", len(msg))
+			}
+		})
+	}
+}
+
 func TestParseColorJSON(t *testing.T) {
 	tests := []struct {
 		in   string

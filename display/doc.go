@@ -22,7 +22,9 @@
 //   - Player queues items (text, animations, clears), runs the one loop
 //     that talks to the Device, skips frames identical to the last one sent
 //     (an I2C frame costs about 4-18 ms on the wire) and reports what became
-//     of each item through its Ticket.
+//     of each item through its Ticket. No item holds the matrix longer than
+//     MaxItemDuration (10 minutes); an animation that loops Forever gives
+//     way as soon as another item is waiting.
 //
 // Every per-frame path allocates nothing; the benchmarks prove it.
 package display

@@ -3,6 +3,7 @@ package display
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"time"
 )
 
@@ -37,17 +38,28 @@ func TextItem(text string, opts ScrollOpts) Item {
 // DefaultFrameDelay is used for animation frames given no delay.
 const DefaultFrameDelay = 100 * time.Millisecond
 
+// Forever as the loops of AnimationItem plays the frames over and over
+// until another item is waiting, as a GIF with loop count 0 asks (see
+// AnimationItem).
+const Forever = 0
+
 type animation struct {
-	frames []*Frame
-	delays []time.Duration
-	loops  int
+	frames  []*Frame
+	delays  []time.Duration
+	loops   int
+	endless bool
+	pass    time.Duration // one pass through the frames
 }
 
 // AnimationItem plays frames, each for its delay (delays[i] for frames[i];
-// missing entries mean DefaultFrameDelay), loops times (at least once). The
-// frames are copied, so the caller may reuse them. A single frame with delay
-// 0 is a still picture: it stays on the matrix until the next item. Nil
-// frames are shown black.
+// missing entries mean DefaultFrameDelay), loops times. With loops Forever
+// (or less) it plays one whole pass, then goes on looping only while no
+// other item is waiting: at the end of the first frame that finds one, it
+// ends, as displayed. So it holds up the queue no longer than one pass, as
+// a one-pass animation would. The frames are copied, so the caller may
+// reuse them. A single frame with delay 0 is a still picture: it stays on
+// the matrix until the next item whatever loops says. Nil frames are shown
+// black.
 func AnimationItem(frames []*Frame, delays []time.Duration, loops int) Item {
 	a := &animation{
 		frames: make([]*Frame, len(frames)),
@@ -63,11 +75,23 @@ func AnimationItem(frames []*Frame, delays []time.Duration, loops int) Item {
 		if i < len(delays) {
 			a.delays[i] = max(delays[i], 0)
 		}
+		a.pass += a.delays[i]
 	}
+	// Frames that take no time would make an endless loop spin: they are
+	// shown once, and the last stays, as a still picture does.
+	a.endless = loops <= Forever && a.pass > 0
 	return a
 }
 
-func (a *animation) Steps() int { return len(a.frames) * a.loops }
+// Steps is the number of frames of all passes; for an endless animation it
+// is math.MaxInt, which a loop of frames of at least a nanosecond each does
+// not reach in this millennium.
+func (a *animation) Steps() int {
+	if a.endless {
+		return math.MaxInt
+	}
+	return len(a.frames) * a.loops
+}
 
 func (a *animation) Render(dst *Frame, step int) {
 	dst.CopyFrom(a.frames[step%len(a.frames)])
@@ -75,6 +99,26 @@ func (a *animation) Render(dst *Frame, step int) {
 
 func (a *animation) Delay(step int) time.Duration {
 	return a.delays[step%len(a.delays)]
+}
+
+// Duration is how long the animation holds the matrix: every pass, or one
+// pass for an endless animation, which gives way to a waiting item after
+// that.
+func (a *animation) Duration() time.Duration {
+	if a.endless {
+		return a.pass
+	}
+	if a.pass > math.MaxInt64/time.Duration(a.loops) {
+		return math.MaxInt64 // longer than any limit; do not wrap round
+	}
+	return a.pass * time.Duration(a.loops)
+}
+
+func (a *animation) yieldAfter() int {
+	if a.endless {
+		return len(a.frames)
+	}
+	return 0
 }
 
 func (a *animation) String() string {
@@ -93,3 +137,4 @@ func (c clearItem) Steps() int               { return 1 }
 func (c clearItem) Render(dst *Frame, _ int) { dst.Fill(color.RGBA(c)) }
 func (c clearItem) Delay(int) time.Duration  { return 0 }
 func (c clearItem) String() string           { return "(clear " + FormatColor(color.RGBA(c)) + ")" }
+func (c clearItem) Duration() time.Duration  { return 0 }

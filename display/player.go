@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sensehat/sensehat/font"
+	"github.com/sensehat/sensehat/internal/echo"
 )
 
 // ErrQueueFull is returned (wrapped) by Submit when the queue is full;
@@ -21,6 +22,30 @@ var ErrStopped = errors.New("display: player stopped")
 // ErrInvalidConfig is wrapped by every error from NewPlayer and SetConfig
 // about a bad setting.
 var ErrInvalidConfig = errors.New("display: invalid setting")
+
+// ErrTooLong is returned (wrapped) by Submit for an item that would hold
+// the matrix longer than MaxItemDuration.
+var ErrTooLong = errors.New("display: item plays too long")
+
+// MaxItemDuration is the longest one item may hold the matrix, all its
+// passes together: ten minutes is a long text read to the end, and caps how
+// long the items queued behind it wait. An endless animation counts one
+// pass: after that it gives way as soon as another item is waiting.
+const MaxItemDuration = 10 * time.Minute
+
+// Durationer is implemented by items that know up front how long they play
+// (TextItem, AnimationItem, ClearItem); Submit refuses those longer than
+// MaxItemDuration.
+type Durationer interface {
+	Duration() time.Duration
+}
+
+// yielder is implemented by items that may end early for a waiting item:
+// once yieldAfter() steps (more than 0) have been shown in full, the item
+// ends, as displayed, at the next step due while the queue is not empty.
+type yielder interface {
+	yieldAfter() int
+}
 
 // DefaultQueueSize is PlayerOpts.QueueSize when left at zero.
 const DefaultQueueSize = 16
@@ -279,7 +304,9 @@ func (p *Player) String() string { return "player(" + p.dev.String() + ")" }
 // Submit hands an item to the player without waiting. With Queue it waits
 // behind the others, or fails with ErrQueueFull; with Replace everything
 // queued completes as ReasonReplaced, the item showing is interrupted
-// within a frame, and it goes first.
+// within a frame, and it goes first. An item that says it plays longer than
+// MaxItemDuration (see Durationer) fails with ErrTooLong, and nothing
+// queued or showing is touched.
 func (p *Player) Submit(it Item, mode Mode) (*Ticket, error) {
 	if it == nil {
 		return nil, errors.New("display: Submit of a nil item")
@@ -291,6 +318,10 @@ func (p *Player) Submit(it Item, mode Mode) (*Ticket, error) {
 		opts := ti.opts
 		opts.Font = p.font
 		it = &textItem{opts: opts, Scroll: NewScroll(ti.Text(), opts)}
+	}
+	if d, ok := it.(Durationer); ok && d.Duration() > MaxItemDuration {
+		return nil, fmt.Errorf("%w: %s would play for %s; one item may hold the matrix for at most %s",
+			ErrTooLong, describe(it), d.Duration().Round(time.Second), MaxItemDuration)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -322,6 +353,14 @@ func (p *Player) wakeUp() {
 	case p.wake <- struct{}{}:
 	default:
 	}
+}
+
+// describe names an item in an error message, keeping a long text short.
+func describe(it Item) string {
+	if ti, ok := it.(*textItem); ok {
+		return "text " + echo.Quote(ti.Text())
+	}
+	return it.String()
 }
 
 // finishLocked completes e's ticket once; p.mu must be held.
@@ -468,6 +507,7 @@ func (p *Player) iterate(now time.Time) time.Duration {
 		p.cur0, p.cur = e, e
 		p.step, p.due = 0, now
 	}
+	waiting := len(p.queue) > 0
 	set := p.set
 	if p.cfgDirty {
 		p.cfgDirty = false
@@ -479,7 +519,7 @@ func (p *Player) iterate(now time.Time) time.Duration {
 	p.applyLowLight(set.lowLight)
 
 	if cur != nil && !now.Before(p.due) {
-		if p.step >= cur.item.Steps() {
+		if p.step >= cur.item.Steps() || (waiting && p.gaveEnough(cur.item)) {
 			p.mu.Lock()
 			p.finishLocked(cur, true, "", now.Sub(cur.start))
 			p.cur0, p.cur = nil, nil
@@ -502,6 +542,13 @@ func (p *Player) iterate(now time.Time) time.Duration {
 		wait = min(wait, p.due.Sub(now))
 	}
 	return wait
+}
+
+// gaveEnough reports whether an item that yields to waiting items has
+// shown all it must.
+func (p *Player) gaveEnough(it Item) bool {
+	y, ok := it.(yielder)
+	return ok && y.yieldAfter() > 0 && p.step >= y.yieldAfter()
 }
 
 // applyLowLight switches the device's own low-light mode if it has one.

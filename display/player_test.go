@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"image/color"
+	"math"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -646,7 +648,7 @@ func TestPlayerFrameAllocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	submit(t, p, TextItem("Grüße aus München, 21°C, 5 € ", ScrollOpts{Repeat: 1000}), Queue)
+	submit(t, p, TextItem("Grüße aus München, 21°C, 5 € ", ScrollOpts{Repeat: 20}), Queue)
 	now := clk.Now()
 	p.iterate(now)
 	n := testing.AllocsPerRun(200, func() {
@@ -658,5 +660,144 @@ func TestPlayerFrameAllocs(t *testing.T) {
 	}
 	if dev.n < 150 {
 		t.Errorf("only %d frames sent", dev.n)
+	}
+}
+
+// TestPlayerForeverGivesWay: an animation that loops forever (a GIF with
+// loop count 0) keeps looping while nothing else is queued, and ends, as
+// displayed, at the end of the frame showing when another item is
+// submitted: it never holds up the queue longer than a frame.
+func TestPlayerForeverGivesWay(t *testing.T) {
+	h := newHarness(t, PlayerOpts{})
+	frames := []*Frame{solid(red), solid(blue)}
+	anim := submit(t, h.p, AnimationItem(frames, []time.Duration{50 * time.Millisecond, 50 * time.Millisecond}, Forever), Queue)
+	h.start(t)
+	// Ten passes, far past what a loop count of one would play.
+	for range 20 {
+		if d := h.fire(t); d != 50*time.Millisecond {
+			t.Fatalf("frame held %v, want 50ms", d)
+		}
+	}
+	h.settle(t)
+	if isDone(anim) {
+		t.Fatal("endless animation ended with nothing queued")
+	}
+	if s := h.p.Status(); s.Showing != "(animation, 2 frames)" {
+		t.Fatalf("showing %q", s.Showing)
+	}
+	if n := len(h.dev.got()); n != 21 {
+		t.Errorf("%d frames sent, want 21 (every frame differs from the one before)", n)
+	}
+
+	text := submit(t, h.p, TextItem("A", ScrollOpts{Fg: red}), Queue)
+	// The frame showing (the 21st) keeps its 50 ms, then the text.
+	if d := h.fire(t); d != 50*time.Millisecond {
+		t.Errorf("last frame held %v, want 50ms", d)
+	}
+	eventually(t, "animation done", func() bool { return isDone(anim) })
+	if r := anim.Result(); !r.Displayed || r.Reason != "" || r.Duration != 21*50*time.Millisecond {
+		t.Errorf("animation result %+v, want displayed after 1.05s", r)
+	}
+	eventually(t, "the text on the matrix", func() bool {
+		return h.dev.lastFrame().Equal(stillText("A", red))
+	})
+	if d := h.fire(t); d != StillHold {
+		t.Errorf("text held %v, want %v", d, StillHold)
+	}
+	eventually(t, "text done", func() bool { return isDone(text) })
+	if r := text.Result(); !r.Displayed {
+		t.Errorf("text result %+v", r)
+	}
+}
+
+// TestPlayerForeverPlaysOnePass: an endless animation queued behind other
+// items plays one whole pass before it gives way, as a GIF that loops once
+// would.
+func TestPlayerForeverPlaysOnePass(t *testing.T) {
+	h := newHarness(t, PlayerOpts{})
+	frames := []*Frame{solid(red), solid(blue), solid(red)}
+	// Delays under the loop's idle tick (1 s), so each fire is one frame.
+	delays := []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 300 * time.Millisecond}
+	anim := submit(t, h.p, AnimationItem(frames, delays, Forever), Queue)
+	after := submit(t, h.p, ClearItem(blue), Queue)
+	h.start(t)
+	for _, want := range delays {
+		if d := h.fire(t); d != want {
+			t.Fatalf("frame held %v, want %v", d, want)
+		}
+	}
+	eventually(t, "animation done", func() bool { return isDone(anim) })
+	if r := anim.Result(); !r.Displayed || r.Duration != 900*time.Millisecond {
+		t.Errorf("animation result %+v, want displayed after one 900ms pass", r)
+	}
+	eventually(t, "clear done", func() bool { return isDone(after) })
+	want := []*Frame{solid(red), solid(blue), solid(red), solid(blue)}
+	got := h.dev.got()
+	if len(got) != len(want) {
+		t.Fatalf("device got %d frames, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !got[i].Equal(want[i]) {
+			t.Errorf("frame %d:\n%s", i, frameString(got[i]))
+		}
+	}
+}
+
+func TestPlayerForeverReplaced(t *testing.T) {
+	h := newHarness(t, PlayerOpts{})
+	anim := submit(t, h.p, AnimationItem([]*Frame{solid(red), solid(blue)}, nil, Forever), Queue)
+	h.start(t)
+	h.fire(t)
+	submit(t, h.p, ClearItem(blue), Replace)
+	eventually(t, "animation done", func() bool { return isDone(anim) })
+	if r := anim.Result(); r.Displayed || r.Reason != ReasonReplaced {
+		t.Errorf("animation result %+v, want replaced", r)
+	}
+}
+
+func TestPlayerRefusesTooLong(t *testing.T) {
+	h := newHarness(t, PlayerOpts{})
+	tests := []struct {
+		name string
+		it   Item
+		want string
+	}{
+		// "W" is 5 columns (font/glyphs.txt), "WW" 11 with the blank
+		// between: one pass is 19 columns, 19 s at 1 column a second; 32
+		// passes are 608 s.
+		{"text", TextItem("WW", ScrollOpts{Speed: 1, Repeat: 32}), `text "WW" would play for 10m8s`},
+		{"animation", AnimationItem([]*Frame{solid(red), solid(blue)}, []time.Duration{time.Second, time.Second}, 301),
+			"(animation, 2 frames) would play for 10m2s"},
+		{"animation, loops that overflow", AnimationItem([]*Frame{solid(red)}, []time.Duration{time.Hour}, math.MaxInt),
+			"would play for 2562047h47m16"},
+		{"endless animation, pass too long", AnimationItem([]*Frame{solid(red), solid(blue)}, []time.Duration{6 * time.Minute, 6 * time.Minute}, Forever),
+			"would play for 12m0s"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := h.p.Submit(tc.it, Replace)
+			if !errors.Is(err, ErrTooLong) {
+				t.Fatalf("Submit = %v, want ErrTooLong", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "at most 10m0s") {
+				t.Errorf("error %q does not say %q and the limit", err, tc.want)
+			}
+		})
+	}
+	// Exactly the limit is accepted: 300 passes of 2 s; and so is an
+	// endless animation of 2 s a pass.
+	submit(t, h.p, AnimationItem([]*Frame{solid(red), solid(blue)}, []time.Duration{time.Second, time.Second}, 300), Queue)
+	submit(t, h.p, AnimationItem([]*Frame{solid(red), solid(blue)}, []time.Duration{time.Second, time.Second}, Forever), Queue)
+}
+
+// TestAnimationForeverWithoutDelays: frames that take no time cannot loop
+// (the player would spin); they play once and the last frame stays.
+func TestAnimationForeverWithoutDelays(t *testing.T) {
+	it := AnimationItem([]*Frame{solid(red), solid(blue)}, []time.Duration{0, 0}, Forever)
+	if it.Steps() != 2 {
+		t.Errorf("Steps = %d, want 2", it.Steps())
+	}
+	if y, ok := it.(yielder); !ok || y.yieldAfter() != 0 {
+		t.Error("a zero-delay animation yields like an endless one")
 	}
 }

@@ -93,7 +93,20 @@ type Scroll struct {
 
 // NewScroll prepares text for scrolling with opts.
 func NewScroll(text string, opts ScrollOpts) *Scroll {
-	s := &Scroll{text: text, fnt: opts.Font, fg: opts.Fg, bg: opts.Bg, repeat: opts.Repeat}
+	s := newScroll(text, opts)
+	return &s
+}
+
+// ScrollDuration is NewScroll(text, opts).Duration() without allocating:
+// how long the text will take on the matrix, for checking a request before
+// it is queued.
+func ScrollDuration(text string, opts ScrollOpts) time.Duration {
+	s := newScroll(text, opts)
+	return s.Duration()
+}
+
+func newScroll(text string, opts ScrollOpts) Scroll {
+	s := Scroll{text: text, fnt: opts.Font, fg: opts.Fg, bg: opts.Bg, repeat: opts.Repeat}
 	if s.fnt == nil {
 		s.fnt = font.Default()
 	}

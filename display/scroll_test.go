@@ -222,3 +222,22 @@ func TestRenderTextAllocs(t *testing.T) {
 		t.Errorf("allocs = %v, want 0", n)
 	}
 }
+
+func TestScrollDurationMatchesScroll(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		opts ScrollOpts
+	}{
+		{"", ScrollOpts{}},
+		{"A", ScrollOpts{Repeat: 3}},
+		{"Hello", ScrollOpts{Speed: 1, Repeat: 100}},
+		{"Grüße", ScrollOpts{Speed: 250}},
+	} {
+		if got, want := ScrollDuration(tc.text, tc.opts), NewScroll(tc.text, tc.opts).Duration(); got != want {
+			t.Errorf("ScrollDuration(%q, %+v) = %v, Scroll says %v", tc.text, tc.opts, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { ScrollDuration("Hello, world", ScrollOpts{}) }); n != 0 {
+		t.Errorf("ScrollDuration allocates %v times", n)
+	}
+}

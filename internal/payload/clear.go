@@ -27,6 +27,9 @@ func ParseClear(data []byte) (color.RGBA, error) {
 		return color.RGBA{}, errorf("led.clear: %d bytes is too long for a colour; send nothing for black, or a colour: %s", len(s), colourForms)
 	}
 	if s[0] == '"' || s[0] == '[' {
+		// No strictJSON needed: colour names are ASCII, so a surrogate
+		// escape is an unknown colour, and ParseColorJSON reads arrays as
+		// integers 0..255 only (no 1e-400) and refuses objects.
 		return parseColour("led.clear", s)
 	}
 	c, err := display.ParseColor(string(s))

@@ -42,6 +42,25 @@
 // Field names are lower case; any other field is refused, and a null value
 // counts as not given.
 //
+// JSON is read strictly, in led.text and led.config alike: a field given
+// twice, a \u escape of half a UTF-16 surrogate pair ("\ud800") and a
+// number too small for a 64-bit float (1e-400) are refused, where a JSON
+// decoder would keep the last value, put U+FFFD, or read 0 without a word.
+// Raw invalid UTF-8 is refused as well.
+//
+// # Play time
+//
+// One request may hold the matrix for at most MaxDuration (10 minutes), so
+// that the requests queued behind it get their turn. The time is worked
+// out before anything is queued: a text takes repeat passes of its width
+// plus 8 columns at speed columns a second (a single letter, shown still,
+// one second a pass); a GIF takes the sum of its frame delays times its
+// passes. A request over the limit is refused with a 400 saying how long it
+// would play. A GIF that loops forever (loop count 0) counts one pass: it
+// plays one whole pass, then loops on only while nothing else is queued,
+// ending, as displayed, at the end of the frame showing when another
+// request is.
+//
 // # Colours
 //
 // A colour name (red, green, blue, white, black or off, orange, pink, ...,
@@ -54,11 +73,12 @@
 //
 //   - a PNG of exactly 8x8 pixels; transparent pixels show black;
 //   - a GIF of exactly 8x8 pixels, animated or not: at most MaxFrames (256)
-//     frames and MaxDuration (10 minutes) a pass. Frames are composited as
-//     browsers do (transparency, disposal), play with their own delays
-//     (a delay of 0 or 1 hundredth of a second means 100 ms, as in browsers)
-//     and loop as the GIF says, forever meaning until something else is
-//     shown;
+//     frames and MaxDuration (10 minutes) of play, all passes together.
+//     Frames are composited as browsers do (transparency, disposal), play
+//     with their own delays (a delay of 0 or 1 hundredth of a second means
+//     100 ms, as in browsers) and loop as the GIF's NETSCAPE2.0 extension
+//     says: without it once, with loop count n n+1 times, with 0 forever,
+//     which means until another request is queued (see Play time);
 //   - exactly 192 bytes: raw RGB888, 3 bytes (R, G, B) a pixel, row by row
 //     from the top left;
 //   - exactly 128 bytes: RGB565, 2 bytes a pixel, little endian, same order;

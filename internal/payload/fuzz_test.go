@@ -2,8 +2,10 @@ package payload
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"image"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -13,6 +15,65 @@ import (
 
 // Seed corpora live in testdata/fuzz/<FuzzName>/; the f.Add seeds below
 // cover the forms the committed files do not.
+
+// maxErrorBytes bounds every error message: the longest fixed text plus
+// the few bounded quotes of the input (echo.Quote) fit well within it.
+const maxErrorBytes = 400
+
+// checkStrictAccepted fails if an accepted JSON object payload repeats a
+// member name or holds a number that reads as 0 without being 0. It walks
+// the payload with encoding/json's tokenizer, independently of strictJSON.
+func checkStrictAccepted(t *testing.T, data []byte) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	type frame struct {
+		object bool
+		seen   map[string]bool
+		key    bool // the next string token is a member name
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return // io.EOF, or trailing data the parser refused anyway
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		isKey := top != nil && top.object && top.key
+		if top != nil && top.object {
+			top.key = !top.key
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				stack = append(stack, &frame{object: true, seen: map[string]bool{}, key: true})
+			case '[':
+				stack = append(stack, &frame{})
+			default:
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1].object {
+					stack[len(stack)-1].key = true
+				}
+			}
+		case string:
+			if isKey {
+				if top.seen[v] {
+					t.Fatalf("accepted %q with member %q twice", data, v)
+				}
+				top.seen[v] = true
+			}
+		case json.Number:
+			f, _ := v.Float64()
+			if f == 0 && strings.ContainsAny(strings.SplitN(strings.ToLower(string(v)), "e", 2)[0], "123456789") {
+				t.Fatalf("accepted %q with %s, which reads as 0", data, v)
+			}
+		}
+	}
+}
 
 // checkError asserts what every refusal must be: an *Error with a short,
 // non-empty message naming the endpoint.
@@ -25,7 +86,7 @@ func checkError(t *testing.T, err error, endpoint string) {
 	if len(pe.Msg) <= len(endpoint) || pe.Msg[:len(endpoint)] != endpoint {
 		t.Fatalf("error %q does not start with %q", pe.Msg, endpoint)
 	}
-	if len(pe.Msg) > 600 {
+	if len(pe.Msg) > maxErrorBytes {
 		t.Fatalf("error message of %d bytes echoes too much input", len(pe.Msg))
 	}
 }
@@ -39,6 +100,9 @@ func FuzzParseText(f *testing.F) {
 		if err != nil {
 			checkError(t, err, "led.text: ")
 			return
+		}
+		if firstNonSpace(data) == '{' {
+			checkStrictAccepted(t, data)
 		}
 		if got.Text == "" || !utf8.ValidString(got.Text) {
 			t.Fatalf("Text %q: want valid, non-empty UTF-8", got.Text)
@@ -55,6 +119,9 @@ func FuzzParseText(f *testing.F) {
 		}
 		if got.Speed < MinSpeed || got.Speed > MaxSpeed || got.Repeat < 1 || got.Repeat > MaxRepeat {
 			t.Fatalf("speed %v, repeat %d out of range", got.Speed, got.Repeat)
+		}
+		if d := display.NewScroll(got.Text, display.ScrollOpts{Speed: got.Speed, Repeat: got.Repeat}).Duration(); d > MaxDuration {
+			t.Fatalf("text scrolls for %v, limit %v", d, MaxDuration)
 		}
 		if got.Color.A != 0xff || got.Background.A != 0xff {
 			t.Fatalf("colours %v on %v are not opaque", got.Color, got.Background)
@@ -89,8 +156,8 @@ func FuzzParsePixels(f *testing.F) {
 		if len(a.Frames) == 1 && (a.Delays[0] != 0 || a.Loops != 1) {
 			t.Fatalf("still picture with delay %v, loops %d", a.Delays[0], a.Loops)
 		}
-		if total > MaxDuration {
-			t.Fatalf("animation of %v, limit %v", total, MaxDuration)
+		if total > MaxDuration || (a.Loops != display.Forever && total*time.Duration(a.Loops) > MaxDuration) {
+			t.Fatalf("animation of %d passes of %v, limit %v", a.Loops, total, MaxDuration)
 		}
 		// Frames are copies: the daemon keeps them after NATS reuses the
 		// message buffer.
@@ -138,6 +205,7 @@ func FuzzParseConfig(f *testing.F) {
 			checkError(t, err, "led.config: ")
 			return
 		}
+		checkStrictAccepted(t, data)
 		if c.Rotation == nil && c.LowLight == nil && c.FlipH == nil && c.Brightness == nil {
 			t.Fatal("accepted a config that changes nothing")
 		}

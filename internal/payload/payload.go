@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/sensehat/sensehat/display"
+	"github.com/sensehat/sensehat/internal/echo"
 )
 
 // MaxPayload is the largest led.text, led.clear or led.config payload
@@ -44,22 +44,10 @@ func tooLarge(endpoint string, n, limit int) *Error {
 	return errorf("%s: payload of %d bytes is too large; at most %d bytes are accepted", endpoint, n, limit)
 }
 
-// maxQuote bounds how much of the user's input an error message repeats.
-const maxQuote = 32
-
-// quote returns b as a Go-quoted string for an error message, cut to
-// maxQuote bytes so an error reply never echoes a whole hostile payload.
-func quote(b []byte) string {
-	if len(b) <= maxQuote {
-		return strconv.Quote(string(b))
-	}
-	cut := maxQuote
-	// Back up to a rune start so the quote does not end in half a letter.
-	for cut > 0 && !utf8.RuneStart(b[cut]) {
-		cut--
-	}
-	return strconv.Quote(string(b[:cut])) + "…"
-}
+// quote repeats user input in an error message, escaped and cut short
+// (echo.Max bytes of escaped text), so an error reply never echoes a whole
+// hostile payload.
+func quote(b []byte) string { return echo.QuoteBytes(b) }
 
 // jsonTooDeep reports whether data nests arrays and objects deeper than max.
 // It runs before encoding/json so that a payload of 10000 '[' is refused
@@ -111,7 +99,9 @@ func jsonProblem(err error) string {
 
 // decodeObject decodes a JSON object payload into its members, refusing any
 // member name not in accepted. Names are matched exactly (encoding/json would
-// match "Color" to color; the contract spells names in lower case).
+// match "Color" to color; the contract spells names in lower case). What
+// encoding/json lets pass silently (duplicate members, lone surrogate
+// escapes, numbers that underflow to 0) is refused too: see strictJSON.
 func decodeObject(endpoint string, data []byte, accepted []string) (map[string]json.RawMessage, error) {
 	// encoding/json would turn invalid UTF-8 into U+FFFD without a word.
 	if i := invalidUTF8(data); i >= 0 {
@@ -120,6 +110,9 @@ func decodeObject(endpoint string, data []byte, accepted []string) (map[string]j
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, errorf("%s: %s", endpoint, jsonProblem(err))
+	}
+	if p := strictJSON(data); p != "" {
+		return nil, errorf("%s: %s", endpoint, p)
 	}
 	if m == nil {
 		return nil, errorf("%s: payload is JSON null; send an object with the fields %s", endpoint, strings.Join(accepted, ", "))

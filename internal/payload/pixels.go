@@ -3,8 +3,8 @@ package payload
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"image"
+	"image/color"
 	"image/draw"
 	"image/gif"
 	"image/png"
@@ -24,8 +24,11 @@ const (
 	MinDelay = 20 * time.Millisecond
 	// DefaultDelay replaces a GIF frame delay of 0 or 10 ms, as browsers do.
 	DefaultDelay = 100 * time.Millisecond
-	// MaxDuration caps one pass of an animation.
-	MaxDuration = 10 * time.Minute
+	// MaxDuration is the longest one request may hold the matrix: every
+	// pass of an animation, every repeat of a text. An animation that loops
+	// forever counts one pass: after it, it gives way as soon as something
+	// else is queued.
+	MaxDuration = display.MaxItemDuration
 )
 
 // pixelForms ends every led.pixels error: what the endpoint accepts.
@@ -46,8 +49,9 @@ type Animation struct {
 	// animation. A still picture has one frame with delay 0: it stays until
 	// something else is shown.
 	Delays []time.Duration
-	// Loops is how many passes to play: 0 means until something else is
-	// shown (a GIF that loops forever). A still picture has 1.
+	// Loops is how many passes to play: display.Forever (0) means one,
+	// then on until something else is queued (a GIF that loops forever). A
+	// still picture has 1.
 	Loops int
 }
 
@@ -118,27 +122,167 @@ func still() (Animation, *display.Frame) {
 	return Animation{Frames: s.frames[:], Delays: s.delays[:], Loops: 1}, &s.frame
 }
 
+// parsePixelsJSON reads a JSON array of 64 colours one element at a time.
+// It refuses at the 65th element, at an element longer than maxColourBytes
+// and at nesting deeper than [[r,g,b]], before looking further: a megabyte
+// of numbers costs a scan of the first few kilobytes, not a parse of all
+// of it into half a million values. Each element is then checked as JSON
+// and as a colour on its own.
 func parsePixelsJSON(data []byte) (Animation, error) {
-	// An array of [r,g,b] arrays is two levels deep.
-	if jsonTooDeep(data, 2) {
-		return Animation{}, errorf(`led.pixels: JSON nested too deep; send one array of 64 colours, each %s`, colourForms)
+	const n = display.Size * display.Size
+	var cols [n][]byte
+	count := 0
+	i := skipJSONSpace(data, 0) + 1 // past '[': the caller saw it
+	i = skipJSONSpace(data, i)
+	if i < len(data) && data[i] == ']' {
+		i++
+	} else {
+		for {
+			if count == n {
+				return Animation{}, errorf("led.pixels: JSON array of more than %d colours; send exactly %d, row by row from the top left", n, n)
+			}
+			end, err := scanColour(data, i, count)
+			if err != nil {
+				return Animation{}, err
+			}
+			cols[count] = data[i:end]
+			count++
+			i = skipJSONSpace(data, end)
+			if i < len(data) && data[i] == ']' {
+				i++
+				break
+			}
+			if i >= len(data) || data[i] != ',' {
+				return Animation{}, malformedPixels(data, i, "',' or ']' after a colour")
+			}
+			i = skipJSONSpace(data, i+1)
+		}
 	}
-	var cols []json.RawMessage
-	if err := json.Unmarshal(data, &cols); err != nil {
-		return Animation{}, errorf("led.pixels: %s; %s", jsonProblem(err), pixelForms)
+	if i = skipJSONSpace(data, i); i < len(data) {
+		return Animation{}, malformedPixels(data, i, "nothing after the array")
 	}
-	if len(cols) != display.Size*display.Size {
-		return Animation{}, errorf("led.pixels: JSON array of %d colours; send exactly 64, row by row from the top left", len(cols))
+	if count != n {
+		return Animation{}, errorf("led.pixels: JSON array of %d colours; send exactly %d, row by row from the top left", count, n)
 	}
 	a, f := still()
-	for i, raw := range cols {
-		c, err := parseColour(fmt.Sprintf("led.pixels: colour %d (x %d, y %d)", i, i%display.Size, i/display.Size), raw)
+	for k, raw := range cols {
+		c, err := parseColourAt(k, raw)
 		if err != nil {
 			return Animation{}, err
 		}
-		f.SetRGB(i%display.Size, i/display.Size, c.R, c.G, c.B)
+		f.SetRGB(k%display.Size, k/display.Size, c.R, c.G, c.B)
 	}
 	return a, nil
+}
+
+// parseColourAt parses element k of a led.pixels array, naming it by index
+// and position only when it is refused: the name costs an allocation. Like
+// led.clear it needs no strictJSON: see ParseClear.
+func parseColourAt(k int, raw []byte) (color.RGBA, error) {
+	if !json.Valid(raw) {
+		return color.RGBA{}, errorf("led.pixels: colour %d (x %d, y %d): %s is no colour; send %s", k, k%display.Size, k/display.Size, quote(raw), colourForms)
+	}
+	c, err := display.ParseColorJSON(raw)
+	if err != nil {
+		return color.RGBA{}, errorf("led.pixels: colour %d (x %d, y %d): %s", k, k%display.Size, k/display.Size, displayProblem(err))
+	}
+	return c, nil
+}
+
+// scanColour returns the end of the colour element k that starts at
+// data[i]: a string, an array without arrays inside, or a scalar. It looks
+// at no more than maxColourBytes bytes, and leaves checking the element's
+// JSON to the caller.
+func scanColour(data []byte, i, k int) (int, error) {
+	tooLong := func() error {
+		return errorf("led.pixels: colour %d (x %d, y %d) is longer than %d bytes; send %s", k, k%display.Size, k/display.Size, maxColourBytes, colourForms)
+	}
+	limit := min(len(data), i+maxColourBytes) // the element must end by then
+	if i >= len(data) {
+		return 0, malformedPixels(data, i, "a colour")
+	}
+	switch data[i] {
+	case '"':
+		if j := scanString(data[:limit], i); j > 0 {
+			return j, nil
+		}
+		if limit < len(data) {
+			return 0, tooLong()
+		}
+		return 0, malformedPixels(data, len(data), "the end of a string")
+	case '[':
+		for j := i + 1; j < limit; j++ {
+			switch data[j] {
+			case ']':
+				return j + 1, nil
+			case '[', '{':
+				return 0, errorf("led.pixels: JSON nested too deep at byte %d; send one array of 64 colours, each %s", j, colourForms)
+			case '"':
+				if j = scanString(data[:limit], j); j < 0 {
+					j = limit // the string runs past the limit
+				} else {
+					j-- // the loop steps past the closing quote
+				}
+			}
+		}
+		if limit < len(data) {
+			return 0, tooLong()
+		}
+		return 0, malformedPixels(data, len(data), "']' closing a colour")
+	case '{':
+		return 0, errorf("led.pixels: colour %d (x %d, y %d) is a JSON object; send %s", k, k%display.Size, k/display.Size, colourForms)
+	}
+	// A number or a literal: whatever runs up to the next separator.
+	for j := i; j < limit; j++ {
+		switch data[j] {
+		case ',', ']', ' ', '\t', '\r', '\n':
+			if j == i {
+				return 0, malformedPixels(data, i, "a colour")
+			}
+			return j, nil
+		}
+	}
+	if limit < len(data) {
+		return 0, tooLong()
+	}
+	return len(data), nil
+}
+
+// scanString returns the offset after the JSON string starting at data[i]
+// (a '"'), or -1 if data ends first.
+func scanString(data []byte, i int) int {
+	for j := i + 1; j < len(data); j++ {
+		switch data[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// skipJSONSpace returns the offset of the first byte from i on that is not
+// JSON white space.
+func skipJSONSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// malformedPixels reports JSON that breaks off or goes on where it should
+// not, at byte i.
+func malformedPixels(data []byte, i int, want string) error {
+	if i >= len(data) {
+		return errorf("led.pixels: malformed JSON: the payload ends where %s should be; %s", want, pixelForms)
+	}
+	return errorf("led.pixels: malformed JSON at byte %d: %s where %s should be; %s", i, quote(data[i:min(len(data), i+1)]), want, pixelForms)
 }
 
 // checkSize refuses an image that is not 8x8, from its header alone.
@@ -247,7 +391,14 @@ func parseGIF(data []byte) (Animation, error) {
 		return a, nil
 	}
 	if total > MaxDuration {
-		return Animation{}, errorf("led.pixels: GIF plays for %s a pass; at most %s is accepted", total, MaxDuration)
+		return Animation{}, errorf("led.pixels: GIF plays for %s a pass; one request may hold the matrix for at most %s", total, MaxDuration)
+	}
+	// total*Loops cannot overflow: total is at most MaxDuration and Loops
+	// at most 65536.
+	if a.Loops != display.Forever && total*time.Duration(a.Loops) > MaxDuration {
+		return Animation{}, errorf("led.pixels: GIF plays for %s (%d passes of %s); one request may hold the matrix for at most %s: "+
+			"lower its loop count, or set it to 0 (forever), which plays until something else is queued",
+			total*time.Duration(a.Loops), a.Loops, total, MaxDuration)
 	}
 	return a, nil
 }
@@ -260,12 +411,14 @@ func frameDelay(cs int) time.Duration {
 	return time.Duration(cs) * 10 * time.Millisecond
 }
 
-// passes converts gif.GIF.LoopCount (0 forever, -1 once, n: n+1 times) to
-// Animation.Loops.
+// passes converts gif.GIF.LoopCount to Animation.Loops. image/gif documents
+// LoopCount as 0 forever, -1 (no NETSCAPE2.0 extension) each frame once,
+// otherwise LoopCount+1 passes: the extension counts the repeats after the
+// first pass.
 func passes(loopCount int) int {
 	switch {
 	case loopCount == 0:
-		return 0
+		return display.Forever
 	case loopCount < 0:
 		return 1
 	}

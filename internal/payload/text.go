@@ -4,13 +4,17 @@ import (
 	"encoding/json"
 	"image/color"
 	"strings"
+	"time"
 	"unicode/utf8"
+
+	"github.com/sensehat/sensehat/display"
 )
 
 // Limits and defaults of led.text.
 const (
 	// MaxTextRunes caps a text: at 10 columns a second and about 6 columns
-	// a letter, 1000 letters already scroll for ten minutes.
+	// a letter, 1000 letters already scroll for ten minutes. What a text
+	// may take on the matrix is capped too, by MaxDuration.
 	MaxTextRunes = 1000
 	// DefaultSpeed is the scroll speed in columns per second.
 	DefaultSpeed = 10.0
@@ -20,8 +24,8 @@ const (
 	MaxSpeed = 100.0
 	// DefaultRepeat is how many times a text scrolls by.
 	DefaultRepeat = 1
-	// MaxRepeat bounds Text.Repeat so one message cannot hold the queue for
-	// hours.
+	// MaxRepeat bounds Text.Repeat. It does not bound the time on its own:
+	// MaxDuration does.
 	MaxRepeat = 100
 )
 
@@ -59,15 +63,30 @@ func ParseText(data []byte) (Text, error) {
 		return Text{}, tooLarge("led.text", len(data), MaxPayload)
 	}
 	t := Text{Color: white, Background: black, Speed: DefaultSpeed, Repeat: DefaultRepeat}
+	var err error
 	if firstNonSpace(data) == '{' {
-		return parseTextJSON(data, t)
+		t, err = parseTextJSON(data, t)
+	} else {
+		t.Text, err = cleanText(data)
 	}
-	s, err := cleanText(data)
 	if err != nil {
 		return Text{}, err
 	}
-	t.Text = s
-	return t, nil
+	return t, checkPlayTime(t)
+}
+
+// checkPlayTime refuses a text that would hold the matrix longer than
+// MaxDuration, working out the scroll exactly as the display will: with the
+// default font, at t.Speed, t.Repeat times. (A single letter is shown
+// still, a second a pass: at most MaxRepeat seconds, far below the limit.)
+func checkPlayTime(t Text) error {
+	d := display.ScrollDuration(t.Text, display.ScrollOpts{Speed: t.Speed, Repeat: t.Repeat})
+	if d <= MaxDuration {
+		return nil
+	}
+	return errorf("led.text: this text would scroll for %s (%d passes of %s at %g columns a second); one message may hold the matrix for at most %s: "+
+		"send a shorter text, a higher speed or fewer repeats",
+		d.Round(time.Second), t.Repeat, (d / time.Duration(t.Repeat)).Round(100*time.Millisecond), t.Speed, MaxDuration)
 }
 
 func parseTextJSON(data []byte, t Text) (Text, error) {

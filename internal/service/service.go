@@ -126,7 +126,7 @@ func (s *Service) fail(req micro.Request, endpoint string, err error) {
 	code := "500"
 	var pe *payload.Error
 	switch {
-	case errors.As(err, &pe):
+	case errors.As(err, &pe), errors.Is(err, display.ErrTooLong):
 		code = "400"
 	case errors.Is(err, display.ErrQueueFull):
 		code = "503"

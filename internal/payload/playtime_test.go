@@ -1,0 +1,163 @@
+package payload
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/gif"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sensehat/sensehat/display"
+)
+
+// The figures below come from the font's own picture of W (font/glyphs.txt:
+// 5 columns) with one blank column between letters, and the scroll the
+// display package documents: a text enters from just off the right edge
+// and is done when its last column has left the left edge, so one pass is
+// width+8 columns.
+
+// TestTextPlayTimeCap is the issue's reproduction: 1000 "W" at speed 1,
+// repeat 100, a 1034-byte payload that scrolled for 7 days.
+func TestTextPlayTimeCap(t *testing.T) {
+	const width = 1000*5 + 999 // 5999 columns
+	payload := `{"text":"` + strings.Repeat("W", 1000) + `","speed":1,"repeat":100}`
+	if len(payload) != 1034 {
+		t.Fatalf("payload of %d bytes, the issue's was 1034", len(payload))
+	}
+	_, err := ParseText([]byte(payload))
+	if err == nil {
+		t.Fatal("accepted a text that scrolls for a week")
+	}
+	// 100 passes of 6007 columns at 1 column a second: 600,700 s, which is
+	// 6 days 22 h 51 min 40 s.
+	wantTotal := time.Duration(100*(width+8)) * time.Second
+	if wantTotal != 166*time.Hour+51*time.Minute+40*time.Second {
+		t.Fatalf("arithmetic: %v", wantTotal)
+	}
+	wantError(t, err, "led.text: this text would scroll for "+wantTotal.String(),
+		"100 passes of 1h40m7s at 1 columns a second",
+		"at most 10m0s", "shorter text, a higher speed or fewer repeats")
+
+	tests := []struct {
+		name    string
+		in      string
+		refused bool
+	}{
+		// 1000 W at the default 10 columns a second: 6007 columns, 600.7 s.
+		{"1000 W plain, 600.7 s", strings.Repeat("W", 1000), true},
+		// 990 W: 990*6-1+8 = 5947 columns, 594.7 s.
+		{"990 W plain, 594.7 s", strings.Repeat("W", 990), false},
+		// 100 passes at 100 columns a second take width+8 seconds: under
+		// a minute for any five letters.
+		{"short word, 100 passes at full speed", `{"text":"hello","speed":100,"repeat":100}`, false},
+		// "WW" is 11 columns, a pass 19 columns: 19 s at speed 1.
+		{"WW, 32 passes at speed 1: 608 s", `{"text":"WW","speed":1,"repeat":32}`, true},
+		{"WW, 31 passes at speed 1: 589 s", `{"text":"WW","speed":1,"repeat":31}`, false},
+		// A still letter is a second a pass: 100 s at most.
+		{"still letter, 100 passes", `{"text":"W","repeat":100}`, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseText([]byte(tc.in))
+			switch {
+			case tc.refused && err == nil:
+				t.Fatal("accepted, want refused as too long to play")
+			case tc.refused:
+				wantError(t, err, "one message may hold the matrix for at most 10m0s")
+			case err != nil:
+				t.Fatalf("refused: %v", err)
+			}
+		})
+	}
+}
+
+// loopingGIF is the issue's 102-byte GIF: two 8x8 frames of one second each
+// (black, then red with one white pixel), loop count loopCount.
+func loopingGIF(t testing.TB, loopCount int) []byte {
+	t.Helper()
+	pal := color.Palette{color.Black, color.White, color.RGBA{255, 0, 0, 255}, color.RGBA{0, 0, 255, 255}}
+	a := image.NewPaletted(image.Rect(0, 0, 8, 8), pal)
+	b := image.NewPaletted(image.Rect(0, 0, 8, 8), pal)
+	for i := range b.Pix {
+		b.Pix[i] = 2
+	}
+	b.Pix[1] = 1
+	var buf bytes.Buffer
+	err := gif.EncodeAll(&buf, &gif.GIF{
+		Image:     []*image.Paletted{a, b},
+		Delay:     []int{100, 100},
+		LoopCount: loopCount,
+		Config:    image.Config{ColorModel: pal, Width: 8, Height: 8},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestGIFPlayTimeCap(t *testing.T) {
+	// image/gif documents LoopCount n as n+1 passes: 65535 is 65536 passes
+	// of 2 s, 131,072 s, the issue's 36 hours.
+	data := loopingGIF(t, 65535)
+	if len(data) != 102 {
+		t.Fatalf("GIF of %d bytes, the issue's was 102", len(data))
+	}
+	_, err := ParsePixels(data)
+	if err == nil {
+		t.Fatal("accepted a GIF that plays for 36 hours")
+	}
+	wantError(t, err, "led.pixels: GIF plays for 36h24m32s (65536 passes of 2s)",
+		"one request may hold the matrix for at most 10m0s", "set it to 0 (forever)")
+
+	// The issue's 7 KB GIF: 256 frames of 2.34 s make a pass of 599.04 s,
+	// just under the old per-pass limit; 65536 passes are 454 days.
+	pal := color.Palette{color.Black, color.White, color.RGBA{255, 0, 0, 255}, color.RGBA{0, 0, 255, 255}}
+	g := &gif.GIF{LoopCount: 65535, Config: image.Config{ColorModel: pal, Width: 8, Height: 8}}
+	for i := range MaxFrames {
+		m := image.NewPaletted(image.Rect(0, i%8, 8, i%8+1), pal)
+		m.Pix[0] = uint8(i % 4)
+		g.Image = append(g.Image, m)
+		g.Delay = append(g.Delay, 234)
+	}
+	var buf bytes.Buffer
+	if err := gif.EncodeAll(&buf, g); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ParsePixels(buf.Bytes())
+	if err == nil {
+		t.Fatalf("accepted a %d-byte GIF that plays for 454 days", buf.Len())
+	}
+	// 65536 * 599.04 s = 39,258,685.44 s.
+	wantError(t, err, "GIF plays for 10905h11m25.44s (65536 passes of 9m59.04s)", "at most 10m0s")
+	if days := (10905*time.Hour + 11*time.Minute).Hours() / 24; days < 454 || days >= 455 {
+		t.Fatalf("arithmetic: %v days", days)
+	}
+
+	tests := []struct {
+		name      string
+		loopCount int
+		wantLoops int
+	}{
+		// 299 repeats: 300 passes of 2 s, exactly 10 minutes.
+		{"300 passes, exactly the cap", 299, 300},
+		{"no NETSCAPE2.0 extension: once", -1, 1},
+		{"loop count 0: forever", 0, display.Forever},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := ParsePixels(loopingGIF(t, tc.loopCount))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Loops != tc.wantLoops {
+				t.Errorf("Loops = %d, want %d", a.Loops, tc.wantLoops)
+			}
+		})
+	}
+	t.Run("301 passes, over the cap", func(t *testing.T) {
+		_, err := ParsePixels(loopingGIF(t, 300))
+		wantError(t, err, "GIF plays for 10m2s (301 passes of 2s)")
+	})
+}

@@ -40,10 +40,10 @@ func TestTCS3400Integration(t *testing.T) {
 	if id := btx(t, b, TCS3400Addr, []byte{0x92}, 1); id[0] != 0x90 {
 		t.Fatalf("ID = %#x, want 0x90", id[0])
 	}
-	btx(t, b, TCS3400Addr, []byte{0x80, 0x01}, 0)                    // PON
-	btx(t, b, TCS3400Addr, []byte{0x81, 256 - 64}, 0)                // 64 cycles
-	btx(t, b, TCS3400Addr, []byte{0x8F, 0x02}, 0)                    // gain 16
-	btx(t, b, TCS3400Addr, []byte{0x80, 0x03}, 0)                    // PON|AEN at once: the warm-up still applies
+	btx(t, b, TCS3400Addr, []byte{0x80, 0x01}, 0)                   // PON
+	btx(t, b, TCS3400Addr, []byte{0x81, 256 - 64}, 0)               // 64 cycles
+	btx(t, b, TCS3400Addr, []byte{0x8F, 0x02}, 0)                   // gain 16
+	btx(t, b, TCS3400Addr, []byte{0x80, 0x03}, 0)                   // PON|AEN at once: the warm-up still applies
 	integration := 2750*time.Microsecond + 64*2750*time.Microsecond // warm-up + 64 cycles of 2.75 ms
 	clk.advance(integration - time.Microsecond)
 	if st := btx(t, b, TCS3400Addr, []byte{0x93}, 1); st[0] != 0 {

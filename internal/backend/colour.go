@@ -1,0 +1,36 @@
+package backend
+
+import (
+	"errors"
+
+	"periph.io/x/conn/v3/i2c"
+
+	"github.com/sensehat/sensehat/internal/sensors"
+	"github.com/sensehat/sensehat/sensehat/tcs34xx"
+)
+
+// colourNotInIIO is why --sensors iio has no colour sensor.
+const colourNotInIIO = "--sensors iio reads only the kernel's drivers, and Raspberry Pi OS has none for the Sense HAT v2's TCS3400; use --sensors auto or i2c to read the colour sensor"
+
+// openColour looks for the colour sensor (TCS3400 at 0x39 or TCS34725 at
+// 0x29) and tells it apart by its ID register. Most boards have none (a
+// Sense HAT v1): that is noted in the status, not warned about.
+func (h *Hardware) openColour(r Request, b i2c.Bus, n int, sysfsRoot string, set *sensors.Set) {
+	d, err := tcs34xx.New(b, &tcs34xx.Opts{
+		Bus:       n,
+		SysfsRoot: sysfsRoot,
+		Settings:  tcs34xx.Settings{Gain: r.ColourGain, IntegrationCycles: r.ColourCycles},
+	})
+	if err != nil {
+		set.Missing[sensors.ColourChip] = err.Error()
+		if errors.Is(err, tcs34xx.ErrNotFound) {
+			r.Log.Info("no colour sensor on this board (a Sense HAT v1 has none)", "bus", n)
+		} else {
+			r.Log.Warn("colour sensor unavailable", "err", err)
+		}
+		return
+	}
+	set.Colour = d
+	h.closers = append(h.closers, d.Halt)
+	r.Log.Info("colour sensor found", "chip", d.Variant().String(), "id", d.ID(), "addr", d.Addr(), "gain", d.Settings().Gain, "integration_cycles", d.Settings().IntegrationCycles)
+}

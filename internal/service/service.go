@@ -42,6 +42,9 @@ type Config struct {
 	Metadata map[string]string
 	// Status returns the status reply; it is marshalled as JSON.
 	Status func() any
+	// Colour, when set, serves <prefix>.<id>.colour.config; a board
+	// without a colour sensor has no such endpoint.
+	Colour ColourSetter
 }
 
 // Service is a running device service.
@@ -95,6 +98,13 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.R
 		// Every device must see "all": no queue group.
 		{"all_led_text", cfg.Prefix + ".all.led.text", text, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
 		{"any_led_text", cfg.Prefix + ".any.led.text", text, []micro.EndpointOpt{micro.WithEndpointQueueGroup(AnyQueue)}},
+	}
+	if cfg.Colour != nil {
+		eps = append(eps, struct {
+			name, subject string
+			h             micro.Handler
+			opts          []micro.EndpointOpt
+		}{"colour_config", base + ".colour.config", &colourHandler{s: s, c: cfg.Colour}, nil})
 	}
 	for _, ep := range eps {
 		opts := append([]micro.EndpointOpt{micro.WithEndpointSubject(ep.subject)}, ep.opts...)

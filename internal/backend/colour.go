@@ -22,7 +22,13 @@ func (h *Hardware) openColour(r Request, b i2c.Bus, n int, sysfsRoot string, set
 		Settings:  tcs34xx.Settings{Gain: r.ColourGain, IntegrationCycles: r.ColourCycles},
 	})
 	if err != nil {
-		set.Missing[sensors.ColourChip] = err.Error()
+		why := err.Error()
+		if errors.Is(err, tcs34xx.ErrKernelDriver) {
+			// The kernel's tcs3472 IIO driver can claim an Astro Pi's
+			// TCS34725; sensors.colour is read over I2C only.
+			why += "; sensehatd reads the colour sensor over I2C only: unbind the driver (/sys/bus/i2c/drivers/<driver>/unbind) to publish sensors.colour"
+		}
+		set.Missing[sensors.ColourChip] = why
 		if errors.Is(err, tcs34xx.ErrNotFound) {
 			r.Log.Info("no colour sensor on this board (a Sense HAT v1 has none)", "bus", n)
 		} else {

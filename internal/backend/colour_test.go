@@ -3,6 +3,8 @@ package backend
 import (
 	"bytes"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -93,5 +95,27 @@ func TestColourIIOSaysWhy(t *testing.T) {
 	defer hw.Close()
 	if why := hw.Sensors.Missing[sensors.ColourChip]; !strings.Contains(why, "use --sensors auto or i2c") {
 		t.Fatalf("missing = %q", why)
+	}
+}
+
+func TestColourHeldByKernelSaysWhatToDo(t *testing.T) {
+	root := t.TempDir()
+	dev := filepath.Join(root, "bus", "i2c", "devices", "1-0029")
+	if err := os.MkdirAll(dev, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../../../bus/i2c/drivers/tcs3472", filepath.Join(dev, "driver")); err != nil {
+		t.Fatal(err)
+	}
+	hat := sim.NewHATModel(sim.AstroPi)
+	h := &Hardware{}
+	set := &sensors.Set{Missing: map[string]string{}}
+	h.openColour(Request{Log: quiet()}, hat.Bus, 1, root, set)
+	why := set.Missing[sensors.ColourChip]
+	if set.Colour != nil || !strings.Contains(why, `"tcs3472" is bound to 1-0029`) || !strings.Contains(why, "unbind the driver") {
+		t.Fatalf("colour %v, missing %q", set.Colour, why)
+	}
+	if n := hat.Bus.Transactions(0x29); n != 0 {
+		t.Errorf("%d transactions to a chip the kernel holds", n)
 	}
 }

@@ -1,14 +1,12 @@
 // Package sensors polls the Sense HAT's sensor chips, each on its own
 // schedule, derives what users want (CPU-heat-compensated temperature,
-// orientation, heading) and encodes the sensors.env and sensors.motion
-// payloads. A chip that is missing is reported and left out of the
-// payloads; a chip that fails is retried with backoff without holding up
-// the others.
+// orientation, heading, python-sense-hat's colour scaling) and encodes the
+// sensors.env, sensors.motion and sensors.colour payloads. A chip that is
+// missing is reported and left out of the payloads; a chip that fails is
+// retried with backoff without holding up the others.
 package sensors
 
 import (
-	"time"
-
 	"github.com/sensehat/sensehat/sensehat/hts221"
 	"github.com/sensehat/sensehat/sensehat/lps25h"
 	"github.com/sensehat/sensehat/sensehat/lsm9ds1"
@@ -41,7 +39,6 @@ type ColourSensor interface {
 	Settings() tcs34xx.Settings
 	Configure(tcs34xx.Settings) error
 	Variant() tcs34xx.Variant
-	IntegrationTime() time.Duration
 }
 
 // Set is the chips found on the board. A nil field is a chip that is not

@@ -1,7 +1,8 @@
 // Package service is the device's face on NATS: a micro service named
 // "sensehat" whose endpoints are the contract's request subjects
-// (<prefix>.<id>.led.*, <prefix>.<id>.status and the all/any fan-out
-// subjects), each a small handler holding what it needs.
+// (<prefix>.<id>.led.*, <prefix>.<id>.status, <prefix>.<id>.colour.config
+// on boards with a colour sensor, and the all/any fan-out subjects), each a
+// small handler holding what it needs.
 package service
 
 import (

@@ -52,3 +52,25 @@ func TestParseColourConfig(t *testing.T) {
 }
 
 func eqPtr(a, b *int) bool { return (a == nil && b == nil) || (a != nil && b != nil && *a == *b) }
+
+func FuzzParseColourConfig(f *testing.F) {
+	f.Add([]byte(""))
+	f.Add([]byte(`{"gain":16,"integration_cycles":64}`))
+	f.Add([]byte(`{"gain":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseColourConfig(data)
+		if err != nil {
+			checkError(t, err, "colour.config: ")
+			return
+		}
+		if c.Gain != nil && *c.Gain <= 0 {
+			t.Fatalf("gain %d accepted", *c.Gain)
+		}
+		if n := c.IntegrationCycles; n != nil && (*n < 1 || *n > 256) {
+			t.Fatalf("integration_cycles %d accepted", *n)
+		}
+		if c.Gain == nil && c.IntegrationCycles == nil && firstNonSpace(data) != 0 {
+			t.Fatalf("%q changes nothing yet was accepted", data)
+		}
+	})
+}

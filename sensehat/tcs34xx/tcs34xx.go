@@ -242,7 +242,10 @@ func New(b i2c.Bus, opts *Opts) (*Dev, error) {
 		}
 		v, ok := VariantOf(id[0])
 		if !ok {
-			return nil, fmt.Errorf("tcs34xx: ID %#02x at %#02x is neither a TCS340x (0x90-0x97) nor a TCS3472x (0x44, 0x4D)", id[0], a)
+			// Another chip (a stacked board's) answers here: leave it
+			// alone, write nothing, and look at the other address.
+			probes = append(probes, fmt.Sprintf("%#02x: ID %#02x is neither a TCS340x (0x90-0x97) nor a TCS3472x (0x44, 0x4D)", a, id[0]))
+			continue
 		}
 		d.v, d.id, found = v, id[0], true
 		break

@@ -207,8 +207,21 @@ func TestDetectionByID(t *testing.T) {
 		b := sim.NewBus("sim")
 		b.Attach(0x39, sim.NewTCS34xx(0x12))
 		_, err := New(b, &Opts{Sleep: func(time.Duration) {}})
-		if err == nil || !strings.Contains(err.Error(), "ID 0x12 at 0x39 is neither") {
+		if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "0x39: ID 0x12 is neither a TCS340x (0x90-0x97) nor a TCS3472x (0x44, 0x4D)") {
 			t.Fatalf("err = %v", err)
+		}
+		if n := b.Transactions(0x39); n != 1 {
+			t.Errorf("%d transactions to a foreign chip, want only the ID read", n)
+		}
+	})
+	t.Run("foreign chip at 0x39, sensor at 0x29", func(t *testing.T) {
+		b := sim.NewBus("sim")
+		b.Attach(0x39, sim.NewTCS34xx(0x12))
+		b.Attach(0x29, sim.NewTCS34725())
+		clk := newClock()
+		d, err := New(b, &Opts{Now: clk.Now, Sleep: clk.Sleep})
+		if err != nil || d.Addr() != 0x29 || d.Variant() != TCS3472x {
+			t.Fatalf("New = %v, %v; want the TCS3472x at 0x29", d, err)
 		}
 	})
 	t.Run("none", func(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 )
 
 // colourNotInIIO is why --sensors iio has no colour sensor.
-const colourNotInIIO = "--sensors iio reads only the kernel's drivers, and Raspberry Pi OS has none for the Sense HAT v2's TCS3400; use --sensors auto or i2c to read the colour sensor"
+const colourNotInIIO = "--sensors iio reads only the kernel's IIO drivers, and the colour sensor is read over I2C only; use --sensors auto or i2c to publish sensors.colour"
 
 // openColour looks for the colour sensor (TCS3400 at 0x39 or TCS34725 at
 // 0x29) and tells it apart by its ID register. Most boards have none (a

@@ -34,7 +34,7 @@
 // and ColourSensor.colour); Reading.Colour does the same arithmetic, so a
 // saturated channel below 64 cycles reads 256 there and here.
 //
-// Raspberry Pi OS has no kernel driver for the TCS3400; the kernel's
-// tcs3472 IIO driver can be bound to a TCS34725. New refuses a chip a
-// kernel driver holds with ErrKernelDriver rather than race it.
+// Mainline Linux has no TCS3400 driver; its tcs3472 IIO driver can be
+// bound to a TCS34725. New refuses a chip a kernel driver holds with
+// ErrKernelDriver rather than race it.
 package tcs34xx

@@ -18,6 +18,15 @@ type ColourSetter interface {
 	SetColour(gain, cycles *int) (sensors.ColourSettings, error)
 }
 
+// colourEndpoint is the colour.config handler, or nil when there is no
+// colour sensor to drive.
+func colourEndpoint(s *Service, c ColourSetter) micro.Handler {
+	if c == nil {
+		return nil
+	}
+	return &colourHandler{s: s, c: c}
+}
+
 type colourHandler struct {
 	s *Service
 	c ColourSetter

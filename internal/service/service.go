@@ -99,15 +99,12 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.R
 		// Every device must see "all": no queue group.
 		{"all_led_text", cfg.Prefix + ".all.led.text", text, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
 		{"any_led_text", cfg.Prefix + ".any.led.text", text, []micro.EndpointOpt{micro.WithEndpointQueueGroup(AnyQueue)}},
-	}
-	if cfg.Colour != nil {
-		eps = append(eps, struct {
-			name, subject string
-			h             micro.Handler
-			opts          []micro.EndpointOpt
-		}{"colour_config", base + ".colour.config", &colourHandler{s: s, c: cfg.Colour}, nil})
+		{"colour_config", base + ".colour.config", colourEndpoint(s, cfg.Colour), nil},
 	}
 	for _, ep := range eps {
+		if ep.h == nil {
+			continue // the board lacks what the endpoint drives
+		}
 		opts := append([]micro.EndpointOpt{micro.WithEndpointSubject(ep.subject)}, ep.opts...)
 		if err := svc.AddEndpoint(ep.name, ep.h, opts...); err != nil {
 			_ = svc.Stop()

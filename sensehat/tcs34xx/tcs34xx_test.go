@@ -435,3 +435,32 @@ func BenchmarkSense(b *testing.B) {
 		}
 	}
 }
+
+func TestVariantOf(t *testing.T) {
+	// python-sense-hat (colour.py, I2C.__init__): (id & 0xf8) == 0x90 is a
+	// TCS340x, (id & 0xf4) == 0x44 a TCS3472x. An empty bus reads 0xFF or
+	// 0x00: neither.
+	for id := 0; id < 256; id++ {
+		v, ok := VariantOf(byte(id))
+		var want Variant
+		switch {
+		case id >= 0x90 && id <= 0x97:
+			want = TCS340x
+		case id&0xF4 == 0x44:
+			want = TCS3472x
+		}
+		if v != want || ok != (want != 0) {
+			t.Errorf("VariantOf(%#02x) = %v, %v; want %v", id, v, ok, want)
+		}
+	}
+	for _, id := range []byte{0x44, 0x4D} {
+		if v, _ := VariantOf(id); v != TCS3472x {
+			t.Errorf("VariantOf(%#02x) = %v, want TCS3472x (the TCS34725 and TCS34727 datasheet IDs)", id, v)
+		}
+	}
+	for _, id := range []byte{0x00, 0xFF, 0x98, 0x12} {
+		if _, ok := VariantOf(id); ok {
+			t.Errorf("VariantOf(%#02x) accepted", id)
+		}
+	}
+}

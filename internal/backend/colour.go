@@ -2,6 +2,7 @@ package backend
 
 import (
 	"errors"
+	"fmt"
 
 	"periph.io/x/conn/v3/i2c"
 
@@ -38,5 +39,7 @@ func (h *Hardware) openColour(r Request, b i2c.Bus, n int, sysfsRoot string, set
 	}
 	set.Colour = d
 	h.closers = append(h.closers, d.Halt)
-	r.Log.Info("colour sensor found", "chip", d.Variant().String(), "id", d.ID(), "addr", d.Addr(), "gain", d.Settings().Gain, "integration_cycles", d.Settings().IntegrationCycles)
+	st := d.Settings()
+	r.Log.Info("colour sensor found", "chip", d.Variant().String(), "id", fmt.Sprintf("%#02x", d.ID()),
+		"addr", fmt.Sprintf("%#02x", d.Addr()), "gain", st.Gain, "integration_cycles", st.IntegrationCycles)
 }

@@ -44,6 +44,10 @@ type Request struct {
 	// HAT is the simulated board for "sim" backends.
 	HAT *sim.HAT
 	Log *slog.Logger
+
+	// ColourGain and ColourCycles configure the colour sensor, if the
+	// board has one; 0 means python-sense-hat's default (1).
+	ColourGain, ColourCycles int
 }
 
 // Hardware is what was opened. Close releases all of it.

@@ -160,6 +160,7 @@ func (h *Hardware) openSensors(r Request) error {
 				set.Missing[c.name] = err.Error()
 			}
 		}
+		h.openColour(r, r.HAT.Bus, 1, "", set)
 		h.SensorsName = "sim"
 	case "iio":
 		for _, c := range chips {
@@ -167,6 +168,7 @@ func (h *Hardware) openSensors(r Request) error {
 				set.Missing[c.name] = err.Error()
 			}
 		}
+		set.Missing[sensors.ColourChip] = colourNotInIIO
 		set.CPUTempPath = filepath.Join(r.SysfsRoot, "class/thermal/thermal_zone0/temp")
 		h.SensorsName = "iio"
 	case "i2c", "auto":
@@ -194,6 +196,11 @@ func (h *Hardware) openSensors(r Request) error {
 				set.Missing[c.name] = err.Error()
 				r.Log.Warn("sensor unavailable", "chip", c.name, "err", err)
 			}
+		}
+		if bus != nil {
+			h.openColour(r, bus, n, r.SysfsRoot, set)
+		} else {
+			set.Missing[sensors.ColourChip] = "no I2C bus to look for a colour sensor on"
 		}
 		set.CPUTempPath = filepath.Join(r.SysfsRoot, "class/thermal/thermal_zone0/temp")
 		h.SensorsName = b.Kind + ":" + strconv.Itoa(n)

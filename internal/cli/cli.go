@@ -42,7 +42,8 @@ const usage = `sensehat: drive Sense HATs over NATS
 Usage:
   sensehat say [--id ID|--all|--any] [--color C] [--background C] [--speed N] [--replace] TEXT...
   sensehat status                      every device found, as a table
-  sensehat watch [joystick|env|motion] live events and readings
+  sensehat watch [joystick|env|motion|colour]
+                                       live events and readings
   sensehat emulate [--nats-listen ADDR] [--http ADDR] [--nats URL] [--terminal]
   sensehat version
 

@@ -8,7 +8,7 @@ import (
 )
 
 func (a *App) watch(ctx context.Context, args []string) error {
-	fs := newFlagSet("watch", a.Stderr, "[--id ID] [joystick|env|motion]...")
+	fs := newFlagSet("watch", a.Stderr, "[--id ID] [joystick|env|motion|colour]...")
 	var c conn
 	c.flags(fs, a.Getenv)
 	id := fs.String("id", "*", "device id (default: every device)")
@@ -17,17 +17,17 @@ func (a *App) watch(ctx context.Context, args []string) error {
 	}
 	kinds := fs.Args()
 	if len(kinds) == 0 {
-		kinds = []string{"joystick", "env", "motion"}
+		kinds = []string{"joystick", "env", "motion", "colour"}
 	}
 	var subjects []string
 	for _, k := range kinds {
 		switch k {
 		case "joystick":
 			subjects = append(subjects, c.Prefix+"."+*id+".joystick.*")
-		case "env", "motion":
+		case "env", "motion", "colour":
 			subjects = append(subjects, c.Prefix+"."+*id+".sensors."+k)
 		default:
-			return fmt.Errorf("watch: unknown kind %q; use joystick, env or motion", k)
+			return fmt.Errorf("watch: unknown kind %q; use joystick, env, motion or colour", k)
 		}
 	}
 	nc, err := c.connect()

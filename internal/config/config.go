@@ -39,6 +39,11 @@ type Config struct {
 	LowLight       bool
 	EnvInterval    time.Duration
 	MotionInterval time.Duration
+	// ColourInterval, ColourGain and ColourCycles drive the colour sensor
+	// of a Sense HAT v2 or Astro Pi unit (see colour.go).
+	ColourInterval time.Duration
+	ColourGain     int
+	ColourCycles   int
 	// TempFactor is F in the CPU-heat compensation; 0 turns it off.
 	TempFactor float64
 	// StateDir keeps the magnetometer calibration across restarts; systemd
@@ -65,6 +70,9 @@ func DefaultConfig() Config {
 		Sensors:        Backend{Kind: "auto"},
 		EnvInterval:    time.Second,
 		MotionInterval: 100 * time.Millisecond,
+		ColourInterval: time.Second,
+		ColourGain:     1,
+		ColourCycles:   1,
 		TempFactor:     1.6,
 		StateDir:       "/var/lib/sensehatd",
 		LogLevel:       slog.LevelInfo,
@@ -139,6 +147,7 @@ func (c *Config) Validate() error {
 	if c.MotionInterval < 10*time.Millisecond {
 		errs = append(errs, fmt.Errorf("config: --motion-interval %v is too short; use 10ms or more", c.MotionInterval))
 	}
+	errs = append(errs, c.validateColour()...)
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("config: --tlscert and --tlskey go together; give both or neither"))
 	}
@@ -176,6 +185,9 @@ func (c *Config) FlagSet(name string, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&c.LowLight, "low-light", c.LowLight, "start in low-light mode")
 	fs.DurationVar(&c.EnvInterval, "env-interval", c.EnvInterval, "interval of sensors.env readings")
 	fs.DurationVar(&c.MotionInterval, "motion-interval", c.MotionInterval, "interval of sensors.motion readings")
+	fs.DurationVar(&c.ColourInterval, "colour-interval", c.ColourInterval, "interval of sensors.colour readings (Sense HAT v2, Astro Pi)")
+	fs.IntVar(&c.ColourGain, "colour-gain", c.ColourGain, "colour sensor gain: 1, 4, 16, and 64 (TCS3400) or 60 (TCS34725)")
+	fs.IntVar(&c.ColourCycles, "colour-cycles", c.ColourCycles, "colour sensor integration cycles, 1 to 256 (2.75 ms each on the TCS3400, 2.4 ms on the TCS34725)")
 	fs.Float64Var(&c.TempFactor, "temp-factor", c.TempFactor, "CPU heat compensation factor F (0: off)")
 	fs.StringVar(&c.SysfsRoot, "sysfs-root", c.SysfsRoot, "where sysfs is mounted (a copy of it, for testing)")
 	fs.StringVar(&c.StateDir, "state-dir", c.StateDir, "directory for calibration state (env STATE_DIRECTORY under systemd)")

@@ -89,6 +89,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		StateDir:  cfg.StateDir,
 		HAT:       hat,
 		Log:       log,
+
+		ColourGain:   cfg.ColourGain,
+		ColourCycles: cfg.ColourCycles,
 	})
 	if err != nil {
 		return err
@@ -150,6 +153,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			"sensors":  hw.SensorsName,
 		},
 		Status: func() any { return d.Status() },
+		Colour: colourSetter(hw, cfg),
 	}, log, &d.errs)
 	if err != nil {
 		nc.Close()

@@ -23,16 +23,18 @@ type publisher struct {
 	lastEnv []byte
 	lastMov []byte
 	lastJoy []byte
+	lastCol []byte
 
 	joySubj [sensehat.KeyMiddle + 1]string
 	envSubj string
 	movSubj string
+	colSubj string
 	joyBuf  []byte
 }
 
 func newPublisher(d *Daemon) *publisher {
 	base := d.Config.Prefix + "." + d.Config.ID
-	p := &publisher{d: d, envSubj: base + ".sensors.env", movSubj: base + ".sensors.motion"}
+	p := &publisher{d: d, envSubj: base + ".sensors.env", movSubj: base + ".sensors.motion", colSubj: base + ".sensors.colour"}
 	for k := sensehat.KeyUp; k <= sensehat.KeyMiddle; k++ {
 		p.joySubj[k] = base + ".joystick." + k.String()
 	}
@@ -40,6 +42,7 @@ func newPublisher(d *Daemon) *publisher {
 		poller, err := sensors.NewPoller(*d.hw.Sensors, sensors.Opts{
 			EnvInterval:    d.Config.EnvInterval,
 			MotionInterval: d.Config.MotionInterval,
+			ColourInterval: d.Config.ColourInterval,
 			TempFactor:     d.Config.TempFactor,
 			StateDir:       d.Config.StateDir,
 			Log:            d.Log,
@@ -126,11 +129,14 @@ func (p *publisher) whoAmI() {
 	}
 }
 
-// sensor publishes one reading of kind "env" or "motion".
+// sensor publishes one reading of kind "env", "motion" or "colour".
 func (p *publisher) sensor(kind string, payload []byte) {
 	subj, last := p.envSubj, &p.lastEnv
-	if kind == "motion" {
+	switch kind {
+	case "motion":
 		subj, last = p.movSubj, &p.lastMov
+	case "colour":
+		subj, last = p.colSubj, &p.lastCol
 	}
 	if err := p.d.nc.Publish(subj, payload); err != nil {
 		p.d.errs.Record("nats", err)
@@ -154,7 +160,7 @@ func (p *publisher) last() LastReadings {
 		}
 		return json.RawMessage(append([]byte(nil), b...))
 	}
-	return LastReadings{Env: raw(p.lastEnv), Motion: raw(p.lastMov), Joystick: raw(p.lastJoy)}
+	return LastReadings{Env: raw(p.lastEnv), Motion: raw(p.lastMov), Joystick: raw(p.lastJoy), Colour: raw(p.lastCol)}
 }
 
 func (p *publisher) sensorStates() map[string]string {

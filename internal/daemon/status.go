@@ -55,6 +55,7 @@ type LastReadings struct {
 	Env      any `json:"env,omitempty"`
 	Motion   any `json:"motion,omitempty"`
 	Joystick any `json:"joystick,omitempty"`
+	Colour   any `json:"colour,omitempty"`
 }
 
 // Status gathers the status reply.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 
 	"github.com/sensehat/sensehat/sensehat"
@@ -19,10 +20,22 @@ type Conditions struct {
 	RollDeg      float64 `json:"roll_deg"`
 	PitchDeg     float64 `json:"pitch_deg"`
 	YawDeg       float64 `json:"yaw_deg"`
+	// The light the colour sensor sees, per channel, in counts that one
+	// integration cycle gathers at gain 1 (1024 fills a one-cycle
+	// reading): what the page's colour control sets. A board without a
+	// colour sensor ignores them.
+	LightRed   float64 `json:"light_red"`
+	LightGreen float64 `json:"light_green"`
+	LightBlue  float64 `json:"light_blue"`
+	LightClear float64 `json:"light_clear"`
 }
 
 // DefaultConditions are those sim.NewHAT starts with.
-var DefaultConditions = Conditions{TemperatureC: 21.5, HumidityPct: 45, PressureHPa: 1013.25}
+var DefaultConditions = Conditions{
+	TemperatureC: 21.5, HumidityPct: 45, PressureHPa: 1013.25,
+	LightRed: sim.DefaultLight.Red, LightGreen: sim.DefaultLight.Green,
+	LightBlue: sim.DefaultLight.Blue, LightClear: sim.DefaultLight.Clear,
+}
 
 // limits are the chips' measuring ranges (HTS221, LPS25H) and the angles'
 // natural ranges; a value outside them is refused, not clamped, so a typo
@@ -38,6 +51,23 @@ var limits = []struct {
 	{"roll_deg", func(c *Conditions) *float64 { return &c.RollDeg }, -180, 180},
 	{"pitch_deg", func(c *Conditions) *float64 { return &c.PitchDeg }, -90, 90},
 	{"yaw_deg", func(c *Conditions) *float64 { return &c.YawDeg }, -180, 180},
+	{"light_red", func(c *Conditions) *float64 { return &c.LightRed }, 0, maxLight},
+	{"light_green", func(c *Conditions) *float64 { return &c.LightGreen }, 0, maxLight},
+	{"light_blue", func(c *Conditions) *float64 { return &c.LightBlue }, 0, maxLight},
+	{"light_clear", func(c *Conditions) *float64 { return &c.LightClear }, 0, maxLight},
+}
+
+// maxLight saturates a channel in one integration cycle at gain 1: more
+// light could not be told apart by any setting.
+const maxLight = 1024
+
+// conditionNames lists the conditions, for error messages.
+func conditionNames() string {
+	names := make([]string, len(limits))
+	for i, l := range limits {
+		names[i] = l.name
+	}
+	return strings.Join(names, ", ")
 }
 
 // ErrOutOfRange is wrapped by SetConditions when a value is outside what
@@ -135,8 +165,8 @@ func (b *Board) Conditions() Conditions {
 
 // SetConditions feeds c to the simulated chips: temperature to both the
 // HTS221 and the LPS25H (they sit side by side on the board), humidity,
-// pressure, and the attitude to the LSM9DS1. An out-of-range value changes
-// nothing.
+// pressure, the attitude to the LSM9DS1 and the light to the colour
+// sensor, if the board has one. An out-of-range value changes nothing.
 func (b *Board) SetConditions(c Conditions) error {
 	if err := c.Validate(); err != nil {
 		return err
@@ -146,6 +176,9 @@ func (b *Board) SetConditions(c Conditions) error {
 	b.HAT.HTS221.Set(c.TemperatureC, c.HumidityPct)
 	b.HAT.LPS25H.Set(c.PressureHPa, c.TemperatureC)
 	b.HAT.LSM9DS1.SetAttitude(c.RollDeg, c.PitchDeg, c.YawDeg)
+	if b.HAT.Colour != nil {
+		b.HAT.Colour.SetLight(c.LightRed, c.LightGreen, c.LightBlue, c.LightClear)
+	}
 	b.cond = c
 	return nil
 }

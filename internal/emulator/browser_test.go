@@ -96,7 +96,8 @@ func TestBrowser(t *testing.T) {
 	defer nc.Close()
 	joy := make(chan *nats.Msg, 16)
 	env := make(chan *nats.Msg, 64)
-	for subj, ch := range map[string]chan *nats.Msg{"sensehat.emu.joystick.up": joy, "sensehat.emu.sensors.env": env} {
+	col := make(chan *nats.Msg, 64)
+	for subj, ch := range map[string]chan *nats.Msg{"sensehat.emu.joystick.up": joy, "sensehat.emu.sensors.env": env, "sensehat.emu.sensors.colour": col} {
 		if _, err := nc.ChanSubscribe(subj, ch); err != nil {
 			t.Fatal(err)
 		}
@@ -184,6 +185,31 @@ func TestBrowser(t *testing.T) {
 				}
 			case <-deadline:
 				t.Fatal("no env reading near 30 °C in 20s")
+			}
+		}
+	})
+
+	t.Run("colour control feeds sensors.colour", func(t *testing.T) {
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+			const c = document.getElementById("light_colour"), l = document.getElementById("light_level");
+			c.value = "#ff8000";
+			l.value = "300";
+			for (const el of [c, l]) el.dispatchEvent(new Event("input", {bubbles: true}));
+			return true; })()`)); err != nil {
+			t.Fatal(err)
+		}
+		// Red 300, green 300 × 128/255 → 151 counts at gain 1, one cycle;
+		// python-sense-hat's colour is raw // 4.
+		want := `"red":75,"green":37,"blue":0,"clear":112,"red_raw":300,"green_raw":151,"blue_raw":0,"clear_raw":451,`
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case m := <-col:
+				if strings.Contains(string(m.Data), want) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no sensors.colour reading with %s in 20s", want)
 			}
 		}
 	})

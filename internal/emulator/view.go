@@ -274,7 +274,7 @@ func (v *View) setConditions(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if p == nil {
-			httpError(w, http.StatusBadRequest, fmt.Sprintf("emulator: unknown condition %q; known: temperature_c, humidity_pct, pressure_hpa, roll_deg, pitch_deg, yaw_deg", name))
+			httpError(w, http.StatusBadRequest, fmt.Sprintf("emulator: unknown condition %q; known: %s", name, conditionNames()))
 			return
 		}
 		f, err := strconv.ParseFloat(vals[len(vals)-1], 64)

@@ -15,6 +15,7 @@ import (
 	"github.com/sensehat/sensehat/sensehat/lps25h"
 	"github.com/sensehat/sensehat/sensehat/lsm9ds1"
 	"github.com/sensehat/sensehat/sensehat/orientation"
+	"github.com/sensehat/sensehat/sensehat/tcs34xx"
 	"github.com/sensehat/sensehat/sensehat/thermal"
 )
 
@@ -27,6 +28,9 @@ type Recorder interface {
 type Opts struct {
 	EnvInterval    time.Duration
 	MotionInterval time.Duration
+	// ColourInterval is the sensors.colour period; it must be positive
+	// when the Set has a colour sensor.
+	ColourInterval time.Duration
 	// TempFactor is F in the CPU-heat compensation; 0 turns it off.
 	TempFactor float64
 	// StateDir keeps the magnetometer calibration; "" keeps it in memory.
@@ -76,7 +80,7 @@ type Poller struct {
 	set  Set
 	opts Opts
 
-	hts, lps, ag, mag chip
+	hts, lps, ag, mag, col chip
 
 	mu        sync.Mutex
 	states    map[string]string
@@ -88,6 +92,7 @@ type Poller struct {
 	lpsR    lps25h.Reading
 	motion  lsm9ds1.Motion
 	magV    [3]float64
+	colR    tcs34xx.Reading
 	filter  *orientation.Filter
 	cal     orientation.Calibration
 	calPath string
@@ -99,6 +104,9 @@ type Poller struct {
 func NewPoller(s Set, o Opts) (*Poller, error) {
 	if o.EnvInterval <= 0 || o.MotionInterval <= 0 {
 		return nil, errors.New("sensors: intervals must be positive")
+	}
+	if s.Colour != nil && o.ColourInterval <= 0 {
+		return nil, errors.New("sensors: the colour interval must be positive")
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -113,6 +121,7 @@ func NewPoller(s Set, o Opts) (*Poller, error) {
 		lps:    chip{name: "lps25h"},
 		ag:     chip{name: "lsm9ds1"},
 		mag:    chip{name: "lsm9ds1_mag"},
+		col:    chip{name: ColourChip},
 		states: map[string]string{},
 		filter: orientation.NewFilter(orientation.DefaultFilterOpts),
 		buf:    make([]byte, 0, 512),
@@ -138,8 +147,8 @@ func NewPoller(s Set, o Opts) (*Poller, error) {
 	return p, nil
 }
 
-// Run polls until ctx ends, calling publish with kind "env" or "motion"
-// and a JSON payload valid only during the call.
+// Run polls until ctx ends, calling publish with kind "env", "motion" or
+// "colour" and a JSON payload valid only during the call.
 func (p *Poller) Run(ctx context.Context, publish func(kind string, payload []byte)) {
 	env := time.NewTicker(p.opts.EnvInterval)
 	defer env.Stop()
@@ -147,6 +156,12 @@ func (p *Poller) Run(ctx context.Context, publish func(kind string, payload []by
 	defer mot.Stop()
 	save := time.NewTicker(time.Minute)
 	defer save.Stop()
+	var colour <-chan time.Time // nil: no colour sensor, never ready
+	if p.set.Colour != nil {
+		t := time.NewTicker(p.opts.ColourInterval)
+		defer t.Stop()
+		colour = t.C
+	}
 	defer p.saveCalibration()
 	defer func() {
 		if p.cpu != nil {
@@ -165,6 +180,10 @@ func (p *Poller) Run(ctx context.Context, publish func(kind string, payload []by
 		case now := <-mot.C:
 			if b := p.PollMotion(now); b != nil {
 				publish("motion", b)
+			}
+		case now := <-colour:
+			if b := p.PollColour(now); b != nil {
+				publish("colour", b)
 			}
 		case <-save.C:
 			p.saveCalibration()
@@ -202,7 +221,14 @@ func (p *Poller) updateStates() {
 	}{
 		{&p.hts, p.set.HTS221 != nil}, {&p.lps, p.set.LPS25H != nil},
 		{&p.ag, p.set.AccelGyro != nil}, {&p.mag, p.set.Mag != nil},
+		{&p.col, p.set.Colour != nil},
 	} {
+		if c.c == &p.col && !c.present {
+			// Only boards that can have one are asked about it.
+			if _, tried := p.set.Missing[ColourChip]; !tried {
+				continue
+			}
+		}
 		var st string
 		switch {
 		case !c.present:

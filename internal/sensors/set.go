@@ -1,15 +1,16 @@
 // Package sensors polls the Sense HAT's sensor chips, each on its own
 // schedule, derives what users want (CPU-heat-compensated temperature,
-// orientation, heading) and encodes the sensors.env and sensors.motion
-// payloads. A chip that is missing is reported and left out of the
-// payloads; a chip that fails is retried with backoff without holding up
-// the others.
+// orientation, heading, python-sense-hat's colour scaling) and encodes the
+// sensors.env, sensors.motion and sensors.colour payloads. A chip that is
+// missing is reported and left out of the payloads; a chip that fails is
+// retried with backoff without holding up the others.
 package sensors
 
 import (
 	"github.com/sensehat/sensehat/sensehat/hts221"
 	"github.com/sensehat/sensehat/sensehat/lps25h"
 	"github.com/sensehat/sensehat/sensehat/lsm9ds1"
+	"github.com/sensehat/sensehat/sensehat/tcs34xx"
 )
 
 // HumidityTemp is the HTS221 (over I2C or IIO).
@@ -33,6 +34,14 @@ type Magnetometer interface {
 	Sense(*[3]float64) error
 }
 
+// ColourSensor is the TCS3400 or TCS34725 (*tcs34xx.Dev).
+type ColourSensor interface {
+	Sense(*tcs34xx.Reading) error
+	Settings() tcs34xx.Settings
+	Configure(tcs34xx.Settings) error
+	Variant() tcs34xx.Variant
+}
+
 // Set is the chips found on the board. A nil field is a chip that is not
 // there; Missing says why, for the status reply.
 type Set struct {
@@ -40,7 +49,9 @@ type Set struct {
 	LPS25H    PressureTemp
 	AccelGyro AccelGyro
 	Mag       Magnetometer
-	// Missing maps a chip name ("hts221", "lps25h", "lsm9ds1", "lsm9ds1_mag")
+	Colour    ColourSensor
+	// Missing maps a chip name ("hts221", "lps25h", "lsm9ds1", "lsm9ds1_mag",
+	// "tcs34xx")
 	// to why it is absent.
 	Missing map[string]string
 	// CPUTempPath is the thermal zone used for compensation; "" turns

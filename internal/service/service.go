@@ -1,7 +1,8 @@
 // Package service is the device's face on NATS: a micro service named
 // "sensehat" whose endpoints are the contract's request subjects
-// (<prefix>.<id>.led.*, <prefix>.<id>.status and the all/any fan-out
-// subjects), each a small handler holding what it needs.
+// (<prefix>.<id>.led.*, <prefix>.<id>.status, <prefix>.<id>.colour.config
+// on boards with a colour sensor, and the all/any fan-out subjects), each a
+// small handler holding what it needs.
 package service
 
 import (
@@ -42,6 +43,9 @@ type Config struct {
 	Metadata map[string]string
 	// Status returns the status reply; it is marshalled as JSON.
 	Status func() any
+	// Colour, when set, serves <prefix>.<id>.colour.config; a board
+	// without a colour sensor has no such endpoint.
+	Colour ColourSetter
 }
 
 // Service is a running device service.
@@ -95,8 +99,12 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.R
 		// Every device must see "all": no queue group.
 		{"all_led_text", cfg.Prefix + ".all.led.text", text, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
 		{"any_led_text", cfg.Prefix + ".any.led.text", text, []micro.EndpointOpt{micro.WithEndpointQueueGroup(AnyQueue)}},
+		{"colour_config", base + ".colour.config", colourEndpoint(s, cfg.Colour), nil},
 	}
 	for _, ep := range eps {
+		if ep.h == nil {
+			continue // the board lacks what the endpoint drives
+		}
 		opts := append([]micro.EndpointOpt{micro.WithEndpointSubject(ep.subject)}, ep.opts...)
 		if err := svc.AddEndpoint(ep.name, ep.h, opts...); err != nil {
 			_ = svc.Stop()

@@ -185,6 +185,61 @@
     });
   }
 
+  // --- colour sensor light --------------------------------------------------
+  // A colour and a brightness become the four channels the simulated
+  // sensor gathers per cycle: each colour channel is brightness × its
+  // share of 255, and clear (no filter) is their sum.
+  const lightColour = $("light_colour");
+  const lightLevel = $("light_level");
+  const lightForm = $("light");
+  function lightFields() {
+    const hex = lightColour.value;
+    const level = Number(lightLevel.value);
+    const ch = [1, 3, 5].map((i) => Math.round((level * parseInt(hex.substr(i, 2), 16) / 255) * 100) / 100);
+    const clear = Math.min(1024, Math.round((ch[0] + ch[1] + ch[2]) * 100) / 100);
+    return { light_red: ch[0], light_green: ch[1], light_blue: ch[2], light_clear: clear };
+  }
+  function showLightOutputs() {
+    lightForm.querySelector('output[data-for="light_colour"]').textContent = lightColour.value;
+    lightForm.querySelector('output[data-for="light_level"]').textContent = lightLevel.value;
+  }
+  // One request in flight; the newest setting wins.
+  let lightInflight = false;
+  let lightPending = false;
+  function sendLight() {
+    if (lightInflight) {
+      lightPending = true;
+      return;
+    }
+    lightInflight = true;
+    lightPending = false;
+    post("api/conditions", lightFields())
+      .then(() => (condError.hidden = true))
+      .catch(showError)
+      .finally(() => {
+        lightInflight = false;
+        if (lightPending) sendLight();
+      });
+  }
+  for (const el of [lightColour, lightLevel]) {
+    el.addEventListener("input", () => {
+      showLightOutputs();
+      sendLight();
+    });
+    el.addEventListener("change", sendLight);
+  }
+  function showLight(c) {
+    if (!("light_red" in c) || document.activeElement === lightColour || document.activeElement === lightLevel) return;
+    const rgb = [c.light_red, c.light_green, c.light_blue];
+    const level = Math.max(...rgb);
+    if (level > 0) {
+      lightColour.value = "#" + rgb.map((v) => Math.round((v / level) * 255).toString(16).padStart(2, "0")).join("");
+    }
+    lightLevel.value = String(Math.round(level));
+    showLightOutputs();
+  }
+  window.sensehat.light = lightFields;
+
   // --- readings and messages ------------------------------------------------
   const readings = $("readings");
   const latest = new Map();
@@ -254,7 +309,11 @@
       link.classList.remove("up");
     };
     es.addEventListener("frame", (e) => showFrame(e.data));
-    es.addEventListener("conditions", (e) => showConditions(JSON.parse(e.data)));
+    es.addEventListener("conditions", (e) => {
+      const c = JSON.parse(e.data);
+      showConditions(c);
+      showLight(c);
+    });
     es.addEventListener("msg", (e) => onMessage(JSON.parse(e.data)));
   }
   connect();
@@ -270,6 +329,7 @@
         "nats " + s + " pub " + base + ".led.text 'hello world'",
         "nats " + s + ' pub ' + base + '.led.text \'{"text":"Hi","color":"red","speed":12}\'',
         "nats " + s + " req " + base + ".status ''",
+        "nats " + s + " req " + base + '.colour.config \'{"gain":16,"integration_cycles":64}\'',
         "nats " + s + " pub " + base + ".led.clear ''",
         "nats " + s + " sub '" + base + ".>'",
       ].join("\n");

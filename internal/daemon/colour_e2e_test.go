@@ -1,0 +1,232 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/config"
+	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/sensehat/sim"
+)
+
+// colourReading is sensors.colour as published.
+type colourReading struct {
+	Red, Green, Blue, Clear int
+	RedRaw                  int     `json:"red_raw"`
+	GreenRaw                int     `json:"green_raw"`
+	BlueRaw                 int     `json:"blue_raw"`
+	ClearRaw                int     `json:"clear_raw"`
+	Gain                    int     `json:"gain"`
+	IntegrationCycles       int     `json:"integration_cycles"`
+	IntegrationTimeMS       float64 `json:"integration_time_ms"`
+	MaxRaw                  int     `json:"max_raw"`
+	Time                    string  `json:"time"`
+}
+
+// nextColour waits for a reading that satisfies ok.
+func nextColour(t *testing.T, sub *nats.Subscription, what string, ok func(colourReading) bool) colourReading {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		m, err := sub.NextMsg(10 * time.Second)
+		if err != nil {
+			t.Fatalf("%s: no sensors.colour reading: %v", what, err)
+		}
+		var c colourReading
+		dec := json.NewDecoder(strings.NewReader(string(m.Data)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			t.Fatalf("sensors.colour %s: %v", m.Data, err)
+		}
+		if ok(c) {
+			return c
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: last reading %s", what, m.Data)
+		}
+	}
+}
+
+func colourConfig(t *testing.T, url string) config.Config {
+	cfg := simConfig(t, url, "pi1")
+	cfg.ColourInterval = 100 * time.Millisecond
+	cfg.ColourGain, cfg.ColourCycles = 16, 10
+	return cfg
+}
+
+func TestColourEndToEnd(t *testing.T) {
+	testutil.CheckLeaks(t)
+	srv := testutil.StartServer(t, nil)
+	r := start(t, colourConfig(t, srv.URL()))
+	nc := connect(t, srv.URL())
+	sub, err := nc.SubscribeSync("sensehat.pi1.sensors.colour")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	r.hat.Colour.SetLight(10, 20, 5, 40)
+
+	// Raw = light × gain 16 × 10 cycles; full scale 10240, so
+	// python-sense-hat's colour is raw // ceil(10240 / 256) = raw // 40
+	// (sense_hat/colour.py, ColourSensor.colour); 10 × 2.75 ms.
+	got := nextColour(t, sub, "flags' settings", func(c colourReading) bool { return c.RedRaw == 1600 })
+	want := colourReading{Red: 40, Green: 80, Blue: 20, Clear: 160, RedRaw: 1600, GreenRaw: 3200, BlueRaw: 800, ClearRaw: 6400,
+		Gain: 16, IntegrationCycles: 10, IntegrationTimeMS: 27.5, MaxRaw: 10240, Time: got.Time}
+	if got != want {
+		t.Fatalf("reading %+v\nwant    %+v", got, want)
+	}
+	if _, err := time.Parse(time.RFC3339Nano, got.Time); err != nil {
+		t.Errorf("time %q: %v", got.Time, err)
+	}
+
+	// The run-time change answers with the settings in force once an
+	// integration with them has completed.
+	m := request(t, nc, "sensehat.pi1.colour.config", []byte(`{"gain":64,"integration_cycles":20}`), 5*time.Second)
+	if m.Header.Get("Nats-Service-Error-Code") != "" {
+		t.Fatalf("colour.config refused: %s %v", m.Data, m.Header)
+	}
+	if s := string(m.Data); s != `{"chip":"TCS340x","gain":64,"integration_cycles":20,"integration_time_ms":55,"max_raw":20480}` {
+		t.Fatalf("colour.config reply %s", s)
+	}
+	// Raw = light × 64 × 20, saturating at 20 × 1024 = 20480; colour =
+	// raw // 80.
+	got = nextColour(t, sub, "new settings", func(c colourReading) bool { return c.Gain == 64 })
+	want = colourReading{Red: 160, Green: 256, Blue: 80, Clear: 256, RedRaw: 12800, GreenRaw: 20480, BlueRaw: 6400, ClearRaw: 20480,
+		Gain: 64, IntegrationCycles: 20, IntegrationTimeMS: 55, MaxRaw: 20480, Time: got.Time}
+	if got != want {
+		t.Fatalf("reading after colour.config %+v\nwant %+v", got, want)
+	}
+
+	// Bad requests: 400, nothing changes.
+	for _, tc := range []struct{ body, msg string }{
+		{`{"gain":60}`, "colour.config: gain 60; the TCS340x takes 1, 4, 16 or 64"},
+		// 37 × 2.75 ms = 101.75 ms, longer than the 100 ms interval.
+		{`{"integration_cycles":37}`, "colour.config: 37 integration cycles take 101.75ms, longer than the colour interval 100ms; use at most 36 cycles"},
+		{`{"integration_cycles":0}`, "send an integer from 1 to 256"},
+		{`{"cycles":5}`, `unknown field "cycles"`},
+		{`{"gain":`, "malformed JSON"},
+		{`[16]`, "not a JSON object"},
+	} {
+		m := request(t, nc, "sensehat.pi1.colour.config", []byte(tc.body), 5*time.Second)
+		if code := m.Header.Get("Nats-Service-Error-Code"); code != "400" || !strings.Contains(m.Header.Get("Nats-Service-Error"), tc.msg) {
+			t.Errorf("%s: code %q, error %q; want 400 with %q", tc.body, code, m.Header.Get("Nats-Service-Error"), tc.msg)
+		}
+	}
+	m = request(t, nc, "sensehat.pi1.colour.config", nil, 5*time.Second)
+	if s := string(m.Data); s != `{"chip":"TCS340x","gain":64,"integration_cycles":20,"integration_time_ms":55,"max_raw":20480}` {
+		t.Fatalf("settings after refused changes: %s", s)
+	}
+
+	// The status reports the chip and the last reading.
+	st := status(t, nc, "pi1")
+	if st.Sensors["tcs34xx"] != "ok" {
+		t.Errorf("status sensors = %v", st.Sensors)
+	}
+	last, _ := json.Marshal(st.Last.Colour)
+	if !strings.Contains(string(last), `"gain":64`) || !strings.Contains(string(last), `"red_raw":12800`) {
+		t.Errorf("status last.colour = %s", last)
+	}
+}
+
+// startModel runs a daemon on a simulated board of model m.
+func startModel(t *testing.T, cfg config.Config, m sim.Model) *running {
+	t.Helper()
+	r := &running{hat: sim.NewHATModel(m), notify: &fakeNotifier{}, done: make(chan error, 1)}
+	r.d = &Daemon{
+		Config:   cfg,
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		HAT:      r.hat,
+		Notifier: r.notify,
+		Ready:    make(chan struct{}),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() { r.done <- r.d.Run(ctx) }()
+	select {
+	case <-r.d.Ready:
+	case err := <-r.done:
+		t.Fatalf("daemon exited before ready: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("daemon not ready in 10s")
+	}
+	t.Cleanup(func() { r.stop(t) })
+	return r
+}
+
+func TestColourAstroPi(t *testing.T) {
+	testutil.CheckLeaks(t)
+	srv := testutil.StartServer(t, nil)
+	cfg := colourConfig(t, srv.URL())
+	cfg.ColourGain = 60
+	r := startModel(t, cfg, sim.AstroPi)
+	nc := connect(t, srv.URL())
+	sub, err := nc.SubscribeSync("sensehat.pi1.sensors.colour")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	r.hat.Colour.SetLight(3, 2, 1, 6)
+	// The TCS34725: raw = light × 60 × 10, colour = raw // 40, 10 × 2.4 ms.
+	got := nextColour(t, sub, "TCS34725", func(c colourReading) bool { return c.RedRaw == 1800 })
+	want := colourReading{Red: 45, Green: 30, Blue: 15, Clear: 90, RedRaw: 1800, GreenRaw: 1200, BlueRaw: 600, ClearRaw: 3600,
+		Gain: 60, IntegrationCycles: 10, IntegrationTimeMS: 24, MaxRaw: 10240, Time: got.Time}
+	if got != want {
+		t.Fatalf("reading %+v\nwant    %+v", got, want)
+	}
+}
+
+func TestColourAbsentOnV1Board(t *testing.T) {
+	testutil.CheckLeaks(t)
+	srv := testutil.StartServer(t, nil)
+	cfg := colourConfig(t, srv.URL())
+	cfg.ColourInterval = 20 * time.Millisecond
+	cfg.ColourCycles = 1
+	startModel(t, cfg, sim.SenseHATv1)
+	nc := connect(t, srv.URL())
+	col, err := nc.SubscribeSync("sensehat.pi1.sensors.colour")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := nc.SubscribeSync("sensehat.pi1.sensors.env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// Ten env readings take 500 ms: 25 colour intervals without a reading.
+	for i := 0; i < 10; i++ {
+		if _, err := env.NextMsg(5 * time.Second); err != nil {
+			t.Fatal("env readings stopped:", err)
+		}
+	}
+	if n, _, _ := col.Pending(); n != 0 {
+		t.Errorf("%d sensors.colour readings from a board without the sensor", n)
+	}
+	st := status(t, nc, "pi1")
+	if why := st.Sensors["tcs34xx"]; !strings.HasPrefix(why, "missing: tcs34xx: no colour sensor found") {
+		t.Errorf("status sensors.tcs34xx = %q", why)
+	}
+	if st.Sensors["hts221"] != "ok" || st.Last.Colour != nil {
+		t.Errorf("status sensors %v, last colour %v", st.Sensors, st.Last.Colour)
+	}
+	if n := st.Errors.Counts["tcs34xx"]; n != 0 {
+		t.Errorf("%d errors counted for a sensor the board does not have", n)
+	}
+	// No endpoint: a request finds no responder rather than an error reply.
+	if _, err := nc.Request("sensehat.pi1.colour.config", nil, 2*time.Second); !errors.Is(err, nats.ErrNoResponders) {
+		t.Errorf("colour.config on a v1 board: %v, want no responders", err)
+	}
+}

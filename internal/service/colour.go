@@ -1,0 +1,60 @@
+package service
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/sensehat/sensehat/internal/payload"
+	"github.com/sensehat/sensehat/internal/sensors"
+	"github.com/sensehat/sensehat/sensehat/tcs34xx"
+)
+
+// ColourSetter changes the colour sensor's settings;
+// *sensors.ColourControl implements it.
+type ColourSetter interface {
+	Settings() sensors.ColourSettings
+	SetColour(gain, cycles *int) (sensors.ColourSettings, error)
+}
+
+// colourEndpoint is the colour.config handler, or nil when there is no
+// colour sensor to drive.
+func colourEndpoint(s *Service, c ColourSetter) micro.Handler {
+	if c == nil {
+		return nil
+	}
+	return &colourHandler{s: s, c: c}
+}
+
+type colourHandler struct {
+	s *Service
+	c ColourSetter
+}
+
+// Handle implements micro.Handler: an empty request asks for the settings,
+// a JSON object changes them. The reply, the settings in force, comes once
+// an integration with them has completed, so the next sensors.colour
+// reading already has them.
+func (h *colourHandler) Handle(req micro.Request) {
+	c, err := payload.ParseColourConfig(req.Data())
+	if err != nil {
+		h.s.fail(req, "colour.config", err)
+		return
+	}
+	var set sensors.ColourSettings
+	if c.Gain == nil && c.IntegrationCycles == nil {
+		set = h.c.Settings()
+	} else if set, err = h.c.SetColour(c.Gain, c.IntegrationCycles); err != nil {
+		if errors.Is(err, tcs34xx.ErrInvalidSetting) {
+			err = &payload.Error{Msg: "colour.config: " + strings.TrimPrefix(err.Error(), tcs34xx.ErrInvalidSetting.Error()+": ")}
+		}
+		h.s.fail(req, "colour.config", err)
+		return
+	}
+	if req.Reply() != "" {
+		if err := req.RespondJSON(set); err != nil {
+			h.s.log.Debug("colour.config reply", "err", err)
+		}
+	}
+}

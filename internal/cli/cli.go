@@ -85,7 +85,8 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	case errors.Is(err, errUsage):
 		return 2
 	}
-	fmt.Fprintln(a.Stderr, "sensehat:", err)
+	// Errors quote device replies and server messages: escape them.
+	fmt.Fprintln(a.Stderr, "sensehat:", termSafeLines(err.Error()))
 	return 1
 }
 
@@ -145,7 +146,7 @@ func serviceError(m *nats.Msg) error {
 		return nil
 	}
 	if code := m.Header.Get("Nats-Service-Error-Code"); code != "" {
-		return fmt.Errorf("device refused (%s): %s", code, m.Header.Get("Nats-Service-Error"))
+		return fmt.Errorf("device refused (%s): %s", termSafe(code), termSafe(m.Header.Get("Nats-Service-Error")))
 	}
 	return nil
 }

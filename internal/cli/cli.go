@@ -43,7 +43,7 @@ Usage:
   sensehat say [--id ID|--all|--any] [--color C] [--background C] [--speed N] [--replace] TEXT...
   sensehat status                      every device found, as a table
   sensehat watch [joystick|env|motion] live events and readings
-  sensehat emulate [--nats-listen ADDR] [--http ADDR] [--nats URL] [--terminal]
+  sensehat emulate [--nats-listen ADDR] [--http ADDR] [--http-host NAME] [--nats URL] [--terminal]
   sensehat version
 
 Connection flags (every subcommand): --nats URL (env NATS_URL), --creds,

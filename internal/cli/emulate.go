@@ -22,7 +22,7 @@ import (
 // --terminal, in this terminal: the page is then served only if --http is
 // given as well, so an SSH session opens no port by surprise.
 func (a *App) emulate(ctx context.Context, args []string) error {
-	fs := newFlagSet("emulate", a.Stderr, "[--nats-listen ADDR] [--http ADDR] [--nats URL] [--terminal [--cells]] [--id ID]")
+	fs := newFlagSet("emulate", a.Stderr, "[--nats-listen ADDR] [--http ADDR] [--http-host NAME] [--nats URL] [--terminal [--cells]] [--id ID]")
 	var c conn
 	c.flags(fs, a.Getenv)
 	listen := fs.String("nats-listen", "127.0.0.1:4222", "where the embedded nats-server listens (ignored with --nats)")

@@ -44,7 +44,7 @@ Usage:
   sensehat status                      every device found, as a table
   sensehat watch [joystick|env|motion|colour]
                                        live events and readings
-  sensehat emulate [--nats-listen ADDR] [--http ADDR] [--nats URL] [--terminal]
+  sensehat emulate [--nats-listen ADDR] [--http ADDR] [--http-host NAME] [--nats URL] [--terminal]
   sensehat version
 
 Connection flags (every subcommand): --nats URL (env NATS_URL), --creds,
@@ -86,7 +86,8 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	case errors.Is(err, errUsage):
 		return 2
 	}
-	fmt.Fprintln(a.Stderr, "sensehat:", err)
+	// Errors quote device replies and server messages: escape them.
+	fmt.Fprintln(a.Stderr, "sensehat:", termSafeLines(err.Error()))
 	return 1
 }
 
@@ -146,7 +147,7 @@ func serviceError(m *nats.Msg) error {
 		return nil
 	}
 	if code := m.Header.Get("Nats-Service-Error-Code"); code != "" {
-		return fmt.Errorf("device refused (%s): %s", code, m.Header.Get("Nats-Service-Error"))
+		return fmt.Errorf("device refused (%s): %s", termSafe(code), termSafe(m.Header.Get("Nats-Service-Error")))
 	}
 	return nil
 }

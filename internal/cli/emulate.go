@@ -9,10 +9,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sensehat/sensehat/internal/emulator"
 	"github.com/sensehat/sensehat/internal/natsconn"
+	"github.com/sensehat/sensehat/internal/webguard"
 )
 
 // emulate runs the daemon on a simulated HAT with an embedded nats-server
@@ -20,11 +22,13 @@ import (
 // --terminal, in this terminal: the page is then served only if --http is
 // given as well, so an SSH session opens no port by surprise.
 func (a *App) emulate(ctx context.Context, args []string) error {
-	fs := newFlagSet("emulate", a.Stderr, "[--nats-listen ADDR] [--http ADDR] [--nats URL] [--terminal [--cells]] [--id ID]")
+	fs := newFlagSet("emulate", a.Stderr, "[--nats-listen ADDR] [--http ADDR] [--http-host NAME] [--nats URL] [--terminal [--cells]] [--id ID]")
 	var c conn
 	c.flags(fs, a.Getenv)
 	listen := fs.String("nats-listen", "127.0.0.1:4222", "where the embedded nats-server listens (ignored with --nats)")
-	httpAddr := fs.String("http", "127.0.0.1:8080", "where the page is served")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "where the page is served (it has no authentication: keep it on loopback unless the network is trusted)")
+	var httpHosts hostList
+	fs.Var(&httpHosts, "http-host", "a `NAME` the page answers to besides localhost and IP addresses, e.g. raspberrypi.local (repeatable, or comma-separated)")
 	terminal := fs.Bool("terminal", false, "draw the matrix in this terminal (24-bit colour) instead of serving the page; add --http for both")
 	cells := fs.Bool("cells", false, "with --terminal: two-space cells (16x8) instead of half blocks (8x4)")
 	id := fs.String("id", "emu", "device id of the simulated HAT")
@@ -57,6 +61,9 @@ func (a *App) emulate(ctx context.Context, args []string) error {
 			srv.WaitForShutdown()
 		}()
 		natsURL, where = srv.ClientURL(), "embedded"
+		if a := srv.Addr(); a != nil {
+			webguard.WarnExposed(log, "--nats-listen", a)
+		}
 	}
 
 	stateDir, err := emulatorStateDir()
@@ -72,7 +79,7 @@ func (a *App) emulate(ctx context.Context, args []string) error {
 		return err
 	}
 
-	e := &emulator.Emulator{Config: cfg, Log: log}
+	e := &emulator.Emulator{Config: cfg, Log: log, HTTPAddr: *httpAddr, Hosts: httpHosts}
 	page := ""
 	if !*terminal || given["http"] {
 		ln, err := net.Listen("tcp", *httpAddr)
@@ -120,4 +127,18 @@ func emulatorStateDir() (string, error) {
 		return "", fmt.Errorf("emulate: state directory: %w", err)
 	}
 	return dir, nil
+}
+
+// hostList is a repeatable, comma-separated flag of host names.
+type hostList []string
+
+func (h *hostList) String() string { return strings.Join(*h, ",") }
+
+func (h *hostList) Set(s string) error {
+	for _, name := range strings.Split(s, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			*h = append(*h, name)
+		}
+	}
+	return nil
 }

@@ -144,10 +144,10 @@ func (a *App) printSay(m *nats.Msg) error {
 		return fmt.Errorf("say: unreadable reply %q: %w", m.Data, err)
 	}
 	if !r.Displayed {
-		fmt.Fprintf(a.Stdout, "%s: not displayed (%s)\n", r.ID, r.Reason)
+		fmt.Fprintf(a.Stdout, "%s: not displayed (%s)\n", termSafe(r.ID), termSafe(r.Reason))
 		return nil
 	}
-	fmt.Fprintf(a.Stdout, "%s: displayed in %.1fs\n", r.ID, float64(r.DurationMS)/1000)
+	fmt.Fprintf(a.Stdout, "%s: displayed in %.1fs\n", termSafe(r.ID), float64(r.DurationMS)/1000)
 	return nil
 }
 

@@ -104,7 +104,9 @@ func (a *App) status(ctx context.Context, args []string) error {
 	if len(ids) == 0 {
 		return fmt.Errorf("status: no sensehat device answered on %s; is sensehatd running and connected to this server?", nc.ConnectedUrlRedacted())
 	}
-	tw := tabwriter.NewWriter(a.Stdout, 0, 0, 2, ' ', 0)
+	out := newTermWriter(a.Stdout)
+	defer out.Flush()
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	if !*asJSON {
 		fmt.Fprintln(tw, "ID\tVERSION\tUPTIME\tDISPLAY\tJOYSTICK\tSENSORS\tTEMP\tHUMIDITY\tPRESSURE\tQUEUE\tSHOWING\tERRORS")
 	}
@@ -114,18 +116,19 @@ func (a *App) status(ctx context.Context, args []string) error {
 			err = serviceError(m)
 		}
 		if err != nil {
-			fmt.Fprintf(tw, "%s\t(no status: %v)\n", id, err)
+			fmt.Fprintf(tw, "%s\t(no status: %s)\n", termSafe(id), termSafe(err.Error()))
 			continue
 		}
 		if *asJSON {
-			fmt.Fprintln(a.Stdout, string(m.Data))
+			fmt.Fprintln(out, termSafeJSON(m.Data))
 			continue
 		}
 		var s deviceStatus
 		if err := json.Unmarshal(m.Data, &s); err != nil {
-			fmt.Fprintf(tw, "%s\t(unreadable status: %v)\n", id, err)
+			fmt.Fprintf(tw, "%s\t(unreadable status: %s)\n", termSafe(id), termSafe(err.Error()))
 			continue
 		}
+		termSafeStrings(&s)
 		temp, hum, pres := "-", "-", "-"
 		if e := s.Last.Env; e != nil {
 			if e.TemperatureC != nil {

@@ -39,7 +39,7 @@ func (a *App) watch(ctx context.Context, args []string) error {
 	for _, s := range subjects {
 		sub, err := nc.Subscribe(s, func(m *nats.Msg) {
 			select {
-			case lines <- m.Subject + " " + string(m.Data):
+			case lines <- termSafe(strings.TrimPrefix(m.Subject, c.Prefix+".")) + " " + termSafe(string(m.Data)):
 			default: // a slow terminal drops lines rather than the connection
 			}
 		})
@@ -57,7 +57,7 @@ func (a *App) watch(ctx context.Context, args []string) error {
 		case <-ctx.Done():
 			return nil
 		case l := <-lines:
-			fmt.Fprintln(a.Stdout, strings.TrimPrefix(l, c.Prefix+"."))
+			fmt.Fprintln(a.Stdout, l) // made terminal-safe as it arrived
 		}
 	}
 }

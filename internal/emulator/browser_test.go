@@ -21,7 +21,7 @@ const chromiumPath = "/usr/bin/chromium"
 
 // browser starts headless Chromium for the test. Without Chromium the test
 // is skipped on a workstation and fails in CI, where it must run.
-func browser(t *testing.T) context.Context {
+func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		const msg = "install chromium: apt-get install -y chromium"
@@ -42,6 +42,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 1000),
 	)
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelBrowser := chromedp.NewContext(actx)
 	t.Cleanup(func() {

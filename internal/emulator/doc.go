@@ -14,5 +14,8 @@
 // CDN, nothing fetched at run time. It follows the matrix through
 // server-sent events (GET /events: "frame" with the 192 registers in hex,
 // "conditions", "msg") and drives the board with form POSTs to
-// /api/joystick and /api/conditions.
+// /api/joystick and /api/conditions. Every request passes a
+// webguard.Guard first: writes only from the page's own origin, Host
+// names that cannot be DNS-rebound, small form bodies, no multipart, a
+// bounded number of event streams.
 package emulator

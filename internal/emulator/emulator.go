@@ -16,6 +16,7 @@ import (
 	"github.com/sensehat/sensehat/internal/config"
 	"github.com/sensehat/sensehat/internal/daemon"
 	"github.com/sensehat/sensehat/internal/natsconn"
+	"github.com/sensehat/sensehat/internal/webguard"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
@@ -33,6 +34,10 @@ type Emulator struct {
 	// listened on. With neither, no page is served.
 	Listener net.Listener
 	HTTPAddr string
+	// Hosts are names besides localhost and IP addresses the page answers
+	// to (its Host header is checked against DNS rebinding); the host of
+	// HTTPAddr is added when it is a name.
+	Hosts []string
 
 	// Terminal, if set, draws the matrix there for as long as Run runs.
 	Terminal *Terminal
@@ -92,6 +97,11 @@ func (e *Emulator) Run(ctx context.Context) error {
 	}
 	if ln != nil {
 		defer ln.Close()
+		webguard.WarnExposed(log, "--http", ln.Addr())
+	}
+	hosts := e.Hosts
+	if h, _, err := net.SplitHostPort(e.HTTPAddr); err == nil && h != "" && net.ParseIP(h) == nil {
+		hosts = append(hosts[:len(hosts):len(hosts)], h)
 	}
 
 	// The page watches NATS on its own connection, so it sees what the
@@ -110,6 +120,7 @@ func (e *Emulator) Run(ctx context.Context) error {
 	view, err := New(board, &Opts{
 		Prefix: cfg.Prefix, ID: cfg.ID, NATSURL: natsconn.Redact(cfg.NATS),
 		History: DefaultOpts.History, KeepAlive: DefaultOpts.KeepAlive, Log: log,
+		Hosts: hosts,
 	})
 	if err != nil {
 		return err
@@ -139,7 +150,8 @@ func (e *Emulator) Run(ctx context.Context) error {
 
 	var srv *http.Server
 	if ln != nil {
-		srv = &http.Server{Handler: view, ReadHeaderTimeout: 10 * time.Second}
+		srv = webguard.Server(view)
+		srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelDebug)
 		e.pageURL = "http://" + hostPort(ln.Addr()) + "/"
 		wg.Add(1)
 		go func() {

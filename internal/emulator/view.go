@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/sensehat/sensehat/internal/webguard"
 	"github.com/sensehat/sensehat/sensehat"
 )
 
@@ -35,6 +36,13 @@ type Opts struct {
 	KeepAlive time.Duration
 	// Log receives the page's comings and goings; discarded when nil.
 	Log *slog.Logger
+	// Hosts are names besides localhost and IP addresses the page answers
+	// to (see webguard): the machine's name when it is opened from
+	// another computer.
+	Hosts []string
+	// MaxStreams is how many pages may follow the board at once (each
+	// holds an event stream); webguard.DefaultOpts.MaxStreams when 0.
+	MaxStreams int
 }
 
 // DefaultOpts are the options New uses for a nil *Opts; copy and adjust.
@@ -46,7 +54,9 @@ var DefaultOpts = Opts{
 	KeepAlive: 20 * time.Second,
 }
 
-// View is the web page of the simulated HAT and its HTTP API:
+// View is the web page of the simulated HAT and its HTTP API, behind a
+// webguard.Guard (no cross-origin writes, known Host names only, small
+// bodies, a bounded number of streams):
 //
 //	GET  /                 the page (embedded: no CDN, no build step)
 //	GET  /events           server-sent events: frame, conditions, msg
@@ -55,9 +65,10 @@ var DefaultOpts = Opts{
 //	POST /api/conditions   form fields named as the JSON change them
 //	POST /api/joystick     key=up|down|left|right|middle, action=press|release
 type View struct {
-	board *Board
-	opts  Opts
-	mux   *http.ServeMux
+	board   *Board
+	opts    Opts
+	guard   *webguard.Guard
+	handler http.Handler
 
 	mu      sync.Mutex
 	clients map[chan []byte]struct{}
@@ -81,26 +92,30 @@ func New(b *Board, opts *Opts) (*View, error) {
 	if o.KeepAlive <= 0 {
 		o.KeepAlive = DefaultOpts.KeepAlive
 	}
-	v := &View{board: b, opts: o, clients: map[chan []byte]struct{}{}, done: make(chan struct{})}
+	g, err := webguard.New(&webguard.Opts{Hosts: o.Hosts, MaxStreams: o.MaxStreams, Log: o.Log})
+	if err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
+	v := &View{board: b, opts: o, guard: g, clients: map[chan []byte]struct{}{}, done: make(chan struct{})}
 	sub, err := fs.Sub(static, "static")
 	if err != nil {
 		return nil, fmt.Errorf("emulator: embedded page: %w", err)
 	}
-	v.mux = http.NewServeMux()
-	v.mux.Handle("GET /", http.FileServerFS(sub))
-	v.mux.HandleFunc("GET /events", v.events)
-	v.mux.HandleFunc("GET /api/info", v.info)
-	v.mux.HandleFunc("GET /api/conditions", v.getConditions)
-	v.mux.HandleFunc("POST /api/conditions", v.setConditions)
-	v.mux.HandleFunc("POST /api/joystick", v.joystick)
+	mux := http.NewServeMux()
+	mux.Handle("GET /", http.FileServerFS(sub))
+	mux.HandleFunc("GET /events", v.events)
+	mux.HandleFunc("GET /api/info", v.info)
+	mux.HandleFunc("GET /api/conditions", v.getConditions)
+	mux.HandleFunc("POST /api/conditions", v.setConditions)
+	mux.HandleFunc("POST /api/joystick", v.joystick)
+	v.handler = g.Handler(mux)
 	return v, nil
 }
 
 // ServeHTTP implements http.Handler.
 func (v *View) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	v.mux.ServeHTTP(w, r)
+	v.handler.ServeHTTP(w, r)
 }
 
 // Close ends every event stream, so an http.Server's Shutdown does not
@@ -135,6 +150,11 @@ func (v *View) broadcast(ev []byte, keep bool) {
 
 // events streams the matrix, the conditions and the NATS traffic.
 func (v *View) events(w http.ResponseWriter, r *http.Request) {
+	release, ok := v.guard.Stream(w)
+	if !ok {
+		return
+	}
+	defer release()
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -171,6 +191,10 @@ func (v *View) events(w http.ResponseWriter, r *http.Request) {
 		_, err := w.Write(buf)
 		return err
 	}
+	// A page that stops reading (a suspended laptop, a client that never
+	// reads) is dropped once a write has waited streamWriteTimeout, so it
+	// gives its stream slot back. The deadline is renewed before writing.
+	_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 	if err := sendFrame(true); err != nil {
 		return
 	}
@@ -195,10 +219,13 @@ func (v *View) events(w http.ResponseWriter, r *http.Request) {
 		case <-v.done:
 			return
 		case <-changed:
+			_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 			err = sendFrame(false)
 		case ev := <-ch:
+			_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 			_, err = w.Write(ev)
 		case <-keepAlive.C:
+			_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 			_, err = w.Write([]byte(": keep-alive\n\n"))
 		}
 		if err != nil {
@@ -206,6 +233,10 @@ func (v *View) events(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
+
+// streamWriteTimeout bounds how long one write to an event stream may
+// block; it is well over the keep-alive interval a healthy page receives.
+const streamWriteTimeout = time.Minute
 
 // frameEventLen is the size of one frame event: 192 duties as hex.
 const frameEventLen = len("event: frame\ndata: ") + 2*192 + len("\n\n")
@@ -245,7 +276,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func httpError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, map[string]string{"error": msg})
+	webguard.Error(w, code, msg)
 }
 
 func (v *View) info(w http.ResponseWriter, _ *http.Request) {
@@ -262,7 +293,7 @@ func (v *View) getConditions(w http.ResponseWriter, _ *http.Request) {
 // they are, so a slider sends only its own value.
 func (v *View) setConditions(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		httpError(w, http.StatusBadRequest, "emulator: "+err.Error())
+		webguard.BodyError(w, err)
 		return
 	}
 	c := v.board.Conditions()
@@ -297,13 +328,19 @@ var keys = map[string]sensehat.Key{
 	"right": sensehat.KeyRight, "middle": sensehat.KeyMiddle,
 }
 
+// joystick reads the posted form only (r.PostForm, never FormValue, which
+// would parse a multipart body into temporary files).
 func (v *View) joystick(w http.ResponseWriter, r *http.Request) {
-	k, ok := keys[r.FormValue("key")]
-	if !ok {
-		httpError(w, http.StatusBadRequest, fmt.Sprintf("emulator: key %q; want up, down, left, right or middle", r.FormValue("key")))
+	if err := r.ParseForm(); err != nil {
+		webguard.BodyError(w, err)
 		return
 	}
-	switch a := r.FormValue("action"); a {
+	k, ok := keys[r.PostForm.Get("key")]
+	if !ok {
+		httpError(w, http.StatusBadRequest, fmt.Sprintf("emulator: key %q; want up, down, left, right or middle", r.PostForm.Get("key")))
+		return
+	}
+	switch a := r.PostForm.Get("action"); a {
 	case "press":
 		v.board.Press(k)
 	case "release":

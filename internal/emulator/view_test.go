@@ -154,9 +154,19 @@ func TestEventsCarryHistoryAndMessages(t *testing.T) {
 	}
 }
 
+// postForm posts form as the page does: Chromium sends Origin (the page's
+// own) and Sec-Fetch-Site: same-origin with a same-origin fetch POST, as
+// TestBrowser shows by getting its clicks through.
 func postForm(t *testing.T, srv *httptest.Server, path string, form url.Values) *http.Response {
 	t.Helper()
-	resp, err := srv.Client().PostForm(srv.URL+path, form)
+	req, err := http.NewRequest("POST", srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
+	req.Header.Set("Origin", srv.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,288 @@
+// Package webguard protects the small web servers the laptop tool runs
+// (the emulator page, later the fleet page) from the browser-borne attacks
+// a server without authentication on a developer's machine is open to:
+//
+//   - Cross-site request forgery: any page the user visits can POST a form
+//     or a fetch to http://127.0.0.1:8080. Writes (any method but GET, HEAD
+//     and OPTIONS) must come from the page itself: a Sec-Fetch-Site other
+//     than same-origin or none is refused, an Origin whose host:port is not
+//     the request's Host is refused, and a write with a body type a
+//     cross-site form can send (form, multipart, text/plain) but no Origin
+//     is refused, since every current browser sends Origin on a POST. This
+//     is the algorithm of net/http's CrossOriginProtection, stricter about
+//     a missing Origin, with messages that say what to do.
+//   - DNS rebinding: a name the attacker controls is pointed at 127.0.0.1,
+//     making the attacker's page same-origin with ours. The browser still
+//     sends the attacker's name as Host, so only known names are answered
+//     (localhost, IP literals, and names the user configures).
+//   - Resource exhaustion: every body is cut off at MaxBody, multipart is
+//     refused before a byte of it is read (net/http spools big multipart
+//     parts to temporary files), event streams are counted against
+//     MaxStreams, and Server sets timeouts on headers, bodies and idle
+//     connections.
+//   - Framing (clickjacking): responses forbid being framed.
+//
+// The port in Host is not checked: IP literals and localhost cannot be
+// rebound, and an SSH tunnel (ssh -L 9000:127.0.0.1:8080) changes the port
+// a legitimate browser sends.
+package webguard
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Opts configures a Guard.
+type Opts struct {
+	// Hosts are names, besides localhost and IP literals, the server
+	// answers to in the Host header: the machine's name when the page is
+	// opened from another computer, or a reverse proxy's name. Compared
+	// without port and case.
+	Hosts []string
+	// MaxBody is the most bytes of a request body read; a longer body is
+	// answered 413.
+	MaxBody int64
+	// MaxStreams is how many long-lived streams (server-sent events) may
+	// be open at once; one more is answered 503.
+	MaxStreams int
+	// BodyTimeout bounds how long reading a request body may take, so a
+	// client trickling a body cannot hold a connection.
+	BodyTimeout time.Duration
+	// Log receives refused requests at debug level; discarded when nil.
+	Log *slog.Logger
+}
+
+// DefaultOpts are the options New uses for a nil *Opts; copy and adjust.
+// The emulator's requests are form posts of a few dozen bytes, and a page
+// opens one stream: 4 KiB and 32 streams leave a wide margin.
+var DefaultOpts = Opts{
+	MaxBody:     4 << 10,
+	MaxStreams:  32,
+	BodyTimeout: 10 * time.Second,
+}
+
+// Guard checks requests before they reach a handler. It is safe for
+// concurrent use.
+type Guard struct {
+	opts    Opts
+	hosts   map[string]bool
+	streams chan struct{}
+}
+
+// New returns a guard with opts (DefaultOpts when nil; zero fields take
+// the default's value).
+func New(opts *Opts) (*Guard, error) {
+	o := DefaultOpts
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultOpts.MaxBody
+	}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = DefaultOpts.MaxStreams
+	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = DefaultOpts.BodyTimeout
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	g := &Guard{opts: o, hosts: map[string]bool{"localhost": true}, streams: make(chan struct{}, o.MaxStreams)}
+	for _, h := range o.Hosts {
+		name := hostname(h)
+		if name == "" || strings.ContainsAny(h, "/@ \t") {
+			return nil, fmt.Errorf("webguard: allowed host %q is not a host name", h)
+		}
+		g.hosts[name] = true
+	}
+	return g, nil
+}
+
+// hostname returns the lower-case name of a Host header or host[:port],
+// without port, brackets or trailing dot.
+func hostname(hostport string) string {
+	h := hostport
+	if host, _, err := net.SplitHostPort(hostport); err == nil {
+		h = host
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	return strings.TrimSuffix(strings.ToLower(h), ".")
+}
+
+// AllowedHost reports whether a Host header names this server.
+func (g *Guard) AllowedHost(host string) bool {
+	name := hostname(host)
+	if name == "" {
+		return false
+	}
+	if net.ParseIP(name) != nil {
+		return true
+	}
+	return g.hosts[name]
+}
+
+// Error writes a JSON error reply {"error": msg}, the shape the emulator's
+// API answers every failure with.
+func Error(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// BodyError answers err from reading a body: 413 when the body was over
+// the limit, 400 otherwise.
+func BodyError(w http.ResponseWriter, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		Error(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes; the page sends a few dozen", tooBig.Limit))
+		return
+	}
+	Error(w, http.StatusBadRequest, "reading the request: "+err.Error())
+}
+
+// safeMethod reports a method that must not change anything.
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// Check returns the status and message a request is refused with, or 0
+// when it may go on.
+func (g *Guard) Check(r *http.Request) (int, string) {
+	if !g.AllowedHost(r.Host) {
+		return http.StatusForbidden, fmt.Sprintf("Host %q is not a name this server answers to (DNS rebinding protection); open it as localhost or by IP address, or allow the name with --http-host", r.Host)
+	}
+	if r.ContentLength > g.opts.MaxBody {
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes is over the limit of %d", r.ContentLength, g.opts.MaxBody)
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if strings.HasPrefix(ct, "multipart/") {
+		return http.StatusUnsupportedMediaType, "multipart bodies are not accepted; send application/x-www-form-urlencoded"
+	}
+	if safeMethod(r.Method) {
+		return 0, ""
+	}
+	switch site := r.Header.Get("Sec-Fetch-Site"); site {
+	case "", "same-origin", "none":
+	default:
+		return http.StatusForbidden, fmt.Sprintf("cross-origin %s refused (Sec-Fetch-Site: %s): only this server's own page may change the board", r.Method, site)
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		if r.Header.Get("Sec-Fetch-Site") == "" && formType(ct, r.Header.Get("Content-Type")) {
+			return http.StatusForbidden, fmt.Sprintf("%s of a form without an Origin header refused (browsers send one); from a script, add the header Origin: http://%s", r.Method, r.Host)
+		}
+		return 0, ""
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
+		return http.StatusForbidden, fmt.Sprintf("cross-origin %s from %q refused: only this server's own page (http://%s) may change the board", r.Method, origin, r.Host)
+	}
+	return 0, ""
+}
+
+// formType reports a body type a cross-site HTML form or a "simple" fetch
+// can send without a CORS preflight.
+func formType(mediaType, header string) bool {
+	switch mediaType {
+	case "application/x-www-form-urlencoded", "multipart/form-data", "text/plain":
+		return true
+	}
+	return header == "" // no type at all: fetch with a Blob or string body may omit it
+}
+
+// Handler returns next behind the guard: refused requests are answered
+// here; the others get security headers, a body cut off at MaxBody and a
+// deadline for reading it.
+func (g *Guard) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Content-Type-Options", "nosniff")
+		if code, msg := g.Check(r); code != 0 {
+			g.opts.Log.Debug("request refused", "method", r.Method, "path", r.URL.Path, "host", r.Host,
+				"origin", r.Header.Get("Origin"), "remote", r.RemoteAddr, "status", code)
+			if code == http.StatusRequestEntityTooLarge || code == http.StatusUnsupportedMediaType {
+				// The body is not wanted: do not let the server drain it.
+				h.Set("Connection", "close")
+			}
+			Error(w, code, msg)
+			return
+		}
+		if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+			// Deadlines on the connection last for this request only: the
+			// server sets its own before reading the next one.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.opts.BodyTimeout))
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, g.opts.MaxBody)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Stream takes one of MaxStreams stream slots. When all are taken it
+// answers 503 and returns ok false; otherwise call release when the stream
+// ends.
+func (g *Guard) Stream(w http.ResponseWriter) (release func(), ok bool) {
+	select {
+	case g.streams <- struct{}{}:
+		return func() { <-g.streams }, true
+	default:
+		w.Header().Set("Retry-After", "10")
+		Error(w, http.StatusServiceUnavailable, fmt.Sprintf("too many open event streams (%d); close a page and retry", cap(g.streams)))
+		return nil, false
+	}
+}
+
+// Streams returns how many stream slots are taken.
+func (g *Guard) Streams() int { return len(g.streams) }
+
+// Server returns an http.Server for h with the timeouts a server exposed
+// to a browser needs. It sets no ReadTimeout or WriteTimeout: those would
+// end event streams; the guard's body deadline and the stream's own write
+// deadlines take their place.
+func Server(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+}
+
+// Exposed reports whether a listening address can be reached from other
+// machines: a wildcard (0.0.0.0, ::) or an address that is not loopback.
+func Exposed(addr net.Addr) bool {
+	host := addr.String()
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	return ip == nil || !ip.IsLoopback()
+}
+
+// WarnExposed logs a warning when addr, where what listens (the flag that
+// chose it), can be reached from other machines, and reports whether it
+// did.
+func WarnExposed(log *slog.Logger, what string, addr net.Addr) bool {
+	if !Exposed(addr) {
+		return false
+	}
+	log.Warn("listening on a non-loopback address: anyone who can reach it can use it, there is no authentication; bind 127.0.0.1 unless this is a network you trust",
+		"flag", what, "addr", addr.String())
+	return true
+}

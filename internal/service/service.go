@@ -42,6 +42,10 @@ type Config struct {
 	Metadata map[string]string
 	// Status returns the status reply; it is marshalled as JSON.
 	Status func() any
+	// PendingMsgs, if above zero, caps the messages each endpoint holds
+	// while its handler is busy; beyond it the client drops them and
+	// reports a slow consumer. Zero keeps nats.go's default.
+	PendingMsgs int
 }
 
 // Service is a running device service.
@@ -69,9 +73,14 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.R
 		Version:     cfg.Version,
 		Description: "Sense HAT on NATS: LED matrix, joystick and sensors of device " + cfg.ID,
 		Metadata:    md,
+		// micro calls this for an async error on one of its subscriptions
+		// and then hands the same error to the connection's own handler,
+		// which counts and logs every async error (slow consumer,
+		// permission violation): counting it here too showed each one
+		// twice. What only micro sees (a failed reply to $SRV.PING, INFO
+		// or STATS) is kept at debug level.
 		ErrorHandler: func(_ micro.Service, e *micro.NATSError) {
-			log.Warn("service subscription error", "subject", e.Subject, "err", e.Description)
-			errs.Record("nats", e)
+			log.Debug("service subscription error", "subject", e.Subject, "err", e.Description)
 		},
 	})
 	if err != nil {
@@ -98,6 +107,9 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.R
 	}
 	for _, ep := range eps {
 		opts := append([]micro.EndpointOpt{micro.WithEndpointSubject(ep.subject)}, ep.opts...)
+		if cfg.PendingMsgs > 0 {
+			opts = append(opts, micro.WithEndpointPendingLimits(cfg.PendingMsgs, nats.DefaultSubPendingBytesLimit))
+		}
 		if err := svc.AddEndpoint(ep.name, ep.h, opts...); err != nil {
 			_ = svc.Stop()
 			cancel()

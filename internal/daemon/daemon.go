@@ -46,6 +46,9 @@ type Daemon struct {
 	OnFrame func(*display.Frame)
 	// Ready, if set, is closed when the service is registered.
 	Ready chan struct{}
+	// Clock, if set, replaces time.Now for the windows of the log's rate
+	// limit, so tests can end one without waiting.
+	Clock func() time.Time
 
 	errs    health.Registry
 	started time.Time
@@ -67,6 +70,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.Notifier = Systemd{}
 	}
 	d.started = time.Now()
+	d.errs.Clock = d.Clock
 	cfg := d.Config
 	log := d.Log
 	notify := func(s string) {
@@ -188,6 +192,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	stopPlayer()
 	wg.Wait()
+	d.errs.FlushWarnings(log, true)
 	drainNATS(nc, log)
 	return nil
 }
@@ -204,6 +209,8 @@ func (d *Daemon) superviseUntil(ctx context.Context, notify func(string)) {
 	defer t.Stop()
 	last := ""
 	for {
+		// A flood that stopped still gets its summary line.
+		d.errs.FlushWarnings(d.Log, false)
 		if s := d.statusLine(); s != last {
 			notify("STATUS=" + s)
 			last = s

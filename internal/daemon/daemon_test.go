@@ -103,6 +103,7 @@ type startOpts struct {
 	log      io.Writer // nil discards
 	level    slog.Level
 	onFrame  func(*display.Frame)
+	clock    func() time.Time // nil: time.Now
 }
 
 // startWith is start with startOpts. Ready does not depend on a server: it
@@ -120,6 +121,7 @@ func startWith(t testing.TB, cfg config.Config, o startOpts) *running {
 		Notifier: r.notify,
 		OnFrame:  o.onFrame,
 		Ready:    make(chan struct{}),
+		Clock:    o.clock,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel

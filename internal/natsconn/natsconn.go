@@ -30,10 +30,17 @@ type Settings struct {
 	// Name is the client name the server shows (nats server report connections).
 	Name string
 	// Errors, if set, counts connection errors under "nats" for the
-	// status reply.
+	// status reply. If it also has Warn (as *health.Registry has), the
+	// warnings for asynchronous errors go through it, so a burst of them
+	// (a permission violation on every publish) is rate limited.
 	Errors interface {
 		Record(subsystem string, err error)
 	}
+}
+
+// warner rate-limits warnings by kind; *health.Registry implements it.
+type warner interface {
+	Warn(log *slog.Logger, kind, msg string, args ...any)
 }
 
 // Tuning for an edge device on a flaky link.
@@ -60,6 +67,13 @@ func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
 		if s.Errors != nil {
 			s.Errors.Record("nats", err)
 		}
+	}
+	warn := func(kind, msg string, args ...any) {
+		if w, ok := s.Errors.(warner); ok {
+			w.Warn(log, kind, msg, args...)
+			return
+		}
+		log.Warn(msg, args...)
 	}
 	opts := []nats.Option{
 		nats.Name(s.Name),
@@ -99,7 +113,7 @@ func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
 			if sub != nil {
 				subj = sub.Subject
 			}
-			log.Warn("NATS error", "subject", subj, "err", Explain(err))
+			warn("NATS error", "NATS error", "subject", subj, "err", Explain(err))
 			record(err)
 		}),
 	}

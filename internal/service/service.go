@@ -145,11 +145,13 @@ func (s *Service) fail(req micro.Request, endpoint string, err error) {
 	}
 	s.errs.Record("request", fmt.Errorf("%s: %w", endpoint, err))
 	if req.Reply() == "" {
-		s.log.Warn("request refused", "endpoint", endpoint, "subject", req.Subject(), "err", err)
+		// A flood of bad requests without a reply subject must not become
+		// a flood of log lines: the count is in the status reply.
+		s.errs.Warn(s.log, "request refused", "request refused", "endpoint", endpoint, "subject", req.Subject(), "err", err)
 		return
 	}
 	if rerr := req.Error(code, err.Error(), nil); rerr != nil {
-		s.log.Warn("sending error reply", "endpoint", endpoint, "err", rerr)
+		s.errs.Warn(s.log, "error reply failed", "sending error reply", "endpoint", endpoint, "err", rerr)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"sync"
 	"time"
 
@@ -276,19 +275,4 @@ func drainNATS(nc *nats.Conn, log *slog.Logger) {
 
 func usesSim(c config.Config) bool {
 	return c.Display.Kind == "sim" || c.Joystick.Kind == "sim" || c.Sensors.Kind == "sim"
-}
-
-// localIP is the first non-loopback IPv4 address, for the middle-press
-// "who am I" message: what someone on the same network would ssh to.
-func localIP() string {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return "no network"
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
-			return n.IP.String()
-		}
-	}
-	return "no network"
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -45,6 +46,9 @@ type Daemon struct {
 	OnFrame func(*display.Frame)
 	// Ready, if set, is closed when the service is registered.
 	Ready chan struct{}
+	// DuplicateCheck is how often to look for another daemon with the
+	// same id; 0 means DefaultDuplicateCheck.
+	DuplicateCheck time.Duration
 	// Clock, if set, replaces time.Now for the windows of the log's rate
 	// limit, so tests can end one without waiting.
 	Clock func() time.Time
@@ -56,6 +60,7 @@ type Daemon struct {
 	nc      *nats.Conn
 	svc     *service.Service
 	pub     *publisher
+	dups    *dupWatch
 }
 
 // Run runs the daemon until ctx is cancelled, then stops it cleanly: the
@@ -132,11 +137,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	notify("READY=1")
 	notify("STATUS=hardware up; connecting to NATS at " + natsconn.Redact(cfg.NATS))
 
+	d.dups = newDupWatch()
 	nc, err := natsconn.Connect(natsconn.Settings{
 		URL: cfg.NATS, Creds: cfg.Creds, NKey: cfg.NKey, User: cfg.User, Password: cfg.Password,
 		TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TLSCA: cfg.TLSCA,
 		Name:   "sensehatd " + cfg.ID,
 		Errors: &d.errs,
+		// A duplicate may have started while we were away.
+		OnConnect: d.dups.poke,
 	}, log)
 	if err != nil {
 		return err
@@ -151,6 +159,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 			"display":  hw.DisplayName,
 			"joystick": hw.JoystickName,
 			"sensors":  hw.SensorsName,
+			// Says where a duplicate of this id runs.
+			"host": hostname(),
 		},
 		Status: func() any { return d.Status() },
 	}, log, &d.errs)
@@ -168,6 +178,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		d.pub.run(pubCtx)
+	}()
+	dupEvery := d.DuplicateCheck
+	if dupEvery <= 0 {
+		dupEvery = DefaultDuplicateCheck
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.dups.run(pubCtx, d, dupEvery)
 	}()
 	// Ready promises answers: let the server see the subscriptions first,
 	// or a request sent at once gets "no responders".
@@ -247,7 +266,19 @@ func (d *Daemon) statusLine() string {
 	if st.Showing != "" {
 		showing = fmt.Sprintf("showing %q", truncate(st.Showing, 30))
 	}
-	return fmt.Sprintf("%s.%s; %s; %s; queue %d", d.Config.Prefix, d.Config.ID, conn, showing, st.QueueLen)
+	line := fmt.Sprintf("%s.%s; %s; %s; queue %d", d.Config.Prefix, d.Config.ID, conn, showing, st.QueueLen)
+	if n := d.dups.count(); n > 0 {
+		line += fmt.Sprintf("; DUPLICATE ID: %d other instance(s)", n)
+	}
+	return line
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return h
 }
 
 func truncate(s string, n int) string {

@@ -104,6 +104,7 @@ type startOpts struct {
 	level    slog.Level
 	onFrame  func(*display.Frame)
 	clock    func() time.Time // nil: time.Now
+	dupCheck time.Duration    // 0: DefaultDuplicateCheck
 }
 
 // startWith is start with startOpts. Ready does not depend on a server: it
@@ -115,13 +116,14 @@ func startWith(t testing.TB, cfg config.Config, o startOpts) *running {
 		o.log = io.Discard
 	}
 	r.d = &Daemon{
-		Config:   cfg,
-		Log:      slog.New(slog.NewTextHandler(o.log, &slog.HandlerOptions{Level: o.level})),
-		HAT:      r.hat,
-		Notifier: r.notify,
-		OnFrame:  o.onFrame,
-		Ready:    make(chan struct{}),
-		Clock:    o.clock,
+		Config:         cfg,
+		Log:            slog.New(slog.NewTextHandler(o.log, &slog.HandlerOptions{Level: o.level})),
+		HAT:            r.hat,
+		Notifier:       r.notify,
+		OnFrame:        o.onFrame,
+		Ready:          make(chan struct{}),
+		Clock:          o.clock,
+		DuplicateCheck: o.dupCheck,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel

@@ -29,6 +29,10 @@ type Settings struct {
 	TLSCA    string
 	// Name is the client name the server shows (nats server report connections).
 	Name string
+	// OnConnect, if set, is called after the connection comes up and after
+	// every reconnect, from the client's callback goroutine: it must not
+	// block.
+	OnConnect func()
 	// Errors, if set, counts connection errors under "nats" for the
 	// status reply. If it also has Warn (as *health.Registry has), the
 	// warnings for asynchronous errors go through it, so a burst of them
@@ -89,6 +93,9 @@ func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
 		nats.Timeout(5 * time.Second),
 		nats.ConnectHandler(func(nc *nats.Conn) {
 			log.Info("connected to NATS", "server", nc.ConnectedUrlRedacted())
+			if s.OnConnect != nil {
+				s.OnConnect()
+			}
 		}),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 			if err != nil {
@@ -98,6 +105,9 @@ func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info("reconnected to NATS", "server", nc.ConnectedUrlRedacted(), "reconnects", nc.Stats().Reconnects)
+			if s.OnConnect != nil {
+				s.OnConnect()
+			}
 		}),
 		nats.ReconnectErrHandler(func(nc *nats.Conn, err error) {
 			// Refused credentials or certificates never cure themselves:

@@ -9,43 +9,68 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/micro"
 
-	"github.com/sensehat/sensehat/internal/service"
+	"github.com/sensehat/sensehat/internal/version"
 )
 
-// DefaultDuplicateCheck is how often a running daemon looks for another
-// instance with its id. The newer of two duplicates finds the older at
-// once (it looks at start and after every reconnect); the older one finds
-// the newer within this period. Every device answers each look, so it is
-// not much shorter.
+// DefaultDuplicateCheck is how often a daemon announces itself to other
+// daemons with its id. A newcomer is found at once (it announces when it
+// connects, and the others answer); the period only bounds how long a
+// duplicate that vanished without a word (power cut) stays listed: three
+// periods.
 const DefaultDuplicateCheck = 30 * time.Second
+
+// InstanceSubject is where the daemons of one id announce themselves to
+// each other. It lies under <prefix>.<id>.led.> because a device's
+// least-privilege permissions (deploy/nats/accounts.conf) let it both
+// publish and receive there, and no endpoint listens on it. Only daemons
+// of the same id ever see it, so a fleet of any size costs each daemon
+// one small message a period.
+func InstanceSubject(prefix, id string) string { return prefix + "." + id + ".led.instance" }
+
+// announcement is the message on InstanceSubject.
+type announcement struct {
+	// Instance is the micro service instance id (nats micro info).
+	Instance string `json:"instance"`
+	Host     string `json:"host,omitempty"`
+	Version  string `json:"version,omitempty"`
+	// Answer marks a reply to another's announcement: it is not answered,
+	// so two daemons do not echo each other forever.
+	Answer bool `json:"answer,omitempty"`
+	// Leaving is sent on a clean stop, so the others forget at once.
+	Leaving bool `json:"leaving,omitempty"`
+}
 
 // Duplicate is another running instance of the sensehat service that uses
 // this daemon's id: requests to the id are split between the two.
 type Duplicate struct {
 	// Instance is the micro service's instance id (nats micro info).
 	Instance string `json:"instance"`
-	// Host is the other daemon's hostname, as its metadata says.
+	// Host is the other daemon's hostname, as it announced it.
 	Host    string    `json:"host,omitempty"`
 	Version string    `json:"version,omitempty"`
 	Since   time.Time `json:"since"`
+	heard   time.Time
 }
 
-// dupWatch remembers the duplicates seen by the last look.
+// dupWatch remembers the other daemons with our id. Its methods accept a
+// nil receiver (a Daemon that never ran), which knows of none.
 type dupWatch struct {
-	mu     sync.Mutex
-	seen   map[string]Duplicate
-	checks uint64
-	kick   chan struct{}
+	mu        sync.Mutex
+	seen      map[string]Duplicate
+	announced uint64
+	kick      chan struct{}
 }
 
 func newDupWatch() *dupWatch {
 	return &dupWatch{seen: map[string]Duplicate{}, kick: make(chan struct{}, 1)}
 }
 
-// poke asks for a look soon (after a reconnect); it never blocks.
+// poke asks for an announcement soon (after a reconnect); it never blocks.
 func (w *dupWatch) poke() {
+	if w == nil {
+		return
+	}
 	select {
 	case w.kick <- struct{}{}:
 	default:
@@ -55,9 +80,12 @@ func (w *dupWatch) poke() {
 // list returns the duplicates by instance id, never nil, so the status
 // reply says "duplicates": [] when there are none.
 func (w *dupWatch) list() []Duplicate {
+	out := []Duplicate{}
+	if w == nil {
+		return out
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	out := make([]Duplicate, 0, len(w.seen))
 	for _, d := range w.seen {
 		out = append(out, d)
 	}
@@ -66,32 +94,49 @@ func (w *dupWatch) list() []Duplicate {
 }
 
 func (w *dupWatch) count() int {
+	if w == nil {
+		return 0
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.seen)
 }
 
-func (w *dupWatch) checksDone() uint64 {
+func (w *dupWatch) announcements() uint64 {
+	if w == nil {
+		return 0
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.checks
+	return w.announced
 }
 
-// run looks for duplicates now, every interval and after each reconnect,
-// until ctx ends.
+// run listens for the other daemons of our id and announces us now, every
+// interval and after each reconnect, until ctx ends; then it says we
+// leave.
 func (w *dupWatch) run(ctx context.Context, d *Daemon, interval time.Duration) {
+	subj := InstanceSubject(d.Config.Prefix, d.Config.ID)
+	self := announcement{Instance: d.svc.Info().ID, Host: hostname(), Version: version.Version}
+	// The subscription goes to the server before any announcement on the
+	// same connection, so every answer finds it.
+	sub, err := d.nc.Subscribe(subj, func(m *nats.Msg) { w.heard(d, subj, self, m.Data) })
+	if err != nil {
+		d.Log.Warn("cannot watch for other daemons with this id", "subject", subj, "err", err)
+		return
+	}
+	defer func() { _ = sub.Unsubscribe() }()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		if d.nc.IsConnected() {
-			if found, err := findDuplicates(ctx, d.nc, d.Config.ID, d.svc.Info().ID); err != nil {
-				d.Log.Debug("looking for duplicate ids", "err", err)
-			} else {
-				w.update(d, found)
-			}
+			w.announce(d, subj, self)
 		}
+		w.expire(d, time.Now().Add(-3*interval))
 		select {
 		case <-ctx.Done():
+			bye := self
+			bye.Leaving = true
+			w.announce(d, subj, bye)
 			return
 		case <-t.C:
 		case <-w.kick:
@@ -99,73 +144,68 @@ func (w *dupWatch) run(ctx context.Context, d *Daemon, interval time.Duration) {
 	}
 }
 
-// update logs each new duplicate once, at ERROR (requests are going
-// astray), and each one that went away at INFO.
-func (w *dupWatch) update(d *Daemon, found []micro.Ping) {
+func (w *dupWatch) announce(d *Daemon, subj string, a announcement) {
+	b, err := json.Marshal(a)
+	if err == nil {
+		err = d.nc.Publish(subj, b)
+	}
+	if err != nil {
+		d.Log.Debug("announcing this instance", "err", err)
+		return
+	}
+	w.mu.Lock()
+	w.announced++
+	w.mu.Unlock()
+}
+
+// heard handles another daemon's announcement: a new duplicate is logged
+// once, at ERROR (requests are going astray), and answered so it learns
+// of us at once too.
+func (w *dupWatch) heard(d *Daemon, subj string, self announcement, data []byte) {
+	var a announcement
+	if json.Unmarshal(data, &a) != nil || a.Instance == "" || a.Instance == self.Instance {
+		return
+	}
 	now := time.Now()
 	w.mu.Lock()
-	w.checks++
-	var added []Duplicate
-	var gone []Duplicate
-	next := make(map[string]Duplicate, len(found))
-	for _, p := range found {
-		dup, ok := w.seen[p.ID]
-		if !ok {
-			dup = Duplicate{Instance: p.ID, Host: p.Metadata["host"], Version: p.Version, Since: now}
-			added = append(added, dup)
+	dup, known := w.seen[a.Instance]
+	if a.Leaving {
+		delete(w.seen, a.Instance)
+	} else {
+		if !known {
+			dup = Duplicate{Instance: a.Instance, Host: a.Host, Version: a.Version, Since: now}
 		}
-		next[p.ID] = dup
+		dup.heard = now
+		w.seen[a.Instance] = dup
 	}
-	for id, dup := range w.seen {
-		if _, ok := next[id]; !ok {
-			gone = append(gone, dup)
-		}
-	}
-	w.seen = next
 	w.mu.Unlock()
-	for _, dup := range added {
+	switch {
+	case a.Leaving && known:
+		d.Log.Info("the other sensehatd with this device id stopped", "id", d.Config.ID, "other_instance", a.Instance, "other_host", a.Host)
+	case !a.Leaving && !known:
 		d.Log.Error("another sensehatd serves this device id: requests to it are split between the two; give each device its own --id",
-			"id", d.Config.ID, "other_instance", dup.Instance, "other_host", dup.Host, "other_version", dup.Version)
+			"id", d.Config.ID, "other_instance", a.Instance, "other_host", a.Host, "other_version", a.Version)
 	}
-	for _, dup := range gone {
-		d.Log.Info("the other sensehatd with this device id is gone", "id", d.Config.ID, "other_instance", dup.Instance, "other_host", dup.Host)
+	if !a.Leaving && !a.Answer {
+		reply := self
+		reply.Answer = true
+		w.announce(d, subj, reply)
 	}
 }
 
-// findDuplicates pings every sensehat service and returns the instances,
-// other than self, whose metadata id is id. Replies are collected until
-// none has come for a short while: the fleet answers together.
-func findDuplicates(ctx context.Context, nc *nats.Conn, id, self string) ([]micro.Ping, error) {
-	subj, err := micro.ControlSubject(micro.PingVerb, service.Name, "")
-	if err != nil {
-		return nil, err
-	}
-	inbox := nc.NewRespInbox()
-	sub, err := nc.SubscribeSync(inbox)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = sub.Unsubscribe() }()
-	if err := nc.PublishRequest(subj, inbox, nil); err != nil {
-		return nil, err
-	}
-	var out []micro.Ping
-	wait := 2 * time.Second // the first reply, most likely our own
-	for {
-		wctx, cancel := context.WithTimeout(ctx, wait)
-		m, err := sub.NextMsgWithContext(wctx)
-		cancel()
-		if err != nil {
-			break
-		}
-		wait = 300 * time.Millisecond
-		var p micro.Ping
-		if json.Unmarshal(m.Data, &p) != nil || p.Name != service.Name {
-			continue
-		}
-		if p.Metadata["id"] == id && p.ID != self {
-			out = append(out, p)
+// expire forgets duplicates not heard from since before: they stopped
+// without saying so, or the link to them is gone.
+func (w *dupWatch) expire(d *Daemon, before time.Time) {
+	var gone []Duplicate
+	w.mu.Lock()
+	for id, dup := range w.seen {
+		if dup.heard.Before(before) {
+			gone = append(gone, dup)
+			delete(w.seen, id)
 		}
 	}
-	return out, nil
+	w.mu.Unlock()
+	for _, dup := range gone {
+		d.Log.Info("the other sensehatd with this device id is silent; forgetting it", "id", d.Config.ID, "other_instance", dup.Instance, "other_host", dup.Host)
+	}
 }

@@ -2,35 +2,61 @@ package daemon
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/config"
 	"github.com/sensehat/sensehat/internal/testutil"
 )
 
 // TestDuplicateIDDetected runs two daemons with the same id on one server
 // (and a third with another id). The newer one must find the older at
-// start, the older one must find the newer on its next periodic look;
-// each logs one ERROR however many looks follow, lists the other in its
-// status, and forgets it once it is gone.
+// start and the older one must find the newer as it appears; each logs
+// one ERROR however many announcements follow, lists the other in its
+// status and STATUS= line, and forgets it once it is gone. The server runs
+// the shipped fleet permissions, so it works for a least-privilege device.
 func TestDuplicateIDDetected(t *testing.T) {
 	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
+	opts, err := server.ProcessConfigFile(filepath.Join("..", "..", "deploy", "nats", "nats-server.conf"))
+	if err != nil {
+		t.Fatalf("loading the shipped server config: %v", err)
+	}
+	opts.Host, opts.Port = "127.0.0.1", server.RANDOM_PORT
+	srv := testutil.StartServer(t, opts)
+	// The shipped config has one device user, pi1; the laptop's user may
+	// serve as a device too (sensehat emulate), so pi2 runs as that.
+	asDevice := func(id string) config.Config {
+		cfg := simConfig(t, srv.URL(), id)
+		cfg.User, cfg.Password = id, "change-me-"+id
+		if id != "pi1" {
+			cfg.User, cfg.Password = "laptop", "change-me-laptop"
+		}
+		return cfg
+	}
 	var logA, logB, logC logBuffer
-	a := startWith(t, simConfig(t, srv.URL(), "pi1"), startOpts{log: &logA, dupCheck: 50 * time.Millisecond})
-	c := startWith(t, simConfig(t, srv.URL(), "pi2"), startOpts{log: &logC, dupCheck: 50 * time.Millisecond})
-	nc := connect(t, srv.URL())
+	a := startWith(t, asDevice("pi1"), startOpts{log: &logA, dupCheck: 50 * time.Millisecond})
+	c := startWith(t, asDevice("pi2"), startOpts{log: &logC, dupCheck: 50 * time.Millisecond})
+	nc, err := nats.Connect(srv.URL(), nats.UserInfo("laptop", "change-me-laptop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
 
-	// Alone (pi2 is another id), A finds nothing, look after look.
-	waitFor(t, 10*time.Second, "A looked three times", func() bool { return a.d.dups.checksDone() >= 3 })
+	// Alone (pi2 is another id), A finds nothing, announcement after
+	// announcement.
+	waitFor(t, 10*time.Second, "A announced three times", func() bool { return a.d.dups.announcements() >= 3 })
 	if d := status(t, nc, "pi1").Duplicates; len(d) != 0 {
 		t.Fatalf("A alone lists duplicates %+v", d)
 	}
 
-	// B appears later. Its periodic look is an hour away, so what it
-	// finds it finds at start.
-	b := startWith(t, simConfig(t, srv.URL(), "pi1"), startOpts{log: &logB, dupCheck: time.Hour})
+	// B appears later. Its next periodic announcement is an hour away, so
+	// what it finds it finds at start.
+	b := startWith(t, asDevice("pi1"), startOpts{log: &logB, dupCheck: time.Hour})
 	idA, idB := a.d.svc.Info().ID, b.d.svc.Info().ID
 	if idA == idB {
 		t.Fatalf("both daemons have micro instance id %s", idA)
@@ -43,7 +69,7 @@ func TestDuplicateIDDetected(t *testing.T) {
 	if d := b.d.Status().Duplicates[0]; d.Host != host || d.Version == "" {
 		t.Errorf("B's duplicate entry %+v, want host %q and a version", d, host)
 	}
-	waitFor(t, 10*time.Second, "A finds B on a later look", func() bool {
+	waitFor(t, 10*time.Second, "A finds B as it appears", func() bool {
 		d := a.d.Status().Duplicates
 		return len(d) == 1 && d[0].Instance == idB
 	})
@@ -56,9 +82,9 @@ func TestDuplicateIDDetected(t *testing.T) {
 		return containsState(a.notify, "DUPLICATE ID: 1 other instance(s)")
 	})
 
-	// Many more looks: still one ERROR each.
-	n := a.d.dups.checksDone()
-	waitFor(t, 10*time.Second, "A looked five more times", func() bool { return a.d.dups.checksDone() >= n+5 })
+	// Many more announcements: still one ERROR each.
+	n := a.d.dups.announcements()
+	waitFor(t, 10*time.Second, "A announced five more times", func() bool { return a.d.dups.announcements() >= n+5 })
 	for name, l := range map[string]*logBuffer{"A": &logA, "B": &logB} {
 		if got := l.lines("level=ERROR", "another sensehatd serves this device id"); len(got) != 1 {
 			t.Errorf("%s logged %d ERROR lines about the duplicate, want 1:\n%s", name, len(got), l.String())
@@ -71,7 +97,12 @@ func TestDuplicateIDDetected(t *testing.T) {
 	// B stops: A forgets it and says so.
 	b.stop(t)
 	waitFor(t, 10*time.Second, "A forgets B", func() bool { return len(a.d.Status().Duplicates) == 0 })
-	logA.waitLog(t, 5*time.Second, "level=INFO", "other sensehatd with this device id is gone", idB)
+	logA.waitLog(t, 5*time.Second, "level=INFO", "other sensehatd with this device id stopped", idB)
+	for name, l := range map[string]*logBuffer{"A": &logA, "B": &logB, "C": &logC} {
+		if ls := l.lines("ermission"); len(ls) > 0 {
+			t.Errorf("%s hit permission errors under the shipped config: %q", name, ls)
+		}
+	}
 }
 
 func containsState(f *fakeNotifier, sub string) bool {

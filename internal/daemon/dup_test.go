@@ -115,3 +115,29 @@ func containsState(f *fakeNotifier, sub string) bool {
 	}
 	return false
 }
+
+// TestDuplicateFoundAfterReconnect starts B while A is cut off from the
+// server: B's announcement at start reaches nobody. A announces again when
+// it reconnects, so both learn of each other then, although their periodic
+// announcements are an hour away.
+func TestDuplicateFoundAfterReconnect(t *testing.T) {
+	testutil.CheckLeaks(t)
+	srv := testutil.StartServer(t, nil)
+	g := newGate(t, srv.Addr().String())
+	var logA logBuffer
+	a := startWith(t, simConfig(t, g.url(), "pi1"), startOpts{log: &logA, dupCheck: time.Hour})
+	waitFor(t, 10*time.Second, "A connected", a.d.nc.IsConnected)
+
+	g.shut()
+	waitFor(t, 10*time.Second, "A disconnected", func() bool { return !a.d.nc.IsConnected() })
+	b := startWith(t, simConfig(t, srv.URL(), "pi1"), startOpts{dupCheck: time.Hour})
+	waitFor(t, 10*time.Second, "B announced", func() bool { return b.d.dups.announcements() >= 1 })
+	if n := a.d.dups.count() + b.d.dups.count(); n != 0 {
+		t.Fatalf("%d duplicates known while A is cut off; nobody can know yet", n)
+	}
+
+	g.open.Store(true)
+	waitFor(t, 30*time.Second, "A finds B after reconnecting", func() bool { return a.d.dups.count() == 1 })
+	waitFor(t, 10*time.Second, "B finds A after A reconnects", func() bool { return b.d.dups.count() == 1 })
+	logA.waitLog(t, 5*time.Second, "level=ERROR", "another sensehatd serves this device id")
+}

@@ -46,8 +46,8 @@ type Daemon struct {
 	OnFrame func(*display.Frame)
 	// Ready, if set, is closed when the service is registered.
 	Ready chan struct{}
-	// DuplicateCheck is how often to look for another daemon with the
-	// same id; 0 means DefaultDuplicateCheck.
+	// DuplicateCheck is how often the daemon announces itself to other
+	// daemons with its id (see dup.go); 0 means DefaultDuplicateCheck.
 	DuplicateCheck time.Duration
 	// Clock, if set, replaces time.Now for the windows of the log's rate
 	// limit, so tests can end one without waiting.
@@ -159,7 +159,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 			"display":  hw.DisplayName,
 			"joystick": hw.JoystickName,
 			"sensors":  hw.SensorsName,
-			// Says where a duplicate of this id runs.
+			// nats micro info then tells apart two daemons that
+			// share an id.
 			"host": hostname(),
 		},
 		Status: func() any { return d.Status() },

@@ -112,7 +112,14 @@ func TestStopSignalsClearAndExitZero(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-			if err := nc.Publish("sensehat."+id+".led.text", []byte(`{"text":"a long text that scrolls for a good while","speed":5}`)); err != nil {
+			// The requester waits for the text to be shown; a clean stop
+			// answers it before NATS is drained and closed.
+			inbox := nc.NewRespInbox()
+			replies, err := nc.SubscribeSync(inbox)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := nc.PublishRequest("sensehat."+id+".led.text", inbox, []byte(`{"text":"a long text that scrolls for a good while","speed":5}`)); err != nil {
 				t.Fatal(err)
 			}
 			lit := false
@@ -147,6 +154,13 @@ func TestStopSignalsClearAndExitZero(t *testing.T) {
 			}
 			if !strings.Contains(out.String(), "msg=stopping") {
 				t.Errorf("no clean stop in the log after %v", sig)
+			}
+			m, err := replies.NextMsg(5 * time.Second)
+			if err != nil {
+				t.Fatalf("the waiting requester got no reply after %v: %v", sig, err)
+			}
+			if !strings.Contains(string(m.Data), `"displayed":false`) {
+				t.Errorf("reply after %v = %s, want displayed:false", sig, m.Data)
 			}
 		})
 	}

@@ -18,8 +18,18 @@ import (
 	"github.com/sensehat/sensehat/internal/version"
 )
 
+// stopSignals all stop the daemon cleanly: cut the scroll, clear the
+// matrix, drain NATS, exit 0. SIGHUP is among them because its default
+// action kills the process with the matrix still lit; it comes when the
+// terminal of a shell that started the daemon goes away, or from
+// `kill -HUP` out of habit. It does not reload: settings come from flags
+// and the environment, which only a new process reads, so under systemd
+// change them with `systemctl restart sensehatd` (the unit has no
+// ExecReload, so `systemctl reload` is refused).
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	code := run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)

@@ -177,7 +177,7 @@ func TestStatusTable(t *testing.T) {
 		t.Fatalf("status printed %d lines, want a header and one row per device:\n%s", len(lines), out)
 	}
 	header := strings.Fields(lines[0])
-	wantHeader := []string{"ID", "VERSION", "UPTIME", "DISPLAY", "JOYSTICK", "SENSORS", "TEMP", "HUMIDITY", "PRESSURE", "QUEUE", "SHOWING", "ERRORS"}
+	wantHeader := []string{"ID", "VERSION", "UPTIME", "DISPLAY", "JOYSTICK", "SENSORS", "TEMP", "HUMIDITY", "PRESSURE", "QUEUE", "SHOWING", "ERRORS", "INSTANCES"}
 	if strings.Join(header, " ") != strings.Join(wantHeader, " ") {
 		t.Errorf("header = %q, want %q", header, wantHeader)
 	}

@@ -16,20 +16,29 @@ import (
 // pingDevices asks every sensehat micro service to identify itself and
 // returns their ids, collecting answers for a short while.
 func pingDevices(ctx context.Context, nc *nats.Conn) ([]string, error) {
+	ids, _, err := pingInstances(ctx, nc)
+	return ids, err
+}
+
+// pingInstances is pingDevices that also counts the running instances of
+// each id: more than one means two daemons share an id and split its
+// requests.
+func pingInstances(ctx context.Context, nc *nats.Conn) ([]string, map[string]int, error) {
 	subj, err := micro.ControlSubject(micro.PingVerb, "sensehat", "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	inbox := nc.NewRespInbox()
 	sub, err := nc.SubscribeSync(inbox)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer sub.Unsubscribe()
 	if err := nc.PublishRequest(subj, inbox, nil); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	seen := map[string]bool{}
+	instances := map[string]map[string]bool{}
 	wait := 500 * time.Millisecond
 	for {
 		m, err := sub.NextMsg(wait)
@@ -39,15 +48,22 @@ func pingDevices(ctx context.Context, nc *nats.Conn) ([]string, error) {
 		wait = 200 * time.Millisecond // the fleet answers together
 		var p micro.Ping
 		if json.Unmarshal(m.Data, &p) == nil && p.Metadata["id"] != "" {
-			seen[p.Metadata["id"]] = true
+			id := p.Metadata["id"]
+			seen[id] = true
+			if instances[id] == nil {
+				instances[id] = map[string]bool{}
+			}
+			instances[id][p.ID] = true
 		}
 	}
 	ids := make([]string, 0, len(seen))
+	counts := make(map[string]int, len(seen))
 	for id := range seen {
 		ids = append(ids, id)
+		counts[id] = len(instances[id])
 	}
 	sort.Strings(ids)
-	return ids, nil
+	return ids, counts, nil
 }
 
 func countDevices(ctx context.Context, nc *nats.Conn) (int, error) {
@@ -97,7 +113,7 @@ func (a *App) status(ctx context.Context, args []string) error {
 		return err
 	}
 	defer nc.Close()
-	ids, err := pingDevices(ctx, nc)
+	ids, instances, err := pingInstances(ctx, nc)
 	if err != nil {
 		return err
 	}
@@ -108,7 +124,7 @@ func (a *App) status(ctx context.Context, args []string) error {
 	defer out.Flush()
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	if !*asJSON {
-		fmt.Fprintln(tw, "ID\tVERSION\tUPTIME\tDISPLAY\tJOYSTICK\tSENSORS\tTEMP\tHUMIDITY\tPRESSURE\tQUEUE\tSHOWING\tERRORS")
+		fmt.Fprintln(tw, "ID\tVERSION\tUPTIME\tDISPLAY\tJOYSTICK\tSENSORS\tTEMP\tHUMIDITY\tPRESSURE\tQUEUE\tSHOWING\tERRORS\tINSTANCES")
 	}
 	for _, id := range ids {
 		m, err := nc.Request(c.Prefix+"."+id+".status", nil, 2*time.Second)
@@ -149,10 +165,27 @@ func (a *App) status(ctx context.Context, args []string) error {
 		if showing == "" {
 			showing = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n",
 			s.ID, s.Version, (time.Duration(s.UptimeS) * time.Second).String(),
 			s.Backends.Display, s.Backends.Joystick, s.Backends.Sensors,
-			temp, hum, pres, s.Display.QueueLength, strings.ReplaceAll(showing, "\t", " "), errs)
+			temp, hum, pres, s.Display.QueueLength, strings.ReplaceAll(showing, "\t", " "), errs,
+			instancesCell(instances[id]))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if n := instances[id]; n > 1 && !*asJSON {
+			fmt.Fprintf(a.Stderr, "warning: %d daemons run with id %s and split its requests between them; give each device its own --id\n", n, id)
+		}
+	}
+	return nil
+}
+
+// instancesCell marks a duplicated id, so it stands out in the table.
+func instancesCell(n int) string {
+	if n > 1 {
+		return fmt.Sprintf("%d!", n)
+	}
+	return fmt.Sprint(n)
 }

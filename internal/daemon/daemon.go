@@ -9,7 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -46,6 +46,12 @@ type Daemon struct {
 	OnFrame func(*display.Frame)
 	// Ready, if set, is closed when the service is registered.
 	Ready chan struct{}
+	// DuplicateCheck is how often the daemon announces itself to other
+	// daemons with its id (see dup.go); 0 means DefaultDuplicateCheck.
+	DuplicateCheck time.Duration
+	// Clock, if set, replaces time.Now for the windows of the log's rate
+	// limit, so tests can end one without waiting.
+	Clock func() time.Time
 
 	errs    health.Registry
 	started time.Time
@@ -54,6 +60,7 @@ type Daemon struct {
 	nc      *nats.Conn
 	svc     *service.Service
 	pub     *publisher
+	dups    *dupWatch
 }
 
 // Run runs the daemon until ctx is cancelled, then stops it cleanly: the
@@ -67,6 +74,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.Notifier = Systemd{}
 	}
 	d.started = time.Now()
+	d.errs.Clock = d.Clock
 	cfg := d.Config
 	log := d.Log
 	notify := func(s string) {
@@ -132,11 +140,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	notify("READY=1")
 	notify("STATUS=hardware up; connecting to NATS at " + natsconn.Redact(cfg.NATS))
 
+	d.dups = newDupWatch()
 	nc, err := natsconn.Connect(natsconn.Settings{
 		URL: cfg.NATS, Creds: cfg.Creds, NKey: cfg.NKey, User: cfg.User, Password: cfg.Password,
 		TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TLSCA: cfg.TLSCA,
 		Name:   "sensehatd " + cfg.ID,
 		Errors: &d.errs,
+		// A duplicate may have started while we were away.
+		OnConnect: d.dups.poke,
 	}, log)
 	if err != nil {
 		return err
@@ -151,6 +162,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			"display":  hw.DisplayName,
 			"joystick": hw.JoystickName,
 			"sensors":  hw.SensorsName,
+			// nats micro info then tells apart two daemons that
+			// share an id.
+			"host": hostname(),
 		},
 		Status: func() any { return d.Status() },
 		Colour: colourSetter(hw, cfg),
@@ -169,6 +183,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		d.pub.run(pubCtx)
+	}()
+	dupEvery := d.DuplicateCheck
+	if dupEvery <= 0 {
+		dupEvery = DefaultDuplicateCheck
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.dups.run(pubCtx, d, dupEvery)
 	}()
 	// Ready promises answers: let the server see the subscriptions first,
 	// or a request sent at once gets "no responders".
@@ -192,6 +215,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	stopPlayer()
 	wg.Wait()
+	d.errs.FlushWarnings(log, true)
 	drainNATS(nc, log)
 	return nil
 }
@@ -208,6 +232,8 @@ func (d *Daemon) superviseUntil(ctx context.Context, notify func(string)) {
 	defer t.Stop()
 	last := ""
 	for {
+		// A flood that stopped still gets its summary line.
+		d.errs.FlushWarnings(d.Log, false)
 		if s := d.statusLine(); s != last {
 			notify("STATUS=" + s)
 			last = s
@@ -245,7 +271,19 @@ func (d *Daemon) statusLine() string {
 	if st.Showing != "" {
 		showing = fmt.Sprintf("showing %q", truncate(st.Showing, 30))
 	}
-	return fmt.Sprintf("%s.%s; %s; %s; queue %d", d.Config.Prefix, d.Config.ID, conn, showing, st.QueueLen)
+	line := fmt.Sprintf("%s.%s; %s; %s; queue %d", d.Config.Prefix, d.Config.ID, conn, showing, st.QueueLen)
+	if n := d.dups.count(); n > 0 {
+		line += fmt.Sprintf("; DUPLICATE ID: %d other instance(s)", n)
+	}
+	return line
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return h
 }
 
 func truncate(s string, n int) string {
@@ -273,19 +311,4 @@ func drainNATS(nc *nats.Conn, log *slog.Logger) {
 
 func usesSim(c config.Config) bool {
 	return c.Display.Kind == "sim" || c.Joystick.Kind == "sim" || c.Sensors.Kind == "sim"
-}
-
-// localIP is the first non-loopback IPv4 address, for the middle-press
-// "who am I" message: what someone on the same network would ssh to.
-func localIP() string {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return "no network"
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
-			return n.IP.String()
-		}
-	}
-	return "no network"
 }

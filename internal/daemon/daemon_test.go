@@ -103,6 +103,8 @@ type startOpts struct {
 	log      io.Writer // nil discards
 	level    slog.Level
 	onFrame  func(*display.Frame)
+	clock    func() time.Time // nil: time.Now
+	dupCheck time.Duration    // 0: DefaultDuplicateCheck
 }
 
 // startWith is start with startOpts. Ready does not depend on a server: it
@@ -114,12 +116,14 @@ func startWith(t testing.TB, cfg config.Config, o startOpts) *running {
 		o.log = io.Discard
 	}
 	r.d = &Daemon{
-		Config:   cfg,
-		Log:      slog.New(slog.NewTextHandler(o.log, &slog.HandlerOptions{Level: o.level})),
-		HAT:      r.hat,
-		Notifier: r.notify,
-		OnFrame:  o.onFrame,
-		Ready:    make(chan struct{}),
+		Config:         cfg,
+		Log:            slog.New(slog.NewTextHandler(o.log, &slog.HandlerOptions{Level: o.level})),
+		HAT:            r.hat,
+		Notifier:       r.notify,
+		OnFrame:        o.onFrame,
+		Ready:          make(chan struct{}),
+		Clock:          o.clock,
+		DuplicateCheck: o.dupCheck,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel

@@ -123,7 +123,11 @@ func (p *publisher) whoAmI() {
 	if st.QueueLen > 0 || st.Showing != "" {
 		return
 	}
-	text := p.d.Config.ID + " " + localIP()
+	server := ""
+	if p.d.nc.IsConnected() {
+		server = p.d.nc.ConnectedAddr()
+	}
+	text := p.d.Config.ID + " " + localIP(server, systemAddrSources)
 	if _, err := p.d.player.Submit(display.TextItem(text, display.ScrollOpts{Fg: colorCyan, Speed: 12, Repeat: 1}), display.Queue); err != nil {
 		p.d.Log.Debug("who-am-I text", "err", err)
 	}

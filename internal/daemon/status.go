@@ -19,6 +19,9 @@ type Status struct {
 	Sensors  map[string]string `json:"sensors,omitempty"`
 	Last     LastReadings      `json:"last"`
 	Errors   health.Snapshot   `json:"errors"`
+	// Duplicates are other running daemons with this id; requests to the
+	// id are split between them. Empty when all is well.
+	Duplicates []Duplicate `json:"duplicates"`
 }
 
 // BackendsStatus says what drives each part of the board.
@@ -93,9 +96,10 @@ func (d *Daemon) Status() Status {
 			Connected:  d.nc.IsConnected(),
 			Reconnects: d.nc.Stats().Reconnects,
 		},
-		Sensors: d.pub.sensorStates(),
-		Last:    d.pub.last(),
-		Errors:  d.errs.Snapshot(),
+		Sensors:    d.pub.sensorStates(),
+		Last:       d.pub.last(),
+		Errors:     d.errs.Snapshot(),
+		Duplicates: d.dups.list(),
 	}
 	if s.NATS.Connected {
 		s.NATS.Server = d.nc.ConnectedUrlRedacted()

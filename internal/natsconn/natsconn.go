@@ -29,11 +29,22 @@ type Settings struct {
 	TLSCA    string
 	// Name is the client name the server shows (nats server report connections).
 	Name string
+	// OnConnect, if set, is called after the connection comes up and after
+	// every reconnect, from the client's callback goroutine: it must not
+	// block.
+	OnConnect func()
 	// Errors, if set, counts connection errors under "nats" for the
-	// status reply.
+	// status reply. If it also has Warn (as *health.Registry has), the
+	// warnings for asynchronous errors go through it, so a burst of them
+	// (a permission violation on every publish) is rate limited.
 	Errors interface {
 		Record(subsystem string, err error)
 	}
+}
+
+// warner rate-limits warnings by kind; *health.Registry implements it.
+type warner interface {
+	Warn(log *slog.Logger, kind, msg string, args ...any)
 }
 
 // Tuning for an edge device on a flaky link.
@@ -61,6 +72,13 @@ func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
 			s.Errors.Record("nats", err)
 		}
 	}
+	warn := func(kind, msg string, args ...any) {
+		if w, ok := s.Errors.(warner); ok {
+			w.Warn(log, kind, msg, args...)
+			return
+		}
+		log.Warn(msg, args...)
+	}
 	opts := []nats.Option{
 		nats.Name(s.Name),
 		nats.RetryOnFailedConnect(true),
@@ -75,6 +93,9 @@ func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
 		nats.Timeout(5 * time.Second),
 		nats.ConnectHandler(func(nc *nats.Conn) {
 			log.Info("connected to NATS", "server", nc.ConnectedUrlRedacted())
+			if s.OnConnect != nil {
+				s.OnConnect()
+			}
 		}),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 			if err != nil {
@@ -84,6 +105,9 @@ func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info("reconnected to NATS", "server", nc.ConnectedUrlRedacted(), "reconnects", nc.Stats().Reconnects)
+			if s.OnConnect != nil {
+				s.OnConnect()
+			}
 		}),
 		nats.ReconnectErrHandler(func(nc *nats.Conn, err error) {
 			// Refused credentials or certificates never cure themselves:
@@ -99,7 +123,7 @@ func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
 			if sub != nil {
 				subj = sub.Subject
 			}
-			log.Warn("NATS error", "subject", subj, "err", Explain(err))
+			warn("NATS error", "NATS error", "subject", subj, "err", Explain(err))
 			record(err)
 		}),
 	}

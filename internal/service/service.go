@@ -46,6 +46,10 @@ type Config struct {
 	// Colour, when set, serves <prefix>.<id>.colour.config; a board
 	// without a colour sensor has no such endpoint.
 	Colour ColourSetter
+	// PendingMsgs, if above zero, caps the messages each endpoint holds
+	// while its handler is busy; beyond it the client drops them and
+	// reports a slow consumer. Zero keeps nats.go's default.
+	PendingMsgs int
 }
 
 // Service is a running device service.
@@ -73,9 +77,14 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.R
 		Version:     cfg.Version,
 		Description: "Sense HAT on NATS: LED matrix, joystick and sensors of device " + cfg.ID,
 		Metadata:    md,
+		// micro calls this for an async error on one of its subscriptions
+		// and then hands the same error to the connection's own handler,
+		// which counts and logs every async error (slow consumer,
+		// permission violation): counting it here too showed each one
+		// twice. What only micro sees (a failed reply to $SRV.PING, INFO
+		// or STATS) is kept at debug level.
 		ErrorHandler: func(_ micro.Service, e *micro.NATSError) {
-			log.Warn("service subscription error", "subject", e.Subject, "err", e.Description)
-			errs.Record("nats", e)
+			log.Debug("service subscription error", "subject", e.Subject, "err", e.Description)
 		},
 	})
 	if err != nil {
@@ -106,6 +115,9 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.R
 			continue // the board lacks what the endpoint drives
 		}
 		opts := append([]micro.EndpointOpt{micro.WithEndpointSubject(ep.subject)}, ep.opts...)
+		if cfg.PendingMsgs > 0 {
+			opts = append(opts, micro.WithEndpointPendingLimits(cfg.PendingMsgs, nats.DefaultSubPendingBytesLimit))
+		}
 		if err := svc.AddEndpoint(ep.name, ep.h, opts...); err != nil {
 			_ = svc.Stop()
 			cancel()
@@ -141,11 +153,13 @@ func (s *Service) fail(req micro.Request, endpoint string, err error) {
 	}
 	s.errs.Record("request", fmt.Errorf("%s: %w", endpoint, err))
 	if req.Reply() == "" {
-		s.log.Warn("request refused", "endpoint", endpoint, "subject", req.Subject(), "err", err)
+		// A flood of bad requests without a reply subject must not become
+		// a flood of log lines: the count is in the status reply.
+		s.errs.Warn(s.log, "request refused", "request refused", "endpoint", endpoint, "subject", req.Subject(), "err", err)
 		return
 	}
 	if rerr := req.Error(code, err.Error(), nil); rerr != nil {
-		s.log.Warn("sending error reply", "endpoint", endpoint, "err", rerr)
+		s.errs.Warn(s.log, "error reply failed", "sending error reply", "endpoint", endpoint, "err", rerr)
 	}
 }
 

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/testutil"
+)
+
+// runMainEnv makes the test binary act as sensehatd, so a test can send
+// signals to a real process without building a second binary.
+const runMainEnv = "SENSEHATD_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// lockedBuf collects the child's output while the test reads it.
+type lockedBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// TestStopSignalsClearAndExitZero sends each stop signal to a running
+// sensehatd during a scroll: the framebuffer file must be all zero and the
+// exit status 0. Before SIGHUP was handled, its default action (terminate,
+// signal(7)) killed the process with the matrix lit and NATS not drained.
+func TestStopSignalsClearAndExitZero(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a daemon process; skipped with -short")
+	}
+	testutil.CheckLeaks(t)
+	srv := testutil.StartServer(t, nil)
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			id := "sig" + fmt.Sprint(int(sig))
+			fb := filepath.Join(t.TempDir(), "fb0")
+			cmd := exec.Command(os.Args[0], "--display", "fb:"+fb, "--joystick", "none", "--sensors", "none",
+				"--id", id, "--nats", srv.URL())
+			cmd.Env = append(os.Environ(), runMainEnv+"=1")
+			var out lockedBuf
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var waitErr error
+			exited := make(chan struct{})
+			go func() {
+				waitErr = cmd.Wait()
+				close(exited)
+			}()
+			defer func() {
+				select {
+				case <-exited:
+				default:
+					_ = cmd.Process.Kill()
+					<-exited
+				}
+				if t.Failed() {
+					t.Logf("sensehatd output:\n%s", out.String())
+				}
+			}()
+
+			nc, err := nats.Connect(srv.URL())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				m, err := nc.Request("sensehat."+id+".status", nil, 500*time.Millisecond)
+				if err == nil && m.Header.Get("Nats-Service-Error-Code") == "" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("sensehatd never answered status within 20s: %v", err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			// The requester waits for the text to be shown; a clean stop
+			// answers it before NATS is drained and closed.
+			inbox := nc.NewRespInbox()
+			replies, err := nc.SubscribeSync(inbox)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := nc.PublishRequest("sensehat."+id+".led.text", inbox, []byte(`{"text":"a long text that scrolls for a good while","speed":5}`)); err != nil {
+				t.Fatal(err)
+			}
+			lit := false
+			for deadline := time.Now().Add(10 * time.Second); !lit && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				b, err := os.ReadFile(fb)
+				lit = err == nil && len(b) == 128 && !allZero(b)
+			}
+			if !lit {
+				t.Fatal("the framebuffer file never lit up")
+			}
+
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-exited:
+				var ee *exec.ExitError
+				if errors.As(waitErr, &ee) {
+					t.Errorf("sensehatd after %v: %v, want exit status 0", sig, waitErr)
+				} else if waitErr != nil {
+					t.Fatal(waitErr)
+				}
+			case <-time.After(15 * time.Second):
+				t.Fatalf("sensehatd still running 15s after %v", sig)
+			}
+			b, err := os.ReadFile(fb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b) != 128 || !allZero(b) {
+				t.Errorf("framebuffer after %v = % x, want 128 zero bytes", sig, b)
+			}
+			if !strings.Contains(out.String(), "msg=stopping") {
+				t.Errorf("no clean stop in the log after %v", sig)
+			}
+			m, err := replies.NextMsg(5 * time.Second)
+			if err != nil {
+				t.Fatalf("the waiting requester got no reply after %v: %v", sig, err)
+			}
+			if !strings.Contains(string(m.Data), `"displayed":false`) {
+				t.Errorf("reply after %v = %s, want displayed:false", sig, m.Data)
+			}
+		})
+	}
+}

@@ -1,0 +1,211 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/version"
+)
+
+// DefaultDuplicateCheck is how often a daemon announces itself to other
+// daemons with its id. A newcomer is found at once (it announces when it
+// connects, and the others answer); the period only bounds how long a
+// duplicate that vanished without a word (power cut) stays listed: three
+// periods.
+const DefaultDuplicateCheck = 30 * time.Second
+
+// InstanceSubject is where the daemons of one id announce themselves to
+// each other. It lies under <prefix>.<id>.led.> because a device's
+// least-privilege permissions (deploy/nats/accounts.conf) let it both
+// publish and receive there, and no endpoint listens on it. Only daemons
+// of the same id ever see it, so a fleet of any size costs each daemon
+// one small message a period.
+func InstanceSubject(prefix, id string) string { return prefix + "." + id + ".led.instance" }
+
+// announcement is the message on InstanceSubject.
+type announcement struct {
+	// Instance is the micro service instance id (nats micro info).
+	Instance string `json:"instance"`
+	Host     string `json:"host,omitempty"`
+	Version  string `json:"version,omitempty"`
+	// Answer marks a reply to another's announcement: it is not answered,
+	// so two daemons do not echo each other forever.
+	Answer bool `json:"answer,omitempty"`
+	// Leaving is sent on a clean stop, so the others forget at once.
+	Leaving bool `json:"leaving,omitempty"`
+}
+
+// Duplicate is another running instance of the sensehat service that uses
+// this daemon's id: requests to the id are split between the two.
+type Duplicate struct {
+	// Instance is the micro service's instance id (nats micro info).
+	Instance string `json:"instance"`
+	// Host is the other daemon's hostname, as it announced it.
+	Host    string    `json:"host,omitempty"`
+	Version string    `json:"version,omitempty"`
+	Since   time.Time `json:"since"`
+	heard   time.Time
+}
+
+// dupWatch remembers the other daemons with our id. Its methods accept a
+// nil receiver (a Daemon that never ran), which knows of none.
+type dupWatch struct {
+	mu        sync.Mutex
+	seen      map[string]Duplicate
+	announced uint64
+	kick      chan struct{}
+}
+
+func newDupWatch() *dupWatch {
+	return &dupWatch{seen: map[string]Duplicate{}, kick: make(chan struct{}, 1)}
+}
+
+// poke asks for an announcement soon (after a reconnect); it never blocks.
+func (w *dupWatch) poke() {
+	if w == nil {
+		return
+	}
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// list returns the duplicates by instance id, never nil, so the status
+// reply says "duplicates": [] when there are none.
+func (w *dupWatch) list() []Duplicate {
+	out := []Duplicate{}
+	if w == nil {
+		return out
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, d := range w.seen {
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b Duplicate) int { return strings.Compare(a.Instance, b.Instance) })
+	return out
+}
+
+func (w *dupWatch) count() int {
+	if w == nil {
+		return 0
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.seen)
+}
+
+func (w *dupWatch) announcements() uint64 {
+	if w == nil {
+		return 0
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.announced
+}
+
+// run listens for the other daemons of our id and announces us now, every
+// interval and after each reconnect, until ctx ends; then it says we
+// leave.
+func (w *dupWatch) run(ctx context.Context, d *Daemon, interval time.Duration) {
+	subj := InstanceSubject(d.Config.Prefix, d.Config.ID)
+	self := announcement{Instance: d.svc.Info().ID, Host: hostname(), Version: version.Version}
+	// The subscription goes to the server before any announcement on the
+	// same connection, so every answer finds it.
+	sub, err := d.nc.Subscribe(subj, func(m *nats.Msg) { w.heard(d, subj, self, m.Data) })
+	if err != nil {
+		d.Log.Warn("cannot watch for other daemons with this id", "subject", subj, "err", err)
+		return
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if d.nc.IsConnected() {
+			w.announce(d, subj, self)
+		}
+		w.expire(d, time.Now().Add(-3*interval))
+		select {
+		case <-ctx.Done():
+			bye := self
+			bye.Leaving = true
+			w.announce(d, subj, bye)
+			return
+		case <-t.C:
+		case <-w.kick:
+		}
+	}
+}
+
+func (w *dupWatch) announce(d *Daemon, subj string, a announcement) {
+	b, err := json.Marshal(a)
+	if err == nil {
+		err = d.nc.Publish(subj, b)
+	}
+	if err != nil {
+		d.Log.Debug("announcing this instance", "err", err)
+		return
+	}
+	w.mu.Lock()
+	w.announced++
+	w.mu.Unlock()
+}
+
+// heard handles another daemon's announcement: a new duplicate is logged
+// once, at ERROR (requests are going astray), and answered so it learns
+// of us at once too.
+func (w *dupWatch) heard(d *Daemon, subj string, self announcement, data []byte) {
+	var a announcement
+	if json.Unmarshal(data, &a) != nil || a.Instance == "" || a.Instance == self.Instance {
+		return
+	}
+	now := time.Now()
+	w.mu.Lock()
+	dup, known := w.seen[a.Instance]
+	if a.Leaving {
+		delete(w.seen, a.Instance)
+	} else {
+		if !known {
+			dup = Duplicate{Instance: a.Instance, Host: a.Host, Version: a.Version, Since: now}
+		}
+		dup.heard = now
+		w.seen[a.Instance] = dup
+	}
+	w.mu.Unlock()
+	switch {
+	case a.Leaving && known:
+		d.Log.Info("the other sensehatd with this device id stopped", "id", d.Config.ID, "other_instance", a.Instance, "other_host", a.Host)
+	case !a.Leaving && !known:
+		d.Log.Error("another sensehatd serves this device id: requests to it are split between the two; give each device its own --id",
+			"id", d.Config.ID, "other_instance", a.Instance, "other_host", a.Host, "other_version", a.Version)
+	}
+	if !a.Leaving && !a.Answer {
+		reply := self
+		reply.Answer = true
+		w.announce(d, subj, reply)
+	}
+}
+
+// expire forgets duplicates not heard from since before: they stopped
+// without saying so, or the link to them is gone.
+func (w *dupWatch) expire(d *Daemon, before time.Time) {
+	var gone []Duplicate
+	w.mu.Lock()
+	for id, dup := range w.seen {
+		if dup.heard.Before(before) {
+			gone = append(gone, dup)
+			delete(w.seen, id)
+		}
+	}
+	w.mu.Unlock()
+	for _, dup := range gone {
+		d.Log.Info("the other sensehatd with this device id is silent; forgetting it", "id", d.Config.ID, "other_instance", dup.Instance, "other_host", dup.Host)
+	}
+}

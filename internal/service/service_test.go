@@ -1,0 +1,146 @@
+package service
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/display"
+	"github.com/sensehat/sensehat/internal/health"
+	"github.com/sensehat/sensehat/internal/natsconn"
+	"github.com/sensehat/sensehat/internal/testutil"
+)
+
+// gatePlayer blocks every Submit until the gate opens, so the endpoint's
+// subscription backs up as behind a stuck display. Without a reply subject
+// the service never reads the ticket, so a nil one is fine.
+type gatePlayer struct {
+	gate      chan struct{}
+	submitted atomic.Int64
+}
+
+func (g *gatePlayer) Submit(display.Item, display.Mode) (*display.Ticket, error) {
+	<-g.gate
+	g.submitted.Add(1)
+	return nil, nil
+}
+
+func (g *gatePlayer) SetConfig(display.Config) error { return nil }
+
+// syncBuf is a log destination written from the client's callback
+// goroutine and read by the test.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestSlowConsumerCountedOnce floods an endpoint whose handler is stuck
+// until the client drops messages. nats.go reports a slow consumer once
+// per episode (it sets the subscription's slow flag and only reports
+// again after the subscription has caught up: nats.go v1.55.0,
+// processMsg), and the flood below is one episode, so the status count
+// and the log must show exactly one. Before the fix micro's handler and
+// the connection's handler each counted and logged it: two.
+func TestSlowConsumerCountedOnce(t *testing.T) {
+	testutil.CheckLeaks(t)
+	srv := testutil.StartServer(t, nil)
+	var errs health.Registry
+	var logs syncBuf
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	nc, err := natsconn.Connect(natsconn.Settings{URL: srv.URL(), Name: "slow-test", Errors: &errs}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	defer func() {
+		select {
+		case <-closed:
+		default:
+			nc.Close()
+		}
+	}()
+	p := &gatePlayer{gate: make(chan struct{})}
+	svc, err := Start(nc, p, Config{
+		Prefix: "sensehat", ID: "slow", Version: "0.0.1",
+		Status:      func() any { return map[string]string{} },
+		PendingMsgs: 10,
+	}, log, &errs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	pub, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	// One message is taken by the stuck handler, ten wait; the rest are
+	// dropped: far more than enough to cross the limit once.
+	const sent = 200
+	for range sent {
+		if err := pub.Publish("sensehat.slow.led.text", []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pub.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for errs.Count("nats") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no slow consumer reported within 10s; log:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(p.gate)
+	if err := svc.Stop(); err != nil {
+		t.Fatalf("stopping the service: %v", err)
+	}
+	// The client runs its callbacks one at a time, in order: once the
+	// closed callback has run, every error callback before it has too.
+	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	nc.Close()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("connection not closed within 10s")
+	}
+
+	if n := errs.Count("nats"); n != 1 {
+		t.Errorf("errors.counts.nats = %d after one slow-consumer episode, want 1", n)
+	}
+	var slow []string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, nats.ErrSlowConsumer.Error()) && strings.Contains(l, "level=WARN") {
+			slow = append(slow, l)
+		}
+	}
+	if len(slow) != 1 {
+		t.Errorf("%d WARN lines about the slow consumer, want 1:\n%s", len(slow), strings.Join(slow, "\n"))
+	}
+	// The handler saw the messages that were kept, never more than sent.
+	if got := p.submitted.Load(); got == 0 || got >= sent {
+		t.Errorf("handler saw %d of %d messages; want some dropped and some served", got, sent)
+	}
+}

@@ -1,0 +1,119 @@
+// Package wire is the device's contract on NATS in one place: the subjects
+// a device serves and publishes, for the daemon, the laptop tool, the
+// emulator and every other face (MQTT, the fleet page) to share. Nothing
+// outside this package assembles a subject by hand.
+package wire
+
+import (
+	"fmt"
+	"strings"
+)
+
+// DefaultPrefix is the first token of every subject unless --prefix says
+// otherwise.
+const DefaultPrefix = "sensehat"
+
+// Reserved ids address the fleet rather than one device.
+const (
+	// All reaches every device (no queue group).
+	All = "all"
+	// Any reaches one device of the fleet (queue group AnyQueue).
+	Any = "any"
+)
+
+// ServiceName is the micro service every device registers under, and
+// AnyQueue the queue group of <prefix>.any.led.text.
+const (
+	ServiceName = "sensehat"
+	AnyQueue    = "sensehat"
+)
+
+// Subjects builds the subjects of one device (or, with ID All or Any, of
+// the fan-out). It is a small value: copy it freely.
+type Subjects struct {
+	Prefix string
+	ID     string
+}
+
+// NewSubjects checks prefix and id and returns their Subjects. Each must
+// be non-empty and a single subject token (no '.', '*', '>' or white
+// space); the id must not be one of the reserved ids unless fanout is set.
+func NewSubjects(prefix, id string) (Subjects, error) {
+	if err := CheckToken("prefix", prefix); err != nil {
+		return Subjects{}, err
+	}
+	if err := CheckToken("id", id); err != nil {
+		return Subjects{}, err
+	}
+	return Subjects{Prefix: prefix, ID: id}, nil
+}
+
+// CheckToken reports whether s can be one token of a subject, naming what
+// it is in the error.
+func CheckToken(what, s string) error {
+	if s == "" {
+		return fmt.Errorf("wire: %s is empty: give a name made of letters, digits, '-' or '_'", what)
+	}
+	if i := strings.IndexAny(s, ".*> \t\r\n"); i >= 0 {
+		return fmt.Errorf("wire: %s %q has %q, which a subject token cannot hold: use letters, digits, '-' or '_'", what, s, s[i])
+	}
+	return nil
+}
+
+// For returns the subjects of another device under the same prefix.
+func (s Subjects) For(id string) Subjects { return Subjects{Prefix: s.Prefix, ID: id} }
+
+// Base is <prefix>.<id>.
+func (s Subjects) Base() string { return s.Prefix + "." + s.ID }
+
+func (s Subjects) sub(rest string) string { return s.Prefix + "." + s.ID + "." + rest }
+
+// Text is <prefix>.<id>.led.text.
+func (s Subjects) Text() string { return s.sub("led.text") }
+
+// Pixels is <prefix>.<id>.led.pixels.
+func (s Subjects) Pixels() string { return s.sub("led.pixels") }
+
+// Clear is <prefix>.<id>.led.clear.
+func (s Subjects) Clear() string { return s.sub("led.clear") }
+
+// Config is <prefix>.<id>.led.config.
+func (s Subjects) Config() string { return s.sub("led.config") }
+
+// Frame is <prefix>.<id>.led.frame: the matrix as it is now.
+func (s Subjects) Frame() string { return s.sub("led.frame") }
+
+// Instance is <prefix>.<id>.led.instance, where daemons sharing an id
+// announce themselves to each other.
+func (s Subjects) Instance() string { return s.sub("led.instance") }
+
+// Status is <prefix>.<id>.status.
+func (s Subjects) Status() string { return s.sub("status") }
+
+// Joystick is <prefix>.<id>.joystick.<key>; key "*" gives the wildcard.
+func (s Subjects) Joystick(key string) string { return s.sub("joystick." + key) }
+
+// Sensors is <prefix>.<id>.sensors.<kind> (env, motion, colour); kind "*"
+// gives the wildcard.
+func (s Subjects) Sensors(kind string) string { return s.sub("sensors." + kind) }
+
+// Env is <prefix>.<id>.sensors.env.
+func (s Subjects) Env() string { return s.Sensors("env") }
+
+// Motion is <prefix>.<id>.sensors.motion.
+func (s Subjects) Motion() string { return s.Sensors("motion") }
+
+// Colour is <prefix>.<id>.sensors.colour.
+func (s Subjects) Colour() string { return s.Sensors("colour") }
+
+// ColourConfig is <prefix>.<id>.colour.config.
+func (s Subjects) ColourConfig() string { return s.sub("colour.config") }
+
+// All is <prefix>.<id>.> : everything of the device.
+func (s Subjects) All() string { return s.sub(">") }
+
+// AllText is <prefix>.all.led.text, shown by every device.
+func (s Subjects) AllText() string { return s.For(All).Text() }
+
+// AnyText is <prefix>.any.led.text, shown by one device of the fleet.
+func (s Subjects) AnyText() string { return s.For(Any).Text() }

@@ -1,0 +1,56 @@
+package wire
+
+import (
+	"strings"
+	"testing"
+)
+
+// The subjects are the contract's table (design.md, "Subjects"): every
+// one is spelled out here, so a change to a builder shows as a change to
+// the contract.
+func TestSubjectsAreTheContract(t *testing.T) {
+	s, err := NewSubjects("sensehat", "pi1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for got, want := range map[string]string{
+		s.Text():            "sensehat.pi1.led.text",
+		s.Pixels():          "sensehat.pi1.led.pixels",
+		s.Clear():           "sensehat.pi1.led.clear",
+		s.Config():          "sensehat.pi1.led.config",
+		s.Frame():           "sensehat.pi1.led.frame",
+		s.Instance():        "sensehat.pi1.led.instance",
+		s.Status():          "sensehat.pi1.status",
+		s.Joystick("up"):    "sensehat.pi1.joystick.up",
+		s.Joystick("*"):     "sensehat.pi1.joystick.*",
+		s.Env():             "sensehat.pi1.sensors.env",
+		s.Motion():          "sensehat.pi1.sensors.motion",
+		s.Colour():          "sensehat.pi1.sensors.colour",
+		s.Sensors("*"):      "sensehat.pi1.sensors.*",
+		s.ColourConfig():    "sensehat.pi1.colour.config",
+		s.All():             "sensehat.pi1.>",
+		s.AllText():         "sensehat.all.led.text",
+		s.AnyText():         "sensehat.any.led.text",
+		s.For("pi2").Base(): "sensehat.pi2",
+	} {
+		if got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+}
+
+func TestNewSubjectsRefusesBadTokens(t *testing.T) {
+	for _, tc := range []struct{ prefix, id, want string }{
+		{"", "pi1", "prefix is empty"},
+		{"sensehat", "", "id is empty"},
+		{"sense.hat", "pi1", `'.'`},
+		{"sensehat", "pi*", `'*'`},
+		{"sensehat", "p>", `'>'`},
+		{"sensehat", "pi 1", `' '`},
+	} {
+		_, err := NewSubjects(tc.prefix, tc.id)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("NewSubjects(%q, %q) = %v, want an error with %s", tc.prefix, tc.id, err, tc.want)
+		}
+	}
+}

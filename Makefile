@@ -32,12 +32,14 @@ endif
 LDFLAGS := -s -w -X $(MODULE)/internal/version.Version=$(VERSION) -X $(MODULE)/internal/version.Commit=$(COMMIT)
 GOFLAGS_BUILD := -trimpath -ldflags '$(LDFLAGS)'
 
-# The Pi to deploy to, e.g. PI=pi@raspberrypi.local.
+# The Pi to deploy to, e.g. PI=pi@raspberrypi.local. SSH and SCP may carry
+# options (SSH='ssh -p 2222'). The files land in a private directory that
+# mktemp -d makes on the Pi (deploy/ssh-install.sh says why).
 PI      ?=
 SSH     ?= ssh
 SCP     ?= scp
-# Where the files land on the Pi before install.sh moves them.
-REMOTE_DIR ?= /tmp/sensehatd-install
+# The daemon make deploy builds and sends.
+DEPLOY_BIN ?= bin/linux_arm/sensehatd
 
 # armv7 binary size limit in bytes (10 MB).
 SIZE_LIMIT ?= 10000000
@@ -114,15 +116,16 @@ size: build-arm
 	echo "bin/linux_arm/sensehatd: $$size bytes (limit $(SIZE_LIMIT))"; \
 	if [ "$$size" -gt $(SIZE_LIMIT) ]; then echo "sensehatd for armv7 is larger than $(SIZE_LIMIT) bytes"; exit 1; fi
 
-deploy: require-pi build-arm
-	$(SSH) $(PI) 'rm -rf $(REMOTE_DIR) && mkdir -p $(REMOTE_DIR)'
-	$(SCP) bin/linux_arm/sensehatd deploy/sensehatd.service deploy/sensehatd.env deploy/install.sh $(PI):$(REMOTE_DIR)/
-	$(SSH) -t $(PI) 'sudo sh $(REMOTE_DIR)/install.sh $(REMOTE_DIR)/sensehatd && rm -rf $(REMOTE_DIR)'
+# Each binary make deploy can send, built by its target.
+bin/sensehatd: build-daemon ;
+bin/linux_arm/sensehatd: build-arm ;
+bin/linux_arm64/sensehatd: build-arm64 ;
+
+deploy: require-pi $(DEPLOY_BIN)
+	SSH='$(SSH)' SCP='$(SCP)' deploy/ssh-install.sh '$(PI)' '$(DEPLOY_BIN)'
 
 uninstall: require-pi
-	$(SSH) $(PI) 'rm -rf $(REMOTE_DIR) && mkdir -p $(REMOTE_DIR)'
-	$(SCP) deploy/install.sh $(PI):$(REMOTE_DIR)/
-	$(SSH) -t $(PI) 'sudo sh $(REMOTE_DIR)/install.sh --uninstall; rc=$$?; rm -rf $(REMOTE_DIR); exit $$rc'
+	SSH='$(SSH)' SCP='$(SCP)' deploy/ssh-install.sh --uninstall '$(PI)'
 
 .PHONY: require-pi
 require-pi:

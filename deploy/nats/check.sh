@@ -35,8 +35,11 @@ done
 tmp=$(mktemp -d)
 srv=
 bg=
+late=
 cleanup() {
 	[ -z "$bg" ] || kill "$bg" 2>/dev/null || true
+	# shellcheck disable=SC2086 # $late holds two pids
+	[ -z "$late" ] || kill $late 2>/dev/null || true
 	[ -z "$srv" ] || kill "$srv" 2>/dev/null || true
 	rm -rf "$tmp"
 }
@@ -111,7 +114,9 @@ stop_bg() {
 deliver() {
 	what=$1 want=$2 subuser=$3 pubuser=$4 pubsubj=$5
 	shift 5
-	as "$subuser" sub --count 1 "$@" >"$tmp/a.sub" 2>&1 &
+	# nats itself, not through as(): $! must be the process stop_bg kills.
+	nats --server "$url" --user "$subuser" --password "change-me-$subuser" \
+		sub --count 1 "$@" >"$tmp/a.sub" 2>&1 &
 	bg=$!
 	got=
 	i=0
@@ -146,7 +151,8 @@ deliver() {
 answer() {
 	what=$1 want=$2 reqsubj=$3 body=$4
 	shift 4
-	as pi1 reply --count 1 "$@" "$body" >"$tmp/a.reply" 2>&1 &
+	nats --server "$url" --user pi1 --password change-me-pi1 \
+		reply --count 1 "$@" "$body" >"$tmp/a.reply" 2>&1 &
 	bg=$!
 	got=
 	i=0
@@ -170,6 +176,31 @@ answer() {
 	stop_bg
 	record "$what" "$want" "${got:-no answer and no refusal in 15s}"
 }
+
+# A reply may come long after its request: a led.text request is answered
+# when its text has been shown, minutes later behind a queue of others.
+# With "allow_responses: true" the server forgets a reply subject after 2
+# minutes and refuses the late reply. pi1 answers after 125 s here; the
+# attempt runs in the background while the others go on, and is recorded
+# last.
+late_wait=125
+nats --server "$url" --user pi1 --password change-me-pi1 \
+	reply --count 1 --command "sh -c 'sleep $late_wait; printf late-answer-ok'" \
+	sensehat.pi1.led.pixels >"$tmp/late.reply" 2>&1 &
+late=$!
+(
+	# The CLI says "Listening on" once subscribed; then one request.
+	i=0
+	until grep -q 'Listening on' "$tmp/late.reply" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 150 ] || exit 1
+		sleep 0.1
+	done
+	exec nats --server "$url" --user laptop --password change-me-laptop \
+		--timeout $((late_wait + 60))s req sensehat.pi1.led.pixels '' >"$tmp/late.req" 2>&1
+) &
+late="$late $!"
+late_req=$!
 
 echo "== publishing"
 deliver "pi1 publishes its own reading" allowed laptop pi1 sensehat.pi1.sensors.env sensehat.pi1.sensors.env
@@ -215,6 +246,22 @@ answer "pi1 answers \$SRV.INFO.sensehat.<pi2's id> as pi2" "allowed, limit" '$SR
 echo "== laptop"
 deliver "laptop watches every device" allowed laptop pi1 sensehat.pi1.sensors.env 'sensehat.>'
 deliver "laptop publishes outside sensehat" refused laptop laptop other.subject other.subject
+
+echo "== a late answer (waiting up to ${late_wait}s for it)"
+wait "$late_req" || true
+if grep -qF late-answer-ok "$tmp/late.req" 2>/dev/null; then
+	got=allowed
+elif violation "$tmp/late.reply"; then
+	got=refused
+else
+	got="no answer"
+fi
+cp "$tmp/late.reply" "$tmp/a.late-reply" 2>/dev/null || true
+cp "$tmp/late.req" "$tmp/a.late-req" 2>/dev/null || true
+# shellcheck disable=SC2086 # $late holds two pids
+kill $late 2>/dev/null || true
+late=
+record "pi1 answers a request ${late_wait}s after it came" allowed "$got"
 
 # TLS variant: rewrite its certificate paths to throwaway files and let the
 # server parse it (-t), which loads the certificates.

@@ -1,9 +1,10 @@
 # sensehat: build, test, package and deploy.
 #
 #   make                  native bin/sensehatd and bin/sensehat
-#   make build-arm        stripped armv7 daemon for the Pi (bin/linux_arm/)
+#   make build-armv6      stripped ARMv6 daemon, runs on every Pi (bin/linux_armv6/)
+#   make build-arm        stripped armv7 daemon, Pi 2 and newer (bin/linux_arm/)
 #   make deploy PI=pi@raspberrypi.local
-#   make deb              .deb packages for armhf and arm64 in dist/
+#   make deb              .deb packages for armhf (ARMv6) and arm64 in dist/
 #   make test             gofmt, vet, race tests, unit file checks
 #
 # Every tool the checks need beyond Go is installed by .ci/run.
@@ -32,20 +33,24 @@ endif
 LDFLAGS := -s -w -X $(MODULE)/internal/version.Version=$(VERSION) -X $(MODULE)/internal/version.Commit=$(COMMIT)
 GOFLAGS_BUILD := -trimpath -ldflags '$(LDFLAGS)'
 
-# The Pi to deploy to, e.g. PI=pi@raspberrypi.local.
+# The Pi to deploy to, e.g. PI=pi@raspberrypi.local. SSH and SCP may carry
+# options (SSH='ssh -p 2222'). The files land in a private directory that
+# mktemp -d makes on the Pi (deploy/ssh-install.sh says why).
 PI      ?=
 SSH     ?= ssh
 SCP     ?= scp
-# Where the files land on the Pi before install.sh moves them.
-REMOTE_DIR ?= /tmp/sensehatd-install
+# The daemon make deploy builds and sends: the ARMv6 one runs on every Pi;
+# DEPLOY_BIN=bin/linux_arm/sensehatd (armv7) or bin/linux_arm64/sensehatd
+# (64-bit OS) send another build.
+DEPLOY_BIN ?= bin/linux_armv6/sensehatd
 
-# armv7 binary size limit in bytes (10 MB).
+# 32-bit ARM binary size limit in bytes (10 MB).
 SIZE_LIMIT ?= 10000000
 
 DEB_ARCHES := armhf arm64
 DIST    := dist
 
-.PHONY: build build-daemon build-arm build-arm64 test vet fmt-check unit-test bench demo deb check-deb \
+.PHONY: build build-daemon build-arm build-armv6 build-arm64 test vet fmt-check unit-test bench demo deb check-deb \
 	deploy uninstall soak size check-unit clean help
 
 build: build-daemon
@@ -57,6 +62,13 @@ build-daemon:
 build-arm:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 \
 		$(GO) build $(GOFLAGS_BUILD) -o bin/linux_arm/sensehatd ./cmd/sensehatd
+
+# Raspberry Pi OS's armhf is ARMv6 with VFP: a Pi Zero or Pi 1 (ARM1176)
+# dies with "Illegal instruction" on a GOARM=7 build. GOARM=6 runs on every
+# Pi; the armhf .deb and make deploy ship it.
+build-armv6:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=6 \
+		$(GO) build $(GOFLAGS_BUILD) -o bin/linux_armv6/sensehatd ./cmd/sensehatd
 
 build-arm64:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 \
@@ -105,12 +117,14 @@ check-unit: build-daemon
 	deploy/check-unit.sh bin/sensehatd
 
 # nfpm expands environment variables in arch and version but not in file
-# sources, so each architecture's binary is staged at one fixed path.
-deb: build-arm build-arm64
+# sources, so each architecture's binary is staged at one fixed path. The
+# armhf package carries the ARMv6 build: Raspberry Pi OS armhf runs on the
+# Pi Zero and Pi 1 too.
+deb: build-armv6 build-arm64
 	@command -v nfpm >/dev/null 2>&1 || { echo "nfpm not found: go install github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2 (or run .ci/run)"; exit 1; }
 	@mkdir -p $(DIST)/stage
 	rm -f $(DIST)/sensehatd_*.deb
-	cp bin/linux_arm/sensehatd $(DIST)/stage/sensehatd
+	cp bin/linux_armv6/sensehatd $(DIST)/stage/sensehatd
 	DEB_ARCH=armhf VERSION='$(VERSION)' nfpm pkg --config deploy/nfpm.yaml --packager deb --target $(DIST)/
 	cp bin/linux_arm64/sensehatd $(DIST)/stage/sensehatd
 	DEB_ARCH=arm64 VERSION='$(VERSION)' nfpm pkg --config deploy/nfpm.yaml --packager deb --target $(DIST)/
@@ -119,20 +133,24 @@ deb: build-arm build-arm64
 check-deb:
 	deploy/check-deb.sh $(DIST)
 
-size: build-arm
-	@size=$$(wc -c < bin/linux_arm/sensehatd); \
-	echo "bin/linux_arm/sensehatd: $$size bytes (limit $(SIZE_LIMIT))"; \
-	if [ "$$size" -gt $(SIZE_LIMIT) ]; then echo "sensehatd for armv7 is larger than $(SIZE_LIMIT) bytes"; exit 1; fi
+size: build-arm build-armv6
+	@for f in bin/linux_arm/sensehatd bin/linux_armv6/sensehatd; do \
+		size=$$(wc -c < $$f); \
+		echo "$$f: $$size bytes (limit $(SIZE_LIMIT))"; \
+		if [ "$$size" -gt $(SIZE_LIMIT) ]; then echo "$$f is larger than $(SIZE_LIMIT) bytes"; exit 1; fi; \
+	done
 
-deploy: require-pi build-arm
-	$(SSH) $(PI) 'rm -rf $(REMOTE_DIR) && mkdir -p $(REMOTE_DIR)'
-	$(SCP) bin/linux_arm/sensehatd deploy/sensehatd.service deploy/sensehatd.env deploy/install.sh $(PI):$(REMOTE_DIR)/
-	$(SSH) -t $(PI) 'sudo sh $(REMOTE_DIR)/install.sh $(REMOTE_DIR)/sensehatd && rm -rf $(REMOTE_DIR)'
+# Each binary make deploy can send, built by its target.
+bin/sensehatd: build-daemon ;
+bin/linux_arm/sensehatd: build-arm ;
+bin/linux_armv6/sensehatd: build-armv6 ;
+bin/linux_arm64/sensehatd: build-arm64 ;
+
+deploy: require-pi $(DEPLOY_BIN)
+	SSH='$(SSH)' SCP='$(SCP)' deploy/ssh-install.sh '$(PI)' '$(DEPLOY_BIN)'
 
 uninstall: require-pi
-	$(SSH) $(PI) 'rm -rf $(REMOTE_DIR) && mkdir -p $(REMOTE_DIR)'
-	$(SCP) deploy/install.sh $(PI):$(REMOTE_DIR)/
-	$(SSH) -t $(PI) 'sudo sh $(REMOTE_DIR)/install.sh --uninstall; rc=$$?; rm -rf $(REMOTE_DIR); exit $$rc'
+	SSH='$(SSH)' SCP='$(SCP)' deploy/ssh-install.sh --uninstall '$(PI)'
 
 .PHONY: require-pi
 require-pi:

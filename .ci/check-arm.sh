@@ -1,9 +1,20 @@
 #!/bin/sh
-# check-arm.sh: the armv7 daemon, as it will run on a Pi, under qemu.
+# check-arm.sh: the 32-bit ARM daemon, as it will run on a Pi, under qemu.
 #
-# 1. make build-arm, then qemu-arm-static bin/linux_arm/sensehatd --version.
+#   .ci/check-arm.sh              the armv7 build (make build-arm) on qemu's
+#                                 default CPU
+#   .ci/check-arm.sh --deb [DIST] the binary inside DIST/sensehatd_*_armhf.deb
+#                                 (make deb; DIST defaults to dist) on an
+#                                 ARM1176 (-cpu arm1176), the ARMv6 core of a
+#                                 Pi Zero and Pi 1, which Raspberry Pi OS's
+#                                 armhf must run on. First a control: the
+#                                 GOARM=7 build must die there with SIGILL,
+#                                 or the CPU model would let a wrong package
+#                                 pass.
+#
+# 1. qemu-arm-static BINARY --version.
 # 2. End to end: a native nats-server (deploy/nats config, random loopback
-#    port) and the armv7 daemon on the simulated HAT, logged in as the
+#    port) and the ARM daemon on the simulated HAT, logged in as the
 #    least-privileged device user pi1. The nats CLI, as the laptop user,
 #    asks for the status, sends a text and waits for the "displayed" reply,
 #    and finds the micro service; then SIGTERM must end the daemon with 0.
@@ -14,7 +25,6 @@
 set -eu
 
 require=${SENSEHAT_REQUIRE_DAEMON:-0}
-bin=bin/linux_arm/sensehatd
 
 for tool in qemu-arm-static nats-server nats; do
 	command -v "$tool" >/dev/null 2>&1 || {
@@ -22,23 +32,6 @@ for tool in qemu-arm-static nats-server nats; do
 		exit 1
 	}
 done
-
-make --no-print-directory build-arm
-
-echo "== qemu-arm-static $bin --version"
-if ! version=$(qemu-arm-static "$bin" --version 2>&1); then
-	printf '%s\n' "$version" >&2
-	echo "check-arm: the armv7 binary does not run under qemu" >&2
-	exit 1
-fi
-printf '%s\n' "$version"
-case $version in
-*linux/arm*) ;;
-*)
-	echo "check-arm: --version does not report linux/arm" >&2
-	exit 1
-	;;
-esac
 
 tmp=$(mktemp -d)
 srv=
@@ -49,6 +42,56 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
+
+cpu=
+if [ "${1:-}" = --deb ]; then
+	dist=${2:-dist}
+	set -- "$dist"/sensehatd_*_armhf.deb
+	if [ ! -f "$1" ] || [ $# -ne 1 ]; then
+		echo "check-arm: want exactly one $dist/sensehatd_*_armhf.deb, found: $*; run make clean deb" >&2
+		exit 1
+	fi
+	echo "== $1: usr/bin/sensehatd on an ARMv6 CPU (qemu -cpu arm1176, Pi Zero / Pi 1)"
+	dpkg-deb -x "$1" "$tmp/deb"
+	bin=$tmp/deb/usr/bin/sensehatd
+	cpu=arm1176
+
+	echo "== control: the GOARM=7 build must not run on arm1176"
+	make --no-print-directory build-arm
+	rc=0
+	qemu-arm-static -cpu arm1176 bin/linux_arm/sensehatd --version >"$tmp/control.log" 2>&1 || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		cat "$tmp/control.log" >&2
+		echo "check-arm: a GOARM=7 binary ran on qemu's arm1176; the CPU model does not catch ARMv7 code, so this check proves nothing" >&2
+		exit 1
+	fi
+	echo "ok    GOARM=7 build exits with $rc on arm1176 (132 = SIGILL, illegal instruction)"
+else
+	make --no-print-directory build-arm
+	bin=bin/linux_arm/sensehatd
+fi
+
+# From here on "$@" holds qemu's CPU option, if any.
+if [ -n "$cpu" ]; then
+	set -- -cpu "$cpu"
+else
+	set --
+fi
+
+echo "== qemu-arm-static${cpu:+ -cpu $cpu} $bin --version"
+if ! version=$(qemu-arm-static "$@" "$bin" --version 2>&1); then
+	printf '%s\n' "$version" >&2
+	echo "check-arm: the ARM binary does not run under qemu${cpu:+ -cpu $cpu}" >&2
+	exit 1
+fi
+printf '%s\n' "$version"
+case $version in
+*linux/arm*) ;;
+*)
+	echo "check-arm: --version does not report linux/arm" >&2
+	exit 1
+	;;
+esac
 
 # not_ready is for a daemon that does not do this yet: a notice, or a
 # failure once SENSEHAT_REQUIRE_DAEMON=1 says it must.
@@ -88,9 +131,9 @@ url=nats://127.0.0.1:$port
 echo "listening on $url"
 laptop() { nats --server "$url" --user laptop --password change-me-laptop "$@"; }
 
-echo "== armv7 sensehatd on the simulated HAT"
+echo "== ARM sensehatd${cpu:+ on $cpu} on the simulated HAT"
 : >"$tmp/daemon.log"
-qemu-arm-static "$bin" --nats "$url" --user pi1 --password change-me-pi1 --id pi1 \
+qemu-arm-static "$@" "$bin" --nats "$url" --user pi1 --password change-me-pi1 --id pi1 \
 	--display sim --joystick sim --sensors sim --state-dir "$tmp" --log-level debug \
 	>"$tmp/daemon.log" 2>&1 &
 daemon=$!

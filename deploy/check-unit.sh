@@ -4,6 +4,7 @@
 #   verify    the unit parses, every directive is known, and the unit loads.
 #   security  the exposure score stays at or below THRESHOLD (0-100 scale,
 #             where systemd shows 2.0 for 20; default 20).
+#   limits    MemoryMax=, GOMEMLIMIT and TasksMax= are the measured ones.
 #
 # systemd-analyze verify refuses a unit whose ExecStart= binary is missing,
 # and on a build machine /usr/bin/sensehatd does not exist. So the check
@@ -40,6 +41,17 @@ if ! grep -q "^ExecStart=$bin" "$tmp/sensehatd.service"; then
 	echo "check-unit: no ExecStart=/usr/bin/sensehatd line in $unit" >&2
 	exit 1
 fi
+
+# The resource limits are sized from measurements (scripts/flood-rss.sh,
+# RELIABILITY.md): a change must come with new figures, so they are pinned.
+echo "== resource limits"
+for want in MemoryMax=1G Environment=GOMEMLIMIT=768MiB TasksMax=64; do
+	if ! grep -qx "$want" "$unit"; then
+		echo "check-unit: $unit lacks the line $want; if the limits changed, rerun scripts/flood-rss.sh, update RELIABILITY.md and this check" >&2
+		exit 1
+	fi
+done
+echo "ok"
 
 echo "== systemd-analyze verify"
 # verify prints warnings and still exits 0 for some of them; any output is a

@@ -194,7 +194,6 @@ func Message(d Device, b Board) ([]byte, error) {
 		add("text", "text", map[string]any{"name": "Scroll text", "command_topic": text, "max": 255, "mode": "text"})
 		add("matrix", "light", map[string]any{
 			"name":                        "Matrix",
-			"schema":                      "basic",
 			"command_topic":               clear,
 			"payload_on":                  LightOn,
 			"payload_off":                 LightOff,

@@ -54,8 +54,7 @@ func Start(nc *nats.Conn, dev Device, board func() Board, log *slog.Logger) (*Pu
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Publisher{nc: nc, dev: dev, board: board, log: log, kick: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
 	sub, err := nc.Subscribe(dev.HA.Status(), func(m *nats.Msg) {
-		// Home Assistant's birth message; its last will says "offline".
-		if string(bytes.TrimSpace(m.Data)) == Online {
+		if isBirth(m.Data) {
 			p.Resend()
 		}
 	})
@@ -68,6 +67,10 @@ func Start(nc *nats.Conn, dev Device, board func() Board, log *slog.Logger) (*Pu
 	go p.run(ctx)
 	return p, nil
 }
+
+// isBirth tells Home Assistant's birth message ("online") from its last
+// will ("offline") on the same topic.
+func isBirth(data []byte) bool { return string(bytes.TrimSpace(data)) == Online }
 
 // Resend asks for discovery and "online" to be sent again soon. It never
 // blocks; call it from a reconnect handler.
@@ -175,7 +178,7 @@ func (p *Publisher) Stop() error {
 
 // Remove takes a device out of Home Assistant: an empty discovery message
 // removes the device and every entity (Home Assistant's MQTT docs,
-// "Removing a device"), then "offline". It is what `sensehat ha-remove`
+// "Discovery payload"), then "offline". It is what `sensehat ha-remove`
 // sends; the daemon must be stopped first, or it announces itself again on
 // the next birth message or reconnect.
 func Remove(nc *nats.Conn, dev Device) error {

@@ -30,6 +30,7 @@ type Publisher struct {
 	board func() Board
 	log   *slog.Logger
 
+	period time.Duration
 	kick   chan struct{}
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -45,6 +46,12 @@ type Publisher struct {
 // can tell what the board has at that moment. It returns an error when the
 // device or the subscription is not valid.
 func Start(nc *nats.Conn, dev Device, board func() Board, log *slog.Logger) (*Publisher, error) {
+	return start(nc, dev, board, log, AvailabilityPeriod)
+}
+
+// start is Start with the period of "online" and of the board's second
+// look, which tests shorten.
+func start(nc *nats.Conn, dev Device, board func() Board, log *slog.Logger, period time.Duration) (*Publisher, error) {
 	if _, err := Message(dev, board()); err != nil {
 		return nil, err
 	}
@@ -52,7 +59,7 @@ func Start(nc *nats.Conn, dev Device, board func() Board, log *slog.Logger) (*Pu
 		log = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &Publisher{nc: nc, dev: dev, board: board, log: log, kick: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
+	p := &Publisher{nc: nc, dev: dev, board: board, log: log, period: period, kick: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
 	sub, err := nc.Subscribe(dev.HA.Status(), func(m *nats.Msg) {
 		if isBirth(m.Data) {
 			p.Resend()
@@ -93,7 +100,7 @@ func (p *Publisher) Sent() int {
 
 func (p *Publisher) run(ctx context.Context) {
 	defer close(p.done)
-	tick := time.NewTicker(AvailabilityPeriod)
+	tick := time.NewTicker(p.period)
 	defer tick.Stop()
 	settle := time.NewTimer(Settle)
 	settle.Stop()

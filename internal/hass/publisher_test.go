@@ -95,3 +95,87 @@ func TestIsBirth(t *testing.T) {
 		}
 	}
 }
+
+// A magnetometer calibrated after start adds yaw and heading: the periodic
+// look at the board finds the change and announces the device again, with
+// them; in between, "online" keeps coming.
+func TestPublisherAnnouncesABoardThatChanged(t *testing.T) {
+	testutil.CheckLeaks(t)
+	srv := testutil.StartServer(t, nil)
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	dev := testDevice(t)
+	msgs := make(chan *nats.Msg, 256)
+	sub, err := nc.ChanSubscribe(dev.ConfigSubject(), msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	online := make(chan *nats.Msg, 256)
+	asub, err := nc.ChanSubscribe(dev.Subjects.Availability(), online)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer asub.Unsubscribe()
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	var calibrated atomic.Bool
+	board := func() Board {
+		b := Board{Temperature: true, Motion: true}
+		b.Heading = calibrated.Load()
+		return b
+	}
+	p, err := start(nc, dev, board, nil, 50*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := <-msgs
+	if hasComponent(t, first.Data, "heading") {
+		t.Fatal("heading announced before calibration")
+	}
+	for i := 0; i < 3; i++ {
+		select {
+		case m := <-online:
+			if string(m.Data) != Online {
+				t.Fatalf("availability %q", m.Data)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("online not repeated")
+		}
+	}
+	calibrated.Store(true)
+	select {
+	case m := <-msgs:
+		if !hasComponent(t, m.Data, "heading") || !hasComponent(t, m.Data, "yaw") {
+			t.Errorf("after calibration: %s", m.Data)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the calibrated board was not announced again")
+	}
+	if err := p.Stop(); err != nil {
+		t.Error(err)
+	}
+	// The last availability message is offline. Stop published it on
+	// this connection, so after a round trip it is in the channel.
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var last string
+	for len(online) > 0 {
+		last = string((<-online).Data)
+	}
+	if last != Offline {
+		t.Errorf("last availability %q after Stop, want offline", last)
+	}
+}
+
+func hasComponent(t *testing.T, msg []byte, key string) bool {
+	t.Helper()
+	_, ok := decode(t, msg)["components"].(map[string]any)[key]
+	return ok
+}

@@ -202,7 +202,10 @@ func Message(d Device, b Board) ([]byte, error) {
 			"brightness_command_topic":    cfg,
 			"brightness_command_template": brightnessTemplate,
 			"brightness_scale":            100,
-			"optimistic":                  true,
+			// Both on and colour go to led.clear: on ("white") must be
+			// sent first, or it would paint over the colour.
+			"on_command_type": "first",
+			"optimistic":      true,
 		})
 		add("clear", "button", map[string]any{"name": "Clear matrix", "command_topic": clear, "payload_press": ClearCmd, "icon": "mdi:eraser"})
 		add("rotation", "select", map[string]any{

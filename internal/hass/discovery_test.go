@@ -278,6 +278,12 @@ func TestCommandTemplatesReachTheEndpoints(t *testing.T) {
 	if light["rgb_command_topic"] != "sensehat/pi1/led/clear" || light["command_topic"] != "sensehat/pi1/led/clear" || light["brightness_command_topic"] != "sensehat/pi1/led/config" {
 		t.Fatalf("light topics %v", light)
 	}
+	// Home Assistant sends payload_on before the colour only with
+	// on_command_type "first" (light.mqtt: last, the default, sends it
+	// after, and led.clear "white" would paint over the colour).
+	if light["on_command_type"] != "first" {
+		t.Errorf("on_command_type %v, want first", light["on_command_type"])
+	}
 	rgb := render(t, light["rgb_command_template"].(string), map[string]any{"red": 255, "green": 136, "blue": 0})
 	if col, err := payload.ParseClear([]byte(rgb)); err != nil || col.R != 255 || col.G != 136 || col.B != 0 {
 		t.Errorf("rgb command %q: led.clear gives %v, %v; want 255,136,0", rgb, col, err)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,9 +58,9 @@ type sub struct {
 	more  chan struct{}
 }
 
-func mosquittoSub(t *testing.T, port int, topics ...string) *sub {
+func mosquittoSub(t *testing.T, port int, auth []string, topics ...string) *sub {
 	t.Helper()
-	args := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(port), "-v", "-i", "hass-e2e-sub"}
+	args := append([]string{"-h", "127.0.0.1", "-p", strconv.Itoa(port), "-v", "-i", "hass-e2e-sub"}, auth...)
 	for _, tp := range topics {
 		args = append(args, "-t", tp)
 	}
@@ -133,9 +134,10 @@ func tail(l []string) []string {
 	return l
 }
 
-func mosquittoPub(t *testing.T, port int, topic, msg string) {
+func mosquittoPub(t *testing.T, port int, auth []string, topic, msg string) {
 	t.Helper()
-	out, err := exec.Command("mosquitto_pub", "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-t", topic, "-m", msg).CombinedOutput()
+	args := append([]string{"-h", "127.0.0.1", "-p", strconv.Itoa(port), "-t", topic, "-m", msg}, auth...)
+	out, err := exec.Command("mosquitto_pub", args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("mosquitto_pub -t %s: %v: %s", topic, err, out)
 	}
@@ -148,55 +150,16 @@ func mosquittoPub(t *testing.T, port int, topic, msg string) {
 func TestHomeAssistantOverMQTT(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv, port := mqttServer(t)
+	hat, stop := startDaemon(t, srv.URL(), "", "", io.Discard)
 
-	cfg := config.DefaultConfig()
-	cfg.NATS = srv.URL()
-	cfg.ID = "pi1"
-	for _, b := range []*config.Backend{&cfg.Display, &cfg.Joystick, &cfg.Sensors} {
-		if err := b.Set("sim"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg.EnvInterval = 50 * time.Millisecond
-	cfg.MotionInterval = 50 * time.Millisecond
-	cfg.TempFactor = 0
-	cfg.StateDir = t.TempDir()
-	hat := sim.NewHAT()
-	d := &daemon.Daemon{Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), HAT: hat, Ready: make(chan struct{})}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("daemon Run = %v after a clean stop", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Fatal("daemon did not stop in 15s")
-		}
-	}
-	t.Cleanup(stop)
-	select {
-	case <-d.Ready:
-	case <-time.After(10 * time.Second):
-		t.Fatal("daemon not ready in 10s")
-	}
-
-	s := mosquittoSub(t, port, "homeassistant/#", "sensehat/pi1/#")
+	s := mosquittoSub(t, port, nil, "homeassistant/#", "sensehat/pi1/#")
 	// Readings arriving prove the subscription is in place.
 	s.wait(t, 0, "sensehat/pi1/sensors/env", nil)
 
 	// Home Assistant's birth message: discovery comes (again), whatever
 	// was sent before.
 	before := s.count()
-	mosquittoPub(t, port, "homeassistant/status", "online")
+	mosquittoPub(t, port, nil, "homeassistant/status", "online")
 	disc, _ := s.wait(t, before, "homeassistant/device/sensehat_pi1/config", nil)
 	s.wait(t, before, "sensehat/pi1/availability", func(p string) bool { return p == hass.Online })
 
@@ -234,7 +197,7 @@ func TestHomeAssistantOverMQTT(t *testing.T) {
 	}
 
 	// A text published over MQTT scrolls on the matrix.
-	mosquittoPub(t, port, "sensehat/pi1/led/text", "hello")
+	mosquittoPub(t, port, nil, "sensehat/pi1/led/text", "hello")
 	if !litWithin(hat, 10*time.Second) {
 		t.Error("text published on sensehat/pi1/led/text never lit the matrix")
 	}
@@ -254,6 +217,54 @@ func TestHomeAssistantOverMQTT(t *testing.T) {
 	s.wait(t, from, "sensehat/pi1/availability", func(p string) bool { return p == hass.Offline })
 }
 
+// startDaemon runs a daemon with id pi1 on a simulated HAT against url, as
+// user (if not ""), logging to logOut, and returns its HAT and a clean stop
+// (also run at cleanup).
+func startDaemon(t *testing.T, url, user, password string, logOut io.Writer) (*sim.HAT, func()) {
+	t.Helper()
+	cfg := config.DefaultConfig()
+	cfg.NATS, cfg.ID = url, "pi1"
+	cfg.User, cfg.Password = user, password
+	for _, b := range []*config.Backend{&cfg.Display, &cfg.Joystick, &cfg.Sensors} {
+		if err := b.Set("sim"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.EnvInterval = 50 * time.Millisecond
+	cfg.MotionInterval = 50 * time.Millisecond
+	cfg.TempFactor = 0
+	cfg.StateDir = t.TempDir()
+	hat := sim.NewHAT()
+	d := &daemon.Daemon{Config: cfg, Log: slog.New(slog.NewTextHandler(logOut, nil)), HAT: hat, Ready: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("daemon Run = %v after a clean stop", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("daemon did not stop in 15s")
+		}
+	}
+	t.Cleanup(stop)
+	select {
+	case <-d.Ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("daemon not ready in 10s")
+	}
+
+	return hat, stop
+}
+
 func litWithin(hat *sim.HAT, within time.Duration) bool {
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
@@ -267,4 +278,60 @@ func litWithin(hat *sim.HAT, within time.Duration) bool {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return false
+}
+
+// logBuffer collects the daemon's log for a look afterwards.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// The shipped server configuration for MQTT (deploy/nats/
+// nats-server-mqtt.conf and accounts.conf) lets the daemon, as device user
+// pi1, do all of this with no permission error, and Home Assistant, as
+// user homeassistant over MQTT, get discovery after its birth message and
+// scroll a text.
+func TestShippedMQTTConfig(t *testing.T) {
+	testutil.CheckLeaks(t)
+	opts, err := server.ProcessConfigFile(filepath.Join("..", "..", "deploy", "nats", "nats-server-mqtt.conf"))
+	if err != nil {
+		t.Fatalf("loading the shipped server config: %v", err)
+	}
+	port := freePort(t)
+	opts.Host, opts.Port = "127.0.0.1", server.RANDOM_PORT
+	opts.StoreDir = t.TempDir()
+	opts.MQTT.Host, opts.MQTT.Port = "127.0.0.1", port
+	srv := testutil.StartServer(t, opts)
+	logs := &logBuffer{}
+	hat, stop := startDaemon(t, srv.URL(), "pi1", "change-me-pi1", logs)
+
+	ha := []string{"-u", "homeassistant", "-P", "change-me-homeassistant"}
+	s := mosquittoSub(t, port, ha, "homeassistant/device/+/config", "sensehat/+/sensors/+", "sensehat/+/availability", "sensehat/+/joystick/+")
+	s.wait(t, 0, "sensehat/pi1/sensors/env", nil)
+	before := s.count()
+	mosquittoPub(t, port, ha, "homeassistant/status", "online")
+	s.wait(t, before, "homeassistant/device/sensehat_pi1/config", func(p string) bool { return strings.Contains(p, `"serial_number":"pi1"`) })
+	s.wait(t, before, "sensehat/pi1/availability", func(p string) bool { return p == hass.Online })
+	mosquittoPub(t, port, ha, "sensehat/pi1/led/text", "hi")
+	if !litWithin(hat, 10*time.Second) {
+		t.Error("Home Assistant's text never lit the matrix")
+	}
+	from := s.count()
+	stop()
+	s.wait(t, from, "sensehat/pi1/availability", func(p string) bool { return p == hass.Offline })
+	if strings.Contains(logs.String(), "ermission") {
+		t.Errorf("the daemon hit permission errors under the shipped config:\n%s", logs.String())
+	}
 }

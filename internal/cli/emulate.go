@@ -58,7 +58,11 @@ func (a *App) emulate(ctx context.Context, args []string) error {
 
 	natsURL, where, mqttAddr := c.URL, "joined", ""
 	if !given["nats"] {
-		srv, addr, err := startEmbedded(*listen, *mqttListen)
+		mq, err := mqttListenAddr(*mqttListen, given["mqtt-listen"], log)
+		if err != nil {
+			return err
+		}
+		srv, addr, err := startEmbedded(*listen, mq)
 		if err != nil {
 			return err
 		}
@@ -138,6 +142,26 @@ func (e embedded) stop() {
 	if e.storeDir != "" {
 		_ = os.RemoveAll(e.storeDir)
 	}
+}
+
+// mqttListenAddr checks that the MQTT listener's address is free. The
+// default (1883) is often a broker's already: then the emulator runs
+// without MQTT and says so, rather than fail; an address given with
+// --mqtt-listen must be free.
+func mqttListenAddr(addr string, explicit bool, log *slog.Logger) (string, error) {
+	if addr == "" {
+		return "", nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err == nil {
+		_ = l.Close()
+		return addr, nil
+	}
+	if explicit {
+		return "", fmt.Errorf("emulate: MQTT listener on %s: %w (choose another address with --mqtt-listen, or '' for none)", addr, err)
+	}
+	log.Warn("MQTT listener off: its address is taken (another MQTT broker?); choose one with --mqtt-listen", "addr", addr, "err", err)
+	return "", nil
 }
 
 // startEmbedded starts the embedded server, with MQTT unless mqttListen

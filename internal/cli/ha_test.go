@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"log/slog"
 	"net"
 	"os/exec"
 	"regexp"
@@ -168,4 +169,33 @@ func connectPlain(t *testing.T, url string) *nats.Conn {
 	}
 	t.Cleanup(nc.Close)
 	return nc
+}
+
+// The default MQTT address taken (a broker already there) leaves the
+// emulator without MQTT and says so; an address given with --mqtt-listen
+// that is taken is an error naming the flag.
+func TestMQTTListenAddrTaken(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	taken := l.Addr().String()
+	var logOut syncBuffer
+	log := slog.New(slog.NewTextHandler(&logOut, nil))
+
+	got, err := mqttListenAddr(taken, false, log)
+	if err != nil || got != "" || !strings.Contains(logOut.String(), "MQTT listener off") {
+		t.Errorf("default taken: %q, %v, log %q; want no MQTT and a warning", got, err, logOut.String())
+	}
+	if _, err := mqttListenAddr(taken, true, log); err == nil || !strings.Contains(err.Error(), "--mqtt-listen") {
+		t.Errorf("given and taken: %v, want an error naming --mqtt-listen", err)
+	}
+	free := net.JoinHostPort("127.0.0.1", strconv.Itoa(freeLoopbackPort(t)))
+	if got, err := mqttListenAddr(free, true, log); err != nil || got != free {
+		t.Errorf("free: %q, %v", got, err)
+	}
+	if got, err := mqttListenAddr("", true, log); err != nil || got != "" {
+		t.Errorf("none: %q, %v", got, err)
+	}
 }

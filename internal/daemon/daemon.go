@@ -149,7 +149,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 		TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TLSCA: cfg.TLSCA,
 		Name:   "sensehatd " + cfg.ID,
 		Errors: &d.errs,
-		// A duplicate may have started while we were away.
+		// A duplicate may have started while we were away, and a
+		// restarted server kept no discovery for Home Assistant.
 		OnConnect: func() { d.dups.poke(); d.ha.Load().Resend() },
 	}, log)
 	if err != nil {

@@ -4,10 +4,13 @@
 # daemon on the simulated HAT with env readings every 1s and motion every
 # 100ms, lets it warm up, then measures its user+system CPU time over a
 # window from /proc/<pid>/stat. Prints the share of one core.
-#   scripts/idle-cpu.sh [seconds]   (default 30)
+#   scripts/idle-cpu.sh [seconds [daemon flags...]]   (default 30)
+# e.g. scripts/idle-cpu.sh 30 --ha-prefix '' measures without Home
+# Assistant discovery.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 window=${1:-30}
+shift || true
 tools=${XDG_CACHE_HOME:-$HOME/.cache}/sensehat-tools/bin
 export PATH=$PATH:$tools
 command -v nats-server >/dev/null || { echo "idle-cpu: nats-server not found (make it with .ci/run)" >&2; exit 1; }
@@ -26,7 +29,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 nats-server -a 127.0.0.1 -p "$port" >"$tmp/server.log" 2>&1 &
 spid=$!
 "$tmp/sensehatd" --nats "nats://127.0.0.1:$port" --id idle --display sim --joystick sim --sensors sim \
-	--env-interval 1s --motion-interval 100ms --state-dir "$tmp" --log-level warn 2>"$tmp/daemon.log" &
+	--env-interval 1s --motion-interval 100ms --state-dir "$tmp" --log-level warn "$@" 2>"$tmp/daemon.log" &
 dpid=$!
 sleep 5 # warm up: connect, first readings, GC settles
 

@@ -44,7 +44,9 @@ Usage:
   sensehat status                      every device found, as a table
   sensehat watch [joystick|env|motion|colour]
                                        live events and readings
-  sensehat emulate [--nats-listen ADDR] [--http ADDR] [--http-host NAME] [--nats URL] [--terminal]
+  sensehat emulate [--nats-listen ADDR] [--mqtt-listen ADDR] [--http ADDR] [--http-host NAME] [--nats URL] [--terminal]
+  sensehat ha-remove --id ID [--ha-prefix P]
+                                       remove a decommissioned device from Home Assistant
   sensehat version
 
 Connection flags (every subcommand): --nats URL (env NATS_URL), --creds,
@@ -68,6 +70,8 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		err = a.watch(ctx, args[1:])
 	case "emulate":
 		err = a.emulate(ctx, args[1:])
+	case "ha-remove":
+		err = a.haRemove(ctx, args[1:])
 	case "version", "--version", "-version":
 		fmt.Fprintln(a.Stdout, version.String("sensehat"))
 		return 0

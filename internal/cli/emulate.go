@@ -9,9 +9,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/sensehat/sensehat/internal/config"
 	"github.com/sensehat/sensehat/internal/emulator"
 	"github.com/sensehat/sensehat/internal/natsconn"
 	"github.com/sensehat/sensehat/internal/webguard"
@@ -22,10 +26,12 @@ import (
 // --terminal, in this terminal: the page is then served only if --http is
 // given as well, so an SSH session opens no port by surprise.
 func (a *App) emulate(ctx context.Context, args []string) error {
-	fs := newFlagSet("emulate", a.Stderr, "[--nats-listen ADDR] [--http ADDR] [--http-host NAME] [--nats URL] [--terminal [--cells]] [--id ID]")
+	fs := newFlagSet("emulate", a.Stderr, "[--nats-listen ADDR] [--mqtt-listen ADDR] [--ha-prefix P] [--http ADDR] [--http-host NAME] [--nats URL] [--terminal [--cells]] [--id ID]")
 	var c conn
 	c.flags(fs, a.Getenv)
 	listen := fs.String("nats-listen", "127.0.0.1:4222", "where the embedded nats-server listens (ignored with --nats)")
+	mqttListen := fs.String("mqtt-listen", "127.0.0.1:1883", `where the embedded nats-server's MQTT listener is, for MQTT clients and Home Assistant ("" for none; ignored with --nats)`)
+	haPrefix := fs.String("ha-prefix", "homeassistant", `Home Assistant MQTT discovery prefix ("" for none)`)
 	httpAddr := fs.String("http", "127.0.0.1:8080", "where the page is served (it has no authentication: keep it on loopback unless the network is trusted)")
 	var httpHosts hostList
 	fs.Var(&httpHosts, "http-host", "a `NAME` the page answers to besides localhost and IP addresses, e.g. raspberrypi.local (repeatable, or comma-separated)")
@@ -50,19 +56,23 @@ func (a *App) emulate(ctx context.Context, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(a.Stderr, &slog.HandlerOptions{Level: level}))
 
-	natsURL, where := c.URL, "joined"
+	natsURL, where, mqttAddr := c.URL, "joined", ""
 	if !given["nats"] {
-		srv, err := emulator.StartNATS(*listen)
+		mq, err := mqttListenAddr(*mqttListen, given["mqtt-listen"], log)
 		if err != nil {
 			return err
 		}
-		defer func() {
-			srv.Shutdown()
-			srv.WaitForShutdown()
-		}()
-		natsURL, where = srv.ClientURL(), "embedded"
+		srv, addr, err := startEmbedded(*listen, mq)
+		if err != nil {
+			return err
+		}
+		defer srv.stop()
+		natsURL, where, mqttAddr = srv.ClientURL(), "embedded", addr
 		if a := srv.Addr(); a != nil {
 			webguard.WarnExposed(log, "--nats-listen", a)
+		}
+		if a, err := net.ResolveTCPAddr("tcp", mqttAddr); err == nil && mqttAddr != "" {
+			webguard.WarnExposed(log, "--mqtt-listen", a)
 		}
 	}
 
@@ -75,6 +85,7 @@ func (a *App) emulate(ctx context.Context, args []string) error {
 	cfg.Creds, cfg.NKey, cfg.User, cfg.Password = c.Creds, c.NKey, c.User, c.Password
 	cfg.TLSCert, cfg.TLSKey, cfg.TLSCA = c.TLSCert, c.TLSKey, c.TLSCA
 	cfg.EnvInterval = *envInterval
+	cfg.HAPrefix = *haPrefix
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -93,6 +104,9 @@ func (a *App) emulate(ctx context.Context, args []string) error {
 		e.Terminal = &emulator.Terminal{W: a.Stdout, Cells: *cells}
 	}
 	emulateBanner(a.Stdout, cfg.Prefix+"."+cfg.ID, natsconn.Redact(natsURL), where, page)
+	if mqttAddr != "" {
+		mqttBanner(a.Stdout, mqttAddr, cfg)
+	}
 	return e.Run(ctx)
 }
 
@@ -113,6 +127,87 @@ Try:
 Ctrl-C stops.
 
 `, s, base)
+}
+
+// embedded is the emulator's own nats-server and the JetStream directory
+// its MQTT listener needs.
+type embedded struct {
+	*server.Server
+	storeDir string
+}
+
+func (e embedded) stop() {
+	e.Shutdown()
+	e.WaitForShutdown()
+	if e.storeDir != "" {
+		_ = os.RemoveAll(e.storeDir)
+	}
+}
+
+// mqttListenAddr checks that the MQTT listener's address is free. The
+// default (1883) is often a broker's already: then the emulator runs
+// without MQTT and says so, rather than fail; an address given with
+// --mqtt-listen must be free.
+func mqttListenAddr(addr string, explicit bool, log *slog.Logger) (string, error) {
+	if addr == "" {
+		return "", nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err == nil {
+		_ = l.Close()
+		return addr, nil
+	}
+	if explicit {
+		return "", fmt.Errorf("emulate: MQTT listener on %s: %w (choose another address with --mqtt-listen, or '' for none)", addr, err)
+	}
+	log.Warn("MQTT listener off: its address is taken (another MQTT broker?); choose one with --mqtt-listen", "addr", addr, "err", err)
+	return "", nil
+}
+
+// startEmbedded starts the embedded server, with MQTT unless mqttListen
+// is "", and returns the MQTT listener's address as it really is.
+func startEmbedded(listen, mqttListen string) (embedded, string, error) {
+	if mqttListen == "" {
+		srv, err := emulator.StartNATS(listen)
+		return embedded{Server: srv}, "", err
+	}
+	dir, err := os.MkdirTemp("", "sensehat-emulator-jetstream-")
+	if err != nil {
+		return embedded{}, "", fmt.Errorf("emulate: a JetStream directory for MQTT: %w", err)
+	}
+	srv, err := emulator.StartNATSMQTT(listen, mqttListen, dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return embedded{}, "", fmt.Errorf("%w (no MQTT wanted? --mqtt-listen '')", err)
+	}
+	e := embedded{Server: srv, storeDir: dir}
+	v, err := srv.Varz(nil)
+	if err != nil || v.MQTT.Port <= 0 {
+		e.stop()
+		return embedded{}, "", fmt.Errorf("emulate: the MQTT listener on %s did not start (port taken? choose another with --mqtt-listen, or '' for none)", mqttListen)
+	}
+	host, _, _ := net.SplitHostPort(mqttListen)
+	return e, net.JoinHostPort(host, strconv.Itoa(v.MQTT.Port)), nil
+}
+
+// mqttBanner says how to reach the device over MQTT and point Home
+// Assistant at it.
+func mqttBanner(w io.Writer, addr string, cfg config.Config) {
+	host, port, _ := net.SplitHostPort(addr)
+	base := cfg.Prefix + "/" + cfg.ID
+	fmt.Fprintf(w, `MQTT on %[1]s (nats-server's own listener: topic %[2]s/led/text is subject %[3]s.led.text):
+  mosquitto_sub -h %[4]s -p %[5]s -t '%[2]s/#' -v
+  mosquitto_pub -h %[4]s -p %[5]s -t %[2]s/led/text -m 'hello'
+`, addr, base, cfg.Prefix+"."+cfg.ID, host, port)
+	if _, on, _ := cfg.HADiscovery(); on {
+		fmt.Fprintf(w, `Home Assistant: Settings > Devices & services > Add integration > MQTT,
+  broker %[1]s, port %[2]s, no user name or password; discovery prefix %[3]s.
+  The device %[4]q appears with its sensors, joystick and matrix. A Home
+  Assistant on another machine needs --mqtt-listen 0.0.0.0:%[2]s (no
+  authentication: a trusted network only).
+
+`, host, port, cfg.HAPrefix, cfg.ID)
+	}
 }
 
 // emulatorStateDir is where the simulated magnetometer's calibration is

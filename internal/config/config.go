@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // Config is everything sensehatd can be told.
@@ -55,6 +57,10 @@ type Config struct {
 	// end-to-end checks point it at a tree of their own.
 	SysfsRoot string
 
+	// HAPrefix is Home Assistant's MQTT discovery prefix; "" or "none"
+	// turns discovery off (see HADiscovery).
+	HAPrefix string
+
 	// ShowVersion is set by --version: print and exit.
 	ShowVersion bool
 }
@@ -77,6 +83,7 @@ func DefaultConfig() Config {
 		StateDir:       "/var/lib/sensehatd",
 		LogLevel:       slog.LevelInfo,
 		SysfsRoot:      "/sys",
+		HAPrefix:       "homeassistant",
 	}
 }
 
@@ -154,10 +161,27 @@ func (c *Config) Validate() error {
 	if c.User == "" && c.Password != "" {
 		errs = append(errs, errors.New("config: --password without --user"))
 	}
+	if _, _, err := c.HADiscovery(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.TempFactor < 0 {
 		errs = append(errs, fmt.Errorf("config: --temp-factor %v; use 0 (off) or a positive factor such as 1.6", c.TempFactor))
 	}
 	return errors.Join(errs...)
+}
+
+// HADiscovery returns the discovery prefix's subjects and whether
+// discovery is on. "none" is off as "" is, because an empty environment
+// variable cannot be told from an unset one.
+func (c Config) HADiscovery() (wire.HomeAssistant, bool, error) {
+	if c.HAPrefix == "" || c.HAPrefix == "none" {
+		return wire.HomeAssistant{}, false, nil
+	}
+	h, err := wire.NewHomeAssistant(c.HAPrefix)
+	if err != nil {
+		return wire.HomeAssistant{}, false, fmt.Errorf("config: --ha-prefix: %w", err)
+	}
+	return h, true, nil
 }
 
 // FlagSet returns the daemon's flags bound to c. Each flag's default is
@@ -192,6 +216,7 @@ func (c *Config) FlagSet(name string, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.SysfsRoot, "sysfs-root", c.SysfsRoot, "where sysfs is mounted (a copy of it, for testing)")
 	fs.StringVar(&c.StateDir, "state-dir", c.StateDir, "directory for calibration state (env STATE_DIRECTORY under systemd)")
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
+	fs.StringVar(&c.HAPrefix, "ha-prefix", c.HAPrefix, `Home Assistant MQTT discovery prefix; "" or none: no discovery`)
 	fs.BoolVar(&c.ShowVersion, "version", false, "print version and exit")
 	return fs
 }

@@ -89,3 +89,35 @@ func TestSanitizeID(t *testing.T) {
 		}
 	}
 }
+
+// --ha-prefix: default homeassistant (Home Assistant's own default
+// discovery prefix), the environment sets it, "" or none turns it off.
+func TestHAPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		on   bool
+		subj string
+	}{
+		{"default", nil, nil, true, "homeassistant.status"},
+		{"env", nil, map[string]string{"SENSEHAT_HA_PREFIX": "ha"}, true, "ha.status"},
+		{"flag empty", []string{"--ha-prefix", ""}, map[string]string{"SENSEHAT_HA_PREFIX": "ha"}, false, ""},
+		{"env none", nil, map[string]string{"SENSEHAT_HA_PREFIX": "none"}, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig()
+			if err := c.Parse("sensehatd", tc.args, env(tc.env), io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			h, on, err := c.HADiscovery()
+			if err != nil || on != tc.on || (on && h.Status() != tc.subj) {
+				t.Errorf("HADiscovery() = %q, %v, %v; want %q, %v", h.Status(), on, err, tc.subj, tc.on)
+			}
+		})
+	}
+	c := DefaultConfig()
+	if err := c.Parse("sensehatd", []string{"--ha-prefix", "ha/#"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "--ha-prefix") {
+		t.Errorf("--ha-prefix ha/# = %v, want an error naming --ha-prefix", err)
+	}
+}

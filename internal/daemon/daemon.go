@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -18,6 +19,7 @@ import (
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/backend"
 	"github.com/sensehat/sensehat/internal/config"
+	"github.com/sensehat/sensehat/internal/hass"
 	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/natsconn"
 	"github.com/sensehat/sensehat/internal/service"
@@ -61,6 +63,7 @@ type Daemon struct {
 	svc     *service.Service
 	pub     *publisher
 	dups    *dupWatch
+	ha      atomic.Pointer[hass.Publisher]
 }
 
 // Run runs the daemon until ctx is cancelled, then stops it cleanly: the
@@ -146,8 +149,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TLSCA: cfg.TLSCA,
 		Name:   "sensehatd " + cfg.ID,
 		Errors: &d.errs,
-		// A duplicate may have started while we were away.
-		OnConnect: d.dups.poke,
+		// A duplicate may have started while we were away, and a
+		// restarted server kept no discovery for Home Assistant.
+		OnConnect: func() { d.dups.poke(); d.ha.Load().Resend() },
 	}, log)
 	if err != nil {
 		return err
@@ -193,6 +197,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		defer wg.Done()
 		d.dups.run(pubCtx, d, dupEvery)
 	}()
+	d.startHA()
 	// Ready promises answers: let the server see the subscriptions first,
 	// or a request sent at once gets "no responders".
 	if nc.IsConnected() {
@@ -210,6 +215,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	notify("STATUS=stopping")
 	log.Info("stopping")
 	stopPub()
+	d.stopHA()
 	if err := svc.Stop(); err != nil {
 		log.Debug("stopping service", "err", err)
 	}

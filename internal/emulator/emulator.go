@@ -217,21 +217,29 @@ func hostPort(a net.Addr) string {
 // StartNATS starts an embedded nats-server listening on addr (host:port)
 // and waits until it takes connections. Shut it down with Shutdown and
 // WaitForShutdown.
-func StartNATS(addr string) (*server.Server, error) {
-	host, portStr, err := net.SplitHostPort(addr)
+func StartNATS(addr string) (*server.Server, error) { return StartNATSMQTT(addr, "", "") }
+
+// StartNATSMQTT is StartNATS with nats-server's MQTT listener on mqttAddr
+// as well ("" for none), so MQTT clients and Home Assistant reach the
+// simulated device. MQTT needs JetStream, kept in storeDir.
+func StartNATSMQTT(addr, mqttAddr, storeDir string) (*server.Server, error) {
+	host, port, err := splitListen("NATS", addr)
 	if err != nil {
-		return nil, fmt.Errorf("emulator: NATS listen address %q: %w", addr, err)
+		return nil, err
 	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil {
-		return nil, fmt.Errorf("emulator: NATS listen port %q: %w", portStr, err)
-	}
-	if port == 0 {
-		port = server.RANDOM_PORT
-	}
-	s, err := server.NewServer(&server.Options{
+	opts := &server.Options{
 		ServerName: "sensehat-emulator", Host: host, Port: port, NoSigs: true, NoLog: true,
-	})
+	}
+	if mqttAddr != "" {
+		mhost, mport, err := splitListen("MQTT", mqttAddr)
+		if err != nil {
+			return nil, err
+		}
+		opts.MQTT = server.MQTTOpts{Host: mhost, Port: mport}
+		opts.JetStream, opts.StoreDir = true, storeDir
+		addr += " and " + mqttAddr
+	}
+	s, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("emulator: NATS server: %w", err)
 	}
@@ -242,4 +250,19 @@ func StartNATS(addr string) (*server.Server, error) {
 		return nil, fmt.Errorf("emulator: NATS server on %s did not start (port taken? another nats-server running? use --nats-listen, or --nats URL to join it)", addr)
 	}
 	return s, nil
+}
+
+func splitListen(what, addr string) (string, int, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("emulator: %s listen address %q: %w", what, addr, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return "", 0, fmt.Errorf("emulator: %s listen port %q: %w", what, portStr, err)
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	return host, port, nil
 }

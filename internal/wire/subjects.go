@@ -117,3 +117,60 @@ func (s Subjects) AllText() string { return s.For(All).Text() }
 
 // AnyText is <prefix>.any.led.text, shown by one device of the fleet.
 func (s Subjects) AnyText() string { return s.For(Any).Text() }
+
+// Availability is <prefix>.<id>.availability: "online" or "offline", for
+// Home Assistant's availability_topic (MQTT sensehat/<id>/availability).
+func (s Subjects) Availability() string { return s.sub("availability") }
+
+// HomeAssistant builds the subjects of Home Assistant's MQTT discovery
+// under a discovery prefix (MQTT topic form "homeassistant", or
+// "a/b" for a prefix of several levels).
+type HomeAssistant struct {
+	// Prefix is the discovery prefix in subject form ("homeassistant").
+	Prefix string
+}
+
+// NewHomeAssistant checks an MQTT discovery prefix ("homeassistant") and
+// returns its subjects. Each level must be one subject token.
+func NewHomeAssistant(prefix string) (HomeAssistant, error) {
+	levels := strings.Split(prefix, "/")
+	for _, l := range levels {
+		if err := CheckToken("Home Assistant discovery prefix level", l); err != nil {
+			return HomeAssistant{}, err
+		}
+		if strings.ContainsAny(l, "+#") {
+			return HomeAssistant{}, fmt.Errorf("wire: Home Assistant discovery prefix %q has an MQTT wildcard: use letters, digits, '-' or '_'", prefix)
+		}
+	}
+	return HomeAssistant{Prefix: strings.Join(levels, ".")}, nil
+}
+
+// Status is <ha prefix>.status, where Home Assistant sends its birth
+// ("online") and last-will ("offline") messages.
+func (h HomeAssistant) Status() string { return h.Prefix + ".status" }
+
+// DeviceConfig is <ha prefix>.device.<object id>.config, the topic of a
+// device-based discovery message (Home Assistant 2024.12 and later).
+func (h HomeAssistant) DeviceConfig(objectID string) string {
+	return h.Prefix + ".device." + objectID + ".config"
+}
+
+// Topic is the MQTT topic nats-server's MQTT listener maps to a subject:
+// its tokens joined by '/' instead of '.'. Wildcards map too ('*' to '+',
+// '>' to '#').
+func Topic(subject string) string {
+	t := strings.ReplaceAll(subject, ".", "/")
+	if t == "*" || strings.HasPrefix(t, "*/") || strings.HasSuffix(t, "/*") || strings.Contains(t, "/*/") {
+		parts := strings.Split(t, "/")
+		for i, p := range parts {
+			if p == "*" {
+				parts[i] = "+"
+			}
+		}
+		t = strings.Join(parts, "/")
+	}
+	if t == ">" || strings.HasSuffix(t, "/>") {
+		t = t[:len(t)-1] + "#"
+	}
+	return t
+}

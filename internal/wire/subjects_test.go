@@ -32,6 +32,7 @@ func TestSubjectsAreTheContract(t *testing.T) {
 		s.AllText():         "sensehat.all.led.text",
 		s.AnyText():         "sensehat.any.led.text",
 		s.For("pi2").Base(): "sensehat.pi2",
+		s.Availability():    "sensehat.pi1.availability",
 	} {
 		if got != want {
 			t.Errorf("got %q, want %q", got, want)
@@ -51,6 +52,51 @@ func TestNewSubjectsRefusesBadTokens(t *testing.T) {
 		_, err := NewSubjects(tc.prefix, tc.id)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("NewSubjects(%q, %q) = %v, want an error with %s", tc.prefix, tc.id, err, tc.want)
+		}
+	}
+}
+
+// Home Assistant's discovery topics: <prefix>/device/<object_id>/config and
+// its birth topic <prefix>/status
+// (https://www.home-assistant.io/integrations/mqtt/#discovery-topic,
+// #birth-and-last-will-messages), as subjects.
+func TestHomeAssistantSubjects(t *testing.T) {
+	h, err := NewHomeAssistant("homeassistant")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := h.Status(), "homeassistant.status"; got != want {
+		t.Errorf("Status() = %q, want %q", got, want)
+	}
+	if got, want := h.DeviceConfig("sensehat_pi1"), "homeassistant.device.sensehat_pi1.config"; got != want {
+		t.Errorf("DeviceConfig = %q, want %q", got, want)
+	}
+	h2, err := NewHomeAssistant("site/ha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := h2.Status(), "site.ha.status"; got != want {
+		t.Errorf("two-level Status() = %q, want %q", got, want)
+	}
+	for _, bad := range []string{"", "a.b", "a//b", "ha/#", "a b"} {
+		if _, err := NewHomeAssistant(bad); err == nil {
+			t.Errorf("NewHomeAssistant(%q) accepted", bad)
+		}
+	}
+}
+
+// nats-server's MQTT listener: topic a/b/c is subject a.b.c, '+' is '*'
+// and '#' is '>' (nats-server docs, "MQTT", topic and subject mapping).
+func TestTopic(t *testing.T) {
+	for subj, want := range map[string]string{
+		"sensehat.pi1.sensors.env":      "sensehat/pi1/sensors/env",
+		"homeassistant.device.x.config": "homeassistant/device/x/config",
+		"sensehat.pi1.>":                "sensehat/pi1/#",
+		"sensehat.*.joystick.*":         "sensehat/+/joystick/+",
+		">":                             "#",
+	} {
+		if got := Topic(subj); got != want {
+			t.Errorf("Topic(%q) = %q, want %q", subj, got, want)
 		}
 	}
 }

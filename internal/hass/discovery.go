@@ -1,0 +1,249 @@
+package hass
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/sensehat/sensehat/internal/wire"
+)
+
+// DefaultPrefix is Home Assistant's default discovery prefix.
+const DefaultPrefix = "homeassistant"
+
+// Board says what the device really has, so discovery lists only entities
+// that will get values.
+type Board struct {
+	// Temperature: the HTS221 or LPS25H answered; Humidity the HTS221,
+	// Pressure the LPS25H.
+	Temperature, Humidity, Pressure bool
+	// Motion: the accelerometer answered (roll, pitch). Heading: the
+	// magnetometer is calibrated, so sensors.motion carries yaw_deg and
+	// heading_deg.
+	Motion, Heading bool
+	// Colour: the colour sensor of a Sense HAT v2 answered.
+	Colour bool
+	// Joystick and Display: the joystick and the matrix are driven.
+	Joystick, Display bool
+}
+
+// Device is what discovery says about one device.
+type Device struct {
+	// Subjects are the device's subjects; their MQTT form is what Home
+	// Assistant subscribes and publishes to.
+	Subjects wire.Subjects
+	// HA is the discovery prefix's subjects.
+	HA wire.HomeAssistant
+	// Version is the daemon's version (sw_version).
+	Version string
+	// EnvInterval, MotionInterval and ColourInterval set expire_after on
+	// the readings: ExpireIntervals intervals, at least MinExpire.
+	EnvInterval, MotionInterval, ColourInterval time.Duration
+}
+
+// ExpireIntervals and MinExpire set expire_after: a reading is unavailable
+// after this many missed intervals, and never sooner than MinExpire, so a
+// short outage of the server does not flap every entity.
+const (
+	ExpireIntervals = 5
+	MinExpire       = 30 * time.Second
+)
+
+// ObjectID is the device's object id in the discovery topic and the first
+// part of its entities' unique ids: <prefix>_<id> with anything outside
+// [a-zA-Z0-9_-] (what Home Assistant accepts there) made '_'.
+func (d Device) ObjectID() string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-':
+			return r
+		}
+		return '_'
+	}, d.Subjects.Prefix+"_"+d.Subjects.ID)
+}
+
+// ConfigSubject is the subject of the device's discovery message.
+func (d Device) ConfigSubject() string { return d.HA.DeviceConfig(d.ObjectID()) }
+
+// Model is "Sense HAT v2" for a board with the colour sensor, "Sense HAT"
+// otherwise.
+func (b Board) Model() string {
+	if b.Colour {
+		return "Sense HAT v2"
+	}
+	return "Sense HAT"
+}
+
+// JoystickKeys are the joystick's keys, one event entity each.
+var JoystickKeys = []string{"up", "down", "left", "right", "middle"}
+
+// JoystickActions are the event types of a joystick event entity: the
+// "action" of the joystick payload.
+var JoystickActions = []string{"pressed", "released", "held"}
+
+// Templates Home Assistant renders. Command templates produce what the
+// device's endpoints accept: led.clear takes "#rrggbb" or a colour name,
+// led.config a JSON object.
+const (
+	eventTemplate      = `{"event_type":"{{ value_json.action }}"}`
+	rgbTemplate        = `{{ '#%02x%02x%02x' | format(red, green, blue) }}`
+	brightnessTemplate = `{"brightness":{{ value / 100 }}}`
+	rotationTemplate   = `{"rotation":{{ value }}}`
+	lowLightOn         = `{"low_light":true}`
+	lowLightOff        = `{"low_light":false}`
+)
+
+// Payloads of the matrix light and the clear button on led.clear.
+const (
+	LightOn  = "white"
+	LightOff = "black"
+	ClearCmd = "black"
+)
+
+// Availability payloads (Home Assistant's defaults).
+const (
+	Online  = "online"
+	Offline = "offline"
+)
+
+// Message is the device discovery message for what b has.
+func Message(d Device, b Board) ([]byte, error) {
+	if d.Subjects.Prefix == "" || d.Subjects.ID == "" || d.HA.Prefix == "" {
+		return nil, fmt.Errorf("hass: device needs a prefix, an id and a discovery prefix")
+	}
+	s := d.Subjects
+	t := wire.Topic
+	uid := d.ObjectID()
+	cmps := map[string]map[string]any{}
+	add := func(key, platform string, c map[string]any) {
+		c["platform"] = platform
+		c["unique_id"] = uid + "_" + key
+		cmps[key] = c
+	}
+	expire := func(iv time.Duration) int {
+		e := max(time.Duration(ExpireIntervals)*iv, MinExpire)
+		return int(math.Ceil(e.Seconds()))
+	}
+	reading := func(name, topic, field, class, unit string, iv time.Duration) map[string]any {
+		c := map[string]any{
+			"name":           name,
+			"state_topic":    topic,
+			"value_template": "{{ value_json." + field + " }}",
+			"state_class":    "measurement",
+			"expire_after":   expire(iv),
+		}
+		if class != "" {
+			c["device_class"] = class
+		}
+		if unit != "" {
+			c["unit_of_measurement"] = unit
+		}
+		return c
+	}
+	env, mot, col := t(s.Env()), t(s.Motion()), t(s.Colour())
+	if b.Temperature {
+		add("temperature", "sensor", reading("Temperature", env, "temperature_c", "temperature", "°C", d.EnvInterval))
+		raw := reading("Raw temperature", env, "temperature_raw_c", "temperature", "°C", d.EnvInterval)
+		raw["entity_category"] = "diagnostic"
+		add("temperature_raw", "sensor", raw)
+	}
+	if b.Humidity {
+		add("humidity", "sensor", reading("Humidity", env, "humidity_pct", "humidity", "%", d.EnvInterval))
+	}
+	if b.Pressure {
+		add("pressure", "sensor", reading("Pressure", env, "pressure_hpa", "atmospheric_pressure", "hPa", d.EnvInterval))
+	}
+	angle := func(name, field string) map[string]any {
+		c := reading(name, mot, field, "", "°", d.MotionInterval)
+		c["icon"] = "mdi:rotate-3d-variant"
+		return c
+	}
+	if b.Motion {
+		add("roll", "sensor", angle("Roll", "roll_deg"))
+		add("pitch", "sensor", angle("Pitch", "pitch_deg"))
+		if b.Heading {
+			add("yaw", "sensor", angle("Yaw", "yaw_deg"))
+			h := angle("Heading", "heading_deg")
+			h["icon"] = "mdi:compass"
+			add("heading", "sensor", h)
+		}
+	}
+	if b.Colour {
+		for _, c := range []string{"red", "green", "blue", "clear"} {
+			r := reading("Colour "+c, col, c, "", "", d.ColourInterval)
+			r["icon"] = "mdi:palette"
+			add("colour_"+c, "sensor", r)
+		}
+	}
+	if b.Joystick {
+		for _, k := range JoystickKeys {
+			add("joystick_"+k, "event", map[string]any{
+				"name":           "Joystick " + k,
+				"state_topic":    t(s.Joystick(k)),
+				"event_types":    JoystickActions,
+				"device_class":   "button",
+				"value_template": eventTemplate,
+			})
+		}
+	}
+	if b.Display {
+		text, clear, cfg := t(s.Text()), t(s.Clear()), t(s.Config())
+		add("message", "notify", map[string]any{"name": "Scroll message", "command_topic": text})
+		add("text", "text", map[string]any{"name": "Scroll text", "command_topic": text, "max": 255, "mode": "text"})
+		add("matrix", "light", map[string]any{
+			"name":                        "Matrix",
+			"command_topic":               clear,
+			"payload_on":                  LightOn,
+			"payload_off":                 LightOff,
+			"rgb_command_topic":           clear,
+			"rgb_command_template":        rgbTemplate,
+			"brightness_command_topic":    cfg,
+			"brightness_command_template": brightnessTemplate,
+			"brightness_scale":            100,
+			// Both on and colour go to led.clear: on ("white") must be
+			// sent first, or it would paint over the colour.
+			"on_command_type": "first",
+			"optimistic":      true,
+		})
+		add("clear", "button", map[string]any{"name": "Clear matrix", "command_topic": clear, "payload_press": ClearCmd, "icon": "mdi:eraser"})
+		add("rotation", "select", map[string]any{
+			"name":             "Rotation",
+			"command_topic":    cfg,
+			"command_template": rotationTemplate,
+			"options":          []string{"0", "90", "180", "270"},
+			"optimistic":       true,
+			"entity_category":  "config",
+			"icon":             "mdi:screen-rotation",
+		})
+		add("low_light", "switch", map[string]any{
+			"name":            "Low light",
+			"command_topic":   cfg,
+			"payload_on":      lowLightOn,
+			"payload_off":     lowLightOff,
+			"optimistic":      true,
+			"entity_category": "config",
+			"icon":            "mdi:brightness-4",
+		})
+	}
+	msg := map[string]any{
+		"device": map[string]any{
+			"identifiers":   []string{uid},
+			"name":          s.ID,
+			"manufacturer":  "Raspberry Pi",
+			"model":         b.Model(),
+			"serial_number": s.ID,
+			"sw_version":    d.Version,
+		},
+		"origin": map[string]any{
+			"name":        "sensehatd",
+			"sw_version":  d.Version,
+			"support_url": "https://github.com/sensehat/sensehat",
+		},
+		"availability_topic": t(s.Availability()),
+		"components":         cmps,
+		"qos":                0,
+	}
+	return json.Marshal(msg)
+}

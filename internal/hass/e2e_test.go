@@ -1,0 +1,337 @@
+package hass_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/sensehat/sensehat/internal/config"
+	"github.com/sensehat/sensehat/internal/daemon"
+	"github.com/sensehat/sensehat/internal/hass"
+	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/sensehat"
+	"github.com/sensehat/sensehat/sensehat/sim"
+)
+
+// freePort finds a loopback port for the MQTT listener, whose chosen port
+// the server does not export.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// mqttServer is an embedded nats-server with its MQTT listener on, which
+// needs JetStream and a server name.
+func mqttServer(t *testing.T) (*testutil.Server, int) {
+	t.Helper()
+	port := freePort(t)
+	srv := testutil.StartServer(t, &server.Options{
+		ServerName: "hass-e2e",
+		JetStream:  true,
+		StoreDir:   t.TempDir(),
+		MQTT:       server.MQTTOpts{Host: "127.0.0.1", Port: port},
+	})
+	return srv, port
+}
+
+// sub is a running mosquitto_sub: Debian's MQTT client, a real one.
+type sub struct {
+	mu    sync.Mutex
+	lines []string
+	more  chan struct{}
+}
+
+func mosquittoSub(t *testing.T, port int, auth []string, topics ...string) *sub {
+	t.Helper()
+	args := append([]string{"-h", "127.0.0.1", "-p", strconv.Itoa(port), "-v", "-i", "hass-e2e-sub"}, auth...)
+	for _, tp := range topics {
+		args = append(args, "-t", tp)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, "mosquitto_sub", args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("mosquitto_sub (apt-get install mosquitto-clients): %v", err)
+	}
+	s := &sub{more: make(chan struct{}, 1)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			s.mu.Lock()
+			s.lines = append(s.lines, sc.Text())
+			s.mu.Unlock()
+			select {
+			case s.more <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		_ = cmd.Wait()
+	})
+	return s
+}
+
+// wait returns the payload of the first line from index from on that has
+// topic and passes ok, failing the test after 15 s. It also returns the
+// index after that line.
+func (s *sub) wait(t *testing.T, from int, topic string, ok func(string) bool) (string, int) {
+	t.Helper()
+	deadline := time.After(15 * time.Second)
+	for {
+		s.mu.Lock()
+		lines := s.lines
+		s.mu.Unlock()
+		for i := from; i < len(lines); i++ {
+			tp, payload, _ := strings.Cut(lines[i], " ")
+			if tp == topic && (ok == nil || ok(payload)) {
+				return payload, i + 1
+			}
+		}
+		select {
+		case <-s.more:
+		case <-deadline:
+			t.Fatalf("no message on %s in 15s; saw %d lines, last: %q", topic, len(lines), tail(lines))
+		}
+	}
+}
+
+func (s *sub) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.lines)
+}
+
+func tail(l []string) []string {
+	if len(l) > 5 {
+		return l[len(l)-5:]
+	}
+	return l
+}
+
+func mosquittoPub(t *testing.T, port int, auth []string, topic, msg string) {
+	t.Helper()
+	args := append([]string{"-h", "127.0.0.1", "-p", strconv.Itoa(port), "-t", topic, "-m", msg}, auth...)
+	out, err := exec.Command("mosquitto_pub", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("mosquitto_pub -t %s: %v: %s", topic, err, out)
+	}
+}
+
+// Home Assistant's side of the contract, played by mosquitto over
+// nats-server's MQTT listener: discovery after a birth message, readings
+// the templates can read, a text that scrolls, a joystick event, and
+// "offline" on a clean stop.
+func TestHomeAssistantOverMQTT(t *testing.T) {
+	testutil.CheckLeaks(t)
+	srv, port := mqttServer(t)
+	hat, stop := startDaemon(t, srv.URL(), "", "", io.Discard)
+
+	s := mosquittoSub(t, port, nil, "homeassistant/#", "sensehat/pi1/#")
+	// Readings arriving prove the subscription is in place.
+	s.wait(t, 0, "sensehat/pi1/sensors/env", nil)
+
+	// Home Assistant's birth message: discovery comes (again), whatever
+	// was sent before.
+	before := s.count()
+	mosquittoPub(t, port, nil, "homeassistant/status", "online")
+	disc, _ := s.wait(t, before, "homeassistant/device/sensehat_pi1/config", nil)
+	s.wait(t, before, "sensehat/pi1/availability", func(p string) bool { return p == hass.Online })
+
+	var msg struct {
+		Device     map[string]any            `json:"device"`
+		Components map[string]map[string]any `json:"components"`
+	}
+	if err := json.Unmarshal([]byte(disc), &msg); err != nil {
+		t.Fatalf("discovery over MQTT is not JSON: %v\n%s", err, disc)
+	}
+	if msg.Device["serial_number"] != "pi1" {
+		t.Errorf("device block %v", msg.Device)
+	}
+	// Every reading's value_template reads a value from what the daemon
+	// really publishes on its state topic.
+	checked := 0
+	for key, c := range msg.Components {
+		if c["platform"] != "sensor" {
+			continue
+		}
+		topic := c["state_topic"].(string)
+		payload, _ := s.wait(t, before, topic, nil)
+		var vj map[string]any
+		if err := json.Unmarshal([]byte(payload), &vj); err != nil {
+			t.Fatalf("%s: payload on %s is not JSON: %v", key, topic, err)
+		}
+		v := hass.Render(t, c["value_template"].(string), map[string]any{"value_json": vj})
+		if _, err := strconv.ParseFloat(v, 64); err != nil {
+			t.Errorf("%s: template %q on %s gives %q, not a number", key, c["value_template"], payload, v)
+		}
+		checked++
+	}
+	if checked < 6 {
+		t.Errorf("checked %d sensor templates, want the simulated board's temperature, raw temperature, humidity, pressure, roll and pitch", checked)
+	}
+
+	// A text published over MQTT scrolls on the matrix.
+	mosquittoPub(t, port, nil, "sensehat/pi1/led/text", "hello")
+	if !litWithin(hat, 10*time.Second) {
+		t.Error("text published on sensehat/pi1/led/text never lit the matrix")
+	}
+
+	// A joystick press arrives as an event Home Assistant accepts.
+	from := s.count()
+	hat.ATtiny.Press(sensehat.KeyUp)
+	ev, _ := s.wait(t, from, msg.Components["joystick_up"]["state_topic"].(string), nil)
+	hat.ATtiny.Release(sensehat.KeyUp)
+	if got := hass.EventJSON(t, msg.Components["joystick_up"], []byte(ev)); got != "pressed" {
+		t.Errorf("joystick event type %q, want pressed", got)
+	}
+
+	// A clean stop says offline.
+	from = s.count()
+	stop()
+	s.wait(t, from, "sensehat/pi1/availability", func(p string) bool { return p == hass.Offline })
+}
+
+// startDaemon runs a daemon with id pi1 on a simulated HAT against url, as
+// user (if not ""), logging to logOut, and returns its HAT and a clean stop
+// (also run at cleanup).
+func startDaemon(t *testing.T, url, user, password string, logOut io.Writer) (*sim.HAT, func()) {
+	t.Helper()
+	cfg := config.DefaultConfig()
+	cfg.NATS, cfg.ID = url, "pi1"
+	cfg.User, cfg.Password = user, password
+	for _, b := range []*config.Backend{&cfg.Display, &cfg.Joystick, &cfg.Sensors} {
+		if err := b.Set("sim"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.EnvInterval = 50 * time.Millisecond
+	cfg.MotionInterval = 50 * time.Millisecond
+	cfg.TempFactor = 0
+	cfg.StateDir = t.TempDir()
+	hat := sim.NewHAT()
+	d := &daemon.Daemon{Config: cfg, Log: slog.New(slog.NewTextHandler(logOut, nil)), HAT: hat, Ready: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("daemon Run = %v after a clean stop", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("daemon did not stop in 15s")
+		}
+	}
+	t.Cleanup(stop)
+	select {
+	case <-d.Ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("daemon not ready in 10s")
+	}
+
+	return hat, stop
+}
+
+func litWithin(hat *sim.HAT, within time.Duration) bool {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		for y := 0; y < 8; y++ {
+			for x := 0; x < 8; x++ {
+				if r, g, b := hat.ATtiny.Pixel(x, y); r|g|b != 0 {
+					return true
+				}
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return false
+}
+
+// logBuffer collects the daemon's log for a look afterwards.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// The shipped server configuration for MQTT (deploy/nats/
+// nats-server-mqtt.conf and accounts.conf) lets the daemon, as device user
+// pi1, do all of this with no permission error, and Home Assistant, as
+// user homeassistant over MQTT, get discovery after its birth message and
+// scroll a text.
+func TestShippedMQTTConfig(t *testing.T) {
+	testutil.CheckLeaks(t)
+	opts, err := server.ProcessConfigFile(filepath.Join("..", "..", "deploy", "nats", "nats-server-mqtt.conf"))
+	if err != nil {
+		t.Fatalf("loading the shipped server config: %v", err)
+	}
+	port := freePort(t)
+	opts.Host, opts.Port = "127.0.0.1", server.RANDOM_PORT
+	opts.StoreDir = t.TempDir()
+	opts.MQTT.Host, opts.MQTT.Port = "127.0.0.1", port
+	srv := testutil.StartServer(t, opts)
+	logs := &logBuffer{}
+	hat, stop := startDaemon(t, srv.URL(), "pi1", "change-me-pi1", logs)
+
+	ha := []string{"-u", "homeassistant", "-P", "change-me-homeassistant"}
+	s := mosquittoSub(t, port, ha, "homeassistant/device/+/config", "sensehat/+/sensors/+", "sensehat/+/availability", "sensehat/+/joystick/+")
+	s.wait(t, 0, "sensehat/pi1/sensors/env", nil)
+	before := s.count()
+	mosquittoPub(t, port, ha, "homeassistant/status", "online")
+	s.wait(t, before, "homeassistant/device/sensehat_pi1/config", func(p string) bool { return strings.Contains(p, `"serial_number":"pi1"`) })
+	s.wait(t, before, "sensehat/pi1/availability", func(p string) bool { return p == hass.Online })
+	mosquittoPub(t, port, ha, "sensehat/pi1/led/text", "hi")
+	if !litWithin(hat, 10*time.Second) {
+		t.Error("Home Assistant's text never lit the matrix")
+	}
+	from := s.count()
+	stop()
+	s.wait(t, from, "sensehat/pi1/availability", func(p string) bool { return p == hass.Offline })
+	if strings.Contains(logs.String(), "ermission") {
+		t.Errorf("the daemon hit permission errors under the shipped config:\n%s", logs.String())
+	}
+}

@@ -20,6 +20,11 @@ import (
 // periods.
 const DefaultDuplicateCheck = 30 * time.Second
 
+// minDuplicateSilence is the shortest silence after which a duplicate is
+// forgotten, whatever the period: an answer delayed by a busy machine or a
+// slow link must not make a duplicate vanish and be reported again.
+const minDuplicateSilence = 5 * time.Second
+
 // InstanceSubject is where the daemons of one id announce themselves to
 // each other. It lies under <prefix>.<id>.led.> because a device's
 // least-privilege permissions (deploy/nats/accounts.conf) let it both
@@ -131,7 +136,7 @@ func (w *dupWatch) run(ctx context.Context, d *Daemon, interval time.Duration) {
 		if d.nc.IsConnected() {
 			w.announce(d, subj, self)
 		}
-		w.expire(d, time.Now().Add(-3*interval))
+		w.expire(d, time.Now().Add(-max(3*interval, minDuplicateSilence)))
 		select {
 		case <-ctx.Done():
 			bye := self

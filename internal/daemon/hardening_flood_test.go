@@ -116,7 +116,10 @@ func flood(t testing.TB, total int, d time.Duration) floodResult {
 			case <-time.After(100 * time.Millisecond):
 			}
 			began := time.Now()
-			m, err := asker.Request("sensehat.pi1.status", nil, time.Second)
+			// The bound is generous: the claim is that status answers
+			// at all while the queue refuses texts; its latency is
+			// reported below, not asserted (machines are noisy).
+			m, err := asker.Request("sensehat.pi1.status", nil, 5*time.Second)
 			if err != nil || m.Header.Get("Nats-Service-Error-Code") != "" {
 				t.Errorf("status during the flood: %v", err)
 				continue

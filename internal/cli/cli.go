@@ -45,6 +45,9 @@ Usage:
   sensehat watch [joystick|env|motion|colour]
                                        live events and readings
   sensehat emulate [--nats-listen ADDR] [--http ADDR] [--http-host NAME] [--nats URL] [--terminal]
+  sensehat web [--http ADDR] [--http-host NAME] [--every D]
+                                       the fleet page: every device, its matrix,
+                                       plots of its readings, actions
   sensehat version
 
 Connection flags (every subcommand): --nats URL (env NATS_URL), --creds,
@@ -68,6 +71,8 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		err = a.watch(ctx, args[1:])
 	case "emulate":
 		err = a.emulate(ctx, args[1:])
+	case "web":
+		err = a.web(ctx, args[1:])
 	case "version", "--version", "-version":
 		fmt.Fprintln(a.Stdout, version.String("sensehat"))
 		return 0

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -208,7 +209,7 @@ func (s *Server) text(w http.ResponseWriter, r *http.Request) {
 		webguard.Error(w, http.StatusBadRequest, "fleet: text is empty; type something to show")
 		return
 	}
-	s.act(w, r, to, func(sj wire.Subjects) string { return sj.Text() }, []byte(text), s.opts.TextTimeout)
+	s.act(w, r, to, true, func(sj wire.Subjects) string { return sj.Text() }, []byte(text), s.opts.TextTimeout)
 }
 
 func (s *Server) clear(w http.ResponseWriter, r *http.Request) {
@@ -221,7 +222,7 @@ func (s *Server) clear(w http.ResponseWriter, r *http.Request) {
 		webguard.Error(w, http.StatusBadRequest, "fleet: clear needs to=<device id> or all")
 		return
 	}
-	s.act(w, r, to, func(sj wire.Subjects) string { return sj.Clear() }, nil, 10*time.Second)
+	s.act(w, r, to, false, func(sj wire.Subjects) string { return sj.Clear() }, nil, 10*time.Second)
 }
 
 func (s *Server) config(w http.ResponseWriter, r *http.Request) {
@@ -256,31 +257,55 @@ func (s *Server) config(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := json.Marshal(cfg)
-	s.act(w, r, to, func(sj wire.Subjects) string { return sj.Config() }, body, 10*time.Second)
+	s.act(w, r, to, false, func(sj wire.Subjects) string { return sj.Config() }, body, 10*time.Second)
 }
 
-// act sends body to the subject of device to (or of the fan-out all/any)
-// and answers the page with every reply that came before timeout: one for
-// a device or any, one per device present for all.
-func (s *Server) act(w http.ResponseWriter, r *http.Request, to string, subject func(wire.Subjects) string, body []byte, timeout time.Duration) {
-	want := 1
-	if to == wire.All {
+// act sends body to the subject of device to and answers the page with
+// its reply. For "all", a subject with a fan-out (fanout: led.text) is sent
+// once and a reply awaited from every device present; other subjects are
+// sent to each device present in turn, at once.
+func (s *Server) act(w http.ResponseWriter, r *http.Request, to string, fanout bool, subject func(wire.Subjects) string, body []byte, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	var replies []Reply
+	var err error
+	if to != wire.All {
+		replies, err = s.requestMany(ctx, subject(s.subj.For(to)), body, 1)
+	} else {
 		s.mu.Lock()
-		want = 0
-		for _, d := range s.devices {
+		var ids []string
+		for id, d := range s.devices {
 			if !d.Gone {
-				want++
+				ids = append(ids, id)
 			}
 		}
 		s.mu.Unlock()
-		if want == 0 {
-			writeJSON(w, http.StatusOK, map[string]any{"replies": []Reply{{Error: "no device present"}}})
-			return
+		sort.Strings(ids)
+		switch {
+		case len(ids) == 0:
+			replies = []Reply{{Error: "no device present"}}
+		case fanout:
+			replies, err = s.requestMany(ctx, subject(s.subj.For(wire.All)), body, len(ids))
+		default:
+			replies = make([]Reply, len(ids))
+			var wg sync.WaitGroup
+			for i, id := range ids {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					rs, err := s.requestMany(ctx, subject(s.subj.For(id)), body, 1)
+					if err != nil {
+						rs = []Reply{{Error: err.Error()}}
+					}
+					replies[i] = rs[0]
+					if replies[i].From == "" {
+						replies[i].From = id
+					}
+				}()
+			}
+			wg.Wait()
 		}
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
-	defer cancel()
-	replies, err := s.requestMany(ctx, subject(s.subj.For(to)), body, want)
 	if err != nil {
 		webguard.Error(w, http.StatusBadGateway, err.Error())
 		return

@@ -193,6 +193,7 @@ func (e *Emulator) Run(ctx context.Context) error {
 
 	select {
 	case <-daemonReady:
+		fl.Rediscover()
 		if e.Ready != nil {
 			close(e.Ready)
 		}
@@ -218,9 +219,9 @@ func (e *Emulator) Run(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// FleetEvery is the emulator page's discovery round: its one board's card
-// appears within about this long of the page opening.
-const FleetEvery = 2 * time.Second
+// FleetEvery is the emulator page's discovery round. Its one board is
+// looked for as soon as it serves; later rounds only refresh its status.
+const FleetEvery = 5 * time.Second
 
 // hostPort makes a wildcard listen address into one a browser can open.
 func hostPort(a net.Addr) string {

@@ -369,7 +369,14 @@ func (v *View) Monitor(nc *nats.Conn) (stop func() error, err error) {
 		return errors.Join(errs...)
 	}
 	for _, s := range subjects {
-		sub, err := nc.Subscribe(s, func(m *nats.Msg) { v.Record(m.Subject, m.Data, time.Now()) })
+		sub, err := nc.Subscribe(s, func(m *nats.Msg) {
+			// Live frames are the mirror's, ten a second while a page
+			// is open: the matrix shows them, the list would drown.
+			if strings.HasSuffix(m.Subject, ".led.frame.live") {
+				return
+			}
+			v.Record(m.Subject, m.Data, time.Now())
+		})
 		if err != nil {
 			_ = stop()
 			return nil, fmt.Errorf("emulator: subscribing to %s: %w", s, err)

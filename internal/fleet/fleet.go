@@ -102,6 +102,7 @@ type Server struct {
 	guard *webguard.Guard
 	page  http.Handler
 	poke  chan struct{} // a page opened: lease at once
+	again chan struct{} // Rediscover: a round now
 
 	mu      sync.Mutex
 	devices map[string]*device
@@ -171,7 +172,7 @@ func New(nc *nats.Conn, opts *Opts) (*Server, error) {
 	}
 	s := &Server{
 		nc: nc, opts: o, subj: wire.Subjects{Prefix: o.Prefix, ID: "*"}, guard: g,
-		poke: make(chan struct{}, 1), devices: map[string]*device{},
+		poke: make(chan struct{}, 1), again: make(chan struct{}, 1), devices: map[string]*device{},
 		clients: map[chan []byte]struct{}{}, done: make(chan struct{}),
 	}
 	mux := http.NewServeMux()
@@ -233,7 +234,18 @@ func (s *Server) Run(ctx context.Context) error {
 			s.lease(false)
 		case <-s.poke:
 			s.lease(true)
+		case <-s.again:
+			s.discover(ctx)
 		}
+	}
+}
+
+// Rediscover has Run start a discovery round now rather than at the next
+// tick: the emulator calls it once its device serves.
+func (s *Server) Rediscover() {
+	select {
+	case s.again <- struct{}{}:
+	default:
 	}
 }
 

@@ -233,9 +233,11 @@
   });
 
   // --- plots -------------------------------------------------------------------
+  // A colour per device that stays when others come and go.
   const colourOf = (id) => {
-    const ids = devices.map((d) => d.id).sort();
-    return palette[Math.max(0, ids.indexOf(id)) % palette.length];
+    let h = 0;
+    for (const ch of id) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+    return palette[h % palette.length];
   };
   const plotOff = new Set(); // devices unticked
   const plotLast = new Map(); // id -> last plotted value
@@ -278,7 +280,11 @@
   let series = {};
   async function drawPlot() {
     const q = $("quantity").value;
-    if (!q) return;
+    if (!q) {
+      $("plot").replaceChildren();
+      $("plot-range").textContent = "No readings yet.";
+      return;
+    }
     series = await fetch("fleet/series?q=" + encodeURIComponent(q)).then((r) => r.json()).catch(() => ({}));
     const svg = $("plot");
     const W = Math.max(200, svg.clientWidth), H = Math.max(120, svg.clientHeight);
@@ -290,10 +296,13 @@
       if (text !== undefined) e.textContent = text;
       return e;
     };
-    const now = Date.now(), t0 = now - 3600e3;
-    let lo = Infinity, hi = -Infinity;
+    // The last hour, or less while the page has kept less: a chart of
+    // the last two minutes should not be a sliver at its right edge.
+    const now = Date.now();
+    let lo = Infinity, hi = -Infinity, first = now;
     const shown = Object.entries(series).filter(([id, s]) => !plotOff.has(id) && s && s.length);
-    for (const [, s] of shown) for (const p of s) { lo = Math.min(lo, p.v); hi = Math.max(hi, p.v); }
+    for (const [, s] of shown) for (const p of s) { lo = Math.min(lo, p.v); hi = Math.max(hi, p.v); first = Math.min(first, p.t); }
+    const t0 = Math.max(now - 3600e3, Math.min(first, now - 60e3));
     svg.replaceChildren();
     if (!shown.length) {
       svg.append(mk("text", { x: 12, y: 24 }, "no samples yet"));
@@ -310,9 +319,11 @@
       svg.append(mk("line", { class: "grid", x1: L, x2: W - R, y1: y(v), y2: y(v) }));
       svg.append(mk("text", { x: 4, y: y(v) + 4 }, fmt(v, 1)));
     }
-    for (let m = 0; m <= 60; m += 15) {
-      const t = t0 + m * 60e3;
-      svg.append(mk("text", { x: Math.min(W - 40, Math.max(L, x(t) - 14)), y: H - 6 }, m === 60 ? "now" : "-" + (60 - m) + "m"));
+    const span = now - t0;
+    for (let i = 0; i <= 4; i++) {
+      const ago = span * (1 - i / 4);
+      const label = i === 4 ? "now" : ago >= 120e3 ? "-" + Math.round(ago / 60e3) + "m" : "-" + Math.round(ago / 1e3) + "s";
+      svg.append(mk("text", { x: Math.min(W - 40, Math.max(L, x(now - ago) - 14)), y: H - 6 }, label));
     }
     for (const [id, s] of shown) {
       const pts = s.filter((p) => p.t >= t0).map((p) => x(p.t).toFixed(1) + "," + y(p.v).toFixed(1)).join(" ");

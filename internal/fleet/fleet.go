@@ -466,7 +466,7 @@ func (s *Server) onReading(m *nats.Msg) {
 }
 
 // sampleLocked keeps each number of the reading (one level of nesting
-// flattened: motion.accel.x) for the plots, at most one per SampleEvery.
+// flattened: motion.accel_g.x) for the plots, at most one per SampleEvery.
 func (s *Server) sampleLocked(d *device, kind string, obj map[string]any, now time.Time) {
 	ms := now.UnixMilli()
 	keep := func(q string, v float64) {
@@ -491,9 +491,18 @@ func (s *Server) sampleLocked(d *device, kind string, obj map[string]any, now ti
 					keep(kind+"."+k+"."+k2, f)
 				}
 			}
+		case []any: // accel_g, gyro_dps, mag_ut: [x, y, z]
+			for i, v2 := range x {
+				if f, ok := v2.(float64); ok && i < len(axes) {
+					keep(kind+"."+k+"."+axes[i], f)
+				}
+			}
 		}
 	}
 }
+
+// axes name the elements of a vector reading, in the board's frame.
+var axes = [...]string{"x", "y", "z"}
 
 // devicesEventLocked is the "devices" event: every card, sorted by id.
 func (s *Server) devicesEventLocked() []byte {

@@ -174,3 +174,48 @@ func TestFleetPageAgainstThreeDevices(t *testing.T) {
 		t.Errorf("pi2 or pi3 marked gone: %+v", c)
 	}
 }
+
+// The page's server keeps webguard's limits (one stream here, 4 KiB
+// bodies) and plots each axis of a vector reading.
+func TestFleetLimitsAndVectorReadings(t *testing.T) {
+	testutil.CheckLeaks(t)
+	ns := testutil.StartServer(t, nil)
+	startDevice(t, ns.URL(), "pi1")
+	o := testOpts()
+	o.MaxStreams = 1
+	_, base := startFleet(t, ns.URL(), o)
+
+	events(t, base)
+	resp, err := http.Get(base + "/fleet/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("second stream with MaxStreams 1: %s, want 503", resp.Status)
+	}
+	code, body := post(t, base, "/fleet/text", url.Values{"to": {"pi1"}, "text": {strings.Repeat("x", 5000)}}, base)
+	if code != http.StatusRequestEntityTooLarge {
+		t.Errorf("5000-byte text: %d %s, want 413", code, body)
+	}
+
+	// Flat and face up, the accelerometer reads (0, 0, 1) g (design.md,
+	// as python-sense-hat reports a board lying on a table).
+	waitFor(t, 10*time.Second, "motion.accel_g.z plotted", func() bool {
+		var s map[string][]fleet.Sample
+		getJSON(t, base+"/fleet/series?q=motion.accel_g.z", &s)
+		ss := s["pi1"]
+		return len(ss) > 0 && math.Abs(ss[len(ss)-1].V-1) < 0.05
+	})
+	var qs []string
+	getJSON(t, base+"/fleet/quantities", &qs)
+	for _, want := range []string{"env.temperature_c", "env.humidity_pct", "env.pressure_hpa", "motion.accel_g.x", "motion.roll_deg"} {
+		found := false
+		for _, q := range qs {
+			found = found || q == want
+		}
+		if !found {
+			t.Errorf("quantities %v lack %s", qs, want)
+		}
+	}
+}

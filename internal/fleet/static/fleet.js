@@ -109,8 +109,8 @@
       if (typeof env.pressure_hpa === "number") rows.push(["pressure", fmt(env.pressure_hpa) + " hPa"]);
     }
     const mo = d.readings && d.readings.motion;
-    if (mo && mo.orientation) rows.push(["roll/pitch/yaw", ["roll", "pitch", "yaw"].map((k) => fmt(mo.orientation[k] || 0, 0)).join(" / ") + " °"]);
-    if (mo && typeof mo.heading === "number") rows.push(["heading", fmt(mo.heading, 0) + " °"]);
+    if (mo && typeof mo.roll_deg === "number") rows.push(["roll/pitch/yaw", ["roll_deg", "pitch_deg", "yaw_deg"].map((k) => (typeof mo[k] === "number" ? fmt(mo[k], 0) : "–")).join(" / ") + " °"]);
+    if (mo && typeof mo.heading_deg === "number") rows.push(["heading", fmt(mo.heading_deg, 0) + " °"]);
     if (d.status_error) rows.push(["status", d.status_error]);
     c.facts.replaceChildren();
     for (const [k, v] of rows) c.facts.append(el("dt", "", k), el("dd", "", v));

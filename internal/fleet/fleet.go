@@ -106,6 +106,10 @@ type Server struct {
 
 	mu      sync.Mutex
 	devices map[string]*device
+	// series are the plots' samples by device and quantity. They outlive
+	// a device's card (its history stays plotted) and come from history
+	// too, for devices not present.
+	series map[string]map[string]*ring
 	round   int
 	clients map[chan []byte]struct{}
 	closed  bool
@@ -126,7 +130,6 @@ type device struct {
 	Readings  map[string]json.RawMessage `json:"readings"`
 
 	lastRound int
-	series    map[string]*ring
 	sentAt    map[string]time.Time // last reading event per kind
 }
 
@@ -172,7 +175,7 @@ func New(nc *nats.Conn, opts *Opts) (*Server, error) {
 	}
 	s := &Server{
 		nc: nc, opts: o, subj: wire.Subjects{Prefix: o.Prefix, ID: "*"}, guard: g,
-		poke: make(chan struct{}, 1), again: make(chan struct{}, 1), devices: map[string]*device{},
+		poke: make(chan struct{}, 1), again: make(chan struct{}, 1), devices: map[string]*device{}, series: map[string]map[string]*ring{},
 		clients: map[chan []byte]struct{}{}, done: make(chan struct{}),
 	}
 	mux := http.NewServeMux()
@@ -289,7 +292,7 @@ func (s *Server) discover(ctx context.Context) {
 	for id, info := range found {
 		d := s.devices[id]
 		if d == nil {
-			d = &device{ID: id, FirstSeen: now, Readings: map[string]json.RawMessage{}, series: map[string]*ring{}, sentAt: map[string]time.Time{}}
+			d = &device{ID: id, FirstSeen: now, Readings: map[string]json.RawMessage{}, sentAt: map[string]time.Time{}}
 			s.devices[id] = d
 			s.opts.Log.Info("device found", "id", id, "version", info.Version)
 		}
@@ -443,13 +446,13 @@ func (s *Server) onReading(m *nats.Msg) {
 	}
 	now := time.Now()
 	s.mu.Lock()
+	s.sampleLocked(id, kind, obj, now)
 	d := s.devices[id]
 	if d == nil {
 		s.mu.Unlock()
 		return
 	}
 	d.Readings[kind] = m.Data
-	s.sampleLocked(d, kind, obj, now)
 	send := now.Sub(d.sentAt[kind]) >= readingEvery
 	if send {
 		d.sentAt[kind] = now
@@ -467,14 +470,28 @@ func (s *Server) onReading(m *nats.Msg) {
 
 // sampleLocked keeps each number of the reading (one level of nesting
 // flattened: motion.accel_g.x) for the plots, at most one per SampleEvery.
-func (s *Server) sampleLocked(d *device, kind string, obj map[string]any, now time.Time) {
+func (s *Server) sampleLocked(id, kind string, obj map[string]any, now time.Time) {
+	if wire.CheckToken("id", id) != nil {
+		return
+	}
+	byQ := s.series[id]
+	if byQ == nil {
+		if len(s.series) >= maxSeriesDevices {
+			return
+		}
+		byQ = map[string]*ring{}
+		s.series[id] = byQ
+	}
 	ms := now.UnixMilli()
 	keep := func(q string, v float64) {
-		r := d.series[q]
+		r := byQ[q]
 		if r == nil {
+			if len(byQ) >= maxQuantities {
+				return
+			}
 			n := int(s.opts.Window / s.opts.SampleEvery)
 			r = newRing(max(n, 2))
-			d.series[q] = r
+			byQ[q] = r
 		}
 		if last, ok := r.last(); ok && ms-last.T < s.opts.SampleEvery.Milliseconds() {
 			return
@@ -500,6 +517,14 @@ func (s *Server) sampleLocked(d *device, kind string, obj map[string]any, now ti
 		}
 	}
 }
+
+// maxSeriesDevices and maxQuantities bound the plots' memory whatever
+// is published: at most 256 devices of 64 quantities of Window/SampleEvery
+// samples (3600 by default; 16 bytes each).
+const (
+	maxSeriesDevices = 256
+	maxQuantities    = 64
+)
 
 // axes name the elements of a vector reading, in the board's frame.
 var axes = [...]string{"x", "y", "z"}

@@ -34,7 +34,7 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /fleet/events", s.events)
 	mux.HandleFunc("GET /fleet/devices", s.list)
 	mux.HandleFunc("GET /fleet/quantities", s.quantities)
-	mux.HandleFunc("GET /fleet/series", s.series)
+	mux.HandleFunc("GET /fleet/series", s.getSeries)
 	mux.HandleFunc("POST /fleet/text", s.text)
 	mux.HandleFunc("POST /fleet/clear", s.clear)
 	mux.HandleFunc("POST /fleet/config", s.config)
@@ -68,8 +68,8 @@ func (s *Server) list(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) quantities(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
 	seen := map[string]bool{}
-	for _, d := range s.devices {
-		for q := range d.series {
+	for _, byQ := range s.series {
+		for q := range byQ {
 			seen[q] = true
 		}
 	}
@@ -82,9 +82,9 @@ func (s *Server) quantities(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, qs)
 }
 
-// series answers {"<id>": [{"t":ms,"v":x},...]} for quantity q over the
+// getSeries answers {"<id>": [{"t":ms,"v":x},...]} for quantity q over the
 // window, for the devices named by id (every device when none).
-func (s *Server) series(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	name := q.Get("q")
 	if name == "" || len(name) > 100 {
@@ -98,11 +98,11 @@ func (s *Server) series(w http.ResponseWriter, r *http.Request) {
 	since := time.Now().Add(-s.opts.Window)
 	out := map[string][]Sample{}
 	s.mu.Lock()
-	for id, d := range s.devices {
+	for id, byQ := range s.series {
 		if len(want) > 0 && !want[id] {
 			continue
 		}
-		if rg := d.series[name]; rg != nil {
+		if rg := byQ[name]; rg != nil {
 			out[id] = rg.since(since)
 		}
 	}

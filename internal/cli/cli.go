@@ -45,7 +45,7 @@ Usage:
   sensehat watch [joystick|env|motion|colour]
                                        live events and readings
   sensehat emulate [--nats-listen ADDR] [--http ADDR] [--http-host NAME] [--nats URL] [--terminal]
-  sensehat web [--http ADDR] [--http-host NAME] [--every D]
+  sensehat web [--http ADDR] [--http-host NAME] [--every D] [--history-stream S]
                                        the fleet page: every device, its matrix,
                                        plots of its readings, actions
   sensehat version

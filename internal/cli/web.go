@@ -15,13 +15,14 @@ import (
 // mirrored, its readings plotted, and actions. It keeps reconnecting to
 // NATS, as a page left open on a wall should.
 func (a *App) web(ctx context.Context, args []string) error {
-	fs := newFlagSet("web", a.Stderr, "[--nats URL] [--http ADDR] [--http-host NAME]")
+	fs := newFlagSet("web", a.Stderr, "[--nats URL] [--http ADDR] [--http-host NAME] [--every D] [--history-stream STREAM]")
 	var c conn
 	c.flags(fs, a.Getenv)
 	httpAddr := fs.String("http", "127.0.0.1:8080", "where the page is served (it has no authentication: keep it on loopback unless the network is trusted)")
 	var httpHosts hostList
 	fs.Var(&httpHosts, "http-host", "a `NAME` the page answers to besides localhost and IP addresses (repeatable, or comma-separated)")
 	every := fs.Duration("every", fleet.DefaultOpts.Every, "how often devices are looked for; one missing for 3 rounds is marked gone")
+	history := fs.String("history-stream", "", "a JetStream `STREAM` of readings (store and forward): when it exists, the plots start with its last hour")
 	verbose := fs.Bool("verbose", false, "log devices coming and going")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -56,6 +57,7 @@ func (a *App) web(ctx context.Context, args []string) error {
 	defer nc.Close()
 	o := fleet.DefaultOpts
 	o.Prefix, o.NATSURL, o.Hosts, o.Log, o.Every = c.Prefix, natsconn.Redact(c.URL), hosts, log, *every
+	o.HistoryStream = *history
 	srv, err := fleet.New(nc, &o)
 	if err != nil {
 		return err

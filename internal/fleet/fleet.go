@@ -77,6 +77,10 @@ type Opts struct {
 	KeepAlive time.Duration
 	// TextTimeout bounds the wait for a text's "displayed" reply.
 	TextTimeout time.Duration
+	// HistoryStream, if set, names a JetStream stream holding readings
+	// (<prefix>.<id>.sensors.…); when it exists, the plots start with its
+	// last Window of them.
+	HistoryStream string
 }
 
 // DefaultOpts are the options New uses for a nil *Opts; copy and adjust.
@@ -206,6 +210,11 @@ func (s *Server) Close() {
 // Run finds devices, follows their readings and frames, and leases frames
 // while a page is open, until ctx ends.
 func (s *Server) Run(ctx context.Context) error {
+	// History before the live readings, so each plot's samples stay in
+	// time order; a failure leaves the live readings.
+	if err := s.loadHistory(ctx); err != nil {
+		s.opts.Log.Warn("plots start without history", "err", err)
+	}
 	var subs []*nats.Subscription
 	defer func() {
 		for _, sub := range subs {

@@ -113,7 +113,7 @@ type Server struct {
 	// series are the plots' samples by device and quantity. They outlive
 	// a device's card (its history stays plotted) and come from history
 	// too, for devices not present.
-	series map[string]map[string]*ring
+	series  map[string]map[string]*ring
 	round   int
 	clients map[chan []byte]struct{}
 	closed  bool

@@ -50,6 +50,7 @@ func (s *Server) info(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"prefix": s.opts.Prefix, "nats_url": s.opts.NATSURL, "simulation": false,
 		"gone_after_s": (time.Duration(s.opts.GoneAfter) * s.opts.Every).Seconds(),
+		"window_s":     s.opts.Window.Seconds(),
 	})
 }
 

@@ -277,6 +277,7 @@
   }
   $("quantity").addEventListener("change", () => drawPlot());
 
+  const windowMs = () => (info.window_s || 3600) * 1000;
   let series = {};
   async function drawPlot() {
     const q = $("quantity").value;
@@ -302,7 +303,7 @@
     let lo = Infinity, hi = -Infinity, first = now;
     const shown = Object.entries(series).filter(([id, s]) => !plotOff.has(id) && s && s.length);
     for (const [, s] of shown) for (const p of s) { lo = Math.min(lo, p.v); hi = Math.max(hi, p.v); first = Math.min(first, p.t); }
-    const t0 = Math.max(now - 3600e3, Math.min(first, now - 60e3));
+    const t0 = Math.max(now - windowMs(), Math.min(first, now - 60e3));
     svg.replaceChildren();
     if (!shown.length) {
       svg.append(mk("text", { x: 12, y: 24 }, "no samples yet"));
@@ -322,7 +323,7 @@
     const span = now - t0;
     for (let i = 0; i <= 4; i++) {
       const ago = span * (1 - i / 4);
-      const label = i === 4 ? "now" : ago >= 120e3 ? "-" + Math.round(ago / 60e3) + "m" : "-" + Math.round(ago / 1e3) + "s";
+      const label = i === 4 ? "now" : ago >= 2 * 3600e3 ? "-" + Math.round(ago / 3600e3) + "h" : ago >= 120e3 ? "-" + Math.round(ago / 60e3) + "m" : "-" + Math.round(ago / 1e3) + "s";
       svg.append(mk("text", { x: Math.min(W - 40, Math.max(L, x(now - ago) - 14)), y: H - 6 }, label));
     }
     for (const [id, s] of shown) {
@@ -367,6 +368,10 @@
     .then((r) => r.json())
     .then((i) => {
       info = i;
+      if (i.window_s) {
+        const w = i.window_s;
+        $("plot-span").textContent = w % 86400 === 0 ? "last " + (w / 86400 === 1 ? "day" : w / 86400 + " days") : w % 3600 === 0 ? "last " + (w / 3600 === 1 ? "hour" : w / 3600 + " hours") : "last " + Math.round(w / 60) + " min";
+      }
       if (i.gone_after_s) $("gone-hint").textContent = "A device that misses discovery for " + i.gone_after_s + " s is marked gone.";
       if (i.simulation) {
         // The emulator: the simulated board's controls join the page.

@@ -141,14 +141,14 @@ func TestLiveFramesOnlyWhileLeased(t *testing.T) {
 		t.Errorf("%d frames published without a lease, want 0", n)
 	}
 
-	// Lease for 2 s: the current frame comes at once, then the scroll.
-	m := request(t, nc, subj.FrameWatch(), []byte(`{"seconds":2}`), 2*time.Second)
+	// Lease for 4 s: the current frame comes at once, then the scroll.
+	m := request(t, nc, subj.FrameWatch(), []byte(`{"seconds":4}`), 2*time.Second)
 	var wr service.WatchReply
 	if err := json.Unmarshal(m.Data, &wr); err != nil {
 		t.Fatalf("watch reply %q: %v", m.Data, err)
 	}
-	if wr.Subject != subj.FrameLive() || wr.LeaseS != 2 || wr.MaxRateHz != FrameRate {
-		t.Errorf("watch reply %+v, want subject %s, 2 s, %d/s", wr, subj.FrameLive(), FrameRate)
+	if wr.Subject != subj.FrameLive() || wr.LeaseS != 4 || wr.MaxRateHz != FrameRate {
+		t.Errorf("watch reply %+v, want subject %s, 4 s, %d/s", wr, subj.FrameLive(), FrameRate)
 	}
 	waitFor(t, 5*time.Second, "the first live frame", func() bool { return lf.count() >= 1 })
 	began := time.Now()
@@ -180,11 +180,11 @@ func TestLiveFramesOnlyWhileLeased(t *testing.T) {
 
 	// After the lease: nothing more, however much the matrix changes.
 	waitFor(t, 10*time.Second, "the lease to end", func() bool { return !r.d.frames.watched(time.Now()) })
-	time.Sleep(300 * time.Millisecond) // a frame already in flight lands
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	after, copied := lf.count(), r.d.frames.copied.Load()
+	// Every frame the daemon published has landed: no timing guess.
+	waitFor(t, 10*time.Second, "published frames to arrive", func() bool {
+		return uint64(lf.count()) == r.d.frames.published.Load()
+	})
+	after, copied, published := lf.count(), r.d.frames.copied.Load(), r.d.frames.published.Load()
 	request(t, nc, subj.Text(), []byte(`{"text":"gone again","speed":40}`), 10*time.Second)
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
@@ -194,6 +194,9 @@ func TestLiveFramesOnlyWhileLeased(t *testing.T) {
 	}
 	if n := r.d.frames.copied.Load(); n != copied {
 		t.Errorf("the hook kept %d frames after the lease ended, want 0", n-copied)
+	}
+	if n := r.d.frames.published.Load(); n != published {
+		t.Errorf("%d frames published after the lease ended, want 0", n-published)
 	}
 }
 

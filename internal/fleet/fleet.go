@@ -98,6 +98,11 @@ var DefaultOpts = Opts{
 	TextTimeout: 2 * time.Minute,
 }
 
+// PageHeader marks the requests the page's server makes on its own (status
+// each round, frame leases), so a monitor of a device's traffic, such as
+// the emulator's message list, can leave them out.
+const PageHeader = "Sensehat-Page"
+
 // Server is the fleet page and what it knows of the fleet.
 type Server struct {
 	nc    *nats.Conn
@@ -284,7 +289,8 @@ func (s *Server) lease(force bool) {
 	s.mu.Unlock()
 	for _, id := range ids {
 		// No reply wanted: the frames are the answer.
-		if err := s.nc.Publish(s.subj.For(id).FrameWatch(), secs); err != nil {
+		m := &nats.Msg{Subject: s.subj.For(id).FrameWatch(), Data: secs, Header: nats.Header{PageHeader: []string{"fleet"}}}
+		if err := s.nc.PublishMsg(m); err != nil {
 			s.opts.Log.Debug("frame lease", "id", id, "err", err)
 		}
 	}
@@ -397,7 +403,8 @@ func (s *Server) statuses(ctx context.Context, found map[string]micro.Info) map[
 			rctx, cancel := context.WithTimeout(ctx, s.opts.Wait+time.Second)
 			defer cancel()
 			var r statusResult
-			m, err := s.nc.RequestWithContext(rctx, s.subj.For(id).Status(), nil)
+			req := &nats.Msg{Subject: s.subj.For(id).Status(), Header: nats.Header{PageHeader: []string{"fleet"}}}
+			m, err := s.nc.RequestMsgWithContext(rctx, req)
 			switch {
 			case err != nil:
 				r.err = "status: " + err.Error()

@@ -47,6 +47,9 @@ Usage:
   sensehat emulate [--nats-listen ADDR] [--mqtt-listen ADDR] [--http ADDR] [--http-host NAME] [--nats URL] [--terminal]
   sensehat ha-remove --id ID [--ha-prefix P]
                                        remove a decommissioned device from Home Assistant
+  sensehat web [--http ADDR] [--http-host NAME] [--every D] [--history-stream S]
+                                       the fleet page: every device, its matrix,
+                                       plots of its readings, actions
   sensehat version
 
 Connection flags (every subcommand): --nats URL (env NATS_URL), --creds,
@@ -72,6 +75,8 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		err = a.emulate(ctx, args[1:])
 	case "ha-remove":
 		err = a.haRemove(ctx, args[1:])
+	case "web":
+		err = a.web(ctx, args[1:])
 	case "version", "--version", "-version":
 		fmt.Fprintln(a.Stdout, version.String("sensehat"))
 		return 0

@@ -24,6 +24,7 @@ import (
 	"github.com/sensehat/sensehat/internal/natsconn"
 	"github.com/sensehat/sensehat/internal/service"
 	"github.com/sensehat/sensehat/internal/version"
+	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
@@ -64,6 +65,7 @@ type Daemon struct {
 	pub     *publisher
 	dups    *dupWatch
 	ha      atomic.Pointer[hass.Publisher]
+	frames  *frameWatch
 }
 
 // Run runs the daemon until ctx is cancelled, then stops it cleanly: the
@@ -116,15 +118,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 	log.Info("hardware up", "display", hw.DisplayName, "joystick", hw.JoystickName, "sensors", hw.SensorsName)
 
 	rot := cfg.Rotation
+	d.frames = newFrameWatch(wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}.FrameLive(), time.Second/FrameRate)
+	onFrame := d.frames.hook
+	if d.OnFrame != nil {
+		onFrame = func(f *display.Frame) { d.frames.hook(f); d.OnFrame(f) }
+	}
 	p, err := display.NewPlayer(hw.Display, display.PlayerOpts{
 		Orientation: display.Orientation{Rotation: rot},
 		LowLight:    cfg.LowLight,
-		OnFrame:     d.OnFrame,
+		OnFrame:     onFrame,
 	})
 	if err != nil {
 		return fmt.Errorf("daemon: starting display: %w", err)
 	}
 	d.player = p
+	d.frames.player = p
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -172,6 +180,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		},
 		Status: func() any { return d.Status() },
 		Colour: colourSetter(hw, cfg),
+		Frame:  d.frames,
 	}, log, &d.errs)
 	if err != nil {
 		nc.Close()
@@ -187,6 +196,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		d.pub.run(pubCtx)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.frames.run(pubCtx, nc, log)
 	}()
 	dupEvery := d.DuplicateCheck
 	if dupEvery <= 0 {

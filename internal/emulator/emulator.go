@@ -15,6 +15,7 @@ import (
 
 	"github.com/sensehat/sensehat/internal/config"
 	"github.com/sensehat/sensehat/internal/daemon"
+	"github.com/sensehat/sensehat/internal/fleet"
 	"github.com/sensehat/sensehat/internal/natsconn"
 	"github.com/sensehat/sensehat/internal/webguard"
 	"github.com/sensehat/sensehat/sensehat/sim"
@@ -117,10 +118,18 @@ func (e *Emulator) Run(ctx context.Context) error {
 	}
 	defer nc.Close()
 
+	// The page is the fleet page: the simulated board is one card of it.
+	fo := fleet.DefaultOpts
+	fo.Prefix, fo.NATSURL, fo.Hosts, fo.Log, fo.Every = cfg.Prefix, natsconn.Redact(cfg.NATS), hosts, log, FleetEvery
+	fl, err := fleet.New(nc, &fo)
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	defer fl.Close()
 	view, err := New(board, &Opts{
 		Prefix: cfg.Prefix, ID: cfg.ID, NATSURL: natsconn.Redact(cfg.NATS),
 		History: DefaultOpts.History, KeepAlive: DefaultOpts.KeepAlive, Log: log,
-		Hosts: hosts,
+		Hosts: hosts, Fleet: fl,
 	})
 	if err != nil {
 		return err
@@ -135,7 +144,16 @@ func (e *Emulator) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
+
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := fl.Run(ctx); err != nil {
+			errc <- fmt.Errorf("emulator: fleet: %w", err)
+			cancel()
+		}
+	}()
 
 	daemonReady := make(chan struct{})
 	d := &daemon.Daemon{Config: e.Config, Log: log, HAT: hat, Ready: daemonReady}
@@ -175,6 +193,7 @@ func (e *Emulator) Run(ctx context.Context) error {
 
 	select {
 	case <-daemonReady:
+		fl.Rediscover()
 		if e.Ready != nil {
 			close(e.Ready)
 		}
@@ -183,6 +202,7 @@ func (e *Emulator) Run(ctx context.Context) error {
 	<-ctx.Done()
 
 	view.Close() // ends the streams Shutdown would otherwise wait for
+	fl.Close()
 	if srv != nil {
 		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		if err := srv.Shutdown(sctx); err != nil {
@@ -198,6 +218,10 @@ func (e *Emulator) Run(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// FleetEvery is the emulator page's discovery round. Its one board is
+// looked for as soon as it serves; later rounds only refresh its status.
+const FleetEvery = 5 * time.Second
 
 // hostPort makes a wildcard listen address into one a browser can open.
 func hostPort(a net.Addr) string {

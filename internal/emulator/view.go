@@ -1,11 +1,9 @@
 package emulator
 
 import (
-	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -16,12 +14,10 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/sensehat/sensehat/internal/fleet"
 	"github.com/sensehat/sensehat/internal/webguard"
 	"github.com/sensehat/sensehat/sensehat"
 )
-
-//go:embed static
-var static embed.FS
 
 // Opts configures a View.
 type Opts struct {
@@ -43,6 +39,9 @@ type Opts struct {
 	// MaxStreams is how many pages may follow the board at once (each
 	// holds an event stream); webguard.DefaultOpts.MaxStreams when 0.
 	MaxStreams int
+	// Fleet, if set, serves the fleet part of the page (/fleet/...): the
+	// page is the fleet page with this board's controls added.
+	Fleet *fleet.Server
 }
 
 // DefaultOpts are the options New uses for a nil *Opts; copy and adjust.
@@ -58,7 +57,8 @@ var DefaultOpts = Opts{
 // webguard.Guard (no cross-origin writes, known Host names only, small
 // bodies, a bounded number of streams):
 //
-//	GET  /                 the page (embedded: no CDN, no build step)
+//	GET  /                 the fleet page (package fleet; embedded: no CDN, no build step)
+//	GET  /fleet/...        the fleet's API, when Opts.Fleet is set
 //	GET  /events           server-sent events: frame, conditions, msg
 //	GET  /api/info         prefix, id and server URL, for the page's hints
 //	GET  /api/conditions   the conditions the chips sense, as JSON
@@ -97,12 +97,13 @@ func New(b *Board, opts *Opts) (*View, error) {
 		return nil, fmt.Errorf("emulator: %w", err)
 	}
 	v := &View{board: b, opts: o, guard: g, clients: map[chan []byte]struct{}{}, done: make(chan struct{})}
-	sub, err := fs.Sub(static, "static")
-	if err != nil {
-		return nil, fmt.Errorf("emulator: embedded page: %w", err)
-	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /", http.FileServerFS(sub))
+	// One page for the fleet and the emulator: the fleet's, which shows
+	// the simulation panel when /api/info says "simulation".
+	mux.Handle("GET /", http.FileServerFS(fleet.Static()))
+	if o.Fleet != nil {
+		o.Fleet.Mount(mux)
+	}
 	mux.HandleFunc("GET /events", v.events)
 	mux.HandleFunc("GET /api/info", v.info)
 	mux.HandleFunc("GET /api/conditions", v.getConditions)
@@ -280,8 +281,8 @@ func httpError(w http.ResponseWriter, code int, msg string) {
 }
 
 func (v *View) info(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{
-		"prefix": v.opts.Prefix, "id": v.opts.ID, "nats_url": v.opts.NATSURL,
+	writeJSON(w, http.StatusOK, map[string]any{
+		"prefix": v.opts.Prefix, "id": v.opts.ID, "nats_url": v.opts.NATSURL, "simulation": true,
 	})
 }
 
@@ -368,7 +369,15 @@ func (v *View) Monitor(nc *nats.Conn) (stop func() error, err error) {
 		return errors.Join(errs...)
 	}
 	for _, s := range subjects {
-		sub, err := nc.Subscribe(s, func(m *nats.Msg) { v.Record(m.Subject, m.Data, time.Now()) })
+		sub, err := nc.Subscribe(s, func(m *nats.Msg) {
+			// Live frames are the mirror's, ten a second while a page
+			// is open: the matrix shows them, the list would drown. The
+			// fleet page's own status polls and leases are left out too.
+			if strings.HasSuffix(m.Subject, ".led.frame.live") || m.Header.Get(fleet.PageHeader) != "" {
+				return
+			}
+			v.Record(m.Subject, m.Data, time.Now())
+		})
 		if err != nil {
 			_ = stop()
 			return nil, fmt.Errorf("emulator: subscribing to %s: %w", s, err)

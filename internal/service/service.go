@@ -19,6 +19,7 @@ import (
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/payload"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // Name is the micro service name every device registers under.
@@ -46,6 +47,9 @@ type Config struct {
 	// Colour, when set, serves <prefix>.<id>.colour.config; a board
 	// without a colour sensor has no such endpoint.
 	Colour ColourSetter
+	// Frame, when set, serves <prefix>.<id>.led.frame (the matrix now) and
+	// <prefix>.<id>.led.frame.watch (leases of the live frames).
+	Frame FrameSource
 	// PendingMsgs, if above zero, caps the messages each endpoint holds
 	// while its handler is busy; beyond it the client drops them and
 	// reports a slow consumer. Zero keeps nats.go's default.
@@ -95,6 +99,7 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.R
 
 	base := cfg.Prefix + "." + cfg.ID
 	text := &textHandler{s: s, p: p, id: cfg.ID}
+	frame, watch := frameEndpoints(s, cfg.Frame, wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID})
 	eps := []struct {
 		name, subject string
 		h             micro.Handler
@@ -109,6 +114,8 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.R
 		{"all_led_text", cfg.Prefix + ".all.led.text", text, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
 		{"any_led_text", cfg.Prefix + ".any.led.text", text, []micro.EndpointOpt{micro.WithEndpointQueueGroup(AnyQueue)}},
 		{"colour_config", base + ".colour.config", colourEndpoint(s, cfg.Colour), nil},
+		{"led_frame", base + ".led.frame", frame, nil},
+		{"led_frame_watch", base + ".led.frame.watch", watch, nil},
 	}
 	for _, ep := range eps {
 		if ep.h == nil {

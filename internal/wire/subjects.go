@@ -83,6 +83,15 @@ func (s Subjects) Config() string { return s.sub("led.config") }
 // Frame is <prefix>.<id>.led.frame: the matrix as it is now.
 func (s Subjects) Frame() string { return s.sub("led.frame") }
 
+// FrameWatch is <prefix>.<id>.led.frame.watch: a request there leases the
+// live frames for a while (see FrameLive).
+func (s Subjects) FrameWatch() string { return s.sub("led.frame.watch") }
+
+// FrameLive is <prefix>.<id>.led.frame.live, where the device publishes
+// each changed frame (raw RGB888, at a bounded rate) while a lease taken on
+// FrameWatch lasts.
+func (s Subjects) FrameLive() string { return s.sub("led.frame.live") }
+
 // Instance is <prefix>.<id>.led.instance, where daemons sharing an id
 // announce themselves to each other.
 func (s Subjects) Instance() string { return s.sub("led.instance") }

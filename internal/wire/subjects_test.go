@@ -19,6 +19,8 @@ func TestSubjectsAreTheContract(t *testing.T) {
 		s.Clear():           "sensehat.pi1.led.clear",
 		s.Config():          "sensehat.pi1.led.config",
 		s.Frame():           "sensehat.pi1.led.frame",
+		s.FrameWatch():      "sensehat.pi1.led.frame.watch",
+		s.FrameLive():       "sensehat.pi1.led.frame.live",
 		s.Instance():        "sensehat.pi1.led.instance",
 		s.Status():          "sensehat.pi1.status",
 		s.Joystick("up"):    "sensehat.pi1.joystick.up",

@@ -1,4 +1,6 @@
-// Sense HAT emulator page: plain JS, no framework, no build step.
+// Sense HAT emulator: the simulation panel of the fleet page (loaded by
+// fleet.js when the page is served by `sensehat emulate`). Plain JS, no
+// framework, no build step.
 "use strict";
 
 (function () {

@@ -1,0 +1,583 @@
+// Package fleet is the fleet page behind `sensehat web`: every device the
+// micro service discovery finds, its matrix mirrored live, its readings
+// and plots of them, and actions (text, clear, rotate, low light) that show
+// each device's reply. `sensehat emulate` serves the same page with the
+// simulated board's controls added (see Static and Mount).
+//
+// The server is a NATS client like any other: it asks $SRV.INFO.sensehat
+// every round, asks each device found for its status, subscribes to the
+// readings, and leases the live frames (led.frame.watch) only while a page
+// is open, so devices publish no frames when nobody looks.
+package fleet
+
+import (
+	"context"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/sensehat/sensehat/internal/webguard"
+	"github.com/sensehat/sensehat/internal/wire"
+)
+
+//go:embed static
+var static embed.FS
+
+// Static is the page: index.html, its style and scripts. The fleet part
+// runs everywhere; the simulation panel shows only where /api/info says
+// "simulation": true (the emulator).
+func Static() fs.FS {
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		panic("fleet: embedded page missing: " + err.Error()) // a build error, not a runtime one
+	}
+	return sub
+}
+
+// Opts configures a Server.
+type Opts struct {
+	// Prefix of the subjects (wire.DefaultPrefix when empty).
+	Prefix string
+	// NATSURL is shown on the page (redacted by the caller).
+	NATSURL string
+	// Hosts are names besides localhost and IP literals the page answers
+	// to (see webguard).
+	Hosts []string
+	// MaxStreams bounds the open event streams (webguard's default when 0).
+	MaxStreams int
+	// Log receives discovery and page events; discarded when nil.
+	Log *slog.Logger
+	// Every is the discovery round: how often $SRV.INFO is asked.
+	Every time.Duration
+	// Wait is how long a round collects answers.
+	Wait time.Duration
+	// GoneAfter is how many rounds in a row a device may miss before its
+	// card is marked gone; it is dropped after twice as many.
+	GoneAfter int
+	// Window is how far back the plots reach; SampleEvery thins the
+	// readings kept for them (a bounded ring per device and quantity of
+	// Window/SampleEvery samples).
+	Window, SampleEvery time.Duration
+	// Lease is what each frame lease asks for; it is renewed every third
+	// of it while a page is open.
+	Lease time.Duration
+	// KeepAlive is how often an idle event stream gets a comment.
+	KeepAlive time.Duration
+	// TextTimeout bounds the wait for a text's "displayed" reply.
+	TextTimeout time.Duration
+	// HistoryStream, if set, names a JetStream stream holding readings
+	// (<prefix>.<id>.sensors.…); when it exists, the plots start with its
+	// last Window of them.
+	HistoryStream string
+}
+
+// DefaultOpts are the options New uses for a nil *Opts; copy and adjust.
+// A device is marked gone after 3 missed rounds of 5 s: within 20 s of
+// stopping.
+var DefaultOpts = Opts{
+	Prefix:      wire.DefaultPrefix,
+	Every:       5 * time.Second,
+	Wait:        time.Second,
+	GoneAfter:   3,
+	Window:      time.Hour,
+	SampleEvery: time.Second,
+	Lease:       15 * time.Second,
+	KeepAlive:   20 * time.Second,
+	TextTimeout: 2 * time.Minute,
+}
+
+// PageHeader marks the requests the page's server makes on its own (status
+// each round, frame leases), so a monitor of a device's traffic, such as
+// the emulator's message list, can leave them out.
+const PageHeader = "Sensehat-Page"
+
+// Server is the fleet page and what it knows of the fleet.
+type Server struct {
+	nc    *nats.Conn
+	opts  Opts
+	subj  wire.Subjects // ID "*": the wildcard device
+	guard *webguard.Guard
+	page  http.Handler
+	poke  chan struct{} // a page opened: lease at once
+	again chan struct{} // Rediscover: a round now
+
+	mu      sync.Mutex
+	devices map[string]*device
+	// series are the plots' samples by device and quantity. They outlive
+	// a device's card (its history stays plotted) and come from history
+	// too, for devices not present.
+	series  map[string]map[string]*ring
+	round   int
+	clients map[chan []byte]struct{}
+	closed  bool
+	done    chan struct{}
+}
+
+// device is what the page knows of one device.
+type device struct {
+	ID        string                     `json:"id"`
+	Version   string                     `json:"version"`
+	Metadata  map[string]string          `json:"metadata"`
+	FirstSeen time.Time                  `json:"first_seen"`
+	LastSeen  time.Time                  `json:"last_seen"`
+	Gone      bool                       `json:"gone"`
+	Status    json.RawMessage            `json:"status,omitempty"`
+	StatusErr string                     `json:"status_error,omitempty"`
+	Frame     string                     `json:"frame,omitempty"` // 192 bytes RGB888 as hex
+	Readings  map[string]json.RawMessage `json:"readings"`
+
+	lastRound int
+	sentAt    map[string]time.Time // last reading event per kind
+}
+
+// New returns the page's server on nc; Run makes it find devices.
+func New(nc *nats.Conn, opts *Opts) (*Server, error) {
+	if nc == nil {
+		return nil, errors.New("fleet: no NATS connection")
+	}
+	o := DefaultOpts
+	if opts != nil {
+		o = *opts
+	}
+	def := DefaultOpts
+	if o.Prefix == "" {
+		o.Prefix = def.Prefix
+	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&o.Every, def.Every}, {&o.Wait, def.Wait}, {&o.Window, def.Window}, {&o.SampleEvery, def.SampleEvery},
+		{&o.Lease, def.Lease}, {&o.KeepAlive, def.KeepAlive}, {&o.TextTimeout, def.TextTimeout},
+	} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
+	if o.GoneAfter <= 0 {
+		o.GoneAfter = def.GoneAfter
+	}
+	if o.Wait > o.Every {
+		o.Wait = o.Every
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if err := wire.CheckToken("prefix", o.Prefix); err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	g, err := webguard.New(&webguard.Opts{Hosts: o.Hosts, MaxStreams: o.MaxStreams, Log: o.Log})
+	if err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	s := &Server{
+		nc: nc, opts: o, subj: wire.Subjects{Prefix: o.Prefix, ID: "*"}, guard: g,
+		poke: make(chan struct{}, 1), again: make(chan struct{}, 1), devices: map[string]*device{}, series: map[string]map[string]*ring{},
+		clients: map[chan []byte]struct{}{}, done: make(chan struct{}),
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /", http.FileServerFS(Static()))
+	mux.HandleFunc("GET /api/info", s.info)
+	s.Mount(mux)
+	s.page = g.Handler(mux)
+	return s, nil
+}
+
+// ServeHTTP serves the page and its API behind the server's webguard.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	s.page.ServeHTTP(w, r)
+}
+
+// Close ends every event stream, so an http.Server's Shutdown does not wait
+// for pages that never hang up.
+func (s *Server) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+	}
+}
+
+// Run finds devices, follows their readings and frames, and leases frames
+// while a page is open, until ctx ends.
+func (s *Server) Run(ctx context.Context) error {
+	// History before the live readings, so each plot's samples stay in
+	// time order; a failure leaves the live readings.
+	if err := s.loadHistory(ctx); err != nil {
+		s.opts.Log.Warn("plots start without history", "err", err)
+	}
+	var subs []*nats.Subscription
+	defer func() {
+		for _, sub := range subs {
+			_ = sub.Unsubscribe()
+		}
+	}()
+	for subject, h := range map[string]nats.MsgHandler{
+		s.subj.FrameLive():  s.onFrame,
+		s.subj.Sensors(">"): s.onReading,
+	} {
+		sub, err := s.nc.Subscribe(subject, h)
+		if err != nil {
+			return fmt.Errorf("fleet: subscribing to %s: %w", subject, err)
+		}
+		subs = append(subs, sub)
+	}
+	rounds := time.NewTicker(s.opts.Every)
+	defer rounds.Stop()
+	leases := time.NewTicker(s.opts.Lease / 3)
+	defer leases.Stop()
+	s.discover(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-rounds.C:
+			s.discover(ctx)
+		case <-leases.C:
+			s.lease(false)
+		case <-s.poke:
+			s.lease(true)
+		case <-s.again:
+			s.discover(ctx)
+		}
+	}
+}
+
+// Rediscover has Run start a discovery round now rather than at the next
+// tick: the emulator calls it once its device serves.
+func (s *Server) Rediscover() {
+	select {
+	case s.again <- struct{}{}:
+	default:
+	}
+}
+
+// watchers is how many pages are open.
+func (s *Server) watchers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.clients)
+}
+
+// lease asks every device present for live frames, if a page is open.
+func (s *Server) lease(force bool) {
+	if !force && s.watchers() == 0 {
+		return
+	}
+	secs := []byte(fmt.Sprintf(`{"seconds":%g}`, s.opts.Lease.Seconds()))
+	s.mu.Lock()
+	var ids []string
+	for id, d := range s.devices {
+		if !d.Gone {
+			ids = append(ids, id)
+		}
+	}
+	s.mu.Unlock()
+	for _, id := range ids {
+		// No reply wanted: the frames are the answer.
+		m := &nats.Msg{Subject: s.subj.For(id).FrameWatch(), Data: secs, Header: nats.Header{PageHeader: []string{"fleet"}}}
+		if err := s.nc.PublishMsg(m); err != nil {
+			s.opts.Log.Debug("frame lease", "id", id, "err", err)
+		}
+	}
+}
+
+// discover runs one round: who answers $SRV.INFO, then each one's status.
+func (s *Server) discover(ctx context.Context) {
+	found := s.ask(ctx)
+	statuses := s.statuses(ctx, found)
+	now := time.Now()
+	s.mu.Lock()
+	s.round++
+	var fresh bool
+	for id, info := range found {
+		d := s.devices[id]
+		if d == nil {
+			d = &device{ID: id, FirstSeen: now, Readings: map[string]json.RawMessage{}, sentAt: map[string]time.Time{}}
+			s.devices[id] = d
+			s.opts.Log.Info("device found", "id", id, "version", info.Version)
+		}
+		if d.Gone {
+			s.opts.Log.Info("device back", "id", id)
+		}
+		fresh = fresh || d.Gone || d.lastRound == 0
+		d.Version, d.Metadata, d.LastSeen, d.lastRound, d.Gone = info.Version, info.Metadata, now, s.round, false
+		st := statuses[id]
+		d.Status, d.StatusErr = st.body, st.err
+	}
+	for id, d := range s.devices {
+		missed := s.round - d.lastRound
+		switch {
+		case missed >= 2*s.opts.GoneAfter:
+			delete(s.devices, id)
+		case missed >= s.opts.GoneAfter && !d.Gone:
+			d.Gone = true
+			s.opts.Log.Info("device gone", "id", id, "missed_rounds", missed)
+		}
+	}
+	ev := s.devicesEventLocked()
+	s.mu.Unlock()
+	s.broadcast(ev)
+	if fresh {
+		s.lease(false)
+	}
+}
+
+// ask collects the micro service infos of this prefix's devices.
+func (s *Server) ask(ctx context.Context) map[string]micro.Info {
+	found := map[string]micro.Info{}
+	inbox := s.nc.NewRespInbox()
+	ch := make(chan *nats.Msg, 1024)
+	sub, err := s.nc.ChanSubscribe(inbox, ch)
+	if err != nil {
+		s.opts.Log.Warn("discovery: subscribing", "err", err)
+		return found
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	if err := s.nc.PublishRequest("$SRV.INFO."+wire.ServiceName, inbox, nil); err != nil {
+		s.opts.Log.Debug("discovery: asking", "err", err)
+		return found
+	}
+	t := time.NewTimer(s.opts.Wait)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return found
+		case <-t.C:
+			return found
+		case m := <-ch:
+			var info micro.Info
+			if json.Unmarshal(m.Data, &info) != nil {
+				continue
+			}
+			id := info.Metadata["id"]
+			if wire.CheckToken("id", id) != nil || !s.ours(info, id) {
+				continue
+			}
+			found[id] = info
+		}
+	}
+}
+
+// ours reports whether info's endpoints are under this page's prefix: two
+// fleets may share a server.
+func (s *Server) ours(info micro.Info, id string) bool {
+	base := s.subj.For(id).Base() + "."
+	for _, ep := range info.Endpoints {
+		if strings.HasPrefix(ep.Subject, base) {
+			return true
+		}
+	}
+	return false
+}
+
+type statusResult struct {
+	body json.RawMessage
+	err  string
+}
+
+// statuses asks every device found for its status, at once.
+func (s *Server) statuses(ctx context.Context, found map[string]micro.Info) map[string]statusResult {
+	out := make(map[string]statusResult, len(found))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for id := range found {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rctx, cancel := context.WithTimeout(ctx, s.opts.Wait+time.Second)
+			defer cancel()
+			var r statusResult
+			req := &nats.Msg{Subject: s.subj.For(id).Status(), Header: nats.Header{PageHeader: []string{"fleet"}}}
+			m, err := s.nc.RequestMsgWithContext(rctx, req)
+			switch {
+			case err != nil:
+				r.err = "status: " + err.Error()
+			case !json.Valid(m.Data):
+				r.err = "status: not JSON"
+			default:
+				r.body = m.Data
+			}
+			mu.Lock()
+			out[id] = r
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// idOf returns the device token of <prefix>.<id>.…
+func idOf(subject string) string {
+	parts := strings.SplitN(subject, ".", 3)
+	if len(parts) < 3 {
+		return ""
+	}
+	return parts[1]
+}
+
+func (s *Server) onFrame(m *nats.Msg) {
+	if len(m.Data) != 192 {
+		return
+	}
+	id := idOf(m.Subject)
+	h := hex.EncodeToString(m.Data)
+	s.mu.Lock()
+	d := s.devices[id]
+	if d == nil {
+		s.mu.Unlock()
+		return
+	}
+	d.Frame = h
+	s.mu.Unlock()
+	j, _ := json.Marshal(map[string]string{"id": id, "rgb": h})
+	s.broadcast(sseEvent("frame", j))
+}
+
+// readingEvery bounds the reading events per device and kind a page gets:
+// motion comes ten times a second, a page needs two.
+const readingEvery = 500 * time.Millisecond
+
+func (s *Server) onReading(m *nats.Msg) {
+	id := idOf(m.Subject)
+	kind := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+	var obj map[string]any
+	if json.Unmarshal(m.Data, &obj) != nil {
+		return
+	}
+	now := time.Now()
+	s.mu.Lock()
+	s.sampleLocked(id, kind, obj, now)
+	d := s.devices[id]
+	if d == nil {
+		s.mu.Unlock()
+		return
+	}
+	d.Readings[kind] = m.Data
+	send := now.Sub(d.sentAt[kind]) >= readingEvery
+	if send {
+		d.sentAt[kind] = now
+	}
+	s.mu.Unlock()
+	if send {
+		j, _ := json.Marshal(struct {
+			ID   string          `json:"id"`
+			Kind string          `json:"kind"`
+			Data json.RawMessage `json:"data"`
+		}{id, kind, m.Data})
+		s.broadcast(sseEvent("reading", j))
+	}
+}
+
+// sampleLocked keeps each number of the reading (one level of nesting
+// flattened: motion.accel_g.x) for the plots, at most one per SampleEvery.
+func (s *Server) sampleLocked(id, kind string, obj map[string]any, now time.Time) {
+	if wire.CheckToken("id", id) != nil {
+		return
+	}
+	byQ := s.series[id]
+	if byQ == nil {
+		if len(s.series) >= maxSeriesDevices {
+			return
+		}
+		byQ = map[string]*ring{}
+		s.series[id] = byQ
+	}
+	ms := now.UnixMilli()
+	keep := func(q string, v float64) {
+		r := byQ[q]
+		if r == nil {
+			if len(byQ) >= maxQuantities {
+				return
+			}
+			n := int(s.opts.Window / s.opts.SampleEvery)
+			r = newRing(max(n, 2))
+			byQ[q] = r
+		}
+		if last, ok := r.last(); ok && ms-last.T < s.opts.SampleEvery.Milliseconds() {
+			return
+		}
+		r.add(Sample{T: ms, V: v})
+	}
+	for k, v := range obj {
+		switch x := v.(type) {
+		case float64:
+			keep(kind+"."+k, x)
+		case map[string]any:
+			for k2, v2 := range x {
+				if f, ok := v2.(float64); ok {
+					keep(kind+"."+k+"."+k2, f)
+				}
+			}
+		case []any: // accel_g, gyro_dps, mag_ut: [x, y, z]
+			for i, v2 := range x {
+				if f, ok := v2.(float64); ok && i < len(axes) {
+					keep(kind+"."+k+"."+axes[i], f)
+				}
+			}
+		}
+	}
+}
+
+// maxSeriesDevices and maxQuantities bound the plots' memory whatever
+// is published: at most 256 devices of 64 quantities of Window/SampleEvery
+// samples (3600 by default; 16 bytes each).
+const (
+	maxSeriesDevices = 256
+	maxQuantities    = 64
+)
+
+// axes name the elements of a vector reading, in the board's frame.
+var axes = [...]string{"x", "y", "z"}
+
+// devicesEventLocked is the "devices" event: every card, sorted by id.
+func (s *Server) devicesEventLocked() []byte {
+	j, _ := json.Marshal(s.listLocked())
+	return sseEvent("devices", j)
+}
+
+func (s *Server) listLocked() []*device {
+	list := make([]*device, 0, len(s.devices))
+	for _, d := range s.devices {
+		list = append(list, d)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+	return list
+}
+
+// broadcast queues ev for every stream; a stream too far behind loses it
+// rather than holding up the others.
+func (s *Server) broadcast(ev []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ch := range s.clients {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+}
+
+func sseEvent(name string, data []byte) []byte {
+	ev := make([]byte, 0, len(name)+len(data)+16)
+	ev = append(ev, "event: "...)
+	ev = append(ev, name...)
+	ev = append(ev, "\ndata: "...)
+	ev = append(ev, data...)
+	return append(ev, "\n\n"...)
+}

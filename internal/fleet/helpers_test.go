@@ -1,0 +1,233 @@
+package fleet_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/config"
+	"github.com/sensehat/sensehat/internal/daemon"
+	"github.com/sensehat/sensehat/internal/fleet"
+	"github.com/sensehat/sensehat/sensehat/sim"
+)
+
+// device is one sensehatd on a simulated HAT.
+type device struct {
+	id   string
+	hat  *sim.HAT
+	stop func()
+}
+
+func startDevice(t *testing.T, natsURL, id string) *device {
+	t.Helper()
+	cfg := config.DefaultConfig()
+	cfg.NATS, cfg.ID = natsURL, id
+	for _, b := range []*config.Backend{&cfg.Display, &cfg.Joystick, &cfg.Sensors} {
+		if err := b.Set("sim"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.EnvInterval = 100 * time.Millisecond
+	cfg.MotionInterval = 200 * time.Millisecond
+	cfg.TempFactor = 0
+	cfg.StateDir = t.TempDir()
+	hat := sim.NewHAT()
+	d := &daemon.Daemon{Config: cfg, Log: slog.New(slog.DiscardHandler), HAT: hat, Ready: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	select {
+	case <-d.Ready:
+	case err := <-done:
+		t.Fatalf("daemon %s exited: %v", id, err)
+	case <-time.After(15 * time.Second):
+		t.Fatalf("daemon %s not ready in 15s", id)
+	}
+	stopped := false
+	dev := &device{id: id, hat: hat}
+	dev.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("daemon %s: %v", id, err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("daemon %s did not stop in 15s", id)
+		}
+	}
+	t.Cleanup(dev.stop)
+	return dev
+}
+
+// testOpts makes rounds short so a test sees devices come and go in
+// seconds: gone after 3 rounds of 300 ms.
+func testOpts() fleet.Opts {
+	o := fleet.DefaultOpts
+	o.Every = 300 * time.Millisecond
+	o.Wait = 200 * time.Millisecond
+	o.SampleEvery = 100 * time.Millisecond
+	o.Lease = 3 * time.Second
+	return o
+}
+
+// startFleet serves the page on a loopback port and returns its base URL.
+func startFleet(t *testing.T, natsURL string, o fleet.Opts) (*fleet.Server, string) {
+	t.Helper()
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	s, err := fleet.New(nc, &o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Serve did not return 10s after cancel")
+		}
+	})
+	return s, "http://" + ln.Addr().String()
+}
+
+// cardJSON is what /fleet/devices says of a device.
+type cardJSON struct {
+	ID       string          `json:"id"`
+	Version  string          `json:"version"`
+	Gone     bool            `json:"gone"`
+	Status   json.RawMessage `json:"status"`
+	Frame    string          `json:"frame"`
+	Readings map[string]json.RawMessage
+}
+
+func getJSON(t *testing.T, u string, v any) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET %s: %s %s", u, resp.Status, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+}
+
+func cards(t *testing.T, base string) map[string]cardJSON {
+	t.Helper()
+	var list []cardJSON
+	getJSON(t, base+"/fleet/devices", &list)
+	m := map[string]cardJSON{}
+	for _, c := range list {
+		m[c.ID] = c
+	}
+	return m
+}
+
+// post sends a form as the page does (same-origin fetch: Origin set).
+func post(t *testing.T, base, path string, form url.Values, origin string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest("POST", base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", origin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+type sseEvent struct{ name, data string }
+
+// events opens the page's event stream and delivers its events until the
+// test ends.
+func events(t *testing.T, base string) <-chan sseEvent {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/fleet/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		cancel()
+		t.Fatalf("events: %s", resp.Status)
+	}
+	ch := make(chan sseEvent, 1024)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		var ev sseEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				ev.name = line[7:]
+			case strings.HasPrefix(line, "data: "):
+				ev.data = line[6:]
+			case line == "" && ev.name != "":
+				select {
+				case ch <- ev:
+				default:
+				}
+				ev = sseEvent{}
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		resp.Body.Close()
+		<-done
+	})
+	return ch
+}
+
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,375 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/webguard"
+	"github.com/sensehat/sensehat/internal/wire"
+)
+
+// Mount adds the fleet's API to mux (the emulator puts it beside its own):
+//
+//	GET  /fleet/events      server-sent events: devices, frame, reading
+//	GET  /fleet/devices     the cards as JSON
+//	GET  /fleet/quantities  the quantities with samples, sorted
+//	GET  /fleet/series?q=env.temperature_c[&id=pi1...]  samples of the window
+//	POST /fleet/text        to=<id>|all|any, text=...: the devices' replies
+//	POST /fleet/clear       to=<id>|all
+//	POST /fleet/config      to=<id>|all, rotation=0|90|180|270, low_light=true|false
+//
+// Streams count against the server's own webguard; the Host, Origin and
+// body checks are those of whatever serves mux.
+func (s *Server) Mount(mux *http.ServeMux) {
+	mux.HandleFunc("GET /fleet/events", s.events)
+	mux.HandleFunc("GET /fleet/devices", s.list)
+	mux.HandleFunc("GET /fleet/quantities", s.quantities)
+	mux.HandleFunc("GET /fleet/series", s.getSeries)
+	mux.HandleFunc("POST /fleet/text", s.text)
+	mux.HandleFunc("POST /fleet/clear", s.clear)
+	mux.HandleFunc("POST /fleet/config", s.config)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) info(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"prefix": s.opts.Prefix, "nats_url": s.opts.NATSURL, "simulation": false,
+		"gone_after_s": (time.Duration(s.opts.GoneAfter) * s.opts.Every).Seconds(),
+		"window_s":     s.opts.Window.Seconds(),
+	})
+}
+
+func (s *Server) list(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	j, err := json.Marshal(s.listLocked())
+	s.mu.Unlock()
+	if err != nil {
+		webguard.Error(w, http.StatusInternalServerError, "fleet: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(j)
+}
+
+func (s *Server) quantities(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	seen := map[string]bool{}
+	for _, byQ := range s.series {
+		for q := range byQ {
+			seen[q] = true
+		}
+	}
+	s.mu.Unlock()
+	qs := make([]string, 0, len(seen))
+	for q := range seen {
+		qs = append(qs, q)
+	}
+	sort.Strings(qs)
+	writeJSON(w, http.StatusOK, qs)
+}
+
+// getSeries answers {"<id>": [{"t":ms,"v":x},...]} for quantity q over the
+// window, for the devices named by id (every device when none).
+func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	name := q.Get("q")
+	if name == "" || len(name) > 100 {
+		webguard.Error(w, http.StatusBadRequest, "fleet: give the quantity as q=, e.g. q=env.temperature_c (see /fleet/quantities)")
+		return
+	}
+	want := map[string]bool{}
+	for _, id := range q["id"] {
+		want[id] = true
+	}
+	since := time.Now().Add(-s.opts.Window)
+	out := map[string][]Sample{}
+	s.mu.Lock()
+	for id, byQ := range s.series {
+		if len(want) > 0 && !want[id] {
+			continue
+		}
+		if rg := byQ[name]; rg != nil {
+			out[id] = rg.since(since)
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+// events streams the cards, the live frames and the readings.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	release, ok := s.guard.Stream(w)
+	if !ok {
+		return
+	}
+	defer release()
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+
+	ch := make(chan []byte, 256)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	first := s.devicesEventLocked()
+	s.clients[ch] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.clients, ch)
+		s.mu.Unlock()
+	}()
+	// The first page wants frames now, not at the next renewal.
+	select {
+	case s.poke <- struct{}{}:
+	default:
+	}
+	_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+	if _, err := w.Write(first); err != nil {
+		return
+	}
+	keepAlive := time.NewTicker(s.opts.KeepAlive)
+	defer keepAlive.Stop()
+	for {
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		var err error
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.done:
+			return
+		case ev := <-ch:
+			_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+			_, err = w.Write(ev)
+		case <-keepAlive.C:
+			_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+			_, err = w.Write([]byte(": keep-alive\n\n"))
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// streamWriteTimeout drops a page that stopped reading, giving its stream
+// slot back.
+const streamWriteTimeout = time.Minute
+
+// Reply is one device's answer to an action, as the page shows it.
+type Reply struct {
+	// From is the device that answered ("" when none did).
+	From string `json:"from,omitempty"`
+	// Reply is the device's JSON reply (displayed, replaced, ok...).
+	Reply json.RawMessage `json:"reply,omitempty"`
+	// Error is the device's error reply or why there was none.
+	Error string `json:"error,omitempty"`
+}
+
+// target reads and checks the form's "to".
+func target(r *http.Request) (string, error) {
+	to := r.PostForm.Get("to")
+	if err := wire.CheckToken("to", to); err != nil {
+		return "", fmt.Errorf("fleet: %w; send to=<device id>, all or any", err)
+	}
+	return to, nil
+}
+
+func (s *Server) text(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		webguard.BodyError(w, err)
+		return
+	}
+	to, err := target(r)
+	if err != nil {
+		webguard.Error(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	text := r.PostForm.Get("text")
+	if strings.TrimSpace(text) == "" {
+		webguard.Error(w, http.StatusBadRequest, "fleet: text is empty; type something to show")
+		return
+	}
+	s.act(w, r, to, true, func(sj wire.Subjects) string { return sj.Text() }, []byte(text), s.opts.TextTimeout)
+}
+
+func (s *Server) clear(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		webguard.BodyError(w, err)
+		return
+	}
+	to, err := target(r)
+	if err != nil || to == wire.Any {
+		webguard.Error(w, http.StatusBadRequest, "fleet: clear needs to=<device id> or all")
+		return
+	}
+	s.act(w, r, to, false, func(sj wire.Subjects) string { return sj.Clear() }, nil, 10*time.Second)
+}
+
+func (s *Server) config(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		webguard.BodyError(w, err)
+		return
+	}
+	to, err := target(r)
+	if err != nil || to == wire.Any {
+		webguard.Error(w, http.StatusBadRequest, "fleet: config needs to=<device id> or all")
+		return
+	}
+	cfg := map[string]any{}
+	if v := r.PostForm.Get("rotation"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n%90 != 0 || n < 0 || n > 270 {
+			webguard.Error(w, http.StatusBadRequest, fmt.Sprintf("fleet: rotation %q; want 0, 90, 180 or 270", v))
+			return
+		}
+		cfg["rotation"] = n
+	}
+	if v := r.PostForm.Get("low_light"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			webguard.Error(w, http.StatusBadRequest, fmt.Sprintf("fleet: low_light %q; want true or false", v))
+			return
+		}
+		cfg["low_light"] = b
+	}
+	if len(cfg) == 0 {
+		webguard.Error(w, http.StatusBadRequest, "fleet: nothing to change; send rotation= or low_light=")
+		return
+	}
+	body, _ := json.Marshal(cfg)
+	s.act(w, r, to, false, func(sj wire.Subjects) string { return sj.Config() }, body, 10*time.Second)
+}
+
+// act sends body to the subject of device to and answers the page with
+// its reply. For "all", a subject with a fan-out (fanout: led.text) is sent
+// once and a reply awaited from every device present; other subjects are
+// sent to each device present in turn, at once.
+func (s *Server) act(w http.ResponseWriter, r *http.Request, to string, fanout bool, subject func(wire.Subjects) string, body []byte, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	var replies []Reply
+	var err error
+	if to != wire.All {
+		replies, err = s.requestMany(ctx, subject(s.subj.For(to)), body, 1)
+	} else {
+		s.mu.Lock()
+		var ids []string
+		for id, d := range s.devices {
+			if !d.Gone {
+				ids = append(ids, id)
+			}
+		}
+		s.mu.Unlock()
+		sort.Strings(ids)
+		switch {
+		case len(ids) == 0:
+			replies = []Reply{{Error: "no device present"}}
+		case fanout:
+			replies, err = s.requestMany(ctx, subject(s.subj.For(wire.All)), body, len(ids))
+		default:
+			replies = make([]Reply, len(ids))
+			var wg sync.WaitGroup
+			for i, id := range ids {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					rs, err := s.requestMany(ctx, subject(s.subj.For(id)), body, 1)
+					if err != nil {
+						rs = []Reply{{Error: err.Error()}}
+					}
+					replies[i] = rs[0]
+					if replies[i].From == "" {
+						replies[i].From = id
+					}
+				}()
+			}
+			wg.Wait()
+		}
+	}
+	if err != nil {
+		webguard.Error(w, http.StatusBadGateway, err.Error())
+		return
+	}
+	if to != wire.All && to != wire.Any {
+		for i := range replies {
+			if replies[i].From == "" {
+				replies[i].From = to
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"replies": replies})
+}
+
+// requestMany publishes body with a reply inbox and collects up to want
+// replies until ctx ends.
+func (s *Server) requestMany(ctx context.Context, subject string, body []byte, want int) ([]Reply, error) {
+	inbox := s.nc.NewRespInbox()
+	ch := make(chan *nats.Msg, want+8)
+	sub, err := s.nc.ChanSubscribe(inbox, ch)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: subscribing for replies: %w", err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	if err := s.nc.PublishRequest(subject, inbox, body); err != nil {
+		return nil, fmt.Errorf("fleet: sending to %s: %w", subject, err)
+	}
+	var out []Reply
+	for len(out) < want {
+		select {
+		case <-ctx.Done():
+			if len(out) == 0 {
+				msg := "no reply in time"
+				if errors.Is(ctx.Err(), context.Canceled) {
+					msg = "the page went away"
+				}
+				out = append(out, Reply{Error: msg})
+			}
+			return out, nil
+		case m := <-ch:
+			out = append(out, toReply(m))
+		}
+	}
+	return out, nil
+}
+
+func toReply(m *nats.Msg) Reply {
+	if len(m.Data) == 0 && m.Header.Get("Status") == "503" {
+		return Reply{Error: "no responders: the device is not there"}
+	}
+	var rep Reply
+	if code := m.Header.Get("Nats-Service-Error-Code"); code != "" {
+		rep.Error = code + ": " + m.Header.Get("Nats-Service-Error")
+	} else if json.Valid(m.Data) {
+		rep.Reply = m.Data
+	} else {
+		rep.Error = "reply is not JSON"
+	}
+	var who struct {
+		ID string `json:"id"`
+	}
+	if rep.Reply != nil && json.Unmarshal(m.Data, &who) == nil {
+		rep.From = who.ID
+	}
+	return rep
+}

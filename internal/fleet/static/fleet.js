@@ -1,0 +1,390 @@
+// Sense HAT fleet page: plain JS, no framework, no build step. Every
+// device the server finds gets a card with its matrix mirrored live; the
+// plots draw the readings the server keeps for the last hour.
+"use strict";
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, cls, text) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const palette = ["#4fb3ff", "#f2b84b", "#5fd38d", "#ff7b72", "#c792ea", "#ffd866", "#78dce8", "#fc9867"];
+
+  // --- state ----------------------------------------------------------------
+  const cards = new Map(); // id -> {root, leds, facts, state, frame, lit, frames}
+  let devices = [];
+  let info = { prefix: "sensehat", simulation: false };
+
+  // --- posting, in order ------------------------------------------------------
+  function post(path, fields) {
+    return fetch(path, { method: "POST", body: new URLSearchParams(fields) }).then(async (r) => {
+      const j = await r.json().catch(() => ({ error: r.statusText }));
+      if (!r.ok) throw new Error(j.error || r.statusText);
+      return j;
+    });
+  }
+
+  // --- cards -----------------------------------------------------------------
+  function card(id) {
+    let c = cards.get(id);
+    if (c) return c;
+    const root = el("article", "device");
+    root.dataset.id = id;
+    const h = el("h3");
+    h.append(el("span", "", id));
+    const state = el("span", "state", "online");
+    h.append(state);
+    const mini = el("div", "mini");
+    mini.setAttribute("role", "img");
+    mini.setAttribute("aria-label", "LED matrix of " + id);
+    mini.dataset.lit = "0";
+    mini.dataset.frames = "0";
+    const leds = [];
+    for (let i = 0; i < 64; i++) {
+      const led = el("i");
+      mini.append(led);
+      leds.push(led);
+    }
+    const facts = el("dl", "facts");
+    root.append(h, mini, facts);
+    c = { root, leds, mini, facts, state, lit: 0, frames: 0, rgb: new Uint8Array(192) };
+    cards.set(id, c);
+    return c;
+  }
+
+  function showFrame(id, hex) {
+    const c = cards.get(id);
+    if (!c || !hex || hex.length !== 384) return;
+    let lit = 0;
+    for (let i = 0; i < 64; i++) {
+      const r = parseInt(hex.substr(6 * i, 2), 16), g = parseInt(hex.substr(6 * i + 2, 2), 16), b = parseInt(hex.substr(6 * i + 4, 2), 16);
+      c.rgb[3 * i] = r; c.rgb[3 * i + 1] = g; c.rgb[3 * i + 2] = b;
+      const led = c.leds[i];
+      if (r + g + b === 0) {
+        led.style.background = "";
+        led.style.boxShadow = "";
+        continue;
+      }
+      lit++;
+      const col = "rgb(" + r + "," + g + "," + b + ")";
+      led.style.background = col;
+      led.style.boxShadow = "0 0 6px " + col;
+    }
+    c.lit = lit;
+    c.frames++;
+    c.mini.dataset.lit = String(lit);
+    c.mini.dataset.frames = String(c.frames);
+  }
+
+  function fmt(v, digits) {
+    if (typeof v !== "number") return String(v);
+    return Number.isInteger(v) ? String(v) : v.toFixed(digits === undefined ? 1 : digits);
+  }
+  function uptime(s) {
+    s = Math.floor(s);
+    const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+    return (d ? d + "d " : "") + (d || h ? h + "h " : "") + m + "m " + (s % 60) + "s";
+  }
+
+  // Facts shown on a card: from the status reply, then the latest readings.
+  function renderFacts(c, d) {
+    const rows = [];
+    const st = d.status || {};
+    rows.push(["version", d.version || st.version || "?"]);
+    if (typeof st.uptime_s === "number") rows.push(["uptime", uptime(st.uptime_s)]);
+    if (st.nats) rows.push(["NATS", (st.nats.connected ? "connected" : "disconnected") + (st.nats.reconnects ? ", " + st.nats.reconnects + " reconnects" : "")]);
+    if (st.display) rows.push(["display", "rotation " + st.display.rotation + "°" + (st.display.low_light ? ", low light" : "") + (st.display.showing ? ", showing \u201c" + st.display.showing + "\u201d" : "")]);
+    const errs = st.errors || {};
+    const counts = errs.counts || null;
+    let nErr = 0;
+    if (counts && typeof counts === "object") for (const v of Object.values(counts)) nErr += Number(v) || 0;
+    if (nErr) rows.push(["errors", String(nErr) + (errs.last ? " (last: " + errs.last + ")" : "")]);
+    const env = d.readings && d.readings.env;
+    if (env) {
+      if (typeof env.temperature_c === "number") rows.push(["temperature", fmt(env.temperature_c) + " °C"]);
+      if (typeof env.humidity_pct === "number") rows.push(["humidity", fmt(env.humidity_pct) + " %"]);
+      if (typeof env.pressure_hpa === "number") rows.push(["pressure", fmt(env.pressure_hpa) + " hPa"]);
+    }
+    const mo = d.readings && d.readings.motion;
+    if (mo && typeof mo.roll_deg === "number") rows.push(["roll/pitch/yaw", ["roll_deg", "pitch_deg", "yaw_deg"].map((k) => (typeof mo[k] === "number" ? fmt(mo[k], 0) : "–")).join(" / ") + " °"]);
+    if (mo && typeof mo.heading_deg === "number") rows.push(["heading", fmt(mo.heading_deg, 0) + " °"]);
+    if (d.status_error) rows.push(["status", d.status_error]);
+    c.facts.replaceChildren();
+    for (const [k, v] of rows) c.facts.append(el("dt", "", k), el("dd", "", v));
+    let cls = "state", text = "online";
+    if (d.gone) { cls += " bad"; text = "gone"; }
+    else if (d.status_error) { cls += " warn"; text = "no status"; }
+    else if (st.nats && !st.nats.connected) { cls += " warn"; text = "reconnecting"; }
+    else if (nErr) { cls += " warn"; text = "errors"; }
+    c.state.className = cls;
+    c.state.textContent = text;
+    c.root.classList.toggle("gone", !!d.gone);
+    c.root.dataset.state = text;
+  }
+
+  function parseReadings(d) {
+    const out = {};
+    for (const [k, v] of Object.entries(d.readings || {})) out[k] = typeof v === "string" ? JSON.parse(v) : v;
+    return out;
+  }
+
+  function showDevices(list) {
+    devices = list.map((d) => Object.assign(d, { readings: parseReadings(d) }));
+    const box = $("devices");
+    const seen = new Set();
+    for (const d of devices) {
+      seen.add(d.id);
+      const c = card(d.id);
+      if (!c.root.isConnected) {
+        if (box.querySelector(".hint")) box.replaceChildren();
+        box.append(c.root);
+      }
+      renderFacts(c, d);
+      if (d.frame && c.frames === 0) showFrame(d.id, d.frame);
+    }
+    for (const [id, c] of cards) {
+      if (!seen.has(id)) {
+        c.root.remove();
+        cards.delete(id);
+      }
+    }
+    const present = devices.filter((d) => !d.gone).length;
+    $("count").textContent = present + " present" + (devices.length > present ? ", " + (devices.length - present) + " gone" : "");
+    box.dataset.count = String(devices.length);
+    fillTargets();
+    fillPlotDevices();
+  }
+
+  function onReading(r) {
+    const d = devices.find((x) => x.id === r.id);
+    if (!d) return;
+    d.readings[r.kind] = r.data;
+    renderFacts(card(r.id), d);
+  }
+
+  // --- actions ---------------------------------------------------------------
+  function fillTargets() {
+    const sel = $("target");
+    const want = ["all", "any"].concat(devices.filter((d) => !d.gone).map((d) => d.id));
+    const have = Array.from(sel.options).map((o) => o.value);
+    if (want.join() === have.join()) return;
+    const cur = sel.value;
+    sel.replaceChildren();
+    for (const v of want) {
+      const o = el("option", "", v === "all" ? "all devices" : v === "any" ? "any one device" : v);
+      o.value = v;
+      sel.append(o);
+    }
+    if (want.includes(cur)) sel.value = cur;
+  }
+
+  function showReplies(what, res) {
+    const ol = $("replies");
+    for (const r of res.replies || []) {
+      let cls = "ok", text;
+      if (r.error) {
+        cls = "bad";
+        text = "error: " + r.error;
+      } else {
+        const j = r.reply || {};
+        if (j.displayed === true) text = "displayed" + (j.duration_ms ? " in " + (j.duration_ms / 1000).toFixed(1) + " s" : "");
+        else if (j.displayed === false) { cls = "warn"; text = j.reason || "not displayed"; }
+        else text = JSON.stringify(j);
+      }
+      const li = el("li", cls, new Date().toLocaleTimeString() + " " + what + " → " + (r.from || "?") + ": " + text);
+      li.dataset.from = r.from || "";
+      li.dataset.result = cls;
+      ol.prepend(li);
+    }
+    while (ol.children.length > 30) ol.lastChild.remove();
+  }
+  function act(what, path, fields) {
+    post(path, fields).then((res) => showReplies(what, res)).catch((e) => showReplies(what, { replies: [{ error: e.message }] }));
+  }
+  function targetDevice(to) {
+    return devices.find((d) => d.id === to) || devices.find((d) => !d.gone);
+  }
+  $("send").addEventListener("click", () => {
+    const text = $("text").value;
+    if (!text.trim()) return;
+    act("text", "fleet/text", { to: $("target").value, text });
+  });
+  $("text").addEventListener("keydown", (e) => {
+    if (e.key === "Enter") { e.preventDefault(); $("send").click(); }
+  });
+  $("clear").addEventListener("click", () => {
+    const to = $("target").value === "any" ? "all" : $("target").value;
+    act("clear", "fleet/clear", { to });
+  });
+  $("rotate").addEventListener("click", () => {
+    const to = $("target").value === "any" ? "all" : $("target").value;
+    const d = targetDevice(to);
+    const cur = d && d.status && d.status.display ? d.status.display.rotation : 0;
+    act("rotate", "fleet/config", { to, rotation: String((cur + 90) % 360) });
+  });
+  $("lowlight").addEventListener("click", () => {
+    const to = $("target").value === "any" ? "all" : $("target").value;
+    const d = targetDevice(to);
+    const cur = !!(d && d.status && d.status.display && d.status.display.low_light);
+    act("low light " + (cur ? "off" : "on"), "fleet/config", { to, low_light: String(!cur) });
+  });
+
+  // --- plots -------------------------------------------------------------------
+  // A colour per device that stays when others come and go.
+  const colourOf = (id) => {
+    let h = 0;
+    for (const ch of id) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+    return palette[h % palette.length];
+  };
+  const plotOff = new Set(); // devices unticked
+  const plotLast = new Map(); // id -> last plotted value
+  function fillPlotDevices() {
+    const box = $("plot-devices");
+    const ids = devices.map((d) => d.id);
+    if (Array.from(box.querySelectorAll("input")).map((i) => i.value).join() === ids.join()) return;
+    box.replaceChildren();
+    for (const id of ids) {
+      const lab = el("label");
+      const cb = el("input");
+      cb.type = "checkbox";
+      cb.value = id;
+      cb.checked = !plotOff.has(id);
+      cb.addEventListener("change", () => {
+        if (cb.checked) plotOff.delete(id); else plotOff.add(id);
+        drawPlot();
+      });
+      const sw = el("span", "", "■");
+      sw.style.color = colourOf(id);
+      lab.append(cb, sw, document.createTextNode(id));
+      box.append(lab);
+    }
+  }
+  async function fillQuantities() {
+    const qs = await fetch("fleet/quantities").then((r) => r.json()).catch(() => []);
+    const sel = $("quantity");
+    if (Array.from(sel.options).map((o) => o.value).join() === qs.join()) return;
+    const cur = sel.value || "env.temperature_c";
+    sel.replaceChildren();
+    for (const q of qs) {
+      const o = el("option", "", q);
+      o.value = q;
+      sel.append(o);
+    }
+    if (qs.includes(cur)) sel.value = cur;
+  }
+  $("quantity").addEventListener("change", () => drawPlot());
+
+  const windowMs = () => (info.window_s || 3600) * 1000;
+  let series = {};
+  async function drawPlot() {
+    const q = $("quantity").value;
+    if (!q) {
+      $("plot").replaceChildren();
+      $("plot-range").textContent = "No readings yet.";
+      return;
+    }
+    series = await fetch("fleet/series?q=" + encodeURIComponent(q)).then((r) => r.json()).catch(() => ({}));
+    const svg = $("plot");
+    const W = Math.max(200, svg.clientWidth), H = Math.max(120, svg.clientHeight);
+    svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+    const ns = "http://www.w3.org/2000/svg";
+    const mk = (tag, attrs, text) => {
+      const e = document.createElementNS(ns, tag);
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+      if (text !== undefined) e.textContent = text;
+      return e;
+    };
+    // The last hour, or less while the page has kept less: a chart of
+    // the last two minutes should not be a sliver at its right edge.
+    const now = Date.now();
+    let lo = Infinity, hi = -Infinity, first = now;
+    const shown = Object.entries(series).filter(([id, s]) => !plotOff.has(id) && s && s.length);
+    for (const [, s] of shown) for (const p of s) { lo = Math.min(lo, p.v); hi = Math.max(hi, p.v); first = Math.min(first, p.t); }
+    const t0 = Math.max(now - windowMs(), Math.min(first, now - 60e3));
+    svg.replaceChildren();
+    if (!shown.length) {
+      svg.append(mk("text", { x: 12, y: 24 }, "no samples yet"));
+      return;
+    }
+    if (hi - lo < 1e-9) { lo -= 1; hi += 1; }
+    const pad = (hi - lo) * 0.08;
+    lo -= pad; hi += pad;
+    const L = 56, R = 8, T = 8, B = 22;
+    const x = (t) => L + ((t - t0) / (now - t0)) * (W - L - R);
+    const y = (v) => T + (1 - (v - lo) / (hi - lo)) * (H - T - B);
+    for (let i = 0; i <= 4; i++) {
+      const v = lo + ((hi - lo) * i) / 4;
+      svg.append(mk("line", { class: "grid", x1: L, x2: W - R, y1: y(v), y2: y(v) }));
+      svg.append(mk("text", { x: 4, y: y(v) + 4 }, fmt(v, 1)));
+    }
+    const span = now - t0;
+    for (let i = 0; i <= 4; i++) {
+      const ago = span * (1 - i / 4);
+      const label = i === 4 ? "now" : ago >= 2 * 3600e3 ? "-" + Math.round(ago / 3600e3) + "h" : ago >= 120e3 ? "-" + Math.round(ago / 60e3) + "m" : "-" + Math.round(ago / 1e3) + "s";
+      svg.append(mk("text", { x: Math.min(W - 40, Math.max(L, x(now - ago) - 14)), y: H - 6 }, label));
+    }
+    for (const [id, s] of shown) {
+      const pts = s.filter((p) => p.t >= t0).map((p) => x(p.t).toFixed(1) + "," + y(p.v).toFixed(1)).join(" ");
+      const line = mk("polyline", { points: pts, stroke: colourOf(id) });
+      line.dataset.id = id;
+      line.dataset.last = String(s[s.length - 1].v);
+      svg.append(line);
+      plotLast.set(id, s[s.length - 1].v);
+    }
+    $("plot-range").textContent = q + ": " + fmt(lo + pad, 2) + " … " + fmt(hi - pad, 2);
+  }
+  async function plotLoop() {
+    await fillQuantities();
+    await drawPlot();
+    setTimeout(plotLoop, 2000);
+  }
+  window.addEventListener("resize", () => drawPlot());
+
+  // A read-only handle for people poking at the page and for tests.
+  window.fleet = {
+    ids: () => devices.map((d) => d.id),
+    state: (id) => (cards.get(id) ? cards.get(id).root.dataset.state : "absent"),
+    lit: (id) => (cards.get(id) ? cards.get(id).lit : -1),
+    frames: (id) => (cards.get(id) ? cards.get(id).frames : -1),
+    plotLast: (id) => (plotLast.has(id) ? plotLast.get(id) : null),
+    plot: (q) => { $("quantity").value = q; return drawPlot().then(() => $("quantity").value === q); },
+  };
+
+  // --- event stream ------------------------------------------------------------
+  function connect() {
+    const link = $("fleet-link");
+    const es = new EventSource("fleet/events");
+    es.onopen = () => { link.textContent = "fleet live"; link.classList.add("up"); };
+    es.onerror = () => { link.textContent = "reconnecting…"; link.classList.remove("up"); };
+    es.addEventListener("devices", (e) => showDevices(JSON.parse(e.data)));
+    es.addEventListener("frame", (e) => { const f = JSON.parse(e.data); showFrame(f.id, f.rgb); });
+    es.addEventListener("reading", (e) => onReading(JSON.parse(e.data)));
+  }
+
+  fetch("api/info")
+    .then((r) => r.json())
+    .then((i) => {
+      info = i;
+      if (i.window_s) {
+        const w = i.window_s;
+        $("plot-span").textContent = w % 86400 === 0 ? "last " + (w / 86400 === 1 ? "day" : w / 86400 + " days") : w % 3600 === 0 ? "last " + (w / 3600 === 1 ? "hour" : w / 3600 + " hours") : "last " + Math.round(w / 60) + " min";
+      }
+      if (i.gone_after_s) $("gone-hint").textContent = "A device that misses discovery for " + i.gone_after_s + " s is marked gone.";
+      if (i.simulation) {
+        // The emulator: the simulated board's controls join the page.
+        $("sim").hidden = false;
+        $("link").hidden = false;
+        const s = el("script");
+        s.src = "app.js";
+        document.body.append(s);
+      }
+    })
+    .catch(() => {})
+    .finally(() => {
+      connect();
+      plotLoop();
+    });
+})();

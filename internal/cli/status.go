@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
+
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // pingDevices asks every sensehat micro service to identify itself and
@@ -24,7 +26,7 @@ func pingDevices(ctx context.Context, nc *nats.Conn) ([]string, error) {
 // each id: more than one means two daemons share an id and split its
 // requests.
 func pingInstances(ctx context.Context, nc *nats.Conn) ([]string, map[string]int, error) {
-	subj, err := micro.ControlSubject(micro.PingVerb, "sensehat", "")
+	subj, err := micro.ControlSubject(micro.PingVerb, wire.ServiceName, "")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -127,7 +129,7 @@ func (a *App) status(ctx context.Context, args []string) error {
 		fmt.Fprintln(tw, "ID\tVERSION\tUPTIME\tDISPLAY\tJOYSTICK\tSENSORS\tTEMP\tHUMIDITY\tPRESSURE\tQUEUE\tSHOWING\tERRORS\tINSTANCES")
 	}
 	for _, id := range ids {
-		m, err := nc.Request(c.Prefix+"."+id+".status", nil, 2*time.Second)
+		m, err := nc.Request(wire.Subjects{Prefix: c.Prefix, ID: id}.Status(), nil, 2*time.Second)
 		if err == nil {
 			err = serviceError(m)
 		}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // Config is everything sensehatd can be told.
@@ -64,7 +66,7 @@ func DefaultConfig() Config {
 	return Config{
 		NATS:           "nats://127.0.0.1:4222",
 		ID:             DefaultID(),
-		Prefix:         "sensehat",
+		Prefix:         wire.DefaultPrefix,
 		Display:        Backend{Kind: "auto"},
 		Joystick:       Backend{Kind: "auto"},
 		Sensors:        Backend{Kind: "auto"},

@@ -22,6 +22,7 @@ import (
 	"github.com/sensehat/sensehat/internal/natsconn"
 	"github.com/sensehat/sensehat/internal/service"
 	"github.com/sensehat/sensehat/internal/version"
+	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
@@ -174,7 +175,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.svc = svc
-	log.Info("serving", "service", service.Name, "subjects", cfg.Prefix+"."+cfg.ID+".>", "nats", natsconn.Redact(cfg.NATS))
+	log.Info("serving", "service", service.Name, "subjects", wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}.All(), "nats", natsconn.Redact(cfg.NATS))
 
 	d.pub = newPublisher(d)
 	pubCtx, stopPub := context.WithCancel(ctx)

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sensehat/sensehat/internal/version"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // DefaultDuplicateCheck is how often a daemon announces itself to other
@@ -26,7 +27,9 @@ const DefaultDuplicateCheck = 30 * time.Second
 // publish and receive there, and no endpoint listens on it. Only daemons
 // of the same id ever see it, so a fleet of any size costs each daemon
 // one small message a period.
-func InstanceSubject(prefix, id string) string { return prefix + "." + id + ".led.instance" }
+func InstanceSubject(prefix, id string) string {
+	return wire.Subjects{Prefix: prefix, ID: id}.Instance()
+}
 
 // announcement is the message on InstanceSubject.
 type announcement struct {

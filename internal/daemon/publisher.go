@@ -9,6 +9,7 @@ import (
 
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/sensors"
+	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat"
 )
 
@@ -33,10 +34,10 @@ type publisher struct {
 }
 
 func newPublisher(d *Daemon) *publisher {
-	base := d.Config.Prefix + "." + d.Config.ID
-	p := &publisher{d: d, envSubj: base + ".sensors.env", movSubj: base + ".sensors.motion", colSubj: base + ".sensors.colour"}
+	subj := wire.Subjects{Prefix: d.Config.Prefix, ID: d.Config.ID}
+	p := &publisher{d: d, envSubj: subj.Env(), movSubj: subj.Motion(), colSubj: subj.Colour()}
 	for k := sensehat.KeyUp; k <= sensehat.KeyMiddle; k++ {
-		p.joySubj[k] = base + ".joystick." + k.String()
+		p.joySubj[k] = subj.Joystick(k.String())
 	}
 	if d.hw.Sensors != nil {
 		poller, err := sensors.NewPoller(*d.hw.Sensors, sensors.Opts{

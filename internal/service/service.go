@@ -19,14 +19,15 @@ import (
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/payload"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // Name is the micro service name every device registers under.
-const Name = "sensehat"
+const Name = wire.ServiceName
 
 // AnyQueue is the queue group of <prefix>.any.led.text: one device of the
 // fleet takes each message.
-const AnyQueue = "sensehat"
+const AnyQueue = wire.AnyQueue
 
 // Player is what the LED endpoints drive; *display.Player implements it.
 type Player interface {
@@ -93,22 +94,22 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.R
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{svc: svc, log: log, errs: errs, ctx: ctx, cancel: cancel}
 
-	base := cfg.Prefix + "." + cfg.ID
+	subj := wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}
 	text := &textHandler{s: s, p: p, id: cfg.ID}
 	eps := []struct {
 		name, subject string
 		h             micro.Handler
 		opts          []micro.EndpointOpt
 	}{
-		{"led_text", base + ".led.text", text, nil},
-		{"led_pixels", base + ".led.pixels", &pixelsHandler{s: s, p: p, id: cfg.ID}, nil},
-		{"led_clear", base + ".led.clear", &clearHandler{s: s, p: p, id: cfg.ID}, nil},
-		{"led_config", base + ".led.config", &configHandler{s: s, p: p}, nil},
-		{"status", base + ".status", &statusHandler{s: s, status: cfg.Status}, nil},
+		{"led_text", subj.Text(), text, nil},
+		{"led_pixels", subj.Pixels(), &pixelsHandler{s: s, p: p, id: cfg.ID}, nil},
+		{"led_clear", subj.Clear(), &clearHandler{s: s, p: p, id: cfg.ID}, nil},
+		{"led_config", subj.Config(), &configHandler{s: s, p: p}, nil},
+		{"status", subj.Status(), &statusHandler{s: s, status: cfg.Status}, nil},
 		// Every device must see "all": no queue group.
-		{"all_led_text", cfg.Prefix + ".all.led.text", text, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
-		{"any_led_text", cfg.Prefix + ".any.led.text", text, []micro.EndpointOpt{micro.WithEndpointQueueGroup(AnyQueue)}},
-		{"colour_config", base + ".colour.config", colourEndpoint(s, cfg.Colour), nil},
+		{"all_led_text", subj.AllText(), text, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
+		{"any_led_text", subj.AnyText(), text, []micro.EndpointOpt{micro.WithEndpointQueueGroup(AnyQueue)}},
+		{"colour_config", subj.ColourConfig(), colourEndpoint(s, cfg.Colour), nil},
 	}
 	for _, ep := range eps {
 		if ep.h == nil {

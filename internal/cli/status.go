@@ -73,35 +73,6 @@ func countDevices(ctx context.Context, nc *nats.Conn) (int, error) {
 	return len(ids), err
 }
 
-// deviceStatus is the part of the status reply the table shows.
-type deviceStatus struct {
-	ID       string  `json:"id"`
-	Version  string  `json:"version"`
-	UptimeS  float64 `json:"uptime_s"`
-	Backends struct {
-		Display, Joystick, Sensors string
-	} `json:"backends"`
-	Display struct {
-		Rotation    int    `json:"rotation"`
-		QueueLength int    `json:"queue_length"`
-		Showing     string `json:"showing"`
-	} `json:"display"`
-	NATS struct {
-		Server     string `json:"server"`
-		Reconnects uint64 `json:"reconnects"`
-	} `json:"nats"`
-	Last struct {
-		Env *struct {
-			TemperatureC *float64 `json:"temperature_c"`
-			HumidityPct  *float64 `json:"humidity_pct"`
-			PressureHPa  *float64 `json:"pressure_hpa"`
-		} `json:"env"`
-	} `json:"last"`
-	Errors struct {
-		Counts map[string]uint64 `json:"counts"`
-	} `json:"errors"`
-}
-
 func (a *App) status(ctx context.Context, args []string) error {
 	fs := newFlagSet("status", a.Stderr, "[--json]")
 	var c conn
@@ -141,14 +112,14 @@ func (a *App) status(ctx context.Context, args []string) error {
 			fmt.Fprintln(out, termSafeJSON(m.Data))
 			continue
 		}
-		var s deviceStatus
+		var s wire.Status
 		if err := json.Unmarshal(m.Data, &s); err != nil {
 			fmt.Fprintf(tw, "%s\t(unreadable status: %s)\n", termSafe(id), termSafe(err.Error()))
 			continue
 		}
 		termSafeStrings(&s)
 		temp, hum, pres := "-", "-", "-"
-		if e := s.Last.Env; e != nil {
+		if e, ok := s.Last.DecodeEnv(); ok {
 			if e.TemperatureC != nil {
 				temp = fmt.Sprintf("%.1f°C", *e.TemperatureC)
 			}

@@ -20,7 +20,6 @@ import (
 	"github.com/sensehat/sensehat/internal/config"
 	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/natsconn"
-	"github.com/sensehat/sensehat/internal/service"
 	"github.com/sensehat/sensehat/internal/version"
 	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat/sim"
@@ -59,8 +58,8 @@ type Daemon struct {
 	hw      *backend.Hardware
 	player  *display.Player
 	nc      *nats.Conn
-	svc     *service.Service
-	pub     *publisher
+	svc     *wire.Service
+	pub     *sensing
 	dups    *dupWatch
 }
 
@@ -155,7 +154,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.nc = nc
 
-	svc, err := service.Start(nc, p, service.Config{
+	svc, err := wire.Start(nc, p, wire.ServiceConfig{
 		Prefix:  cfg.Prefix,
 		ID:      cfg.ID,
 		Version: version.Version,
@@ -175,9 +174,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.svc = svc
-	log.Info("serving", "service", service.Name, "subjects", wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}.All(), "nats", natsconn.Redact(cfg.NATS))
+	log.Info("serving", "service", wire.ServiceName, "subjects", wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}.All(), "nats", natsconn.Redact(cfg.NATS))
 
-	d.pub = newPublisher(d)
+	d.pub = newSensing(d)
 	pubCtx, stopPub := context.WithCancel(ctx)
 	defer stopPub()
 	wg.Add(1)

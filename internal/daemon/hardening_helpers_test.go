@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // logBuffer collects slog output from several goroutines, so a test can
@@ -73,10 +75,10 @@ func (r *running) stillRunning(t testing.TB) {
 }
 
 // status asks the device for its status over NATS.
-func status(t testing.TB, nc *nats.Conn, id string) Status {
+func status(t testing.TB, nc *nats.Conn, id string) wire.Status {
 	t.Helper()
 	m := request(t, nc, "sensehat."+id+".status", nil, 2*time.Second)
-	var st Status
+	var st wire.Status
 	if err := json.Unmarshal(m.Data, &st); err != nil {
 		t.Fatalf("status %s: %v", m.Data, err)
 	}
@@ -113,11 +115,6 @@ type lastPayloads struct{ Env, Motion, Joystick string }
 
 func lastOf(r *running) lastPayloads {
 	l := r.d.pub.last()
-	str := func(v any) string {
-		if b, ok := v.(json.RawMessage); ok {
-			return string(b)
-		}
-		return ""
-	}
+	str := func(b json.RawMessage) string { return string(b) }
 	return lastPayloads{Env: str(l.Env), Motion: str(l.Motion), Joystick: str(l.Joystick)}
 }

@@ -1,4 +1,4 @@
-package service
+package wire
 
 import (
 	"bytes"
@@ -78,7 +78,7 @@ func TestSlowConsumerCountedOnce(t *testing.T) {
 		}
 	}()
 	p := &gatePlayer{gate: make(chan struct{})}
-	svc, err := Start(nc, p, Config{
+	svc, err := Start(nc, p, ServiceConfig{
 		Prefix: "sensehat", ID: "slow", Version: "0.0.1",
 		Status:      func() any { return map[string]string{} },
 		PendingMsgs: 10,

@@ -1,9 +1,9 @@
-// Package service is the device's face on NATS: a micro service named
-// "sensehat" whose endpoints are the contract's request subjects
-// (<prefix>.<id>.led.*, <prefix>.<id>.status, <prefix>.<id>.colour.config
-// on boards with a colour sensor, and the all/any fan-out subjects), each a
-// small handler holding what it needs.
-package service
+package wire
+
+// The device's face on NATS: a micro service named ServiceName whose
+// endpoints are the contract's request subjects (led.*, status,
+// colour.config on boards with a colour sensor, and the all/any fan-out
+// subjects), each a small handler holding what it needs.
 
 import (
 	"context"
@@ -19,15 +19,7 @@ import (
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/payload"
-	"github.com/sensehat/sensehat/internal/wire"
 )
-
-// Name is the micro service name every device registers under.
-const Name = wire.ServiceName
-
-// AnyQueue is the queue group of <prefix>.any.led.text: one device of the
-// fleet takes each message.
-const AnyQueue = wire.AnyQueue
 
 // Player is what the LED endpoints drive; *display.Player implements it.
 type Player interface {
@@ -35,8 +27,8 @@ type Player interface {
 	SetConfig(c display.Config) error
 }
 
-// Config describes the service to register.
-type Config struct {
+// ServiceConfig describes the service to register.
+type ServiceConfig struct {
 	Prefix  string
 	ID      string
 	Version string
@@ -65,16 +57,16 @@ type Service struct {
 
 // Start registers the micro service on nc. nc may still be connecting: the
 // subscriptions are sent when the connection comes up.
-func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.Registry) (*Service, error) {
+func Start(nc *nats.Conn, p Player, cfg ServiceConfig, log *slog.Logger, errs *health.Registry) (*Service, error) {
 	if cfg.Prefix == "" || cfg.ID == "" {
-		return nil, errors.New("service: prefix and id are required")
+		return nil, errors.New("wire: prefix and id are required")
 	}
 	md := map[string]string{"id": cfg.ID}
 	for k, v := range cfg.Metadata {
 		md[k] = v
 	}
 	svc, err := micro.AddService(nc, micro.Config{
-		Name:        Name,
+		Name:        ServiceName,
 		Version:     cfg.Version,
 		Description: "Sense HAT on NATS: LED matrix, joystick and sensors of device " + cfg.ID,
 		Metadata:    md,
@@ -89,12 +81,12 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.R
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("service: registering micro service %q: %w", Name, err)
+		return nil, fmt.Errorf("wire: registering micro service %q: %w", ServiceName, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{svc: svc, log: log, errs: errs, ctx: ctx, cancel: cancel}
 
-	subj := wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}
+	subj := Subjects{Prefix: cfg.Prefix, ID: cfg.ID}
 	text := &textHandler{s: s, p: p, id: cfg.ID}
 	eps := []struct {
 		name, subject string
@@ -122,7 +114,7 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.R
 		if err := svc.AddEndpoint(ep.name, ep.h, opts...); err != nil {
 			_ = svc.Stop()
 			cancel()
-			return nil, fmt.Errorf("service: adding endpoint %s on %s: %w", ep.name, ep.subject, err)
+			return nil, fmt.Errorf("wire: adding endpoint %s on %s: %w", ep.name, ep.subject, err)
 		}
 	}
 	return s, nil

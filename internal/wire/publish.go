@@ -1,0 +1,101 @@
+package wire
+
+import (
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/health"
+	"github.com/sensehat/sensehat/sensehat"
+)
+
+// Publisher sends what the board senses: joystick events as they happen,
+// sensor readings as the poller makes them. Payload buffers are reused so
+// the steady state allocates nothing per message. It keeps the last
+// payload of each kind for the status reply.
+type Publisher struct {
+	nc   *nats.Conn
+	errs *health.Registry
+
+	mu      sync.Mutex
+	lastEnv []byte
+	lastMov []byte
+	lastJoy []byte
+	lastCol []byte
+
+	joySubj [sensehat.KeyMiddle + 1]string
+	envSubj string
+	movSubj string
+	colSubj string
+	joyBuf  []byte
+}
+
+// NewPublisher publishes on nc under s, counting failed publishes in errs
+// (which may be nil).
+func NewPublisher(nc *nats.Conn, s Subjects, errs *health.Registry) *Publisher {
+	p := &Publisher{nc: nc, errs: errs, envSubj: s.Env(), movSubj: s.Motion(), colSubj: s.Colour()}
+	for k := sensehat.KeyUp; k <= sensehat.KeyMiddle; k++ {
+		p.joySubj[k] = s.Joystick(k.String())
+	}
+	return p
+}
+
+// Joystick publishes one event: {"key":"up","action":"pressed","time":...}.
+// Events of keys outside the joystick's five are dropped. It is called
+// from one goroutine.
+func (p *Publisher) Joystick(ev sensehat.Event) {
+	if ev.Key < sensehat.KeyUp || ev.Key > sensehat.KeyMiddle {
+		return
+	}
+	b := p.joyBuf[:0]
+	b = append(b, `{"key":"`...)
+	b = append(b, ev.Key.String()...)
+	b = append(b, `","action":"`...)
+	b = append(b, ev.Action.String()...)
+	b = append(b, `","time":"`...)
+	b = ev.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `"}`...)
+	p.joyBuf = b
+	p.publish(p.joySubj[ev.Key], b)
+	p.keep(&p.lastJoy, b)
+}
+
+// Sensor publishes one reading of kind "env", "motion" or "colour".
+func (p *Publisher) Sensor(kind string, payload []byte) {
+	subj, last := p.envSubj, &p.lastEnv
+	switch kind {
+	case "motion":
+		subj, last = p.movSubj, &p.lastMov
+	case "colour":
+		subj, last = p.colSubj, &p.lastCol
+	}
+	p.publish(subj, payload)
+	p.keep(last, payload)
+}
+
+func (p *Publisher) publish(subj string, b []byte) {
+	if err := p.nc.Publish(subj, b); err != nil && p.errs != nil {
+		p.errs.Record("nats", err)
+	}
+}
+
+func (p *Publisher) keep(dst *[]byte, b []byte) {
+	p.mu.Lock()
+	*dst = append((*dst)[:0], b...)
+	p.mu.Unlock()
+}
+
+// Last returns copies of the last payloads for the status reply.
+func (p *Publisher) Last() LastReadings {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	raw := func(b []byte) json.RawMessage {
+		if len(b) == 0 {
+			return nil
+		}
+		return append(json.RawMessage(nil), b...)
+	}
+	return LastReadings{Env: raw(p.lastEnv), Motion: raw(p.lastMov), Joystick: raw(p.lastJoy), Colour: raw(p.lastCol)}
+}

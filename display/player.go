@@ -159,6 +159,14 @@ type Ticket struct {
 // ID returns the item's identifier.
 func (t *Ticket) ID() uint64 { return t.id }
 
+// FinishedTicket returns a ticket already settled with res: what a Player
+// stand-in hands back in tests of code that waits on tickets.
+func FinishedTicket(id uint64, res Result) *Ticket {
+	t := &Ticket{id: id, done: make(chan struct{}), res: res}
+	close(t.done)
+	return t
+}
+
 // Done is closed when the item has been displayed, replaced or dropped.
 func (t *Ticket) Done() <-chan struct{} { return t.done }
 

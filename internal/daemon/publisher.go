@@ -71,7 +71,7 @@ func (p *sensing) run(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.poller.Run(ctx, p.out.Sensor)
+			p.poller.Run(ctx, p.out)
 		}()
 	}
 	wg.Wait()

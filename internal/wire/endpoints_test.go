@@ -15,7 +15,6 @@ import (
 
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/health"
-	"github.com/sensehat/sensehat/internal/sensors"
 	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/tcs34xx"
 )
@@ -70,16 +69,16 @@ func (f *fakePlayer) lastMode() (display.Mode, int) {
 // fakeColour stands in for *sensors.ColourControl.
 type fakeColour struct {
 	mu  sync.Mutex
-	set sensors.ColourSettings
+	set ColourSettings
 }
 
-func (c *fakeColour) Settings() sensors.ColourSettings {
+func (c *fakeColour) Settings() ColourSettings {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.set
 }
 
-func (c *fakeColour) SetColour(gain, cycles *int) (sensors.ColourSettings, error) {
+func (c *fakeColour) SetColour(gain, cycles *int) (ColourSettings, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gain != nil {
@@ -144,7 +143,7 @@ func ask(t *testing.T, nc *nats.Conn, subj, data string) (code string, body []by
 // item was submitted with.
 func TestEndpointsAnswer(t *testing.T) {
 	p := &fakePlayer{}
-	nc := startService(t, p, &fakeColour{set: sensors.ColourSettings{Chip: "tcs3400", Gain: 1, IntegrationCycles: 1}})
+	nc := startService(t, p, &fakeColour{set: ColourSettings{Chip: "tcs3400", Gain: 1, IntegrationCycles: 1}})
 	s := Subjects{Prefix: "sensehat", ID: "pi1"}
 	for _, tc := range []struct {
 		name, subj, data string

@@ -12,7 +12,8 @@ import (
 )
 
 // Publisher sends what the board senses: joystick events as they happen,
-// sensor readings as the poller makes them. Payload buffers are reused so
+// sensor readings as the poller makes them (it is the poller's
+// sensors.Sink). Payload buffers are reused so
 // the steady state allocates nothing per message. It keeps the last
 // payload of each kind for the status reply.
 type Publisher struct {
@@ -30,6 +31,7 @@ type Publisher struct {
 	movSubj string
 	colSubj string
 	joyBuf  []byte
+	sensBuf []byte
 }
 
 // NewPublisher publishes on nc under s, counting failed publishes in errs
@@ -62,17 +64,26 @@ func (p *Publisher) Joystick(ev sensehat.Event) {
 	p.keep(&p.lastJoy, b)
 }
 
-// Sensor publishes one reading of kind "env", "motion" or "colour".
-func (p *Publisher) Sensor(kind string, payload []byte) {
-	subj, last := p.envSubj, &p.lastEnv
-	switch kind {
-	case "motion":
-		subj, last = p.movSubj, &p.lastMov
-	case "colour":
-		subj, last = p.colSubj, &p.lastCol
-	}
-	p.publish(subj, payload)
-	p.keep(last, payload)
+// Env publishes one sensors.env reading. Env, Motion and Colour are
+// called from one goroutine, the poller's: they share a buffer.
+func (p *Publisher) Env(r *Env) {
+	p.sensBuf = AppendEnv(p.sensBuf[:0], r)
+	p.publish(p.envSubj, p.sensBuf)
+	p.keep(&p.lastEnv, p.sensBuf)
+}
+
+// Motion publishes one sensors.motion reading.
+func (p *Publisher) Motion(r *Motion) {
+	p.sensBuf = AppendMotion(p.sensBuf[:0], r)
+	p.publish(p.movSubj, p.sensBuf)
+	p.keep(&p.lastMov, p.sensBuf)
+}
+
+// Colour publishes one sensors.colour reading.
+func (p *Publisher) Colour(r *Colour) {
+	p.sensBuf = AppendColour(p.sensBuf[:0], r)
+	p.publish(p.colSubj, p.sensBuf)
+	p.keep(&p.lastCol, p.sensBuf)
 }
 
 func (p *Publisher) publish(subj string, b []byte) {

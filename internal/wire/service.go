@@ -87,15 +87,18 @@ func Start(nc *nats.Conn, p Player, cfg ServiceConfig, log *slog.Logger, errs *h
 	s := &Service{svc: svc, log: log, errs: errs, ctx: ctx, cancel: cancel}
 
 	subj := Subjects{Prefix: cfg.Prefix, ID: cfg.ID}
-	text := &textHandler{s: s, p: p, id: cfg.ID}
+	led := func(name string, parse func([]byte) (display.Item, display.Mode, error)) micro.Handler {
+		return &ledHandler{s: s, p: p, id: cfg.ID, name: name, parse: parse}
+	}
+	text := led("led.text", parseText)
 	eps := []struct {
 		name, subject string
 		h             micro.Handler
 		opts          []micro.EndpointOpt
 	}{
 		{"led_text", subj.Text(), text, nil},
-		{"led_pixels", subj.Pixels(), &pixelsHandler{s: s, p: p, id: cfg.ID}, nil},
-		{"led_clear", subj.Clear(), &clearHandler{s: s, p: p, id: cfg.ID}, nil},
+		{"led_pixels", subj.Pixels(), led("led.pixels", parsePixels), nil},
+		{"led_clear", subj.Clear(), led("led.clear", parseClear), nil},
 		{"led_config", subj.Config(), &configHandler{s: s, p: p}, nil},
 		{"status", subj.Status(), &statusHandler{s: s, status: cfg.Status}, nil},
 		// Every device must see "all": no queue group.
@@ -189,73 +192,56 @@ func (s *Service) replyWhenShown(req micro.Request, id string, t *display.Ticket
 	}()
 }
 
-type textHandler struct {
-	s  *Service
-	p  Player
-	id string
+// ledHandler serves the endpoints that put an item on the matrix
+// (led.text, led.pixels, led.clear): parse the payload into an item and a
+// mode, submit it, answer once it has been shown.
+type ledHandler struct {
+	s     *Service
+	p     Player
+	id    string
+	name  string
+	parse func(data []byte) (display.Item, display.Mode, error)
 }
 
 // Handle implements micro.Handler.
-func (h *textHandler) Handle(req micro.Request) {
-	t, err := payload.ParseText(req.Data())
+func (h *ledHandler) Handle(req micro.Request) {
+	item, mode, err := h.parse(req.Data())
 	if err != nil {
-		h.s.fail(req, "led.text", err)
+		h.s.fail(req, h.name, err)
 		return
 	}
-	mode := display.Queue
-	if t.Replace {
-		mode = display.Replace
-	}
-	item := display.TextItem(t.Text, display.ScrollOpts{Fg: t.Color, Bg: t.Background, Speed: t.Speed, Repeat: t.Repeat})
 	tk, err := h.p.Submit(item, mode)
 	if err != nil {
-		h.s.fail(req, "led.text", err)
+		h.s.fail(req, h.name, err)
 		return
 	}
 	h.s.replyWhenShown(req, h.id, tk)
 }
 
-type pixelsHandler struct {
-	s  *Service
-	p  Player
-	id string
+func parseText(data []byte) (display.Item, display.Mode, error) {
+	t, err := payload.ParseText(data)
+	if err != nil {
+		return nil, 0, err
+	}
+	return display.TextItem(t.Text, t.ScrollOpts), t.Mode, nil
 }
 
-// Handle implements micro.Handler.
-func (h *pixelsHandler) Handle(req micro.Request) {
-	a, err := payload.ParsePixels(req.Data())
+func parsePixels(data []byte) (display.Item, display.Mode, error) {
+	a, err := payload.ParsePixels(data)
 	if err != nil {
-		h.s.fail(req, "led.pixels", err)
-		return
+		return nil, 0, err
 	}
-	tk, err := h.p.Submit(display.AnimationItem(a.Frames, a.Delays, a.Loops), display.Queue)
-	if err != nil {
-		h.s.fail(req, "led.pixels", err)
-		return
-	}
-	h.s.replyWhenShown(req, h.id, tk)
+	return display.AnimationItem(a.Frames, a.Delays, a.Loops), display.Queue, nil
 }
 
-type clearHandler struct {
-	s  *Service
-	p  Player
-	id string
-}
-
-// Handle implements micro.Handler. Clearing replaces whatever is queued:
-// someone who asks for a blank matrix wants it now.
-func (h *clearHandler) Handle(req micro.Request) {
-	c, err := payload.ParseClear(req.Data())
+// parseClear replaces whatever is queued: someone who asks for a blank
+// matrix wants it now.
+func parseClear(data []byte) (display.Item, display.Mode, error) {
+	c, err := payload.ParseClear(data)
 	if err != nil {
-		h.s.fail(req, "led.clear", err)
-		return
+		return nil, 0, err
 	}
-	tk, err := h.p.Submit(display.ClearItem(c), display.Replace)
-	if err != nil {
-		h.s.fail(req, "led.clear", err)
-		return
-	}
-	h.s.replyWhenShown(req, h.id, tk)
+	return display.ClearItem(c), display.Replace, nil
 }
 
 type configHandler struct {
@@ -270,9 +256,7 @@ func (h *configHandler) Handle(req micro.Request) {
 		h.s.fail(req, "led.config", err)
 		return
 	}
-	if err := h.p.SetConfig(display.Config{
-		Rotation: c.Rotation, LowLight: c.LowLight, FlipH: c.FlipH, FlipV: c.FlipV, Brightness: c.Brightness,
-	}); err != nil {
+	if err := h.p.SetConfig(c); err != nil {
 		h.s.fail(req, "led.config", &payload.Error{Msg: "led.config: " + err.Error()})
 		return
 	}

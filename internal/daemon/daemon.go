@@ -310,5 +310,5 @@ func drainNATS(nc *nats.Conn, log *slog.Logger) {
 }
 
 func usesSim(c config.Config) bool {
-	return c.Display.Kind == "sim" || c.Joystick.Kind == "sim" || c.Sensors.Kind == "sim"
+	return c.Display.Kind == config.KindSim || c.Joystick.Kind == config.KindSim || c.Sensors.Kind == config.KindSim
 }

@@ -10,7 +10,6 @@ import (
 // MaxBrightness is the largest Config.Brightness; 0 is dark, 1 is full.
 const MaxBrightness = 1.0
 
-
 // configFields are the members of a led.config JSON object.
 var configFields = []string{"rotation", "low_light", "flip", "brightness"}
 

@@ -140,15 +140,7 @@ func startWith(t testing.TB, cfg config.Config, o startOpts) *running {
 	return r
 }
 
-func connect(t testing.TB, url string) *nats.Conn {
-	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	return nc
-}
+func connect(t testing.TB, url string) *nats.Conn { return testutil.Connect(t, url) }
 
 // watchLit reports, once, whether any LED lit within the given time: it
 // watches in the background while the test waits for a reply.

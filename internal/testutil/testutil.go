@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 )
 
 // Server is an embedded nats-server on a free loopback port.
@@ -22,6 +23,17 @@ type Server struct {
 
 // URL is the client URL.
 func (s *Server) URL() string { return s.ClientURL() }
+
+// Connect connects a plain client to url, closed when the test ends.
+func Connect(t testing.TB, url string) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
 
 // DefaultOptions returns options for a loopback server on a random port.
 func DefaultOptions() *server.Options {

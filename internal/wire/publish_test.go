@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat"
@@ -17,7 +15,7 @@ import (
 func TestPublisherSubjectsAndPayloads(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
-	nc := connectTest(t, srv.URL())
+	nc := testutil.Connect(t, srv.URL())
 	sub, err := nc.SubscribeSync("sensehat.pi1.>")
 	if err != nil {
 		t.Fatal(err)
@@ -58,34 +56,11 @@ func TestPublisherSubjectsAndPayloads(t *testing.T) {
 // BenchmarkJoystickEvent is one joystick event encoded and published.
 func BenchmarkJoystickEvent(b *testing.B) {
 	srv := testutil.StartServer(b, nil)
-	nc := connectTest(b, srv.URL())
+	nc := testutil.Connect(b, srv.URL())
 	p := NewPublisher(nc, Subjects{Prefix: "sensehat", ID: "pi1"}, nil)
 	ev := sensehat.Event{Key: sensehat.KeyUp, Action: sensehat.Pressed, Time: time.Now()}
 	b.ReportAllocs()
 	for b.Loop() {
 		p.Joystick(ev)
-	}
-}
-
-func connectTest(t testing.TB, url string) *nats.Conn {
-	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	return nc
-}
-
-// BenchmarkMotionReading is one motion reading encoded and published, ten
-// times a second in the daemon: it must not allocate.
-func BenchmarkMotionReading(b *testing.B) {
-	srv := testutil.StartServer(b, nil)
-	nc := connectTest(b, srv.URL())
-	p := NewPublisher(nc, Subjects{Prefix: "sensehat", ID: "pi1"}, nil)
-	r := &Motion{AccelG: [3]float64{0.01, -0.02, 0.99}, GyroDPS: [3]float64{0.1, 0.2, 0.3}, HasMag: true, RollDeg: 1, PitchDeg: 2, HasYaw: true, YawDeg: 3, Time: time.Now()}
-	b.ReportAllocs()
-	for b.Loop() {
-		p.Motion(r)
 	}
 }

@@ -119,17 +119,13 @@ func AppendColour(b []byte, r *Colour) []byte {
 }
 
 func appendField(b []byte, name string, v float64, prec int) []byte {
-	b = append(b, '"')
-	b = append(b, name...)
-	b = append(b, `":`...)
+	b = appendKey(b, name)
 	b = strconv.AppendFloat(b, v, 'f', prec, 64)
 	return append(b, ',')
 }
 
 func appendVec(b []byte, name string, v [3]float64, prec int) []byte {
-	b = append(b, '"')
-	b = append(b, name...)
-	b = append(b, `":[`...)
+	b = append(appendKey(b, name), '[')
 	for i, x := range v {
 		if i > 0 {
 			b = append(b, ',')
@@ -140,20 +136,23 @@ func appendVec(b []byte, name string, v [3]float64, prec int) []byte {
 }
 
 func appendInt(b []byte, name string, v int) []byte {
-	b = append(b, '"')
-	b = append(b, name...)
-	b = append(b, `":`...)
+	b = appendKey(b, name)
 	b = strconv.AppendInt(b, int64(v), 10)
 	return append(b, ',')
 }
 
 // appendMS writes d in milliseconds, as short as it is exact (2.75, 704).
 func appendMS(b []byte, name string, d time.Duration) []byte {
-	b = append(b, '"')
-	b = append(b, name...)
-	b = append(b, `":`...)
+	b = appendKey(b, name)
 	b = strconv.AppendFloat(b, float64(d.Microseconds())/1000, 'f', -1, 64)
 	return append(b, ',')
+}
+
+// appendKey writes `"name":`.
+func appendKey(b []byte, name string) []byte {
+	b = append(b, '"')
+	b = append(b, name...)
+	return append(b, `":`...)
 }
 
 func appendTime(b []byte, t time.Time) []byte {

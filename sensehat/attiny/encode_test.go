@@ -8,13 +8,6 @@ import (
 	"github.com/sensehat/sensehat/display"
 )
 
-// onePixel returns a black frame with pixel (x, y) set to c.
-func onePixel(x, y int, c color.RGBA) *display.Frame {
-	f := display.NewFrame()
-	f.SetRGB(x, y, c.R, c.G, c.B)
-	return f
-}
-
 func TestEncode(t *testing.T) {
 	tests := []struct {
 		name string
@@ -44,7 +37,9 @@ func TestEncode(t *testing.T) {
 			for i := range got {
 				got[i] = 0xaa
 			}
-			Encode(&got, onePixel(tc.x, tc.y, tc.c), tc.g)
+			f := display.NewFrame()
+			f.SetRGB(tc.x, tc.y, tc.c.R, tc.c.G, tc.c.B)
+			Encode(&got, f, tc.g)
 			var want [FrameBytes]byte
 			for i, v := range tc.want {
 				want[i] = v

@@ -102,7 +102,10 @@ func (p *Player) iterate(now time.Time) time.Duration {
 	if p.needSend {
 		p.send(now, set)
 	}
-	wait := idleTick
+	wait := p.idleTick
+	if p.needSend { // the device refused the frame
+		wait = min(wait, idleTick)
+	}
 	if cur != nil {
 		wait = min(wait, p.due.Sub(now))
 	}

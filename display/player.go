@@ -48,8 +48,8 @@ type yielder interface {
 // DefaultQueueSize is PlayerOpts.QueueSize when left at zero.
 const DefaultQueueSize = 16
 
-// idleTick bounds how long the loop sleeps, so Heartbeat moves at least
-// once a second even with nothing to show: the systemd watchdog relies on it.
+// idleTick is PlayerOpts.IdleTick when left at zero, and how soon a frame
+// the device refused is tried again.
 const idleTick = time.Second
 
 // Reasons reported in Result.Reason for items not displayed to the end.
@@ -87,6 +87,12 @@ type PlayerOpts struct {
 	LowLight bool
 	// Clock defaults to RealClock.
 	Clock Clock
+	// IdleTick bounds how long the loop sleeps with nothing to show, so
+	// Heartbeat moves at least this often: a watchdog that judges the loop
+	// by it needs one second (the default, for zero). Without one, a long
+	// tick saves the idle wake-ups; a refused frame is still retried after
+	// a second.
+	IdleTick time.Duration
 	// OnFrame, if set, is called from the player's loop after each frame
 	// the device accepted (for a web emulator). It must return quickly and
 	// must not retain the frame: the player reuses it.
@@ -136,6 +142,7 @@ type entry struct {
 // renders them and sends the frames to the Device. Every method but Run is
 // safe to call from any goroutine and never blocks on the device.
 type Player struct {
+	idleTick  time.Duration
 	dev       Device
 	lowSetter LowLightSetter
 	clock     Clock
@@ -206,6 +213,10 @@ func NewPlayer(dev Device, opts PlayerOpts) (*Player, error) {
 	}
 	if p.queueSize <= 0 {
 		p.queueSize = DefaultQueueSize
+	}
+	p.idleTick = opts.IdleTick
+	if p.idleTick <= 0 {
+		p.idleTick = idleTick
 	}
 	p.queue = make([]*entry, 0, p.queueSize)
 	return p, nil

@@ -117,6 +117,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Orientation: display.Orientation{Rotation: rot},
 		LowLight:    cfg.LowLight,
 		OnFrame:     d.OnFrame,
+		IdleTick:    idleTick(d.Notifier.WatchdogInterval()),
 	})
 	if err != nil {
 		return fmt.Errorf("daemon: starting display: %w", err)
@@ -218,6 +219,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.errs.FlushWarnings(log, true)
 	drainNATS(nc, log)
 	return nil
+}
+
+// idleTick is how often the display loop wakes with nothing to show. The
+// watchdog judges the loop by its heartbeat, so under one it ticks every
+// second; without one, waking would only cost CPU.
+func idleTick(watchdog time.Duration) time.Duration {
+	if watchdog > 0 {
+		return time.Second
+	}
+	return time.Minute
 }
 
 // superviseUntil keeps STATUS= current and pings the watchdog while the

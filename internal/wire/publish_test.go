@@ -64,3 +64,16 @@ func BenchmarkJoystickEvent(b *testing.B) {
 		p.Joystick(ev)
 	}
 }
+
+// BenchmarkMotionReading is one motion reading encoded and published, ten
+// times a second in the daemon: it must not allocate.
+func BenchmarkMotionReading(b *testing.B) {
+	srv := testutil.StartServer(b, nil)
+	nc := testutil.Connect(b, srv.URL())
+	p := NewPublisher(nc, Subjects{Prefix: "sensehat", ID: "pi1"}, nil)
+	r := &Motion{AccelG: [3]float64{0.01, -0.02, 0.99}, GyroDPS: [3]float64{0.1, 0.2, 0.3}, HasMag: true, RollDeg: 1, PitchDeg: 2, HasYaw: true, YawDeg: 3, Time: time.Now()}
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Motion(r)
+	}
+}

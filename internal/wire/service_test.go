@@ -1,10 +1,8 @@
 package wire
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,25 +31,6 @@ func (g *gatePlayer) Submit(display.Item, display.Mode) (*display.Ticket, error)
 
 func (g *gatePlayer) SetConfig(display.Config) error { return nil }
 
-// syncBuf is a log destination written from the client's callback
-// goroutine and read by the test.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestSlowConsumerCountedOnce floods an endpoint whose handler is stuck
 // until the client drops messages. nats.go reports a slow consumer once
 // per episode (it sets the subscription's slow flag and only reports
@@ -63,7 +42,7 @@ func TestSlowConsumerCountedOnce(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
 	var errs health.Registry
-	var logs syncBuf
+	var logs testutil.LogBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	nc, err := natsconn.Connect(natsconn.Settings{URL: srv.URL(), Name: "slow-test", Errors: &errs}, log)
 	if err != nil {

@@ -92,7 +92,24 @@ func TestSlowConsumerCountedOnce(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// Every message has reached the client (kept or dropped) before the
+	// gate opens: one arriving after the handler caught up would start a
+	// second episode.
+	for nc.Stats().InMsgs < sent {
+		if time.Now().After(deadline) {
+			t.Fatalf("the client received %d of %d messages", nc.Stats().InMsgs, sent)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	close(p.gate)
+	// The handler held at the gate serves its message once the gate opens;
+	// stopping before it has run would leave the count at 0 by chance.
+	for p.submitted.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the handler served nothing after the gate opened")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	if err := svc.Stop(); err != nil {
 		t.Fatalf("stopping the service: %v", err)
 	}

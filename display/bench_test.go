@@ -37,18 +37,6 @@ func BenchmarkEncodeRGB565(b *testing.B) {
 	}
 }
 
-func BenchmarkEncodeATtiny(b *testing.B) {
-	f := NewFrame()
-	for i := range f.Pix {
-		f.Pix[i] = uint8(i * 7)
-	}
-	var buf [ATtinyBytes]byte
-	b.ReportAllocs()
-	for b.Loop() {
-		EncodeATtiny(&buf, f, &DefaultGamma)
-	}
-}
-
 // BenchmarkPlayerFrame is one round of the player's loop that renders and
 // sends a scroll step, with rotation, brightness and software low light.
 func BenchmarkPlayerFrame(b *testing.B) {

@@ -10,15 +10,12 @@
 //     time or hardware. A text enters from the right edge and leaves by the
 //     left; a single glyph is shown still and centred instead.
 //   - Transform and Scale apply the matrix's orientation and brightness.
-//   - EncodeRGB565 and EncodeATtiny produce the bytes the two ways to the
-//     LEDs expect. The rpi-sense-fb framebuffer takes 128 bytes of RGB565
-//     little endian, pixel (x, y) at byte 2*(8y+x); the driver drops green's
-//     low bit and maps each 5-bit channel through a 32-entry gamma table
-//     (DefaultGamma, or LowLightGamma in low light). Writing the ATtiny88 at
-//     I2C address 0x46 directly means sending registers 0x00-0xBF: for each
-//     row 8 red, 8 green, then 8 blue bytes of PWM value (duty value/64,
-//     0..63). The firmware applies no gamma, so EncodeATtiny applies the
-//     kernel's (full scale 31), or FullGamma for the whole range.
+//   - EncodeRGB565 produces the bytes of the rpi-sense-fb framebuffer:
+//     128 bytes of RGB565 little endian, pixel (x, y) at byte 2*(8y+x); the
+//     driver drops green's low bit and maps each 5-bit channel through a
+//     32-entry gamma table (DefaultGamma, or LowLightGamma in low light).
+//     The ATtiny88's own register layout lives with its driver
+//     (sensehat/attiny), which applies the same tables.
 //   - Player queues items (text, animations, clears), runs the one loop
 //     that talks to the Device, skips frames identical to the last one sent
 //     (an I2C frame costs about 4-18 ms on the wire) and reports what became

@@ -5,9 +5,6 @@ import "fmt"
 // RGB565Bytes is the size of a frame in the framebuffer's RGB565 format.
 const RGB565Bytes = Size * Size * 2
 
-// ATtinyBytes is the size of the ATtiny88's LED frame registers 0x00-0xBF.
-const ATtinyBytes = Size * Size * 3
-
 // EncodeRGB565 writes f in the rpi-sense-fb layout: pixel (x, y) at byte
 // 2*(8*y+x), little endian, red in bits 11-15, green 5-10, blue 0-4.
 func EncodeRGB565(dst *[RGB565Bytes]byte, f *Frame) {
@@ -45,25 +42,4 @@ func DecodeRGB565(src []byte, f *Frame) error {
 		}
 	}
 	return nil
-}
-
-// EncodeATtiny writes f as the ATtiny88's LED registers expect it: for each
-// row, 8 red bytes, 8 green, 8 blue, each a PWM value (duty value/64)
-// through g. Channels are cut to 5 bits first; green goes through the same
-// 5 bits the kernel driver keeps after dropping the low bit of its 6. A nil
-// g means DefaultGamma, whose full scale is 31; FullGamma reaches 63.
-func EncodeATtiny(dst *[ATtinyBytes]byte, f *Frame, g *Gamma) {
-	if g == nil {
-		g = &DefaultGamma
-	}
-	for y := range Size {
-		row := f.Pix[y*f.Stride : y*f.Stride+Size*bytesPerPixel]
-		out := dst[y*Size*3 : (y+1)*Size*3]
-		for x := range Size {
-			p := row[x*3 : x*3+3 : x*3+3]
-			out[x] = g[p[0]>>3]
-			out[Size+x] = g[p[1]>>3]
-			out[2*Size+x] = g[p[2]>>3]
-		}
-	}
 }

@@ -99,66 +99,6 @@ func TestDecodeRGB565Size(t *testing.T) {
 	}
 }
 
-func TestEncodeATtiny(t *testing.T) {
-	tests := []struct {
-		name string
-		x, y int
-		c    color.RGBA
-		g    *Gamma
-		want map[int]byte // every other byte must be 0
-	}{
-		{"red at 0,0", 0, 0, color.RGBA{255, 0, 0, 255}, nil, map[int]byte{0: 31}},
-		{"green at 0,0", 0, 0, color.RGBA{0, 255, 0, 255}, nil, map[int]byte{8: 31}},
-		{"blue at 0,0", 0, 0, color.RGBA{0, 0, 255, 255}, nil, map[int]byte{16: 31}},
-		{"red at 7,7", 7, 7, color.RGBA{255, 0, 0, 255}, nil, map[int]byte{7*24 + 7: 31}},
-		{"green at 7,7", 7, 7, color.RGBA{0, 255, 0, 255}, nil, map[int]byte{7*24 + 15: 31}},
-		{"blue at 7,7", 7, 7, color.RGBA{0, 0, 255, 255}, nil, map[int]byte{7*24 + 23: 31}},
-		{"white at 2,1", 2, 1, color.RGBA{255, 255, 255, 255}, nil, map[int]byte{24 + 2: 31, 24 + 10: 31, 24 + 18: 31}},
-		// 128>>3 = 16: default 8, low light 3. 48>>3 = 6: default 1.
-		// 7>>3 = 0: dark. Green 0x86: 6 bits 33, low bit dropped 16.
-		{"mid grey default", 1, 0, color.RGBA{128, 0x86, 48, 255}, &DefaultGamma, map[int]byte{1: 8, 9: 8, 17: 1}},
-		{"mid grey low light", 1, 0, color.RGBA{128, 7, 255, 255}, &LowLightGamma, map[int]byte{1: 3, 17: 10}},
-		// FullGamma: 128>>3 = 16 → 16, 48>>3 = 6 → 2, 255>>3 = 31 → 63.
-		{"mid grey full range", 1, 0, color.RGBA{128, 0x86, 48, 255}, &FullGamma, map[int]byte{1: 16, 9: 16, 17: 2}},
-		{"white full range", 3, 4, color.RGBA{255, 255, 255, 255}, &FullGamma, map[int]byte{4*24 + 3: 63, 4*24 + 11: 63, 4*24 + 19: 63}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var got [ATtinyBytes]byte
-			for i := range got {
-				got[i] = 0xaa
-			}
-			EncodeATtiny(&got, onePixel(tc.x, tc.y, tc.c), tc.g)
-			var want [ATtinyBytes]byte
-			for i, v := range tc.want {
-				want[i] = v
-			}
-			if got != want {
-				t.Errorf("got\n% x\nwant\n% x", got, want)
-			}
-		})
-	}
-}
-
-func TestEncodeATtinyWhite(t *testing.T) {
-	f := NewFrame()
-	f.Fill(color.RGBA{255, 255, 255, 255})
-	var got [ATtinyBytes]byte
-	EncodeATtiny(&got, f, nil)
-	if !bytes.Equal(got[:], bytes.Repeat([]byte{31}, ATtinyBytes)) {
-		t.Errorf("white frame = % x", got)
-	}
-	EncodeATtiny(&got, f, &LowLightGamma)
-	if !bytes.Equal(got[:], bytes.Repeat([]byte{10}, ATtinyBytes)) {
-		t.Errorf("white low-light frame = % x", got)
-	}
-	// The firmware's full duty, 63/64 (rpi-sense.S counts 0..63).
-	EncodeATtiny(&got, f, &FullGamma)
-	if !bytes.Equal(got[:], bytes.Repeat([]byte{63}, ATtinyBytes)) {
-		t.Errorf("white full-range frame = % x", got)
-	}
-}
-
 func TestFullGammaIsDefaultStretched(t *testing.T) {
 	for i, v := range DefaultGamma {
 		if want := uint8(math.Round(float64(v) * MaxPWM / 31)); FullGamma[i] != want {
@@ -196,13 +136,13 @@ func TestApplyLowLight(t *testing.T) {
 	for i := range f.Pix {
 		f.Pix[i] = uint8(i * 4)
 	}
-	var want [ATtinyBytes]byte
-	EncodeATtiny(&want, f, &LowLightGamma)
+	orig := append([]uint8(nil), f.Pix...)
 	ApplyLowLight(f)
-	var got [ATtinyBytes]byte
-	EncodeATtiny(&got, f, &DefaultGamma)
-	if got != want {
-		t.Errorf("software low light\n% x\nwant\n% x", got, want)
+	// The panel takes each channel's top 5 bits through the gamma table.
+	for i, v := range f.Pix {
+		if got, want := DefaultGamma[v>>3], LowLightGamma[orig[i]>>3]; got != want {
+			t.Errorf("byte %d: %d lit as %d, want %d as low light lights %d", i, v, got, want, orig[i])
+		}
 	}
 	if lowLightLUT[0] != 0 || lowLightLUT[255] != 18<<3|18>>2 { // low light 10 = default[18]
 		t.Errorf("lut[0]=%d lut[255]=%d, want 0 and 148", lowLightLUT[0], lowLightLUT[255])

@@ -22,17 +22,10 @@ type Item interface {
 	String() string
 }
 
-// textItem defers building its Scroll so that a Player can supply its own
-// font when the options name none.
-type textItem struct {
-	opts ScrollOpts
-	*Scroll
-}
-
 // TextItem is text scrolled (or, for one glyph, shown still) as NewScroll
 // describes, leaving the matrix on the background colour.
 func TextItem(text string, opts ScrollOpts) Item {
-	return &textItem{opts: opts, Scroll: NewScroll(text, opts)}
+	return NewScroll(text, opts)
 }
 
 // DefaultFrameDelay is used for animation frames given no delay.

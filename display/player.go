@@ -1,14 +1,12 @@
 package display
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
 	"sync"
 	"time"
 
-	"github.com/sensehat/sensehat/font"
 	"github.com/sensehat/sensehat/internal/echo"
 )
 
@@ -50,8 +48,8 @@ type yielder interface {
 // DefaultQueueSize is PlayerOpts.QueueSize when left at zero.
 const DefaultQueueSize = 16
 
-// idleTick bounds how long the loop sleeps, so Heartbeat moves at least
-// once a second even with nothing to show: the systemd watchdog relies on it.
+// idleTick is PlayerOpts.IdleTick when left at zero, and how soon a frame
+// the device refused is tried again.
 const idleTick = time.Second
 
 // Reasons reported in Result.Reason for items not displayed to the end.
@@ -69,35 +67,6 @@ const (
 	// Replace drops everything queued and interrupts the item showing.
 	Replace
 )
-
-// Clock is the player's time source, replaceable in tests so no test has
-// to sleep.
-type Clock interface {
-	Now() time.Time
-	NewTimer(d time.Duration) Timer
-}
-
-// Timer is the part of *time.Timer the player uses. Reset must discard a
-// value not yet received, as time.Timer does since Go 1.23.
-type Timer interface {
-	C() <-chan time.Time
-	Reset(d time.Duration) bool
-	Stop() bool
-}
-
-// RealClock is the wall clock, the default.
-var RealClock Clock = realClock{}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                 { return time.Now() }
-func (realClock) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
-
-type realTimer struct{ t *time.Timer }
-
-func (t realTimer) C() <-chan time.Time        { return t.t.C }
-func (t realTimer) Reset(d time.Duration) bool { return t.t.Reset(d) }
-func (t realTimer) Stop() bool                 { return t.t.Stop() }
 
 // LowLightSetter is implemented by devices that can dim themselves the way
 // the hardware intends (the framebuffer's low-light gamma table). Other
@@ -118,8 +87,12 @@ type PlayerOpts struct {
 	LowLight bool
 	// Clock defaults to RealClock.
 	Clock Clock
-	// Font is used by text items whose options name none.
-	Font *font.Font
+	// IdleTick bounds how long the loop sleeps with nothing to show, so
+	// Heartbeat moves at least this often: a watchdog that judges the loop
+	// by it needs one second (the default, for zero). Without one, a long
+	// tick saves the idle wake-ups; a refused frame is still retried after
+	// a second.
+	IdleTick time.Duration
 	// OnFrame, if set, is called from the player's loop after each frame
 	// the device accepted (for a web emulator). It must return quickly and
 	// must not retain the frame: the player reuses it.
@@ -135,51 +108,6 @@ type Config struct {
 	FlipH      *bool
 	FlipV      *bool
 	Brightness *float64
-}
-
-// Result is what became of a submitted item.
-type Result struct {
-	// Displayed is true when the item ran to its end.
-	Displayed bool
-	// Reason says why not: ReasonReplaced or ReasonStopped.
-	Reason string
-	// Duration is how long the item was on the matrix.
-	Duration time.Duration
-	// ID is the ticket's identifier, unique for the player.
-	ID uint64
-}
-
-// Ticket follows one submitted item.
-type Ticket struct {
-	id   uint64
-	done chan struct{}
-	res  Result
-}
-
-// ID returns the item's identifier.
-func (t *Ticket) ID() uint64 { return t.id }
-
-// Done is closed when the item has been displayed, replaced or dropped.
-func (t *Ticket) Done() <-chan struct{} { return t.done }
-
-// Result returns the outcome once Done is closed; before, only ID is set.
-func (t *Ticket) Result() Result {
-	select {
-	case <-t.done:
-		return t.res
-	default:
-		return Result{ID: t.id}
-	}
-}
-
-// Wait blocks until the item is done or ctx ends.
-func (t *Ticket) Wait(ctx context.Context) (Result, error) {
-	select {
-	case <-t.done:
-		return t.res, nil
-	case <-ctx.Done():
-		return Result{ID: t.id}, ctx.Err()
-	}
 }
 
 // Status is a snapshot of the player for status replies.
@@ -214,10 +142,10 @@ type entry struct {
 // renders them and sends the frames to the Device. Every method but Run is
 // safe to call from any goroutine and never blocks on the device.
 type Player struct {
+	idleTick  time.Duration
 	dev       Device
 	lowSetter LowLightSetter
 	clock     Clock
-	font      *font.Font
 	onFrame   func(*Frame)
 	queueSize int
 	wake      chan struct{}
@@ -270,7 +198,6 @@ func NewPlayer(dev Device, opts PlayerOpts) (*Player, error) {
 	p := &Player{
 		dev:       dev,
 		clock:     opts.Clock,
-		font:      opts.Font,
 		onFrame:   opts.OnFrame,
 		queueSize: opts.QueueSize,
 		wake:      make(chan struct{}, 1),
@@ -286,6 +213,10 @@ func NewPlayer(dev Device, opts PlayerOpts) (*Player, error) {
 	}
 	if p.queueSize <= 0 {
 		p.queueSize = DefaultQueueSize
+	}
+	p.idleTick = opts.IdleTick
+	if p.idleTick <= 0 {
+		p.idleTick = idleTick
 	}
 	p.queue = make([]*entry, 0, p.queueSize)
 	return p, nil
@@ -313,11 +244,6 @@ func (p *Player) Submit(it Item, mode Mode) (*Ticket, error) {
 	}
 	if mode != Queue && mode != Replace {
 		return nil, fmt.Errorf("display: unknown mode %d; use Queue or Replace", mode)
-	}
-	if ti, ok := it.(*textItem); ok && ti.opts.Font == nil && p.font != nil {
-		opts := ti.opts
-		opts.Font = p.font
-		it = &textItem{opts: opts, Scroll: NewScroll(ti.Text(), opts)}
 	}
 	if d, ok := it.(Durationer); ok && d.Duration() > MaxItemDuration {
 		return nil, fmt.Errorf("%w: %s would play for %s; one item may hold the matrix for at most %s",
@@ -357,7 +283,7 @@ func (p *Player) wakeUp() {
 
 // describe names an item in an error message, keeping a long text short.
 func describe(it Item) string {
-	if ti, ok := it.(*textItem); ok {
+	if ti, ok := it.(*Scroll); ok {
 		return "text " + echo.Quote(ti.Text())
 	}
 	return it.String()
@@ -440,194 +366,4 @@ func (p *Player) Snapshot(dst *Frame) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	dst.CopyFrom(p.last)
-}
-
-// Run shows items until ctx ends, then completes what is left as
-// ReasonStopped, blanks the matrix and returns nil. It is the only
-// goroutine that touches the device; call it once. Device errors are
-// counted in Status and the frame is tried again. Run does not Halt the
-// device: its owner does.
-func (p *Player) Run(ctx context.Context) error {
-	p.mu.Lock()
-	if p.running || p.stopped {
-		p.mu.Unlock()
-		return errors.New("display: Run called twice")
-	}
-	p.running = true
-	p.mu.Unlock()
-
-	// The timer is made at the first wait, so that an armed timer always
-	// means the loop has finished a round.
-	var timer Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	for {
-		if ctx.Err() != nil {
-			p.shutdown()
-			return nil
-		}
-		wait := p.iterate(p.clock.Now())
-		if wait <= 0 {
-			continue
-		}
-		if timer == nil {
-			timer = p.clock.NewTimer(wait)
-		} else {
-			timer.Reset(wait)
-		}
-		if p.beforeSleep != nil {
-			p.beforeSleep()
-		}
-		select {
-		case <-ctx.Done():
-		case <-timer.C():
-		case <-p.wake:
-		}
-	}
-}
-
-// iterate does one round of the loop at time now: it picks up an item,
-// renders a frame if one is due and sends it, and returns how long to wait
-// before the next round.
-func (p *Player) iterate(now time.Time) time.Duration {
-	p.mu.Lock()
-	p.heartbeat = now
-	if p.cur0 != nil && p.cur0.finished { // replaced by Submit
-		p.cur0, p.cur = nil, nil
-	}
-	if p.cur0 == nil && len(p.queue) > 0 {
-		e := p.queue[0]
-		copy(p.queue, p.queue[1:])
-		p.queue[len(p.queue)-1] = nil
-		p.queue = p.queue[:len(p.queue)-1]
-		e.start = now
-		p.cur0, p.cur = e, e
-		p.step, p.due = 0, now
-	}
-	waiting := len(p.queue) > 0
-	set := p.set
-	if p.cfgDirty {
-		p.cfgDirty = false
-		p.needSend = true // show the new settings on a still picture too
-	}
-	cur := p.cur0
-	p.mu.Unlock()
-
-	p.applyLowLight(set.lowLight)
-
-	if cur != nil && !now.Before(p.due) {
-		if p.step >= cur.item.Steps() || (waiting && p.gaveEnough(cur.item)) {
-			p.mu.Lock()
-			p.finishLocked(cur, true, "", now.Sub(cur.start))
-			p.cur0, p.cur = nil, nil
-			p.mu.Unlock()
-			return 0
-		}
-		cur.item.Render(p.raw, p.step)
-		p.needSend = true
-		p.due = p.due.Add(cur.item.Delay(p.step))
-		if p.due.Before(now) {
-			p.due = now // fell behind (slow device): do not race to catch up
-		}
-		p.step++
-	}
-	if p.needSend {
-		p.send(now, set)
-	}
-	wait := idleTick
-	if cur != nil {
-		wait = min(wait, p.due.Sub(now))
-	}
-	return wait
-}
-
-// gaveEnough reports whether an item that yields to waiting items has
-// shown all it must.
-func (p *Player) gaveEnough(it Item) bool {
-	y, ok := it.(yielder)
-	return ok && y.yieldAfter() > 0 && p.step >= y.yieldAfter()
-}
-
-// applyLowLight switches the device's own low-light mode if it has one.
-func (p *Player) applyLowLight(want bool) {
-	if p.lowSetter == nil || (want == p.appliedLow && !p.lowFailed) {
-		return
-	}
-	if err := p.lowSetter.SetLowLight(want); err != nil {
-		p.lowFailed = true
-		p.recordError(fmt.Errorf("display: low light on %s: %w", p.dev, err))
-		return
-	}
-	if p.lowFailed {
-		p.needSend = true // stop dimming in software
-	}
-	p.appliedLow, p.lowFailed = want, false
-}
-
-// send turns raw into what the device gets and sends it unless the device
-// already shows exactly that.
-func (p *Player) send(now time.Time, set settings) {
-	Transform(p.out, p.raw, set.orient)
-	if set.brightness < 1 {
-		Scale(p.out, p.out, set.brightness)
-	}
-	if set.lowLight && (p.lowSetter == nil || p.lowFailed) {
-		ApplyLowLight(p.out)
-	}
-	p.show(now, false)
-}
-
-func (p *Player) show(now time.Time, force bool) {
-	// p.last is written by this goroutine only, so reading it unlocked is safe.
-	if !force && p.out.Equal(p.last) && p.sent > 0 {
-		p.needSend = false
-		p.mu.Lock()
-		p.skipped++
-		p.mu.Unlock()
-		return
-	}
-	if err := p.dev.Show(p.out); err != nil {
-		p.recordError(fmt.Errorf("display: show on %s: %w", p.dev, err))
-		return // needSend stays true: tried again next round
-	}
-	p.needSend = false
-	p.mu.Lock()
-	p.last.CopyFrom(p.out)
-	p.sent++
-	p.lastFrame = now
-	p.mu.Unlock()
-	if p.onFrame != nil {
-		p.onFrame(p.out)
-	}
-}
-
-func (p *Player) recordError(err error) {
-	p.mu.Lock()
-	p.devErrs++
-	p.lastErr = err.Error()
-	p.mu.Unlock()
-}
-
-// shutdown completes every ticket as stopped and blanks the matrix.
-func (p *Player) shutdown() {
-	now := p.clock.Now()
-	p.mu.Lock()
-	p.stopped = true
-	if p.cur0 != nil {
-		p.finishLocked(p.cur0, false, ReasonStopped, now.Sub(p.cur0.start))
-	}
-	for _, e := range p.queue {
-		p.finishLocked(e, false, ReasonStopped, 0)
-	}
-	clear(p.queue)
-	p.queue = p.queue[:0]
-	p.cur0, p.cur = nil, nil
-	p.heartbeat = now
-	p.mu.Unlock()
-	p.raw.Clear()
-	p.out.Clear()
-	p.show(now, true)
 }

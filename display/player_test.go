@@ -609,6 +609,42 @@ func TestPlayerHeartbeatWhenIdle(t *testing.T) {
 	eventually(t, "heartbeat", func() bool { return h.p.Heartbeat().Equal(h.clk.Now()) })
 }
 
+// TestPlayerLongIdleTick: with a long IdleTick the idle loop sleeps that
+// long, yet a frame the device refused is still retried after a second.
+func TestPlayerLongIdleTick(t *testing.T) {
+	h := newHarness(t, PlayerOpts{IdleTick: time.Hour})
+	h.start(t)
+	for range 2 {
+		if d := h.fire(t); d != time.Hour {
+			t.Fatalf("idle sleep %v, want 1h", d)
+		}
+	}
+	h.dev.mu.Lock()
+	h.dev.fail = 2 // when rendered and as the item ends
+	h.dev.mu.Unlock()
+	h.settle(t) // asleep for the hour before the item comes
+	h.mu.Lock()
+	slept := h.sleeps
+	h.mu.Unlock()
+	tk := submit(t, h.p, ClearItem(red), Queue)
+	eventually(t, "clear done", func() bool { return isDone(tk) })
+	eventually(t, "the loop asleep after the clear", func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.sleeps > slept
+	})
+	if d := h.fire(t); d != idleTick {
+		t.Errorf("retry after %v, want %v", d, idleTick)
+	}
+	eventually(t, "red frame delivered", func() bool {
+		f := h.dev.lastFrame()
+		return f != nil && f.Equal(solid(red))
+	})
+	if d := h.fire(t); d != time.Hour {
+		t.Errorf("idle sleep after the retry %v, want 1h", d)
+	}
+}
+
 func TestNewPlayerErrors(t *testing.T) {
 	if _, err := NewPlayer(nil, PlayerOpts{}); err == nil {
 		t.Error("nil device accepted")

@@ -102,23 +102,23 @@ func Open(r Request) (_ *Hardware, err error) {
 func (h *Hardware) openDisplay(r Request) error {
 	b := r.Display
 	switch b.Kind {
-	case "none":
+	case config.KindNone:
 		h.Display, h.DisplayName = none.New(), "none"
 		return nil
-	case "sim":
+	case config.KindSim:
 		if r.HAT == nil {
 			return errors.New("backend: --display sim needs a simulated HAT")
 		}
 		return h.attinyDisplay(r.HAT.Bus, "sim", attiny.Opts{SkipKernelCheck: true})
-	case "fb":
+	case config.KindFB:
 		return h.fbDisplay(r, b.Arg)
-	case "i2c":
+	case config.KindI2C:
 		bus, err := h.bus(b.Bus())
 		if err != nil {
 			return err
 		}
 		return h.attinyDisplay(bus, "i2c:"+strconv.Itoa(b.Bus()), attiny.Opts{Bus: b.Bus(), SysfsRoot: r.SysfsRoot})
-	case "auto":
+	case config.KindAuto:
 		fbErr := h.fbDisplay(r, "")
 		if fbErr == nil {
 			return nil
@@ -165,10 +165,10 @@ func (h *Hardware) attinyDisplay(bus i2c.Bus, name string, opts attiny.Opts) err
 func (h *Hardware) openJoystick(r Request) error {
 	b := r.Joystick
 	switch b.Kind {
-	case "none":
+	case config.KindNone:
 		h.JoystickName = "none"
 		return nil
-	case "sim":
+	case config.KindSim:
 		if r.HAT == nil {
 			return errors.New("backend: --joystick sim needs a simulated HAT")
 		}
@@ -178,11 +178,11 @@ func (h *Hardware) openJoystick(r Request) error {
 		}
 		h.Joystick, h.JoystickName = j, "sim"
 		return nil
-	case "evdev":
+	case config.KindEvdev:
 		return h.evdevJoystick(r, b.Arg)
-	case "i2c":
+	case config.KindI2C:
 		return h.i2cJoystick(r, b.Bus())
-	case "auto":
+	case config.KindAuto:
 		evErr := h.evdevJoystick(r, "")
 		if evErr == nil {
 			return nil

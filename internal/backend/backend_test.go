@@ -87,3 +87,43 @@ func TestAutoWithoutBoardSaysWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseHaltsTheSensorChips: closing the hardware powers every sensor
+// chip down, so none goes on sampling once the daemon has stopped. The
+// power bits are the datasheets': HTS221 and LPS25H CTRL_REG1 (0x20) bit 7
+// PD (1 = active), LSM9DS1 CTRL_REG1_G (0x10) and CTRL_REG6_XL (0x20)
+// ODR bits 7:5 (000 = power-down), CTRL_REG3_M (0x22) MD bits 1:0
+// (11 = power-down), TCS3400/TCS34725 ENABLE (0x80) PON bit 0.
+func TestCloseHaltsTheSensorChips(t *testing.T) {
+	hat := sim.NewHAT()
+	hw, err := Open(Request{Display: spec(t, "sim"), Joystick: spec(t, "none"), Sensors: spec(t, "sim"), HAT: hat, Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type reg struct {
+		name string
+		read func() byte
+		on   func(byte) bool
+	}
+	regs := []reg{
+		{"hts221 CTRL_REG1", func() byte { return hat.HTS221.Register(0x20) }, func(v byte) bool { return v&0x80 != 0 }},
+		{"lps25h CTRL_REG1", func() byte { return hat.LPS25H.Register(0x20) }, func(v byte) bool { return v&0x80 != 0 }},
+		{"lsm9ds1 CTRL_REG1_G", func() byte { return hat.LSM9DS1.AG.Reg(0x10) }, func(v byte) bool { return v&0xe0 != 0 }},
+		{"lsm9ds1 CTRL_REG6_XL", func() byte { return hat.LSM9DS1.AG.Reg(0x20) }, func(v byte) bool { return v&0xe0 != 0 }},
+		{"lsm9ds1 CTRL_REG3_M", func() byte { return hat.LSM9DS1.Mag.Reg(0x22) }, func(v byte) bool { return v&0x03 != 0x03 }},
+		{"tcs34xx ENABLE", func() byte { return hat.Colour.Register(0x80) }, func(v byte) bool { return v&0x01 != 0 }},
+	}
+	for _, r := range regs {
+		if v := r.read(); !r.on(v) {
+			t.Errorf("%s = %#02x after Open: the chip is not running", r.name, v)
+		}
+	}
+	if err := hw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range regs {
+		if v := r.read(); r.on(v) {
+			t.Errorf("%s = %#02x after Close: the chip still samples", r.name, v)
+		}
+	}
+}

@@ -8,12 +8,14 @@ import (
 
 	"periph.io/x/conn/v3/i2c"
 
+	"github.com/sensehat/sensehat/internal/config"
 	"github.com/sensehat/sensehat/internal/sensors"
 	"github.com/sensehat/sensehat/sensehat/hts221"
 	"github.com/sensehat/sensehat/sensehat/iio"
 	"github.com/sensehat/sensehat/sensehat/lps25h"
 	"github.com/sensehat/sensehat/sensehat/lsm9ds1"
 	"github.com/sensehat/sensehat/sensehat/sysfs"
+	"github.com/sensehat/sensehat/sensehat/thermal"
 )
 
 // chipOpener opens one chip over I2C; sysfsRoot "" skips the kernel check.
@@ -148,10 +150,10 @@ func (h *Hardware) openSensors(r Request) error {
 	b := r.Sensors
 	set := &sensors.Set{Missing: map[string]string{}}
 	switch b.Kind {
-	case "none":
+	case config.KindNone:
 		h.SensorsName = "none"
 		return nil
-	case "sim":
+	case config.KindSim:
 		if r.HAT == nil {
 			return errors.New("backend: --sensors sim needs a simulated HAT")
 		}
@@ -162,20 +164,20 @@ func (h *Hardware) openSensors(r Request) error {
 		}
 		h.openColour(r, r.HAT.Bus, 1, "", set)
 		h.SensorsName = "sim"
-	case "iio":
+	case config.KindIIO:
 		for _, c := range chips {
 			if err := openIIO(r, c, set); err != nil {
 				set.Missing[c.name] = err.Error()
 			}
 		}
 		set.Missing[sensors.ColourChip] = colourNotInIIO
-		set.CPUTempPath = filepath.Join(r.SysfsRoot, "class/thermal/thermal_zone0/temp")
+		set.CPUTempPath = filepath.Join(r.SysfsRoot, thermal.Zone0)
 		h.SensorsName = "iio"
 	case "i2c", "auto":
 		n := b.Bus()
 		bus, err := h.bus(n)
 		if err != nil {
-			if b.Kind == "i2c" {
+			if b.Kind == config.KindI2C {
 				return err
 			}
 			r.Log.Warn("no I2C bus for the sensors; trying IIO only", "err", err)
@@ -186,7 +188,7 @@ func (h *Hardware) openSensors(r Request) error {
 				err = c.i2c(bus, n, r.SysfsRoot, set)
 			}
 			// The kernel owns the chip: read it where the kernel publishes it.
-			if (bus == nil || isKernelHeld(err)) && b.Kind == "auto" {
+			if (bus == nil || isKernelHeld(err)) && b.Kind == config.KindAuto {
 				held := bus != nil
 				if err = openIIO(r, c, set); err != nil && held {
 					err = heldWithoutIIO(r.SysfsRoot, n, c, err)
@@ -202,11 +204,28 @@ func (h *Hardware) openSensors(r Request) error {
 		} else {
 			set.Missing[sensors.ColourChip] = "no I2C bus to look for a colour sensor on"
 		}
-		set.CPUTempPath = filepath.Join(r.SysfsRoot, "class/thermal/thermal_zone0/temp")
-		h.SensorsName = b.Kind + ":" + strconv.Itoa(n)
+		set.CPUTempPath = filepath.Join(r.SysfsRoot, thermal.Zone0)
+		h.SensorsName = string(b.Kind) + ":" + strconv.Itoa(n)
 	default:
-		return errors.New("backend: unknown sensors backend " + strconv.Quote(b.Kind))
+		return errors.New("backend: unknown sensors backend " + strconv.Quote(string(b.Kind)))
 	}
+	h.closers = append(h.closers, haltChips(set))
 	h.Sensors = set
 	return nil
+}
+
+// haltChips returns the closer of the environment and motion chips (the
+// colour sensor has its own, from openColour): over I2C it powers them
+// down, which they otherwise are not (they go on sampling after the daemon
+// stops); through IIO it closes their files.
+func haltChips(set *sensors.Set) func() error {
+	return func() error {
+		var errs []error
+		for _, c := range []any{set.HTS221, set.LPS25H, set.AccelGyro, set.Mag} {
+			if d, ok := c.(interface{ Halt() error }); ok {
+				errs = append(errs, d.Halt())
+			}
+		}
+		return errors.Join(errs...)
+	}
 }

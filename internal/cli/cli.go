@@ -16,6 +16,7 @@ import (
 
 	"github.com/sensehat/sensehat/internal/natsconn"
 	"github.com/sensehat/sensehat/internal/version"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // App is one invocation of the tool. Stdout and Stderr default to the
@@ -121,7 +122,7 @@ func (c *conn) flags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.TLSCert, "tlscert", getenv("NATS_CERT"), "TLS client certificate")
 	fs.StringVar(&c.TLSKey, "tlskey", getenv("NATS_KEY"), "TLS client key")
 	fs.StringVar(&c.TLSCA, "tlsca", getenv("NATS_CA"), "TLS CA to verify the server")
-	fs.StringVar(&c.Prefix, "prefix", "sensehat", "first subject token")
+	fs.StringVar(&c.Prefix, "prefix", wire.DefaultPrefix, "first subject token")
 }
 
 // connect dials once, without the daemon's retry-forever: a person at a

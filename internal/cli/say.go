@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sensehat/sensehat/font"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // sayReply is the device's answer once the text has been shown.
@@ -88,7 +89,7 @@ func (a *App) say(ctx context.Context, args []string) error {
 		return err
 	}
 	defer nc.Close()
-	subject := c.Prefix + "." + target + ".led.text"
+	subject := wire.Subjects{Prefix: c.Prefix, ID: target}.Text()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 

@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
+
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // pingDevices asks every sensehat micro service to identify itself and
@@ -24,7 +26,7 @@ func pingDevices(ctx context.Context, nc *nats.Conn) ([]string, error) {
 // each id: more than one means two daemons share an id and split its
 // requests.
 func pingInstances(ctx context.Context, nc *nats.Conn) ([]string, map[string]int, error) {
-	subj, err := micro.ControlSubject(micro.PingVerb, "sensehat", "")
+	subj, err := micro.ControlSubject(micro.PingVerb, wire.ServiceName, "")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -71,35 +73,6 @@ func countDevices(ctx context.Context, nc *nats.Conn) (int, error) {
 	return len(ids), err
 }
 
-// deviceStatus is the part of the status reply the table shows.
-type deviceStatus struct {
-	ID       string  `json:"id"`
-	Version  string  `json:"version"`
-	UptimeS  float64 `json:"uptime_s"`
-	Backends struct {
-		Display, Joystick, Sensors string
-	} `json:"backends"`
-	Display struct {
-		Rotation    int    `json:"rotation"`
-		QueueLength int    `json:"queue_length"`
-		Showing     string `json:"showing"`
-	} `json:"display"`
-	NATS struct {
-		Server     string `json:"server"`
-		Reconnects uint64 `json:"reconnects"`
-	} `json:"nats"`
-	Last struct {
-		Env *struct {
-			TemperatureC *float64 `json:"temperature_c"`
-			HumidityPct  *float64 `json:"humidity_pct"`
-			PressureHPa  *float64 `json:"pressure_hpa"`
-		} `json:"env"`
-	} `json:"last"`
-	Errors struct {
-		Counts map[string]uint64 `json:"counts"`
-	} `json:"errors"`
-}
-
 func (a *App) status(ctx context.Context, args []string) error {
 	fs := newFlagSet("status", a.Stderr, "[--json]")
 	var c conn
@@ -127,7 +100,7 @@ func (a *App) status(ctx context.Context, args []string) error {
 		fmt.Fprintln(tw, "ID\tVERSION\tUPTIME\tDISPLAY\tJOYSTICK\tSENSORS\tTEMP\tHUMIDITY\tPRESSURE\tQUEUE\tSHOWING\tERRORS\tINSTANCES")
 	}
 	for _, id := range ids {
-		m, err := nc.Request(c.Prefix+"."+id+".status", nil, 2*time.Second)
+		m, err := nc.Request(wire.Subjects{Prefix: c.Prefix, ID: id}.Status(), nil, 2*time.Second)
 		if err == nil {
 			err = serviceError(m)
 		}
@@ -139,14 +112,14 @@ func (a *App) status(ctx context.Context, args []string) error {
 			fmt.Fprintln(out, termSafeJSON(m.Data))
 			continue
 		}
-		var s deviceStatus
+		var s wire.Status
 		if err := json.Unmarshal(m.Data, &s); err != nil {
 			fmt.Fprintf(tw, "%s\t(unreadable status: %s)\n", termSafe(id), termSafe(err.Error()))
 			continue
 		}
 		termSafeStrings(&s)
 		temp, hum, pres := "-", "-", "-"
-		if e := s.Last.Env; e != nil {
+		if e, ok := s.Last.DecodeEnv(); ok {
 			if e.TemperatureC != nil {
 				temp = fmt.Sprintf("%.1f°C", *e.TemperatureC)
 			}

@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/nats-io/nats.go"
 	"strings"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 func (a *App) watch(ctx context.Context, args []string) error {
@@ -23,9 +26,9 @@ func (a *App) watch(ctx context.Context, args []string) error {
 	for _, k := range kinds {
 		switch k {
 		case "joystick":
-			subjects = append(subjects, c.Prefix+"."+*id+".joystick.*")
+			subjects = append(subjects, wire.Subjects{Prefix: c.Prefix, ID: *id}.Joystick("*"))
 		case "env", "motion", "colour":
-			subjects = append(subjects, c.Prefix+"."+*id+".sensors."+k)
+			subjects = append(subjects, wire.Subjects{Prefix: c.Prefix, ID: *id}.Sensors(k))
 		default:
 			return fmt.Errorf("watch: unknown kind %q; use joystick, env, motion or colour", k)
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sensehat/sensehat/internal/wire"
+	"github.com/sensehat/sensehat/sensehat/sysfs"
 )
 
 // Config is everything sensehatd can be told.
@@ -70,10 +71,10 @@ func DefaultConfig() Config {
 	return Config{
 		NATS:           "nats://127.0.0.1:4222",
 		ID:             DefaultID(),
-		Prefix:         "sensehat",
-		Display:        Backend{Kind: "auto"},
-		Joystick:       Backend{Kind: "auto"},
-		Sensors:        Backend{Kind: "auto"},
+		Prefix:         wire.DefaultPrefix,
+		Display:        Backend{Kind: KindAuto},
+		Joystick:       Backend{Kind: KindAuto},
+		Sensors:        Backend{Kind: KindAuto},
 		EnvInterval:    time.Second,
 		MotionInterval: 100 * time.Millisecond,
 		ColourInterval: time.Second,
@@ -82,7 +83,7 @@ func DefaultConfig() Config {
 		TempFactor:     1.6,
 		StateDir:       "/var/lib/sensehatd",
 		LogLevel:       slog.LevelInfo,
-		SysfsRoot:      "/sys",
+		SysfsRoot:      sysfs.Root,
 		HAPrefix:       "homeassistant",
 	}
 }
@@ -268,10 +269,25 @@ func (c *Config) Parse(name string, args []string, getenv func(string) string, o
 // Backend is a --display/--joystick/--sensors choice: a kind and an
 // optional argument after the colon (a path or a bus number).
 type Backend struct {
-	Kind    string
+	Kind    Kind
 	Arg     string
-	allowed map[string]argKind
+	allowed map[Kind]argKind
 }
+
+// Kind names what drives a part of the board.
+type Kind string
+
+// The backend kinds; which part takes which is in displayKinds,
+// joystickKinds and sensorKinds.
+const (
+	KindAuto  Kind = "auto"
+	KindFB    Kind = "fb"
+	KindEvdev Kind = "evdev"
+	KindI2C   Kind = "i2c"
+	KindIIO   Kind = "iio"
+	KindSim   Kind = "sim"
+	KindNone  Kind = "none"
+)
 
 type argKind int
 
@@ -282,9 +298,9 @@ const (
 )
 
 var (
-	displayKinds  = map[string]argKind{"auto": noArg, "fb": pathArg, "i2c": busArg, "sim": noArg, "none": noArg}
-	joystickKinds = map[string]argKind{"auto": noArg, "evdev": pathArg, "i2c": busArg, "sim": noArg, "none": noArg}
-	sensorKinds   = map[string]argKind{"auto": noArg, "i2c": busArg, "iio": noArg, "sim": noArg, "none": noArg}
+	displayKinds  = map[Kind]argKind{KindAuto: noArg, KindFB: pathArg, KindI2C: busArg, KindSim: noArg, KindNone: noArg}
+	joystickKinds = map[Kind]argKind{KindAuto: noArg, KindEvdev: pathArg, KindI2C: busArg, KindSim: noArg, KindNone: noArg}
+	sensorKinds   = map[Kind]argKind{KindAuto: noArg, KindI2C: busArg, KindIIO: noArg, KindSim: noArg, KindNone: noArg}
 )
 
 // String implements flag.Value.
@@ -293,18 +309,19 @@ func (b *Backend) String() string {
 		return ""
 	}
 	if b.Arg == "" {
-		return b.Kind
+		return string(b.Kind)
 	}
-	return b.Kind + ":" + b.Arg
+	return string(b.Kind) + ":" + b.Arg
 }
 
 // Set implements flag.Value.
 func (b *Backend) Set(s string) error {
-	kind, arg, hasArg := strings.Cut(s, ":")
+	k, arg, hasArg := strings.Cut(s, ":")
+	kind := Kind(k)
 	allowed := b.allowed
 	if allowed == nil {
-		allowed = map[string]argKind{}
-		for _, m := range []map[string]argKind{displayKinds, joystickKinds, sensorKinds} {
+		allowed = map[Kind]argKind{}
+		for _, m := range []map[Kind]argKind{displayKinds, joystickKinds, sensorKinds} {
 			for k, v := range m {
 				allowed[k] = v
 			}
@@ -340,8 +357,8 @@ func (b Backend) Bus() int {
 	return 1
 }
 
-func kindList(m map[string]argKind) string {
-	order := []string{"auto", "fb", "evdev", "i2c", "iio", "sim", "none"}
+func kindList(m map[Kind]argKind) string {
+	order := []Kind{KindAuto, KindFB, KindEvdev, KindI2C, KindIIO, KindSim, KindNone}
 	var out []string
 	for _, k := range order {
 		if a, ok := m[k]; ok {
@@ -351,7 +368,7 @@ func kindList(m map[string]argKind) string {
 			case busArg:
 				k += "[:BUS]"
 			}
-			out = append(out, k)
+			out = append(out, string(k))
 		}
 	}
 	return strings.Join(out, ", ")

@@ -22,7 +22,6 @@ import (
 	"github.com/sensehat/sensehat/internal/hass"
 	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/natsconn"
-	"github.com/sensehat/sensehat/internal/service"
 	"github.com/sensehat/sensehat/internal/version"
 	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat/sim"
@@ -61,8 +60,8 @@ type Daemon struct {
 	hw      *backend.Hardware
 	player  *display.Player
 	nc      *nats.Conn
-	svc     *service.Service
-	pub     *publisher
+	svc     *wire.Service
+	pub     *sensing
 	dups    *dupWatch
 	ha      atomic.Pointer[hass.Publisher]
 	frames  *frameWatch
@@ -127,6 +126,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Orientation: display.Orientation{Rotation: rot},
 		LowLight:    cfg.LowLight,
 		OnFrame:     onFrame,
+		IdleTick:    idleTick(d.Notifier.WatchdogInterval()),
 	})
 	if err != nil {
 		return fmt.Errorf("daemon: starting display: %w", err)
@@ -166,7 +166,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.nc = nc
 
-	svc, err := service.Start(nc, p, service.Config{
+	svc, err := wire.Start(nc, p, wire.ServiceConfig{
 		Prefix:  cfg.Prefix,
 		ID:      cfg.ID,
 		Version: version.Version,
@@ -187,9 +187,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.svc = svc
-	log.Info("serving", "service", service.Name, "subjects", cfg.Prefix+"."+cfg.ID+".>", "nats", natsconn.Redact(cfg.NATS))
+	log.Info("serving", "service", wire.ServiceName, "subjects", wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}.All(), "nats", natsconn.Redact(cfg.NATS))
 
-	d.pub = newPublisher(d)
+	d.pub = newSensing(d)
 	pubCtx, stopPub := context.WithCancel(ctx)
 	defer stopPub()
 	wg.Add(1)
@@ -238,6 +238,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.errs.FlushWarnings(log, true)
 	drainNATS(nc, log)
 	return nil
+}
+
+// idleTick is how often the display loop wakes with nothing to show. The
+// watchdog judges the loop by its heartbeat, so under one it ticks every
+// second; without one, waking would only cost CPU.
+func idleTick(watchdog time.Duration) time.Duration {
+	if watchdog > 0 {
+		return time.Second
+	}
+	return time.Minute
 }
 
 // superviseUntil keeps STATUS= current and pings the watchdog while the
@@ -330,5 +340,5 @@ func drainNATS(nc *nats.Conn, log *slog.Logger) {
 }
 
 func usesSim(c config.Config) bool {
-	return c.Display.Kind == "sim" || c.Joystick.Kind == "sim" || c.Sensors.Kind == "sim"
+	return c.Display.Kind == config.KindSim || c.Joystick.Kind == config.KindSim || c.Sensors.Kind == config.KindSim
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/config"
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
@@ -139,15 +140,7 @@ func startWith(t testing.TB, cfg config.Config, o startOpts) *running {
 	return r
 }
 
-func connect(t testing.TB, url string) *nats.Conn {
-	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	return nc
-}
+func connect(t testing.TB, url string) *nats.Conn { return testutil.Connect(t, url) }
 
 // watchLit reports, once, whether any LED lit within the given time: it
 // watches in the background while the test waits for a reply.
@@ -197,7 +190,7 @@ func TestStatusAndTextReplyAfterDisplay(t *testing.T) {
 	nc := connect(t, srv.URL())
 
 	m := request(t, nc, "sensehat.pi1.status", nil, 2*time.Second)
-	var st Status
+	var st wire.Status
 	if err := json.Unmarshal(m.Data, &st); err != nil {
 		t.Fatalf("status %s: %v", m.Data, err)
 	}
@@ -261,7 +254,7 @@ func TestPixelsClearAndConfig(t *testing.T) {
 		t.Errorf("after rotation 180, (0,0) blue = %d, want 31 (the old (7,7))", bb)
 	}
 	m = request(t, nc, "sensehat.pi1.status", nil, 2*time.Second)
-	var st Status
+	var st wire.Status
 	if err := json.Unmarshal(m.Data, &st); err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +428,7 @@ func TestStartsWithoutServerAndReconnects(t *testing.T) {
 	srv2 := testutil.StartServer(t, opts)
 	_ = srv2
 	waitStatus(t, nc, "pi1", 20*time.Second)
-	var st Status
+	var st wire.Status
 	m := request(t, nc, "sensehat.pi1.status", nil, 2*time.Second)
 	if err := json.Unmarshal(m.Data, &st); err != nil {
 		t.Fatal(err)

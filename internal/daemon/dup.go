@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sensehat/sensehat/internal/version"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // DefaultDuplicateCheck is how often a daemon announces itself to other
@@ -31,7 +32,9 @@ const minDuplicateSilence = 5 * time.Second
 // publish and receive there, and no endpoint listens on it. Only daemons
 // of the same id ever see it, so a fleet of any size costs each daemon
 // one small message a period.
-func InstanceSubject(prefix, id string) string { return prefix + "." + id + ".led.instance" }
+func InstanceSubject(prefix, id string) string {
+	return wire.Subjects{Prefix: prefix, ID: id}.Instance()
+}
 
 // announcement is the message on InstanceSubject.
 type announcement struct {
@@ -46,29 +49,23 @@ type announcement struct {
 	Leaving bool `json:"leaving,omitempty"`
 }
 
-// Duplicate is another running instance of the sensehat service that uses
-// this daemon's id: requests to the id are split between the two.
-type Duplicate struct {
-	// Instance is the micro service's instance id (nats micro info).
-	Instance string `json:"instance"`
-	// Host is the other daemon's hostname, as it announced it.
-	Host    string    `json:"host,omitempty"`
-	Version string    `json:"version,omitempty"`
-	Since   time.Time `json:"since"`
-	heard   time.Time
+// seenDup is a duplicate and when it was last heard from.
+type seenDup struct {
+	wire.Duplicate
+	heard time.Time
 }
 
 // dupWatch remembers the other daemons with our id. Its methods accept a
 // nil receiver (a Daemon that never ran), which knows of none.
 type dupWatch struct {
 	mu        sync.Mutex
-	seen      map[string]Duplicate
+	seen      map[string]seenDup
 	announced uint64
 	kick      chan struct{}
 }
 
 func newDupWatch() *dupWatch {
-	return &dupWatch{seen: map[string]Duplicate{}, kick: make(chan struct{}, 1)}
+	return &dupWatch{seen: map[string]seenDup{}, kick: make(chan struct{}, 1)}
 }
 
 // poke asks for an announcement soon (after a reconnect); it never blocks.
@@ -84,17 +81,17 @@ func (w *dupWatch) poke() {
 
 // list returns the duplicates by instance id, never nil, so the status
 // reply says "duplicates": [] when there are none.
-func (w *dupWatch) list() []Duplicate {
-	out := []Duplicate{}
+func (w *dupWatch) list() []wire.Duplicate {
+	out := []wire.Duplicate{}
 	if w == nil {
 		return out
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, d := range w.seen {
-		out = append(out, d)
+		out = append(out, d.Duplicate)
 	}
-	slices.SortFunc(out, func(a, b Duplicate) int { return strings.Compare(a.Instance, b.Instance) })
+	slices.SortFunc(out, func(a, b wire.Duplicate) int { return strings.Compare(a.Instance, b.Instance) })
 	return out
 }
 
@@ -178,7 +175,7 @@ func (w *dupWatch) heard(d *Daemon, subj string, self announcement, data []byte)
 		delete(w.seen, a.Instance)
 	} else {
 		if !known {
-			dup = Duplicate{Instance: a.Instance, Host: a.Host, Version: a.Version, Since: now}
+			dup = seenDup{Duplicate: wire.Duplicate{Instance: a.Instance, Host: a.Host, Version: a.Version, Since: now}}
 		}
 		dup.heard = now
 		w.seen[a.Instance] = dup
@@ -201,7 +198,7 @@ func (w *dupWatch) heard(d *Daemon, subj string, self announcement, data []byte)
 // expire forgets duplicates not heard from since before: they stopped
 // without saying so, or the link to them is gone.
 func (w *dupWatch) expire(d *Daemon, before time.Time) {
-	var gone []Duplicate
+	var gone []seenDup
 	w.mu.Lock()
 	for id, dup := range w.seen {
 		if dup.heard.Before(before) {

@@ -11,7 +11,6 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sensehat/sensehat/display"
-	"github.com/sensehat/sensehat/internal/service"
 	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/internal/wire"
 )
@@ -143,7 +142,7 @@ func TestLiveFramesOnlyWhileLeased(t *testing.T) {
 
 	// Lease for 4 s: the current frame comes at once, then the scroll.
 	m := request(t, nc, subj.FrameWatch(), []byte(`{"seconds":4}`), 2*time.Second)
-	var wr service.WatchReply
+	var wr wire.WatchReply
 	if err := json.Unmarshal(m.Data, &wr); err != nil {
 		t.Fatalf("watch reply %q: %v", m.Data, err)
 	}

@@ -203,7 +203,7 @@ func TestHardeningWatchdogWithheldWhenDisplayBlocks(t *testing.T) {
 	}
 	nc := connect(t, srv.URL())
 	notify := &fakeNotifier{wd: 100 * time.Millisecond}
-	d := &Daemon{Notifier: notify, player: p, nc: nc, pub: &publisher{}}
+	d := &Daemon{Notifier: notify, player: p, nc: nc, pub: &sensing{}}
 	d.Config.Prefix, d.Config.ID = "sensehat", "pi1"
 
 	ctx, cancel := context.WithCancel(context.Background())

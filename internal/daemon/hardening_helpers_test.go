@@ -1,34 +1,20 @@
 package daemon
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // logBuffer collects slog output from several goroutines, so a test can
 // assert on what a user would read in the journal.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+type logBuffer struct{ testutil.LogBuffer }
 
 // lines returns the log lines containing every one of words.
 func (l *logBuffer) lines(words ...string) []string {
@@ -73,10 +59,10 @@ func (r *running) stillRunning(t testing.TB) {
 }
 
 // status asks the device for its status over NATS.
-func status(t testing.TB, nc *nats.Conn, id string) Status {
+func status(t testing.TB, nc *nats.Conn, id string) wire.Status {
 	t.Helper()
 	m := request(t, nc, "sensehat."+id+".status", nil, 2*time.Second)
-	var st Status
+	var st wire.Status
 	if err := json.Unmarshal(m.Data, &st); err != nil {
 		t.Fatalf("status %s: %v", m.Data, err)
 	}
@@ -113,11 +99,6 @@ type lastPayloads struct{ Env, Motion, Joystick string }
 
 func lastOf(r *running) lastPayloads {
 	l := r.d.pub.last()
-	str := func(v any) string {
-		if b, ok := v.(json.RawMessage); ok {
-			return string(b)
-		}
-		return ""
-	}
+	str := func(b json.RawMessage) string { return string(b) }
 	return lastPayloads{Env: str(l.Env), Motion: str(l.Motion), Joystick: str(l.Joystick)}
 }

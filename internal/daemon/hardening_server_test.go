@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat"
 )
 
@@ -317,7 +318,7 @@ func TestHardeningClusterFailover(t *testing.T) {
 		if err != nil {
 			return false
 		}
-		var s Status
+		var s wire.Status
 		return json.Unmarshal(m.Data, &s) == nil && s.NATS.Connected && s.NATS.Server != urls[on]
 	})
 	t.Logf("failover: %v from killing %s to a status reply through another node", time.Since(killed), urls[on])

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"bytes"
-	"encoding/json"
 
 	"github.com/sensehat/sensehat/internal/hass"
 	"github.com/sensehat/sensehat/internal/version"
@@ -56,9 +55,7 @@ func (d *Daemon) haBoard() hass.Board {
 		b.Colour = s.Colour != nil
 	}
 	if b.Motion && d.pub != nil {
-		if raw, ok := d.pub.last().Motion.(json.RawMessage); ok {
-			b.Heading = bytes.Contains(raw, []byte(`"heading_deg"`))
-		}
+		b.Heading = bytes.Contains(d.pub.last().Motion, []byte(`"heading_deg"`))
 	}
 	b.Joystick = d.hw.Joystick != nil
 	b.Display = d.hw.Display != nil && d.hw.DisplayName != "none"

@@ -2,42 +2,27 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"image/color"
 	"sync"
 	"time"
 
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/sensors"
+	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat"
 )
 
-// publisher sends what the board senses: joystick events as they happen,
-// sensor readings at their intervals. Payload buffers are reused so the
-// steady state allocates nothing per reading.
-type publisher struct {
+// sensing runs the joystick and the sensor poller and hands what they
+// produce to the wire publisher; it owns their goroutines, not the
+// payloads.
+type sensing struct {
 	d      *Daemon
+	out    *wire.Publisher
 	poller *sensors.Poller
-
-	mu      sync.Mutex
-	lastEnv []byte
-	lastMov []byte
-	lastJoy []byte
-	lastCol []byte
-
-	joySubj [sensehat.KeyMiddle + 1]string
-	envSubj string
-	movSubj string
-	colSubj string
-	joyBuf  []byte
 }
 
-func newPublisher(d *Daemon) *publisher {
-	base := d.Config.Prefix + "." + d.Config.ID
-	p := &publisher{d: d, envSubj: base + ".sensors.env", movSubj: base + ".sensors.motion", colSubj: base + ".sensors.colour"}
-	for k := sensehat.KeyUp; k <= sensehat.KeyMiddle; k++ {
-		p.joySubj[k] = base + ".joystick." + k.String()
-	}
+func newSensing(d *Daemon) *sensing {
+	p := &sensing{d: d, out: wire.NewPublisher(d.nc, wire.Subjects{Prefix: d.Config.Prefix, ID: d.Config.ID}, &d.errs)}
 	if d.hw.Sensors != nil {
 		poller, err := sensors.NewPoller(*d.hw.Sensors, sensors.Opts{
 			EnvInterval:    d.Config.EnvInterval,
@@ -58,7 +43,7 @@ func newPublisher(d *Daemon) *publisher {
 	return p
 }
 
-func (p *publisher) run(ctx context.Context) {
+func (p *sensing) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if js := p.d.hw.Joystick; js != nil {
 		events := make(chan sensehat.Event, 64)
@@ -86,30 +71,15 @@ func (p *publisher) run(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.poller.Run(ctx, p.sensor)
+			p.poller.Run(ctx, p.out)
 		}()
 	}
 	wg.Wait()
 }
 
-// joystick publishes one event: {"key":"up","action":"pressed","time":...}.
-func (p *publisher) joystick(ev sensehat.Event) {
-	if ev.Key < sensehat.KeyUp || ev.Key > sensehat.KeyMiddle {
-		return
-	}
-	b := p.joyBuf[:0]
-	b = append(b, `{"key":"`...)
-	b = append(b, ev.Key.String()...)
-	b = append(b, `","action":"`...)
-	b = append(b, ev.Action.String()...)
-	b = append(b, `","time":"`...)
-	b = ev.Time.UTC().AppendFormat(b, time.RFC3339Nano)
-	b = append(b, `"}`...)
-	p.joyBuf = b
-	if err := p.d.nc.Publish(p.joySubj[ev.Key], b); err != nil {
-		p.d.errs.Record("nats", err)
-	}
-	p.keep(&p.lastJoy, b)
+// joystick publishes one event and answers a middle press.
+func (p *sensing) joystick(ev sensehat.Event) {
+	p.out.Joystick(ev)
 	if ev.Key == sensehat.KeyMiddle && ev.Action == sensehat.Pressed {
 		p.whoAmI()
 	}
@@ -118,7 +88,7 @@ func (p *publisher) joystick(ev sensehat.Event) {
 // whoAmI shows the device id and address on a middle press when the matrix
 // has nothing else to do, so someone holding the Pi can find it on the
 // network.
-func (p *publisher) whoAmI() {
+func (p *sensing) whoAmI() {
 	st := p.d.player.Status()
 	if st.QueueLen > 0 || st.Showing != "" {
 		return
@@ -133,41 +103,15 @@ func (p *publisher) whoAmI() {
 	}
 }
 
-// sensor publishes one reading of kind "env", "motion" or "colour".
-func (p *publisher) sensor(kind string, payload []byte) {
-	subj, last := p.envSubj, &p.lastEnv
-	switch kind {
-	case "motion":
-		subj, last = p.movSubj, &p.lastMov
-	case "colour":
-		subj, last = p.colSubj, &p.lastCol
+// last returns the last payloads for the status reply.
+func (p *sensing) last() wire.LastReadings {
+	if p.out == nil {
+		return wire.LastReadings{}
 	}
-	if err := p.d.nc.Publish(subj, payload); err != nil {
-		p.d.errs.Record("nats", err)
-	}
-	p.keep(last, payload)
+	return p.out.Last()
 }
 
-func (p *publisher) keep(dst *[]byte, b []byte) {
-	p.mu.Lock()
-	*dst = append((*dst)[:0], b...)
-	p.mu.Unlock()
-}
-
-// last returns copies of the last payloads for the status reply.
-func (p *publisher) last() LastReadings {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	raw := func(b []byte) any {
-		if len(b) == 0 {
-			return nil
-		}
-		return json.RawMessage(append([]byte(nil), b...))
-	}
-	return LastReadings{Env: raw(p.lastEnv), Motion: raw(p.lastMov), Joystick: raw(p.lastJoy), Colour: raw(p.lastCol)}
-}
-
-func (p *publisher) sensorStates() map[string]string {
+func (p *sensing) sensorStates() map[string]string {
 	if p.poller == nil {
 		return nil
 	}
@@ -175,7 +119,7 @@ func (p *publisher) sensorStates() map[string]string {
 }
 
 // stuck reports whether the sensor loop has stopped making progress.
-func (p *publisher) stuck(now time.Time, within time.Duration) bool {
+func (p *sensing) stuck(now time.Time, within time.Duration) bool {
 	if p.poller == nil {
 		return false
 	}

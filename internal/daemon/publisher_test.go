@@ -24,20 +24,3 @@ func TestMiddlePressShowsIDWhenIdle(t *testing.T) {
 		t.Errorf("showing %q, want the id then the address", got)
 	}
 }
-
-// BenchmarkJoystickEvent is one joystick event encoded and published.
-func BenchmarkJoystickEvent(b *testing.B) {
-	srv := testutil.StartServer(b, nil)
-	nc := connect(b, srv.URL())
-	d := &Daemon{nc: nc}
-	d.Config.Prefix, d.Config.ID = "sensehat", "pi1"
-	p := &publisher{d: d}
-	for k := sensehat.KeyUp; k <= sensehat.KeyMiddle; k++ {
-		p.joySubj[k] = "sensehat.pi1.joystick." + k.String()
-	}
-	ev := sensehat.Event{Key: sensehat.KeyUp, Action: sensehat.Pressed, Time: time.Now()}
-	b.ReportAllocs()
-	for b.Loop() {
-		p.joystick(ev)
-	}
-}

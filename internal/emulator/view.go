@@ -16,6 +16,7 @@ import (
 
 	"github.com/sensehat/sensehat/internal/fleet"
 	"github.com/sensehat/sensehat/internal/webguard"
+	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat"
 )
 
@@ -46,7 +47,7 @@ type Opts struct {
 
 // DefaultOpts are the options New uses for a nil *Opts; copy and adjust.
 var DefaultOpts = Opts{
-	Prefix:    "sensehat",
+	Prefix:    wire.DefaultPrefix,
 	ID:        "emu",
 	NATSURL:   "nats://127.0.0.1:4222",
 	History:   50,
@@ -358,8 +359,8 @@ func (v *View) joystick(w http.ResponseWriter, r *http.Request) {
 // page. The subscriptions are plain ones, not the device's queue group, so
 // watching takes no message away from a device. Call stop to unsubscribe.
 func (v *View) Monitor(nc *nats.Conn) (stop func() error, err error) {
-	p := v.opts.Prefix
-	subjects := []string{p + "." + v.opts.ID + ".>", p + ".all.led.text", p + ".any.led.text"}
+	s := wire.Subjects{Prefix: v.opts.Prefix, ID: v.opts.ID}
+	subjects := []string{s.All(), s.AllText(), s.AnyText()}
 	var subs []*nats.Subscription
 	stop = func() error {
 		var errs []error
@@ -404,8 +405,7 @@ type Message struct {
 // Record shows a message on the page.
 func (v *View) Record(subject string, data []byte, t time.Time) {
 	m := Message{Time: t.Format("15:04:05.000"), Subject: subject, Dir: "in", Size: len(data)}
-	base := v.opts.Prefix + "." + v.opts.ID + "."
-	if rest, ok := strings.CutPrefix(subject, base); ok &&
+	if rest, ok := strings.CutPrefix(subject, wire.Subjects{Prefix: v.opts.Prefix, ID: v.opts.ID}.Base()+"."); ok &&
 		(strings.HasPrefix(rest, "joystick.") || strings.HasPrefix(rest, "sensors.")) {
 		m.Dir = "out"
 	}

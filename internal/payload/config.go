@@ -3,25 +3,12 @@ package payload
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/sensehat/sensehat/display"
 )
 
 // MaxBrightness is the largest Config.Brightness; 0 is dark, 1 is full.
 const MaxBrightness = 1.0
-
-// Config is a parsed led.config request. A nil field was not in the request
-// and keeps its current setting.
-type Config struct {
-	// Rotation is 0, 90, 180 or 270 degrees, clockwise.
-	Rotation *int
-	// LowLight dims the panel for a dark room.
-	LowLight *bool
-	// FlipH mirrors left and right, FlipV top and bottom. Both are set or
-	// both are nil: "flip" names the whole mirroring, so "h" also turns a
-	// vertical flip off.
-	FlipH, FlipV *bool
-	// Brightness is 0..1.
-	Brightness *float64
-}
 
 // configFields are the members of a led.config JSON object.
 var configFields = []string{"rotation", "low_light", "flip", "brightness"}
@@ -34,40 +21,43 @@ const configExample = `e.g. {"rotation":180,"low_light":true,"flip":"h","brightn
 // "hv" or "vh" for both, "" or "none" for neither) and brightness (0 to 1).
 // Unknown fields are refused, and so is an object that changes nothing.
 // Errors are *Error.
-func ParseConfig(data []byte) (Config, error) {
+// The result is the display's own Config: a nil field was not in the
+// request and keeps its current setting; FlipH and FlipV are both set or
+// both nil, since "flip" names the whole mirroring.
+func ParseConfig(data []byte) (display.Config, error) {
 	if len(data) > MaxPayload {
-		return Config{}, tooLarge("led.config", len(data), MaxPayload)
+		return display.Config{}, tooLarge("led.config", len(data), MaxPayload)
 	}
 	switch firstNonSpace(data) {
 	case 0:
-		return Config{}, errorf("led.config: nothing to change; send a JSON object with one or more of %s, %s", strings.Join(configFields, ", "), configExample)
+		return display.Config{}, errorf("led.config: nothing to change; send a JSON object with one or more of %s, %s", strings.Join(configFields, ", "), configExample)
 	case '{':
 	default:
-		return Config{}, errorf("led.config: payload is not a JSON object; send %s", configExample)
+		return display.Config{}, errorf("led.config: payload is not a JSON object; send %s", configExample)
 	}
 	// Every accepted value is a scalar, so an object is as deep as it gets.
 	if jsonTooDeep(data, 1) {
-		return Config{}, errorf("led.config: JSON nested too deep; every field is a number, a boolean or a string, %s", configExample)
+		return display.Config{}, errorf("led.config: JSON nested too deep; every field is a number, a boolean or a string, %s", configExample)
 	}
 	m, err := decodeObject("led.config", data, configFields)
 	if err != nil {
-		return Config{}, err
+		return display.Config{}, err
 	}
 	if len(m) == 0 {
-		return Config{}, errorf("led.config: nothing to change; send a JSON object with one or more of %s, %s", strings.Join(configFields, ", "), configExample)
+		return display.Config{}, errorf("led.config: nothing to change; send a JSON object with one or more of %s, %s", strings.Join(configFields, ", "), configExample)
 	}
-	var c Config
+	var c display.Config
 	if raw, ok := m["rotation"]; ok {
 		var r int
 		if err := json.Unmarshal(raw, &r); err != nil || (r != 0 && r != 90 && r != 180 && r != 270) {
-			return Config{}, errorf("led.config: rotation %s is not accepted; send 0, 90, 180 or 270", quote(raw))
+			return display.Config{}, errorf("led.config: rotation %s is not accepted; send 0, 90, 180 or 270", quote(raw))
 		}
 		c.Rotation = &r
 	}
 	if raw, ok := m["low_light"]; ok {
 		var b bool
 		if err := json.Unmarshal(raw, &b); err != nil {
-			return Config{}, errorf("led.config: low_light %s is not accepted; send true or false", quote(raw))
+			return display.Config{}, errorf("led.config: low_light %s is not accepted; send true or false", quote(raw))
 		}
 		c.LowLight = &b
 	}
@@ -77,7 +67,7 @@ func ParseConfig(data []byte) (Config, error) {
 		var h, v bool
 		switch {
 		case err != nil:
-			return Config{}, errorf(`led.config: flip %s is not accepted; send "h", "v", "hv", or "none"`, quote(raw))
+			return display.Config{}, errorf(`led.config: flip %s is not accepted; send "h", "v", "hv", or "none"`, quote(raw))
 		case s == "h":
 			h = true
 		case s == "v":
@@ -86,14 +76,14 @@ func ParseConfig(data []byte) (Config, error) {
 			h, v = true, true
 		case s == "" || s == "none":
 		default:
-			return Config{}, errorf(`led.config: flip %s is not accepted; send "h", "v", "hv", or "none"`, quote(raw))
+			return display.Config{}, errorf(`led.config: flip %s is not accepted; send "h", "v", "hv", or "none"`, quote(raw))
 		}
 		c.FlipH, c.FlipV = &h, &v
 	}
 	if raw, ok := m["brightness"]; ok {
 		var b float64
 		if err := json.Unmarshal(raw, &b); err != nil || b < 0 || b > MaxBrightness {
-			return Config{}, errorf("led.config: brightness %s is not accepted; send a number from 0 to 1", quote(raw))
+			return display.Config{}, errorf("led.config: brightness %s is not accepted; send a number from 0 to 1", quote(raw))
 		}
 		c.Brightness = &b
 	}

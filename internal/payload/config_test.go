@@ -5,6 +5,8 @@ import (
 	"image/color"
 	"strings"
 	"testing"
+
+	"github.com/sensehat/sensehat/display"
 )
 
 func TestParseClear(t *testing.T) {
@@ -64,7 +66,7 @@ func TestParseClearErrors(t *testing.T) {
 }
 
 // show prints a Config with its pointers followed, "-" for nil.
-func show(c Config) string {
+func show(c display.Config) string {
 	var b strings.Builder
 	field := func(name string, v any, set bool) {
 		if set {

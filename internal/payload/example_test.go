@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/payload"
 )
 
@@ -13,7 +14,7 @@ func ExampleParseText() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Printf("%q in %v on %v, %g columns/s, %d pass, replace %v\n", t.Text, t.Color, t.Background, t.Speed, t.Repeat, t.Replace)
+	fmt.Printf("%q in %v on %v, %g columns/s, %d pass, replace %v\n", t.Text, t.Fg, t.Bg, t.Speed, t.Repeat, t.Mode == display.Replace)
 
 	_, err = payload.ParseText([]byte(`{"text":"hi","colour":"red"}`))
 	var bad *payload.Error

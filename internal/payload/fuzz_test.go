@@ -123,8 +123,8 @@ func FuzzParseText(f *testing.F) {
 		if d := display.NewScroll(got.Text, display.ScrollOpts{Speed: got.Speed, Repeat: got.Repeat}).Duration(); d > MaxDuration {
 			t.Fatalf("text scrolls for %v, limit %v", d, MaxDuration)
 		}
-		if got.Color.A != 0xff || got.Background.A != 0xff {
-			t.Fatalf("colours %v on %v are not opaque", got.Color, got.Background)
+		if got.Fg.A != 0xff || got.Bg.A != 0xff {
+			t.Fatalf("colours %v on %v are not opaque", got.Fg, got.Bg)
 		}
 	})
 }

@@ -22,8 +22,9 @@ const (
 	// delays count hundredths of a second, and browsers show a delay of 0
 	// or 1 as DefaultDelay; we do the same, so 20 ms is the least left.
 	MinDelay = 20 * time.Millisecond
-	// DefaultDelay replaces a GIF frame delay of 0 or 10 ms, as browsers do.
-	DefaultDelay = 100 * time.Millisecond
+	// DefaultDelay replaces a GIF frame delay of 0 or 10 ms, as browsers
+	// do: the display's own default frame delay.
+	DefaultDelay = display.DefaultFrameDelay
 	// MaxDuration is the longest one request may hold the matrix: every
 	// pass of an animation, every repeat of a text. An animation that loops
 	// forever counts one pass: after it, it gives way as soon as something

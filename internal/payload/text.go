@@ -16,12 +16,13 @@ const (
 	// a letter, 1000 letters already scroll for ten minutes. What a text
 	// may take on the matrix is capped too, by MaxDuration.
 	MaxTextRunes = 1000
-	// DefaultSpeed is the scroll speed in columns per second.
-	DefaultSpeed = 10.0
+	// DefaultSpeed is the scroll speed in columns per second: the
+	// display's own default.
+	DefaultSpeed float64 = display.DefaultSpeed
 	// MinSpeed and MaxSpeed bound Text.Speed: slower is a still picture,
-	// faster is a blur on the matrix.
-	MinSpeed = 1.0
-	MaxSpeed = 100.0
+	// faster is a blur on the matrix (the display's own cap).
+	MinSpeed         = 1.0
+	MaxSpeed float64 = display.MaxSpeed
 	// DefaultRepeat is how many times a text scrolls by.
 	DefaultRepeat = 1
 	// MaxRepeat bounds Text.Repeat. It does not bound the time on its own:
@@ -29,19 +30,18 @@ const (
 	MaxRepeat = 100
 )
 
-// Text is a parsed led.text request.
+// Text is a parsed led.text request, in the display's own terms.
 type Text struct {
 	// Text is valid UTF-8, non-empty, with no control characters: newlines
 	// and tabs inside it have become spaces.
 	Text string
-	// Color and Background are opaque; the defaults are white on black.
-	Color, Background color.RGBA
-	// Speed is in columns per second, MinSpeed..MaxSpeed, default 10.
-	Speed float64
-	// Repeat is how many passes, 1..MaxRepeat, default 1.
-	Repeat int
-	// Replace is mode "replace": drop the queue and interrupt the scroll.
-	Replace bool
+	// ScrollOpts has Fg and Bg opaque (default white on black), Speed in
+	// columns per second, MinSpeed..MaxSpeed (default DefaultSpeed), and
+	// Repeat, 1..MaxRepeat passes (default 1).
+	display.ScrollOpts
+	// Mode is display.Replace for mode "replace" (drop the queue and
+	// interrupt the scroll), display.Queue otherwise.
+	Mode display.Mode
 }
 
 // Default colours of led.text.
@@ -62,7 +62,7 @@ func ParseText(data []byte) (Text, error) {
 	if len(data) > MaxPayload {
 		return Text{}, tooLarge("led.text", len(data), MaxPayload)
 	}
-	t := Text{Color: white, Background: black, Speed: DefaultSpeed, Repeat: DefaultRepeat}
+	t := Text{ScrollOpts: display.ScrollOpts{Fg: white, Bg: black, Speed: DefaultSpeed, Repeat: DefaultRepeat}}
 	var err error
 	if firstNonSpace(data) == '{' {
 		t, err = parseTextJSON(data, t)
@@ -113,12 +113,12 @@ func parseTextJSON(data []byte, t Text) (Text, error) {
 		return Text{}, err
 	}
 	if raw, ok := m["color"]; ok {
-		if t.Color, err = parseColour("led.text: color", raw); err != nil {
+		if t.Fg, err = parseColour("led.text: color", raw); err != nil {
 			return Text{}, err
 		}
 	}
 	if raw, ok := m["background"]; ok {
-		if t.Background, err = parseColour("led.text: background", raw); err != nil {
+		if t.Bg, err = parseColour("led.text: background", raw); err != nil {
 			return Text{}, err
 		}
 	}
@@ -137,9 +137,9 @@ func parseTextJSON(data []byte, t Text) (Text, error) {
 		_ = json.Unmarshal(raw, &mode)
 		switch mode {
 		case "queue":
-			t.Replace = false
+			t.Mode = display.Queue
 		case "replace":
-			t.Replace = true
+			t.Mode = display.Replace
 		default:
 			return Text{}, errorf(`led.text: mode %s is unknown; send "queue" (the default) or "replace"`, quote(raw))
 		}

@@ -4,6 +4,8 @@ import (
 	"image/color"
 	"strings"
 	"testing"
+
+	"github.com/sensehat/sensehat/display"
 )
 
 func TestParseText(t *testing.T) {
@@ -11,7 +13,7 @@ func TestParseText(t *testing.T) {
 	black := color.RGBA{0, 0, 0, 255}
 	red := color.RGBA{255, 0, 0, 255}
 	def := func(s string) Text {
-		return Text{Text: s, Color: white, Background: black, Speed: 10, Repeat: 1}
+		return Text{Text: s, ScrollOpts: display.ScrollOpts{Fg: white, Bg: black, Speed: 10, Repeat: 1}}
 	}
 	tests := []struct {
 		name string
@@ -31,13 +33,13 @@ func TestParseText(t *testing.T) {
 		{"JSON text only", `{"text":"hi"}`, def("hi")},
 		{"JSON leading space", " \n\t{\"text\":\"hi\"}", def("hi")},
 		{"JSON all options", `{"text":"hot!","color":"red","background":[0,0,40],"speed":20.5,"repeat":3,"mode":"replace"}`,
-			Text{Text: "hot!", Color: red, Background: color.RGBA{0, 0, 40, 255}, Speed: 20.5, Repeat: 3, Replace: true}},
+			Text{Text: "hot!", ScrollOpts: display.ScrollOpts{Fg: red, Bg: color.RGBA{0, 0, 40, 255}, Speed: 20.5, Repeat: 3}, Mode: display.Replace}},
 		{"JSON hex colour", `{"text":"x","color":"#ff8800"}`,
-			Text{Text: "x", Color: color.RGBA{0xff, 0x88, 0, 0xff}, Background: black, Speed: 10, Repeat: 1}},
+			Text{Text: "x", ScrollOpts: display.ScrollOpts{Fg: color.RGBA{0xff, 0x88, 0, 0xff}, Bg: black, Speed: 10, Repeat: 1}}},
 		{"JSON mode queue", `{"text":"x","mode":"queue"}`, def("x")},
 		{"JSON nulls are defaults", `{"text":"x","color":null,"speed":null,"mode":null}`, def("x")},
 		{"JSON limits inclusive", `{"text":"x","speed":1,"repeat":100}`,
-			Text{Text: "x", Color: white, Background: black, Speed: 1, Repeat: 100}},
+			Text{Text: "x", ScrollOpts: display.ScrollOpts{Fg: white, Bg: black, Speed: 1, Repeat: 100}}},
 		{"JSON escapes", `{"text":"\u00e9t\u00e9\n{"}`, def("été {")},
 		{"JSON text starting with brace", `{"text":"{x}"}`, def("{x}")},
 		{"max runes", strings.Repeat("é", MaxTextRunes), def(strings.Repeat("é", MaxTextRunes))},

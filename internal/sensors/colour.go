@@ -3,9 +3,9 @@ package sensors
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
+	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat/tcs34xx"
 )
 
@@ -13,16 +13,11 @@ import (
 // sensors and the error counts.
 const ColourChip = "tcs34xx"
 
-// PollColour reads the colour sensor and returns the sensors.colour
-// payload, or nil when there is none, it failed, or an integration with
-// new settings is still under way.
-//
-// The names are python-sense-hat's ColourSensor properties: red, green,
-// blue and clear are its 0..255 colour (raw // ceil(max_raw / 256)),
-// red_raw.. clear_raw its colour_raw, then gain, integration_cycles,
-// max_raw, and integration_time_ms (python-sense-hat's integration_time is
-// in seconds).
-func (p *Poller) PollColour(now time.Time) []byte {
+// PollColour reads the colour sensor and returns the reading, valid until
+// the next PollColour, or nil when there is none, it failed, or an
+// integration with new settings is still under way. The 0..255 colour is
+// python-sense-hat's: raw // ceil(max_raw / 256).
+func (p *Poller) PollColour(now time.Time) *wire.Colour {
 	if p.set.Colour == nil || !p.col.due(now) {
 		return nil
 	}
@@ -37,49 +32,15 @@ func (p *Poller) PollColour(now time.Time) []byte {
 	}
 	r := &p.colR
 	red, green, blue, clear := r.Colour()
-	b := append(p.buf[:0], '{')
-	b = appendInt(b, "red", red)
-	b = appendInt(b, "green", green)
-	b = appendInt(b, "blue", blue)
-	b = appendInt(b, "clear", clear)
-	b = appendInt(b, "red_raw", int(r.Red))
-	b = appendInt(b, "green_raw", int(r.Green))
-	b = appendInt(b, "blue_raw", int(r.Blue))
-	b = appendInt(b, "clear_raw", int(r.Clear))
-	b = appendInt(b, "gain", r.Gain)
-	b = appendInt(b, "integration_cycles", r.IntegrationCycles)
-	b = appendMS(b, "integration_time_ms", time.Duration(r.IntegrationCycles)*p.set.Colour.Variant().CycleTime())
-	b = appendInt(b, "max_raw", r.MaxRaw())
-	b = appendTime(b, now)
-	p.buf = b
-	return b
-}
-
-func appendInt(b []byte, name string, v int) []byte {
-	b = append(b, '"')
-	b = append(b, name...)
-	b = append(b, `":`...)
-	b = strconv.AppendInt(b, int64(v), 10)
-	return append(b, ',')
-}
-
-// appendMS writes d in milliseconds, as short as it is exact (2.75, 704).
-func appendMS(b []byte, name string, d time.Duration) []byte {
-	b = append(b, '"')
-	b = append(b, name...)
-	b = append(b, `":`...)
-	b = strconv.AppendFloat(b, float64(d.Microseconds())/1000, 'f', -1, 64)
-	return append(b, ',')
-}
-
-// ColourSettings describe the colour sensor's configuration, as the
-// colour.config endpoint answers.
-type ColourSettings struct {
-	Chip              string  `json:"chip"`
-	Gain              int     `json:"gain"`
-	IntegrationCycles int     `json:"integration_cycles"`
-	IntegrationTimeMS float64 `json:"integration_time_ms"`
-	MaxRaw            int     `json:"max_raw"`
+	p.colV = wire.Colour{
+		Red: red, Green: green, Blue: blue, Clear: clear,
+		RedRaw: int(r.Red), GreenRaw: int(r.Green), BlueRaw: int(r.Blue), ClearRaw: int(r.Clear),
+		Gain: r.Gain, IntegrationCycles: r.IntegrationCycles,
+		IntegrationTime: time.Duration(r.IntegrationCycles) * p.set.Colour.Variant().CycleTime(),
+		MaxRaw:          r.MaxRaw(),
+		Time:            now,
+	}
+	return &p.colV
 }
 
 // ColourControl changes the colour sensor's gain and integration cycles
@@ -100,10 +61,10 @@ func NewColourControl(s *Set, interval time.Duration) *ColourControl {
 }
 
 // Settings returns the settings in force.
-func (c *ColourControl) Settings() ColourSettings {
+func (c *ColourControl) Settings() wire.ColourSettings {
 	s := c.dev.Settings()
 	v := c.dev.Variant()
-	return ColourSettings{
+	return wire.ColourSettings{
 		Chip:              v.String(),
 		Gain:              s.Gain,
 		IntegrationCycles: s.IntegrationCycles,
@@ -117,7 +78,7 @@ func (c *ColourControl) Settings() ColourSettings {
 // new settings has completed. A value the chip does not take, or an
 // integration longer than the publish interval, wraps
 // tcs34xx.ErrInvalidSetting and changes nothing.
-func (c *ColourControl) SetColour(gain, cycles *int) (ColourSettings, error) {
+func (c *ColourControl) SetColour(gain, cycles *int) (wire.ColourSettings, error) {
 	s := c.dev.Settings()
 	if gain != nil {
 		s.Gain = *gain

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat/sim"
 	"github.com/sensehat/sensehat/sensehat/tcs34xx"
 )
@@ -80,7 +81,7 @@ func TestColourPayload(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := p.PollColour(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
+			got := payloadOf(p.PollColour(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)))
 			if string(got) != tc.want {
 				t.Fatalf("payload\n got %s\nwant %s", got, tc.want)
 			}
@@ -106,7 +107,7 @@ func TestColourAbsentOnV1(t *testing.T) {
 	}
 	for i := 0; i < 5; i++ {
 		if b := p.PollColour(time.Now()); b != nil {
-			t.Fatalf("colour payload without a colour sensor: %s", b)
+			t.Fatalf("colour payload without a colour sensor: %s", payloadOf(b))
 		}
 	}
 	if st := p.States()[ColourChip]; !strings.HasPrefix(st, "missing: tcs34xx: no colour sensor found on I2C bus 1") {
@@ -145,7 +146,7 @@ func TestColourControl(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 100 × 2.75 ms; full scale 65535 from 64 cycles on.
-	want := ColourSettings{Chip: "TCS340x", Gain: 64, IntegrationCycles: 100, IntegrationTimeMS: 275, MaxRaw: 65535}
+	want := wire.ColourSettings{Chip: "TCS340x", Gain: 64, IntegrationCycles: 100, IntegrationTimeMS: 275, MaxRaw: 65535}
 	if got != want {
 		t.Fatalf("settings = %+v, want %+v", got, want)
 	}
@@ -197,7 +198,7 @@ func TestColourNotReadyIsNoError(t *testing.T) {
 		t.Fatal(err)
 	}
 	if b := p.PollColour(time.Now()); b != nil {
-		t.Fatalf("payload while integrating with new settings: %s", b)
+		t.Fatalf("payload while integrating with new settings: %s", payloadOf(b))
 	}
 	if len(rec.counts) != 0 || p.States()[ColourChip] != "ok" {
 		t.Fatalf("not ready counted as a failure: %v, %q", rec.counts, p.States()[ColourChip])
@@ -223,7 +224,7 @@ func TestColourFailureBacksOff(t *testing.T) {
 	now := time.Now()
 	for i := 0; i < 10; i++ {
 		if b := p.PollColour(now.Add(time.Duration(i) * time.Second)); b != nil {
-			t.Fatalf("payload from a detached chip: %s", b)
+			t.Fatalf("payload from a detached chip: %s", payloadOf(b))
 		}
 	}
 	// Backoff 1, 2, 4, 8 s: tried at t=0, 1, 3, 7 only.
@@ -232,7 +233,7 @@ func TestColourFailureBacksOff(t *testing.T) {
 	}
 	hat.Bus.Attach(sim.TCS3400Addr, hat.Colour)
 	if b := p.PollColour(now.Add(20 * time.Second)); b == nil || p.States()[ColourChip] != "ok" {
-		t.Fatalf("after re-attaching: %s, %q", b, p.States()[ColourChip])
+		t.Fatalf("after re-attaching: %s, %q", payloadOf(b), p.States()[ColourChip])
 	}
 }
 

@@ -7,10 +7,10 @@ import (
 	"log/slog"
 	"maps"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
+	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat/hts221"
 	"github.com/sensehat/sensehat/sensehat/lps25h"
 	"github.com/sensehat/sensehat/sensehat/lsm9ds1"
@@ -18,6 +18,14 @@ import (
 	"github.com/sensehat/sensehat/sensehat/tcs34xx"
 	"github.com/sensehat/sensehat/sensehat/thermal"
 )
+
+// Sink takes readings as the poller makes them; a reading is valid only
+// during the call. *wire.Publisher implements it.
+type Sink interface {
+	Env(r *wire.Env)
+	Motion(r *wire.Motion)
+	Colour(r *wire.Colour)
+}
 
 // Recorder counts errors by subsystem (*health.Registry).
 type Recorder interface {
@@ -86,8 +94,10 @@ type Poller struct {
 	states    map[string]string
 	heartbeat time.Time
 
-	// Reused buffers: the steady state allocates nothing.
-	buf     []byte
+	// Reused readings: the steady state allocates nothing.
+	envV    wire.Env
+	motV    wire.Motion
+	colV    wire.Colour
 	htsR    hts221.Reading
 	lpsR    lps25h.Reading
 	motion  lsm9ds1.Motion
@@ -124,7 +134,6 @@ func NewPoller(s Set, o Opts) (*Poller, error) {
 		col:    chip{name: ColourChip},
 		states: map[string]string{},
 		filter: orientation.NewFilter(orientation.DefaultFilterOpts),
-		buf:    make([]byte, 0, 512),
 	}
 	if o.StateDir != "" {
 		p.calPath = filepath.Join(o.StateDir, CalibrationFile)
@@ -147,9 +156,8 @@ func NewPoller(s Set, o Opts) (*Poller, error) {
 	return p, nil
 }
 
-// Run polls until ctx ends, calling publish with kind "env", "motion" or
-// "colour" and a JSON payload valid only during the call.
-func (p *Poller) Run(ctx context.Context, publish func(kind string, payload []byte)) {
+// Run polls until ctx ends, handing each reading to out.
+func (p *Poller) Run(ctx context.Context, out Sink) {
 	env := time.NewTicker(p.opts.EnvInterval)
 	defer env.Stop()
 	mot := time.NewTicker(p.opts.MotionInterval)
@@ -174,16 +182,16 @@ func (p *Poller) Run(ctx context.Context, publish func(kind string, payload []by
 		case <-ctx.Done():
 			return
 		case now := <-env.C:
-			if b := p.PollEnv(now); b != nil {
-				publish("env", b)
+			if r := p.PollEnv(now); r != nil {
+				out.Env(r)
 			}
 		case now := <-mot.C:
-			if b := p.PollMotion(now); b != nil {
-				publish("motion", b)
+			if r := p.PollMotion(now); r != nil {
+				out.Motion(r)
 			}
 		case now := <-colour:
-			if b := p.PollColour(now); b != nil {
-				publish("colour", b)
+			if r := p.PollColour(now); r != nil {
+				out.Colour(r)
 			}
 		case <-save.C:
 			p.saveCalibration()
@@ -248,8 +256,8 @@ func (p *Poller) updateStates() {
 }
 
 // PollEnv reads the environment chips that are due and returns the
-// sensors.env payload, or nil when no chip gave a value.
-func (p *Poller) PollEnv(now time.Time) []byte {
+// reading, valid until the next PollEnv, or nil when no chip gave a value.
+func (p *Poller) PollEnv(now time.Time) *wire.Env {
 	base := p.opts.EnvInterval
 	var haveH, haveP bool
 	if p.set.HTS221 != nil && p.hts.due(now) {
@@ -282,23 +290,19 @@ func (p *Poller) PollEnv(now time.Time) []byte {
 			p.opts.Errors.Record("thermal", err)
 		}
 	}
-	b := append(p.buf[:0], '{')
-	b = appendField(b, "temperature_c", corrected, 2)
-	b = appendField(b, "temperature_raw_c", raw, 2)
-	if haveH {
-		b = appendField(b, "humidity_pct", p.htsR.HumidityPct, 2)
+	p.envV = wire.Env{
+		TemperatureC: corrected, TemperatureRawC: raw,
+		HumidityPct: p.htsR.HumidityPct, HasHumidity: haveH,
+		PressureHPa: p.lpsR.PressureHPa, HasPressure: haveP,
+		Time: now,
 	}
-	if haveP {
-		b = appendField(b, "pressure_hpa", p.lpsR.PressureHPa, 2)
-	}
-	b = appendTime(b, now)
-	p.buf = b
-	return b
+	return &p.envV
 }
 
 // PollMotion reads the motion chips and returns the sensors.motion
-// payload, or nil when the accelerometer gave nothing.
-func (p *Poller) PollMotion(now time.Time) []byte {
+// reading, valid until the next PollMotion, or nil when the accelerometer
+// gave nothing.
+func (p *Poller) PollMotion(now time.Time) *wire.Motion {
 	base := p.opts.MotionInterval
 	if p.set.AccelGyro == nil || !p.ag.due(now) {
 		return nil
@@ -330,26 +334,14 @@ func (p *Poller) PollMotion(now time.Time) []byte {
 	}
 	o := p.filter.Update(p.motion.Accel, p.motion.Gyro, mag, dt)
 
-	// python-sense-hat's numbers (see package orientation): accel_g is
-	// accelerometer_raw, gyro_dps gyroscope_raw in deg/s instead of rad/s,
-	// mag_ut compass_raw, roll/pitch/yaw_deg get_orientation_degrees,
-	// compass_deg get_compass; heading_deg is the top edge's bearing.
-	b := append(p.buf[:0], '{')
-	b = appendVec(b, "accel_g", p.motion.Accel, 4)
-	b = appendVec(b, "gyro_dps", p.motion.Gyro, 2)
-	if p.mag.failures == 0 && p.set.Mag != nil {
-		b = appendVec(b, "mag_ut", p.magV, 2)
+	p.motV = wire.Motion{
+		AccelG: p.motion.Accel, GyroDPS: p.motion.Gyro,
+		MagUT: p.magV, HasMag: p.mag.failures == 0 && p.set.Mag != nil,
+		RollDeg: o.Roll, PitchDeg: o.Pitch,
+		HasYaw: o.HasYaw, YawDeg: o.Yaw, CompassDeg: o.Compass, HeadingDeg: o.Heading,
+		Time: now,
 	}
-	b = appendField(b, "roll_deg", o.Roll, 2)
-	b = appendField(b, "pitch_deg", o.Pitch, 2)
-	if o.HasYaw {
-		b = appendField(b, "yaw_deg", o.Yaw, 2)
-		b = appendField(b, "compass_deg", o.Compass, 2)
-		b = appendField(b, "heading_deg", o.Heading, 2)
-	}
-	b = appendTime(b, now)
-	p.buf = b
-	return b
+	return &p.motV
 }
 
 func (p *Poller) saveCalibration() {
@@ -359,31 +351,4 @@ func (p *Poller) saveCalibration() {
 	if err := p.cal.Save(p.calPath); err != nil {
 		p.opts.Log.Warn("saving magnetometer calibration", "file", p.calPath, "err", err)
 	}
-}
-
-func appendField(b []byte, name string, v float64, prec int) []byte {
-	b = append(b, '"')
-	b = append(b, name...)
-	b = append(b, `":`...)
-	b = strconv.AppendFloat(b, v, 'f', prec, 64)
-	return append(b, ',')
-}
-
-func appendVec(b []byte, name string, v [3]float64, prec int) []byte {
-	b = append(b, '"')
-	b = append(b, name...)
-	b = append(b, `":[`...)
-	for i, x := range v {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendFloat(b, x, 'f', prec, 64)
-	}
-	return append(b, "],"...)
-}
-
-func appendTime(b []byte, t time.Time) []byte {
-	b = append(b, `"time":"`...)
-	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
-	return append(b, `"}`...)
 }

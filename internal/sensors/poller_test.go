@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sensehat/sensehat/internal/pysensehat"
+	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat/hts221"
 	"github.com/sensehat/sensehat/sensehat/lps25h"
 	"github.com/sensehat/sensehat/sensehat/lsm9ds1"
@@ -53,8 +54,32 @@ func (r *recorder) Record(sub string, err error) {
 	r.counts[sub]++
 }
 
-func decode(t *testing.T, b []byte) map[string]any {
+// payloadOf is a reading as published (wire's encoders), nil for none.
+func payloadOf(r any) []byte {
+	switch r := r.(type) {
+	case *wire.Env:
+		if r != nil {
+			return wire.AppendEnv(nil, r)
+		}
+	case *wire.Motion:
+		if r != nil {
+			return wire.AppendMotion(nil, r)
+		}
+	case *wire.Colour:
+		if r != nil {
+			return wire.AppendColour(nil, r)
+		}
+	case []byte:
+		return r
+	}
+	return nil
+}
+
+// decode takes a reading (or a payload) and returns its JSON payload's
+// fields.
+func decode(t *testing.T, r any) map[string]any {
 	t.Helper()
+	b := payloadOf(r)
 	if b == nil {
 		t.Fatal("no payload")
 	}

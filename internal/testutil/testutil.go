@@ -8,10 +8,12 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 )
 
 // Server is an embedded nats-server on a free loopback port.
@@ -22,6 +24,17 @@ type Server struct {
 
 // URL is the client URL.
 func (s *Server) URL() string { return s.ClientURL() }
+
+// Connect connects a plain client to url, closed when the test ends.
+func Connect(t testing.TB, url string) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
 
 // DefaultOptions returns options for a loopback server on a random port.
 func DefaultOptions() *server.Options {
@@ -134,4 +147,26 @@ func CheckLeaks(t testing.TB) {
 			t.Errorf("%d goroutine(s) leaked:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
 		}
 	})
+}
+
+// LogBuffer collects log output written from several goroutines (a
+// client's callbacks, the daemon's loops), so a test can read what a user
+// would see in the journal.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }

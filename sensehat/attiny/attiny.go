@@ -76,10 +76,10 @@ type Dev struct {
 	frame *display.Frame
 	shown bool
 	// buf is the whole write: pointer 0x00, then the 192 frame bytes.
-	buf [1 + display.ATtinyBytes]byte
+	buf [1 + FrameBytes]byte
 	// last is what the chip holds, valid only when lastOK: after a failed
 	// write the chip may hold part of a frame, so the next one is sent.
-	last   [display.ATtinyBytes]byte
+	last   [FrameBytes]byte
 	lastOK bool
 }
 
@@ -239,8 +239,8 @@ func (d *Dev) flush(force bool) error {
 	if d.lowLight {
 		g = &display.LowLightGamma
 	}
-	enc := (*[display.ATtinyBytes]byte)(d.buf[1:])
-	display.EncodeATtiny(enc, d.frame, g)
+	enc := (*[FrameBytes]byte)(d.buf[1:])
+	Encode(enc, d.frame, g)
 	if !force && d.lastOK && *enc == d.last {
 		return nil
 	}

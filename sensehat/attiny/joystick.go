@@ -82,13 +82,20 @@ var DefaultJoystickOpts = JoystickOpts{
 	Now:          time.Now,
 }
 
-// Bounds for the backoff after a failed read of 0xF2, and the longest wait
-// on the interrupt line before checking for cancellation.
+// Bounds for the backoff after a failed read of 0xF2.
 const (
 	minBackoff = 10 * time.Millisecond
 	maxBackoff = time.Second
-	maxIRQWait = 100 * time.Millisecond
 )
+
+// MaxIRQWait is the longest wait on the interrupt line before Run checks
+// for cancellation and for a line left high (a missed edge). A press ends
+// the wait at once whatever the bound; the bound is what an idle joystick
+// costs, since periph's WaitForEdge cannot be cancelled and each expiry is
+// a wake-up for nothing. At 100 ms these wake-ups were most of the
+// daemon's idle CPU beyond publishing (BENCHMARKS.md, Idle CPU); a second
+// costs a slower stop instead.
+const MaxIRQWait = time.Second
 
 // Joystick reads the Sense HAT joystick from the ATtiny's register 0xF2,
 // woken by the GPIO23 interrupt line when there is one, by polling
@@ -188,7 +195,8 @@ type repeat struct {
 // while a key stays down, until ctx is done; then it returns nil. Failed
 // bus reads are counted and retried with backoff. Keys already down when
 // Run starts are reported as pressed. Waiting on the interrupt line, Run
-// notices cancellation within 100 ms. Only one Run at a time.
+// notices cancellation, and a change whose edge was missed, within
+// MaxIRQWait. Only one Run at a time.
 func (j *Joystick) Run(ctx context.Context, out chan<- sensehat.Event) error {
 	if out == nil {
 		return errors.New("attiny: joystick Run needs an event channel")
@@ -230,7 +238,7 @@ func (j *Joystick) Run(ctx context.Context, out chan<- sensehat.Event) error {
 			}
 			wait := j.opts.PollInterval
 			if useIRQ {
-				wait = maxIRQWait
+				wait = MaxIRQWait
 			}
 			if rep.key != sensehat.KeyNone {
 				wait = min(wait, j.opts.PollInterval, max(rep.next.Sub(j.opts.Now()), time.Millisecond))

@@ -277,6 +277,38 @@ func (p deafPin) WaitForEdge(timeout time.Duration) bool {
 	return false
 }
 
+// waitsPin records the timeouts Run waits on the line with.
+type waitsPin struct {
+	gpio.PinIn
+	waits chan time.Duration
+}
+
+func (p waitsPin) WaitForEdge(timeout time.Duration) bool {
+	select {
+	case p.waits <- timeout:
+	default:
+	}
+	return p.PinIn.WaitForEdge(timeout)
+}
+
+// TestJoystickIdleWaitIsLong: an idle joystick on the interrupt line waits
+// MaxIRQWait per wake-up, not the 100 ms that used to wake an idle daemon
+// ten times a second; a press still ends the wait at once.
+func TestJoystickIdleWaitIsLong(t *testing.T) {
+	waits := make(chan time.Duration, 1)
+	_, a, j := newJoystickSim(t, func(a *sim.ATtiny) gpio.PinIn { return waitsPin{PinIn: a.Interrupt(), waits: waits} }, &noRepeat)
+	out := run(t, j)
+	select {
+	case d := <-waits:
+		if d != attiny.MaxIRQWait || d < time.Second {
+			t.Errorf("idle wait %v, want MaxIRQWait (%v), at least a second", d, attiny.MaxIRQWait)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run never waited on the line")
+	}
+	pressRelease(t, a, out)
+}
+
 func TestJoystickMissedEdge(t *testing.T) {
 	// The line stays high after a change the reader did not see as an
 	// edge; seeing it high must be enough to read 0xF2.

@@ -12,9 +12,6 @@ import (
 	"sync"
 )
 
-// Root is the real sysfs mount point.
-const Root = "/sys"
-
 // Device is one IIO device. It is safe for concurrent use.
 type Device struct {
 	// Name is the device's name, as in its "name" file.

@@ -8,10 +8,16 @@ import (
 	"math"
 	"os"
 	"sync"
+
+	"github.com/sensehat/sensehat/sensehat/sysfs"
 )
 
-// DefaultPath is the CPU temperature on a Raspberry Pi.
-const DefaultPath = "/sys/class/thermal/thermal_zone0/temp"
+// Zone0 is the CPU temperature on a Raspberry Pi, relative to the sysfs
+// root.
+const Zone0 = "class/thermal/thermal_zone0/temp"
+
+// DefaultPath is Zone0 under the real sysfs root.
+const DefaultPath = sysfs.Root + "/" + Zone0
 
 // DefaultFactor is F in T = Ts - (Tcpu - Ts)/F, a middle value for a Pi
 // with a Sense HAT in open air.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // Console line prefixes the host side looks for.
@@ -37,7 +39,7 @@ func serve(out io.Writer, timeout time.Duration) error {
 	}
 	defer nc.Close()
 	msgs := make(chan *nats.Msg, 64)
-	sub, err := nc.ChanSubscribe("sensehat.*.sensors.*", msgs)
+	sub, err := nc.ChanSubscribe(wire.Subjects{Prefix: wire.DefaultPrefix, ID: "*"}.Sensors("*"), msgs)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -1,10 +1,8 @@
-package service
+package wire
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,25 +31,6 @@ func (g *gatePlayer) Submit(display.Item, display.Mode) (*display.Ticket, error)
 
 func (g *gatePlayer) SetConfig(display.Config) error { return nil }
 
-// syncBuf is a log destination written from the client's callback
-// goroutine and read by the test.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestSlowConsumerCountedOnce floods an endpoint whose handler is stuck
 // until the client drops messages. nats.go reports a slow consumer once
 // per episode (it sets the subscription's slow flag and only reports
@@ -63,7 +42,7 @@ func TestSlowConsumerCountedOnce(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
 	var errs health.Registry
-	var logs syncBuf
+	var logs testutil.LogBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	nc, err := natsconn.Connect(natsconn.Settings{URL: srv.URL(), Name: "slow-test", Errors: &errs}, log)
 	if err != nil {
@@ -78,7 +57,7 @@ func TestSlowConsumerCountedOnce(t *testing.T) {
 		}
 	}()
 	p := &gatePlayer{gate: make(chan struct{})}
-	svc, err := Start(nc, p, Config{
+	svc, err := Start(nc, p, ServiceConfig{
 		Prefix: "sensehat", ID: "slow", Version: "0.0.1",
 		Status:      func() any { return map[string]string{} },
 		PendingMsgs: 10,
@@ -113,7 +92,24 @@ func TestSlowConsumerCountedOnce(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// Every message has reached the client (kept or dropped) before the
+	// gate opens: one arriving after the handler caught up would start a
+	// second episode.
+	for nc.Stats().InMsgs < sent {
+		if time.Now().After(deadline) {
+			t.Fatalf("the client received %d of %d messages", nc.Stats().InMsgs, sent)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	close(p.gate)
+	// The handler held at the gate serves its message once the gate opens;
+	// stopping before it has run would leave the count at 0 by chance.
+	for p.submitted.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the handler served nothing after the gate opened")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	if err := svc.Stop(); err != nil {
 		t.Fatalf("stopping the service: %v", err)
 	}

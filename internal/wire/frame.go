@@ -1,4 +1,4 @@
-package service
+package wire
 
 import (
 	"bytes"
@@ -13,7 +13,6 @@ import (
 
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/payload"
-	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // FrameSource is what the led.frame endpoints read. Snapshot copies the
@@ -165,7 +164,7 @@ func (h *watchHandler) Handle(req micro.Request) {
 
 // frameEndpoints returns the handlers of led.frame and led.frame.watch, or
 // nils when the device has no frame to show.
-func frameEndpoints(s *Service, src FrameSource, subj wire.Subjects) (frame, watch micro.Handler) {
+func frameEndpoints(s *Service, src FrameSource, subj Subjects) (frame, watch micro.Handler) {
 	if src == nil {
 		return nil, nil
 	}

@@ -1,4 +1,4 @@
-package service
+package wire
 
 import (
 	"errors"
@@ -7,15 +7,14 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/sensehat/sensehat/internal/payload"
-	"github.com/sensehat/sensehat/internal/sensors"
 	"github.com/sensehat/sensehat/sensehat/tcs34xx"
 )
 
 // ColourSetter changes the colour sensor's settings;
 // *sensors.ColourControl implements it.
 type ColourSetter interface {
-	Settings() sensors.ColourSettings
-	SetColour(gain, cycles *int) (sensors.ColourSettings, error)
+	Settings() ColourSettings
+	SetColour(gain, cycles *int) (ColourSettings, error)
 }
 
 // colourEndpoint is the colour.config handler, or nil when there is no
@@ -42,7 +41,7 @@ func (h *colourHandler) Handle(req micro.Request) {
 		h.s.fail(req, "colour.config", err)
 		return
 	}
-	var set sensors.ColourSettings
+	var set ColourSettings
 	if c.Gain == nil && c.IntegrationCycles == nil {
 		set = h.c.Settings()
 	} else if set, err = h.c.SetColour(c.Gain, c.IntegrationCycles); err != nil {

@@ -1,9 +1,9 @@
-// Package service is the device's face on NATS: a micro service named
-// "sensehat" whose endpoints are the contract's request subjects
-// (<prefix>.<id>.led.*, <prefix>.<id>.status, <prefix>.<id>.colour.config
-// on boards with a colour sensor, and the all/any fan-out subjects), each a
-// small handler holding what it needs.
-package service
+package wire
+
+// The device's face on NATS: a micro service named ServiceName whose
+// endpoints are the contract's request subjects (led.*, status,
+// colour.config on boards with a colour sensor, and the all/any fan-out
+// subjects), each a small handler holding what it needs.
 
 import (
 	"context"
@@ -19,15 +19,7 @@ import (
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/payload"
-	"github.com/sensehat/sensehat/internal/wire"
 )
-
-// Name is the micro service name every device registers under.
-const Name = "sensehat"
-
-// AnyQueue is the queue group of <prefix>.any.led.text: one device of the
-// fleet takes each message.
-const AnyQueue = "sensehat"
 
 // Player is what the LED endpoints drive; *display.Player implements it.
 type Player interface {
@@ -35,8 +27,8 @@ type Player interface {
 	SetConfig(c display.Config) error
 }
 
-// Config describes the service to register.
-type Config struct {
+// ServiceConfig describes the service to register.
+type ServiceConfig struct {
 	Prefix  string
 	ID      string
 	Version string
@@ -68,16 +60,16 @@ type Service struct {
 
 // Start registers the micro service on nc. nc may still be connecting: the
 // subscriptions are sent when the connection comes up.
-func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.Registry) (*Service, error) {
+func Start(nc *nats.Conn, p Player, cfg ServiceConfig, log *slog.Logger, errs *health.Registry) (*Service, error) {
 	if cfg.Prefix == "" || cfg.ID == "" {
-		return nil, errors.New("service: prefix and id are required")
+		return nil, errors.New("wire: prefix and id are required")
 	}
 	md := map[string]string{"id": cfg.ID}
 	for k, v := range cfg.Metadata {
 		md[k] = v
 	}
 	svc, err := micro.AddService(nc, micro.Config{
-		Name:        Name,
+		Name:        ServiceName,
 		Version:     cfg.Version,
 		Description: "Sense HAT on NATS: LED matrix, joystick and sensors of device " + cfg.ID,
 		Metadata:    md,
@@ -92,30 +84,33 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.R
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("service: registering micro service %q: %w", Name, err)
+		return nil, fmt.Errorf("wire: registering micro service %q: %w", ServiceName, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{svc: svc, log: log, errs: errs, ctx: ctx, cancel: cancel}
 
-	base := cfg.Prefix + "." + cfg.ID
-	text := &textHandler{s: s, p: p, id: cfg.ID}
-	frame, watch := frameEndpoints(s, cfg.Frame, wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID})
+	subj := Subjects{Prefix: cfg.Prefix, ID: cfg.ID}
+	led := func(name string, parse func([]byte) (display.Item, display.Mode, error)) micro.Handler {
+		return &ledHandler{s: s, p: p, id: cfg.ID, name: name, parse: parse}
+	}
+	text := led("led.text", parseText)
+	frame, watch := frameEndpoints(s, cfg.Frame, subj)
 	eps := []struct {
 		name, subject string
 		h             micro.Handler
 		opts          []micro.EndpointOpt
 	}{
-		{"led_text", base + ".led.text", text, nil},
-		{"led_pixels", base + ".led.pixels", &pixelsHandler{s: s, p: p, id: cfg.ID}, nil},
-		{"led_clear", base + ".led.clear", &clearHandler{s: s, p: p, id: cfg.ID}, nil},
-		{"led_config", base + ".led.config", &configHandler{s: s, p: p}, nil},
-		{"status", base + ".status", &statusHandler{s: s, status: cfg.Status}, nil},
+		{"led_text", subj.Text(), text, nil},
+		{"led_pixels", subj.Pixels(), led("led.pixels", parsePixels), nil},
+		{"led_clear", subj.Clear(), led("led.clear", parseClear), nil},
+		{"led_config", subj.Config(), &configHandler{s: s, p: p}, nil},
+		{"status", subj.Status(), &statusHandler{s: s, status: cfg.Status}, nil},
 		// Every device must see "all": no queue group.
-		{"all_led_text", cfg.Prefix + ".all.led.text", text, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
-		{"any_led_text", cfg.Prefix + ".any.led.text", text, []micro.EndpointOpt{micro.WithEndpointQueueGroup(AnyQueue)}},
-		{"colour_config", base + ".colour.config", colourEndpoint(s, cfg.Colour), nil},
-		{"led_frame", base + ".led.frame", frame, nil},
-		{"led_frame_watch", base + ".led.frame.watch", watch, nil},
+		{"all_led_text", subj.AllText(), text, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
+		{"any_led_text", subj.AnyText(), text, []micro.EndpointOpt{micro.WithEndpointQueueGroup(AnyQueue)}},
+		{"colour_config", subj.ColourConfig(), colourEndpoint(s, cfg.Colour), nil},
+		{"led_frame", subj.Frame(), frame, nil},
+		{"led_frame_watch", subj.FrameWatch(), watch, nil},
 	}
 	for _, ep := range eps {
 		if ep.h == nil {
@@ -128,7 +123,7 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs *health.R
 		if err := svc.AddEndpoint(ep.name, ep.h, opts...); err != nil {
 			_ = svc.Stop()
 			cancel()
-			return nil, fmt.Errorf("service: adding endpoint %s on %s: %w", ep.name, ep.subject, err)
+			return nil, fmt.Errorf("wire: adding endpoint %s on %s: %w", ep.name, ep.subject, err)
 		}
 	}
 	return s, nil
@@ -203,73 +198,56 @@ func (s *Service) replyWhenShown(req micro.Request, id string, t *display.Ticket
 	}()
 }
 
-type textHandler struct {
-	s  *Service
-	p  Player
-	id string
+// ledHandler serves the endpoints that put an item on the matrix
+// (led.text, led.pixels, led.clear): parse the payload into an item and a
+// mode, submit it, answer once it has been shown.
+type ledHandler struct {
+	s     *Service
+	p     Player
+	id    string
+	name  string
+	parse func(data []byte) (display.Item, display.Mode, error)
 }
 
 // Handle implements micro.Handler.
-func (h *textHandler) Handle(req micro.Request) {
-	t, err := payload.ParseText(req.Data())
+func (h *ledHandler) Handle(req micro.Request) {
+	item, mode, err := h.parse(req.Data())
 	if err != nil {
-		h.s.fail(req, "led.text", err)
+		h.s.fail(req, h.name, err)
 		return
 	}
-	mode := display.Queue
-	if t.Replace {
-		mode = display.Replace
-	}
-	item := display.TextItem(t.Text, display.ScrollOpts{Fg: t.Color, Bg: t.Background, Speed: t.Speed, Repeat: t.Repeat})
 	tk, err := h.p.Submit(item, mode)
 	if err != nil {
-		h.s.fail(req, "led.text", err)
+		h.s.fail(req, h.name, err)
 		return
 	}
 	h.s.replyWhenShown(req, h.id, tk)
 }
 
-type pixelsHandler struct {
-	s  *Service
-	p  Player
-	id string
+func parseText(data []byte) (display.Item, display.Mode, error) {
+	t, err := payload.ParseText(data)
+	if err != nil {
+		return nil, 0, err
+	}
+	return display.TextItem(t.Text, t.ScrollOpts), t.Mode, nil
 }
 
-// Handle implements micro.Handler.
-func (h *pixelsHandler) Handle(req micro.Request) {
-	a, err := payload.ParsePixels(req.Data())
+func parsePixels(data []byte) (display.Item, display.Mode, error) {
+	a, err := payload.ParsePixels(data)
 	if err != nil {
-		h.s.fail(req, "led.pixels", err)
-		return
+		return nil, 0, err
 	}
-	tk, err := h.p.Submit(display.AnimationItem(a.Frames, a.Delays, a.Loops), display.Queue)
-	if err != nil {
-		h.s.fail(req, "led.pixels", err)
-		return
-	}
-	h.s.replyWhenShown(req, h.id, tk)
+	return display.AnimationItem(a.Frames, a.Delays, a.Loops), display.Queue, nil
 }
 
-type clearHandler struct {
-	s  *Service
-	p  Player
-	id string
-}
-
-// Handle implements micro.Handler. Clearing replaces whatever is queued:
-// someone who asks for a blank matrix wants it now.
-func (h *clearHandler) Handle(req micro.Request) {
-	c, err := payload.ParseClear(req.Data())
+// parseClear replaces whatever is queued: someone who asks for a blank
+// matrix wants it now.
+func parseClear(data []byte) (display.Item, display.Mode, error) {
+	c, err := payload.ParseClear(data)
 	if err != nil {
-		h.s.fail(req, "led.clear", err)
-		return
+		return nil, 0, err
 	}
-	tk, err := h.p.Submit(display.ClearItem(c), display.Replace)
-	if err != nil {
-		h.s.fail(req, "led.clear", err)
-		return
-	}
-	h.s.replyWhenShown(req, h.id, tk)
+	return display.ClearItem(c), display.Replace, nil
 }
 
 type configHandler struct {
@@ -284,9 +262,7 @@ func (h *configHandler) Handle(req micro.Request) {
 		h.s.fail(req, "led.config", err)
 		return
 	}
-	if err := h.p.SetConfig(display.Config{
-		Rotation: c.Rotation, LowLight: c.LowLight, FlipH: c.FlipH, FlipV: c.FlipV, Brightness: c.Brightness,
-	}); err != nil {
+	if err := h.p.SetConfig(c); err != nil {
 		h.s.fail(req, "led.config", &payload.Error{Msg: "led.config: " + err.Error()})
 		return
 	}

@@ -1,0 +1,93 @@
+package wire
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/sensehat/sensehat/internal/health"
+)
+
+// Status is the reply of Subjects.Status: the daemon fills it, the CLI and
+// the emulator page decode it. Fields are only ever added, so an older
+// reader still decodes a newer daemon's reply.
+type Status struct {
+	ID       string            `json:"id"`
+	Version  string            `json:"version"`
+	Commit   string            `json:"commit"`
+	UptimeS  float64           `json:"uptime_s"`
+	Backends BackendsStatus    `json:"backends"`
+	Display  DisplayStatus     `json:"display"`
+	NATS     NATSStatus        `json:"nats"`
+	Sensors  map[string]string `json:"sensors,omitempty"`
+	Last     LastReadings      `json:"last"`
+	Errors   health.Snapshot   `json:"errors"`
+	// Duplicates are other running daemons with this id; requests to the
+	// id are split between them. Empty when all is well.
+	Duplicates []Duplicate `json:"duplicates"`
+}
+
+// BackendsStatus says what drives each part of the board.
+type BackendsStatus struct {
+	Display  string `json:"display"`
+	Joystick string `json:"joystick"`
+	Sensors  string `json:"sensors"`
+}
+
+// DisplayStatus is the matrix's state.
+type DisplayStatus struct {
+	Rotation      int     `json:"rotation"`
+	LowLight      bool    `json:"low_light"`
+	Flip          string  `json:"flip"`
+	Brightness    float64 `json:"brightness"`
+	QueueLength   int     `json:"queue_length"`
+	Showing       string  `json:"showing"`
+	FramesSent    uint64  `json:"frames_sent"`
+	FramesSkipped uint64  `json:"frames_skipped"`
+	DeviceErrors  uint64  `json:"device_errors"`
+}
+
+// NATSStatus is the connection's state.
+type NATSStatus struct {
+	Connected  bool   `json:"connected"`
+	Server     string `json:"server,omitempty"`
+	Reconnects uint64 `json:"reconnects"`
+	// Buffered is what waits in the reconnect buffer during an outage.
+	Buffered int `json:"buffered"`
+}
+
+// LastReadings are the last payloads published, byte for byte: the reply
+// shows exactly what subscribers got. Decode Env with DecodeEnv.
+type LastReadings struct {
+	Env      json.RawMessage `json:"env,omitempty"`
+	Motion   json.RawMessage `json:"motion,omitempty"`
+	Joystick json.RawMessage `json:"joystick,omitempty"`
+	Colour   json.RawMessage `json:"colour,omitempty"`
+}
+
+// EnvValues are the fields of a sensors.env payload that a reader shows;
+// a field is nil when the chip that measures it gave nothing.
+type EnvValues struct {
+	TemperatureC *float64 `json:"temperature_c"`
+	HumidityPct  *float64 `json:"humidity_pct"`
+	PressureHPa  *float64 `json:"pressure_hpa"`
+}
+
+// DecodeEnv reads the last env payload; ok is false when there is none or
+// it is not a JSON object.
+func (l LastReadings) DecodeEnv() (v EnvValues, ok bool) {
+	if len(l.Env) == 0 {
+		return v, false
+	}
+	return v, json.Unmarshal(l.Env, &v) == nil
+}
+
+// Duplicate is another running instance of the sensehat service that uses
+// the same id: requests to the id are split between the two.
+type Duplicate struct {
+	// Instance is the micro service's instance id (nats micro info).
+	Instance string `json:"instance"`
+	// Host is the other daemon's hostname, as it announced it.
+	Host    string    `json:"host,omitempty"`
+	Version string    `json:"version,omitempty"`
+	Since   time.Time `json:"since"`
+}

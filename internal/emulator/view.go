@@ -369,12 +369,13 @@ func (v *View) Monitor(nc *nats.Conn) (stop func() error, err error) {
 		}
 		return errors.Join(errs...)
 	}
+	live := s.FrameLive()
 	for _, s := range subjects {
 		sub, err := nc.Subscribe(s, func(m *nats.Msg) {
 			// Live frames are the mirror's, ten a second while a page
 			// is open: the matrix shows them, the list would drown. The
 			// fleet page's own status polls and leases are left out too.
-			if strings.HasSuffix(m.Subject, ".led.frame.live") || m.Header.Get(fleet.PageHeader) != "" {
+			if m.Subject == live || m.Header.Get(fleet.PageHeader) != "" {
 				return
 			}
 			v.Record(m.Subject, m.Data, time.Now())

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/sensehat/sensehat/internal/wire"
 	"os"
 	"os/signal"
 	"strings"
@@ -63,15 +64,15 @@ func main() {
 
 // payloadFor builds the request body of a kind.
 func payloadFor(c config) (subject string, data []byte, err error) {
-	base := c.prefix + "." + c.id
+	subj := wire.Subjects{Prefix: c.prefix, ID: c.id}
 	switch c.kind {
 	case "text", "all", "any":
-		target := base
+		target := subj
 		if c.kind != "text" {
-			target = c.prefix + "." + c.kind
+			target = subj.For(c.kind)
 		}
 		// ~1 KiB: 1000 runes is the most a text may hold.
-		return target + ".led.text", []byte(`{"text":"` + strings.Repeat("flood ", 166) + `","speed":100}`), nil
+		return target.Text(), []byte(`{"text":"` + strings.Repeat("flood ", 166) + `","speed":100}`), nil
 	case "pixels":
 		var b bytes.Buffer
 		b.WriteByte('[')
@@ -85,16 +86,16 @@ func payloadFor(c config) (subject string, data []byte, err error) {
 			b.Write(bytes.Repeat([]byte{' '}, c.size-b.Len()-1))
 		}
 		b.WriteByte(']')
-		return base + ".led.pixels", b.Bytes(), nil
+		return subj.Pixels(), b.Bytes(), nil
 	case "pixels-bad":
 		// "0," repeated: about size/2 array elements, the most work per
 		// byte for a JSON array reader.
 		n := (c.size - 2) / 2
 		b := bytes.Repeat([]byte("0,"), n)
 		b[len(b)-1] = ']'
-		return base + ".led.pixels", append([]byte{'['}, b...), nil
+		return subj.Pixels(), append([]byte{'['}, b...), nil
 	case "status":
-		return base + ".status", nil, nil
+		return subj.Status(), nil, nil
 	}
 	return "", nil, fmt.Errorf("unknown --kind %q; use text, all, any, pixels, pixels-bad or status", c.kind)
 }

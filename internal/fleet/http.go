@@ -105,13 +105,19 @@ func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if long {
+		if _, _, err := splitQuantity(name); err != nil {
+			webguard.Error(w, http.StatusBadRequest, err.Error())
+			return
+		}
 		ids, err := spanIDs(q["id"])
 		if err != nil {
 			webguard.Error(w, http.StatusBadRequest, err.Error())
 			return
 		}
 		res := s.spanCache.get(r.Context(), spanKey(name, span, ids), func() spanResult {
-			return s.readSpan(r.Context(), name, ids, d)
+			ctx, cancel := s.detached(r.Context())
+			defer cancel()
+			return s.readSpan(ctx, name, ids, d)
 		})
 		switch {
 		case res.err == nil:
@@ -122,7 +128,7 @@ func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, res.series)
 			return
 		case !errors.Is(res.err, errNoStream):
-			webguard.Error(w, http.StatusBadGateway, res.err.Error()+"; the last hour is still plotted from memory")
+			webguard.Error(w, http.StatusBadGateway, res.err.Error()+"; the hour span still plots the live readings")
 			return
 		}
 		// No stream: what memory holds, averaged as the stream would be.
@@ -152,6 +158,22 @@ func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// detached returns a context that ends when the server closes rather than
+// when the request does: a read of the stream outlives the page that asked
+// first, since others may wait for it and a reload finds it cached. The
+// read's own timeout still bounds it.
+func (s *Server) detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		select {
+		case <-s.done:
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
+	return ctx, cancel
 }
 
 // The headers of a series answer: where it comes from (stream or

@@ -207,9 +207,9 @@ func (s *Server) readSpan(ctx context.Context, q string, ids []string, d time.Du
 	if name == "" {
 		return spanResult{err: errNoStream}
 	}
-	kind, rest, ok := strings.Cut(q, ".")
-	if !ok || rest == "" || wire.CheckToken("kind", kind) != nil {
-		return spanResult{err: fmt.Errorf("fleet: quantity %q is not <kind>.<field>, e.g. env.temperature_c", q)}
+	kind, rest, err := splitQuantity(q)
+	if err != nil {
+		return spanResult{err: err}
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.HistoryTimeout)
 	defer cancel()
@@ -263,7 +263,9 @@ func (s *Server) readSpan(ctx context.Context, q string, ids []string, d time.Du
 			note = fmt.Sprintf("stopped after %v and %d readings: the newest part is missing", s.opts.HistoryTimeout, read)
 			break
 		}
-		batch, err := cons.Fetch(min(historyBatch, limit-read), jetstream.FetchMaxWait(time.Second))
+		// No wait: the span is what is stored; a wait would add its length
+		// to every answer.
+		batch, err := cons.FetchNoWait(min(historyBatch, limit-read))
 		if err != nil {
 			if ctx.Err() != nil {
 				continue // said above
@@ -310,6 +312,16 @@ func (s *Server) readSpan(ctx context.Context, q string, ids []string, d time.Du
 		}
 	}
 	return spanResult{series: out, note: note}
+}
+
+// splitQuantity splits env.temperature_c into the reading's kind (env, a
+// subject token) and the field.
+func splitQuantity(q string) (kind, rest string, err error) {
+	kind, rest, ok := strings.Cut(q, ".")
+	if !ok || rest == "" || wire.CheckToken("kind", kind) != nil {
+		return "", "", fmt.Errorf("fleet: quantity %q is not <kind>.<field>, e.g. env.temperature_c", q)
+	}
+	return kind, rest, nil
 }
 
 // spanIDs checks and sorts the devices a span request names.

@@ -112,8 +112,14 @@ func TestSpanFromStream(t *testing.T) {
 		t.Errorf("id=pi3: %v, want pi3 at 5", s)
 	}
 
-	for _, bad := range []string{"span=month", "span=day&id=a.b", "span=day&id=" + strings.Repeat("x&id=x", 40)} {
-		resp, err := http.Get(base + "/fleet/series?q=env.temperature_c&" + bad)
+	for _, bad := range []string{
+		"q=env.temperature_c&span=month",
+		"q=env*.x&span=day",
+		"q=env&span=week",
+		"q=env.temperature_c&span=day&id=a.b",
+		"q=env.temperature_c&span=day&id=" + strings.Repeat("x&id=x", 40),
+	} {
+		resp, err := http.Get(base + "/fleet/series?" + bad)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,6 +169,46 @@ func TestSpanMessageBound(t *testing.T) {
 	}
 }
 
+// A span longer than one fetch (1000 readings) is read to its end: the
+// devices only in the third thousand are there, each at its mean.
+func TestSpanManyBatches(t *testing.T) {
+	testutil.CheckLeaks(t)
+	ns := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
+	nc, err := nats.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "READINGS", Subjects: []string{"sensehat.*.sensors.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	const devices, each = 200, 12
+	for i := range devices * each {
+		subj := fmt.Sprintf("sensehat.d%d.sensors.env", i/each)
+		if _, err := js.Publish(ctx, subj, []byte(fmt.Sprintf(`{"pressure_hpa":%d}`, 1000+i/each))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := testOpts()
+	o.HistoryStream = "READINGS"
+	_, base := startFleet(t, ns.URL(), o)
+	s, _, note := getSeries(t, base+"/fleet/series?q=env.pressure_hpa&span=day")
+	if note != "" || len(s) != devices {
+		t.Fatalf("%d devices, note %q; want %d and no note", len(s), note, devices)
+	}
+	for i := range devices {
+		if id := fmt.Sprintf("d%d", i); !allAt(s[id], float64(1000+i)) {
+			t.Errorf("%s: %v, want %d", id, s[id], 1000+i)
+		}
+	}
+}
+
 // Without a history stream, day and week are what memory holds, and the
 // answer says longer spans need the stream.
 func TestSpanWithoutStream(t *testing.T) {
@@ -188,5 +234,42 @@ func TestSpanWithoutStream(t *testing.T) {
 		if src != "memory" || !strings.Contains(note, "--history-stream") || !allAt(s["live1"], 40) {
 			t.Errorf("stream %q: %v source %q note %q, want memory's samples and a note on the stream", stream, s, src, note)
 		}
+	}
+}
+
+// A stream that cannot be read for the span is an error the page shows,
+// not an empty chart. Here it is a work queue, where nats-server refuses
+// the ordered consumer (it acks nothing and starts by time).
+func TestSpanStreamError(t *testing.T) {
+	testutil.CheckLeaks(t)
+	ns := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
+	nc, err := nats.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "OTHER", Subjects: []string{"sensehat.*.sensors.>"}, Retention: jetstream.WorkQueuePolicy}); err != nil {
+		t.Fatal(err)
+	}
+	o := testOpts()
+	o.HistoryStream = "OTHER"
+	_, base := startFleet(t, ns.URL(), o)
+	resp, err := http.Get(base + "/fleet/series?q=env.temperature_c&span=day")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e struct{ Error string }
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(e.Error, "history stream OTHER") {
+		t.Errorf("%s %q, want 502 naming the stream", resp.Status, e.Error)
 	}
 }

@@ -132,7 +132,7 @@ func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// No stream: what memory holds, averaged as the stream would be.
-		w.Header().Set(seriesNote, fmt.Sprintf("only the last %v kept in memory: longer spans need a stream of readings (store and forward) named with --history-stream", s.opts.Window))
+		w.Header().Set(seriesNote, fmt.Sprintf("only the last %s kept in memory: longer spans need a stream of readings (store and forward) named with --history-stream", shortDuration(s.opts.Window)))
 	}
 	w.Header().Set(seriesSource, "memory")
 	want := map[string]bool{}
@@ -158,6 +158,17 @@ func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// shortDuration writes 1h rather than 1h0m0s.
+func shortDuration(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
 }
 
 // detached returns a context that ends when the server closes rather than

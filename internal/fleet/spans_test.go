@@ -231,7 +231,7 @@ func TestSpanWithoutStream(t *testing.T) {
 			return len(s["live1"]) > 0
 		})
 		s, src, note := getSeries(t, base+"/fleet/series?q=env.humidity_pct&span=day")
-		if src != "memory" || !strings.Contains(note, "--history-stream") || !allAt(s["live1"], 40) {
+		if src != "memory" || !strings.Contains(note, "only the last 1h kept in memory") || !strings.Contains(note, "--history-stream") || !allAt(s["live1"], 40) {
 			t.Errorf("stream %q: %v source %q note %q, want memory's samples and a note on the stream", stream, s, src, note)
 		}
 	}

@@ -374,6 +374,9 @@
       line.dataset.id = id;
       line.dataset.last = String(s[s.length - 1].v);
       svg.append(line);
+      // A lone point (one slice of a week holding readings) draws no line.
+      const last = s[s.length - 1];
+      if (last.t >= t0) svg.append(mk("circle", { cx: x(last.t).toFixed(1), cy: y(last.v).toFixed(1), r: 2.5, fill: colourOf(id) }));
       plotLast.set(id, s[s.length - 1].v);
     }
     $("plot-range").textContent = q + ": " + fmt(lo + pad, 2) + " … " + fmt(hi - pad, 2);
@@ -414,7 +417,8 @@
       info = i;
       if (i.window_s) {
         $("plot-span").textContent = "last " + spanText(i.window_s);
-        $("span-hour").textContent = spanText(i.window_s);
+        // The first choice is memory's window: "hour" unless --window says otherwise.
+        if (i.window_s !== 3600) $("span-hour").textContent = "live " + spanText(i.window_s);
       }
       if (i.gone_after_s) $("gone-hint").textContent = "A device that misses discovery for " + i.gone_after_s + " s is marked gone.";
       if (i.simulation) {

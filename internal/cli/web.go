@@ -23,7 +23,7 @@ func (a *App) web(ctx context.Context, args []string) error {
 	var httpHosts hostList
 	fs.Var(&httpHosts, "http-host", "a `NAME` the page answers to besides localhost and IP addresses (repeatable, or comma-separated)")
 	every := fs.Duration("every", fleet.DefaultOpts.Every, "how often devices are looked for; one missing for 3 rounds is marked gone")
-	history := fs.String("history-stream", "", "a JetStream `STREAM` of readings (store and forward): when it exists, the plots start with its last hour")
+	history := fs.String("history-stream", "", "a JetStream `STREAM` of readings (store and forward): when it exists, the plots start with its last hour, and the day and week spans are read from it")
 	window := fs.Duration("window", fleet.DefaultOpts.Window, "how far back the plots reach (kept in memory: 3600 samples per device and quantity, so 24h keeps one every 24 s)")
 	verbose := fs.Bool("verbose", false, "log devices coming and going")
 	if err := fs.Parse(args); err != nil {

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sensehat/sensehat/internal/testutil"
 )
@@ -83,17 +86,22 @@ func screenshotDir(t *testing.T) string {
 // The fleet page in Chromium against three daemons on simulated HATs and a
 // real nats-server: every card appears with its matrix mirrored; text sent
 // from the page to one device lights its mirror only; a humidity changed on
-// one board moves its plot; a stopped device is marked gone within 3
-// discovery rounds (300 ms each here; 15 s with the default 5 s rounds).
+// one board moves its plot; "day" on the span selector draws the day read
+// from the readings' JetStream stream; a stopped device is marked gone
+// within 3 discovery rounds (300 ms each here; 15 s with the default 5 s
+// rounds).
 func TestBrowserFleet(t *testing.T) {
 	testutil.CheckLeaks(t)
 	ctx := browser(t)
-	ns := testutil.StartServer(t, nil)
+	ns := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
+	readingsStream(t, ns.URL())
 	devs := map[string]*device{}
 	for _, id := range []string{"pi1", "pi2", "pi3"} {
 		devs[id] = startDevice(t, ns.URL(), id)
 	}
-	_, base := startFleet(t, ns.URL(), testOpts())
+	o := testOpts()
+	o.HistoryStream = "READINGS"
+	_, base := startFleet(t, ns.URL(), o)
 
 	ctx, cancel := context.WithTimeout(ctx, 120*time.Second)
 	defer cancel()
@@ -137,6 +145,20 @@ func TestBrowserFleet(t *testing.T) {
 		t.Errorf("pi1 or pi2's humidity line moved with pi3's (%v)", err)
 	}
 
+	// The day, from the stream: clicking the selector fetches span=day and
+	// redraws, with pi3's line at 77 in its newest slice.
+	if err := chromedp.Do(ctx, chromedp.Click(`#span input[value="day"] + span`)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, ctx, 20*time.Second, "the day drawn from the stream",
+		`window.fleet.plotSpan() === "day" && window.fleet.plotSource() === "stream" && document.getElementById("plot-span").textContent === "last day"`)
+	eventually(t, ctx, 20*time.Second, "pi3's day line",
+		`!!document.querySelector('#plot polyline[data-id="pi3"]') && window.fleet.plotLast("pi3") !== null`)
+	if err := chromedp.Do(ctx, chromedp.Click(`#span input[value="hour"] + span`)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, ctx, 20*time.Second, "back to the hour from memory", `window.fleet.plotSpan() === "hour" && window.fleet.plotSource() === "memory"`)
+
 	// pi1 stops.
 	devs["pi1"].stop()
 	stopped := time.Now()
@@ -165,6 +187,9 @@ func TestBrowserFleet(t *testing.T) {
 	if fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)); err != nil || !fits {
 		t.Errorf("page wider than a 390 px phone (%v)", err)
 	}
+	if shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const r = document.getElementById("span").getBoundingClientRect(); return r.width > 0 && r.right <= window.innerWidth; })()`)); err != nil || !shown {
+		t.Errorf("span selector not shown whole on a 390 px phone (%v)", err)
+	}
 	for name, png := range map[string][]byte{"fleet-desktop.png": desktop, "fleet-phone.png": phone} {
 		if !strings.HasPrefix(string(png), "\x89PNG") {
 			t.Errorf("%s is not a PNG", name)
@@ -174,4 +199,24 @@ func TestBrowserFleet(t *testing.T) {
 		}
 	}
 	t.Log(fmt.Sprintf("screenshots in %s", dir))
+}
+
+// readingsStream keeps every reading in a JetStream stream READINGS, as
+// store and forward does.
+func readingsStream(t *testing.T, url string) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "READINGS", Subjects: []string{"sensehat.*.sensors.>"}}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -79,8 +79,14 @@ type Opts struct {
 	TextTimeout time.Duration
 	// HistoryStream, if set, names a JetStream stream holding readings
 	// (<prefix>.<id>.sensors.…); when it exists, the plots start with its
-	// last Window of them.
+	// last Window of them, and the day and week spans are read from it on
+	// demand.
 	HistoryStream string
+	// HistoryTimeout bounds reading one span from the stream, and
+	// HistoryMaxMessages the readings it reads: a span that holds more
+	// is answered with the part read and a note saying so.
+	HistoryTimeout     time.Duration
+	HistoryMaxMessages int
 }
 
 // DefaultOpts are the options New uses for a nil *Opts; copy and adjust.
@@ -96,6 +102,10 @@ var DefaultOpts = Opts{
 	Lease:       15 * time.Second,
 	KeepAlive:   20 * time.Second,
 	TextTimeout: 2 * time.Minute,
+	// 20 s and a million readings: a week of env readings every second
+	// from one device is 604800.
+	HistoryTimeout:     20 * time.Second,
+	HistoryMaxMessages: 1_000_000,
 }
 
 // PageHeader marks the requests the page's server makes on its own (status
@@ -123,6 +133,8 @@ type Server struct {
 	clients map[chan []byte]struct{}
 	closed  bool
 	done    chan struct{}
+
+	spanCache spanCache // day and week, read from the history stream
 }
 
 // device is what the page knows of one device.
@@ -161,6 +173,7 @@ func New(nc *nats.Conn, opts *Opts) (*Server, error) {
 	}{
 		{&o.Every, def.Every}, {&o.Wait, def.Wait}, {&o.Window, def.Window}, {&o.SampleEvery, def.SampleEvery},
 		{&o.Lease, def.Lease}, {&o.KeepAlive, def.KeepAlive}, {&o.TextTimeout, def.TextTimeout},
+		{&o.HistoryTimeout, def.HistoryTimeout},
 	} {
 		if *d.v <= 0 {
 			*d.v = d.def
@@ -168,6 +181,9 @@ func New(nc *nats.Conn, opts *Opts) (*Server, error) {
 	}
 	if o.GoneAfter <= 0 {
 		o.GoneAfter = def.GoneAfter
+	}
+	if o.HistoryMaxMessages <= 0 {
+		o.HistoryMaxMessages = def.HistoryMaxMessages
 	}
 	if o.Wait > o.Every {
 		o.Wait = o.Every
@@ -185,7 +201,7 @@ func New(nc *nats.Conn, opts *Opts) (*Server, error) {
 	s := &Server{
 		nc: nc, opts: o, subj: wire.Subjects{Prefix: o.Prefix, ID: "*"}, guard: g,
 		poke: make(chan struct{}, 1), again: make(chan struct{}, 1), devices: map[string]*device{}, series: map[string]map[string]*ring{},
-		clients: map[chan []byte]struct{}{}, done: make(chan struct{}),
+		clients: map[chan []byte]struct{}{}, done: make(chan struct{}), spanCache: spanCache{reads: make(chan struct{}, spanReads)},
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /", http.FileServerFS(Static()))

@@ -23,7 +23,7 @@ import (
 //	GET  /fleet/events      server-sent events: devices, frame, reading
 //	GET  /fleet/devices     the cards as JSON
 //	GET  /fleet/quantities  the quantities with samples, sorted
-//	GET  /fleet/series?q=env.temperature_c[&id=pi1...]  samples of the window
+//	GET  /fleet/series?q=env.temperature_c[&span=hour|day|week][&id=pi1...]
 //	POST /fleet/text        to=<id>|all|any, text=...: the devices' replies
 //	POST /fleet/clear       to=<id>|all
 //	POST /fleet/config      to=<id>|all, rotation=0|90|180|270, low_light=true|false
@@ -51,6 +51,7 @@ func (s *Server) info(w http.ResponseWriter, _ *http.Request) {
 		"prefix": s.opts.Prefix, "nats_url": s.opts.NATSURL, "simulation": false,
 		"gone_after_s": (time.Duration(s.opts.GoneAfter) * s.opts.Every).Seconds(),
 		"window_s":     s.opts.Window.Seconds(),
+		"history":      s.opts.HistoryStream != "",
 	})
 }
 
@@ -84,7 +85,12 @@ func (s *Server) quantities(w http.ResponseWriter, _ *http.Request) {
 }
 
 // getSeries answers {"<id>": [{"t":ms,"v":x},...]} for quantity q over the
-// window, for the devices named by id (every device when none).
+// span (hour when not given), for the devices named by id (every device
+// when none). The hour is the live samples in memory. Day and week are
+// read from the history stream, averaged into at most spanPoints per
+// device, with header Sensehat-Series-Source "stream"; without a stream
+// they are what memory holds, with source "memory". A note on an answer
+// (Sensehat-Series-Note) says what is missing from it.
 func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	name := q.Get("q")
@@ -92,11 +98,49 @@ func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) {
 		webguard.Error(w, http.StatusBadRequest, "fleet: give the quantity as q=, e.g. q=env.temperature_c (see /fleet/quantities)")
 		return
 	}
+	span := q.Get("span")
+	d, long := spans[span]
+	if !long && span != "" && span != "hour" {
+		webguard.Error(w, http.StatusBadRequest, fmt.Sprintf("fleet: span %q; want hour, day or week", span))
+		return
+	}
+	if long {
+		if _, _, err := splitQuantity(name); err != nil {
+			webguard.Error(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		ids, err := spanIDs(q["id"])
+		if err != nil {
+			webguard.Error(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		res := s.spanCache.get(r.Context(), spanKey(name, span, ids), func() spanResult {
+			ctx, cancel := s.detached(r.Context())
+			defer cancel()
+			return s.readSpan(ctx, name, ids, d)
+		})
+		switch {
+		case res.err == nil:
+			w.Header().Set(seriesSource, "stream")
+			if res.note != "" {
+				w.Header().Set(seriesNote, res.note)
+			}
+			writeJSON(w, http.StatusOK, res.series)
+			return
+		case !errors.Is(res.err, errNoStream):
+			webguard.Error(w, http.StatusBadGateway, res.err.Error()+"; the hour span still plots the live readings")
+			return
+		}
+		// No stream: what memory holds, averaged as the stream would be.
+		w.Header().Set(seriesNote, fmt.Sprintf("only the last %s kept in memory: longer spans need a stream of readings (store and forward) named with --history-stream", shortDuration(s.opts.Window)))
+	}
+	w.Header().Set(seriesSource, "memory")
 	want := map[string]bool{}
 	for _, id := range q["id"] {
 		want[id] = true
 	}
-	since := time.Now().Add(-s.opts.Window)
+	now := time.Now()
+	since := now.Add(-s.opts.Window)
 	out := map[string][]Sample{}
 	s.mu.Lock()
 	for id, byQ := range s.series {
@@ -108,8 +152,47 @@ func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Unlock()
+	if long {
+		for id, ss := range out {
+			out[id] = downsample(ss, now.Add(-d).UnixMilli(), now.UnixMilli()+1, spanPoints)
+		}
+	}
 	writeJSON(w, http.StatusOK, out)
 }
+
+// shortDuration writes 1h rather than 1h0m0s.
+func shortDuration(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
+
+// detached returns a context that ends when the server closes rather than
+// when the request does: a read of the stream outlives the page that asked
+// first, since others may wait for it and a reload finds it cached. The
+// read's own timeout still bounds it.
+func (s *Server) detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		select {
+		case <-s.done:
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
+	return ctx, cancel
+}
+
+// The headers of a series answer: where it comes from (stream or
+// memory), and what is missing from it.
+const (
+	seriesSource = "Sensehat-Series-Source"
+	seriesNote   = "Sensehat-Series-Note"
+)
 
 // events streams the cards, the live frames and the readings.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {

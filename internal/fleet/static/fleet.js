@@ -1,6 +1,7 @@
 // Sense HAT fleet page: plain JS, no framework, no build step. Every
 // device the server finds gets a card with its matrix mirrored live; the
-// plots draw the readings the server keeps for the last hour.
+// plots draw the readings the server keeps for the last hour, or a day or
+// a week read from the history stream.
 "use strict";
 
 (function () {
@@ -278,16 +279,56 @@
   $("quantity").addEventListener("change", () => drawPlot());
 
   const windowMs = () => (info.window_s || 3600) * 1000;
+  const spanMs = { day: 864e5, week: 7 * 864e5 };
+  const spanOf = () => (document.querySelector('#span input[name="span"]:checked') || { value: "hour" }).value;
+  const spanText = (w) => (w % 86400 === 0 ? (w / 86400 === 1 ? "day" : w / 86400 + " days") : w % 3600 === 0 ? (w / 3600 === 1 ? "hour" : w / 3600 + " hours") : Math.round(w / 60) + " min");
+  for (const r of document.querySelectorAll('#span input[name="span"]')) r.addEventListener("change", () => drawPlot());
+  function plotNote(text, isError) {
+    const p = $("plot-note");
+    p.hidden = !text;
+    p.textContent = text || "";
+    p.classList.toggle("error", !!isError);
+  }
+  // Each draw fetches; only the latest request's answer is drawn, so a
+  // slow week cannot overwrite the hour asked for since.
+  let drawSeq = 0;
   let series = {};
   async function drawPlot() {
     const q = $("quantity").value;
+    const span = spanOf();
+    const seq = ++drawSeq;
+    $("plot-span").textContent = "last " + (span === "hour" ? spanText(info.window_s || 3600) : span);
     if (!q) {
       $("plot").replaceChildren();
       $("plot-range").textContent = "No readings yet.";
       return;
     }
-    series = await fetch("fleet/series?q=" + encodeURIComponent(q)).then((r) => r.json()).catch(() => ({}));
+    let src = "memory", note = "", failed = "";
+    try {
+      const r = await fetch("fleet/series?q=" + encodeURIComponent(q) + (span === "hour" ? "" : "&span=" + span));
+      if (seq !== drawSeq) return;
+      if (!r.ok) {
+        const j = await r.json().catch(() => ({}));
+        failed = j.error || r.status + " " + r.statusText;
+      } else {
+        series = await r.json();
+        src = r.headers.get("Sensehat-Series-Source") || "memory";
+        note = r.headers.get("Sensehat-Series-Note") || "";
+      }
+    } catch (e) {
+      failed = "plots: " + e.message;
+    }
+    if (seq !== drawSeq) return;
     const svg = $("plot");
+    svg.dataset.span = span;
+    svg.dataset.source = failed ? "error" : src;
+    if (failed) {
+      svg.replaceChildren();
+      plotNote(failed, true);
+      return;
+    }
+    if (src === "memory" && span !== "hour") note += " (README: Keep every reading).";
+    plotNote(note, false);
     const W = Math.max(200, svg.clientWidth), H = Math.max(120, svg.clientHeight);
     svg.setAttribute("viewBox", "0 0 " + W + " " + H);
     const ns = "http://www.w3.org/2000/svg";
@@ -297,13 +338,14 @@
       if (text !== undefined) e.textContent = text;
       return e;
     };
-    // The last hour, or less while the page has kept less: a chart of
-    // the last two minutes should not be a sliver at its right edge.
+    // A span read from the stream is drawn whole. Memory's hour, or less
+    // while the page has kept less: a chart of the last two minutes should
+    // not be a sliver at its right edge.
     const now = Date.now();
     let lo = Infinity, hi = -Infinity, first = now;
     const shown = Object.entries(series).filter(([id, s]) => !plotOff.has(id) && s && s.length);
     for (const [, s] of shown) for (const p of s) { lo = Math.min(lo, p.v); hi = Math.max(hi, p.v); first = Math.min(first, p.t); }
-    const t0 = Math.max(now - windowMs(), Math.min(first, now - 60e3));
+    const t0 = src === "stream" ? now - spanMs[span] : Math.max(now - Math.max(windowMs(), spanMs[span] || 0), Math.min(first, now - 60e3));
     svg.replaceChildren();
     if (!shown.length) {
       svg.append(mk("text", { x: 12, y: 24 }, "no samples yet"));
@@ -320,10 +362,10 @@
       svg.append(mk("line", { class: "grid", x1: L, x2: W - R, y1: y(v), y2: y(v) }));
       svg.append(mk("text", { x: 4, y: y(v) + 4 }, fmt(v, 1)));
     }
-    const span = now - t0;
+    const range = now - t0;
     for (let i = 0; i <= 4; i++) {
-      const ago = span * (1 - i / 4);
-      const label = i === 4 ? "now" : ago >= 2 * 3600e3 ? "-" + Math.round(ago / 3600e3) + "h" : ago >= 120e3 ? "-" + Math.round(ago / 60e3) + "m" : "-" + Math.round(ago / 1e3) + "s";
+      const ago = range * (1 - i / 4);
+      const label = i === 4 ? "now" : ago >= 2 * 864e5 ? "-" + Math.round(ago / 864e5) + "d" : ago >= 2 * 3600e3 ? "-" + Math.round(ago / 3600e3) + "h" : ago >= 120e3 ? "-" + Math.round(ago / 60e3) + "m" : "-" + Math.round(ago / 1e3) + "s";
       svg.append(mk("text", { x: Math.min(W - 40, Math.max(L, x(now - ago) - 14)), y: H - 6 }, label));
     }
     for (const [id, s] of shown) {
@@ -332,6 +374,9 @@
       line.dataset.id = id;
       line.dataset.last = String(s[s.length - 1].v);
       svg.append(line);
+      // A lone point (one slice of a week holding readings) draws no line.
+      const last = s[s.length - 1];
+      if (last.t >= t0) svg.append(mk("circle", { cx: x(last.t).toFixed(1), cy: y(last.v).toFixed(1), r: 2.5, fill: colourOf(id) }));
       plotLast.set(id, s[s.length - 1].v);
     }
     $("plot-range").textContent = q + ": " + fmt(lo + pad, 2) + " … " + fmt(hi - pad, 2);
@@ -351,6 +396,8 @@
     frames: (id) => (cards.get(id) ? cards.get(id).frames : -1),
     plotLast: (id) => (plotLast.has(id) ? plotLast.get(id) : null),
     plot: (q) => { $("quantity").value = q; return drawPlot().then(() => $("quantity").value === q); },
+    plotSpan: () => $("plot").dataset.span || "",
+    plotSource: () => $("plot").dataset.source || "",
   };
 
   // --- event stream ------------------------------------------------------------
@@ -369,8 +416,9 @@
     .then((i) => {
       info = i;
       if (i.window_s) {
-        const w = i.window_s;
-        $("plot-span").textContent = w % 86400 === 0 ? "last " + (w / 86400 === 1 ? "day" : w / 86400 + " days") : w % 3600 === 0 ? "last " + (w / 3600 === 1 ? "hour" : w / 3600 + " hours") : "last " + Math.round(w / 60) + " min";
+        $("plot-span").textContent = "last " + spanText(i.window_s);
+        // The first choice is memory's window: "hour" unless --window says otherwise.
+        if (i.window_s !== 3600) $("span-hour").textContent = "live " + spanText(i.window_s);
       }
       if (i.gone_after_s) $("gone-hint").textContent = "A device that misses discovery for " + i.gone_after_s + " s is marked gone.";
       if (i.simulation) {

@@ -30,11 +30,16 @@ type publisher struct {
 	movSubj string
 	colSubj string
 	joyBuf  []byte
+
+	// ids numbers what goes out, per kind, so a JetStream stream that
+	// stores it drops a copy forwarded twice (msgid.go).
+	ids msgIDs
 }
 
 func newPublisher(d *Daemon) *publisher {
 	base := d.Config.Prefix + "." + d.Config.ID
 	p := &publisher{d: d, envSubj: base + ".sensors.env", movSubj: base + ".sensors.motion", colSubj: base + ".sensors.colour"}
+	p.ids.init(d.Config.ID)
 	for k := sensehat.KeyUp; k <= sensehat.KeyMiddle; k++ {
 		p.joySubj[k] = base + ".joystick." + k.String()
 	}
@@ -106,9 +111,7 @@ func (p *publisher) joystick(ev sensehat.Event) {
 	b = ev.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `"}`...)
 	p.joyBuf = b
-	if err := p.d.nc.Publish(p.joySubj[ev.Key], b); err != nil {
-		p.d.errs.Record("nats", err)
-	}
+	p.publish(kindJoystick, p.joySubj[ev.Key], b)
 	p.keep(&p.lastJoy, b)
 	if ev.Key == sensehat.KeyMiddle && ev.Action == sensehat.Pressed {
 		p.whoAmI()
@@ -135,17 +138,28 @@ func (p *publisher) whoAmI() {
 
 // sensor publishes one reading of kind "env", "motion" or "colour".
 func (p *publisher) sensor(kind string, payload []byte) {
-	subj, last := p.envSubj, &p.lastEnv
+	k, subj, last := kindEnv, p.envSubj, &p.lastEnv
 	switch kind {
 	case "motion":
-		subj, last = p.movSubj, &p.lastMov
+		k, subj, last = kindMotion, p.movSubj, &p.lastMov
 	case "colour":
-		subj, last = p.colSubj, &p.lastCol
+		k, subj, last = kindColour, p.colSubj, &p.lastCol
 	}
-	if err := p.d.nc.Publish(subj, payload); err != nil {
-		p.d.errs.Record("nats", err)
-	}
+	p.publish(k, subj, payload)
 	p.keep(last, payload)
+}
+
+// publish sends one reading or event with its Nats-Msg-Id and counts it
+// once the client has taken it. A failed publish keeps its sequence number
+// for the next message, so the ids a stream holds have no gap that is not
+// a reading lost here (and counted in errors).
+func (p *publisher) publish(k kind, subj string, data []byte) {
+	m := p.ids.next(k, subj, data)
+	if err := p.d.nc.PublishMsg(m); err != nil {
+		p.d.errs.Record("nats", err)
+		return
+	}
+	p.ids.sent(k)
 }
 
 func (p *publisher) keep(dst *[]byte, b []byte) {

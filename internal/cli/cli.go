@@ -45,6 +45,8 @@ Usage:
   sensehat watch [joystick|env|motion|colour]
                                        live events and readings
   sensehat emulate [--nats-listen ADDR] [--http ADDR] [--http-host NAME] [--nats URL] [--terminal]
+  sensehat history --id ID [--since 2h] [--until TIME] [--csv|--json] [--kind K] [--stream NAME] [--domain D]
+                                       stored readings (store and forward)
   sensehat version
 
 Connection flags (every subcommand): --nats URL (env NATS_URL), --creds,
@@ -68,6 +70,8 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		err = a.watch(ctx, args[1:])
 	case "emulate":
 		err = a.emulate(ctx, args[1:])
+	case "history":
+		err = a.history(ctx, args[1:])
 	case "version", "--version", "-version":
 		fmt.Fprintln(a.Stdout, version.String("sensehat"))
 		return 0

@@ -3,9 +3,12 @@
 # store-and-forward deployment with the nats CLI, from pi-stream.json and
 # hub-stream.json beside this script.
 #
-#   store-and-forward.sh pi ID        on the Pi: the stream SENSEHAT_<ID>
-#                                     of <prefix>.<ID>.sensors.> and
-#                                     <prefix>.<ID>.joystick.>
+#   store-and-forward.sh pi ID        the Pi's stream SENSEHAT_<ID> of
+#                                     <prefix>.<ID>.sensors.> and
+#                                     <prefix>.<ID>.joystick.>, in the
+#                                     Pi's JetStream domain sensehat-<ID>:
+#                                     run it on the Pi, or anywhere through
+#                                     the hub while the Pi is connected
 #   store-and-forward.sh hub ID...    against the hub: the stream SENSEHAT
 #                                     sourcing SENSEHAT_<ID> of every Pi
 #                                     listed (list them all each time)
@@ -45,14 +48,18 @@ check_token "$prefix" prefix
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-# apply NAME FILE: add the stream, or edit it to FILE if it exists.
+# apply NAME FILE [nats options]: add the stream, or edit it to FILE if it
+# exists.
 apply() {
-	if "$nats" --server "$url" stream info "$1" >/dev/null 2>&1; then
-		"$nats" --server "$url" stream edit "$1" --config "$2" --force >/dev/null
-		echo "store-and-forward: stream $1 updated on $url"
+	name=$1
+	file=$2
+	shift 2
+	if "$nats" --server "$url" "$@" stream info "$name" >/dev/null 2>&1; then
+		"$nats" --server "$url" "$@" stream edit "$name" --config "$file" --force >/dev/null
+		echo "store-and-forward: stream $name updated on $url $*"
 	else
-		"$nats" --server "$url" stream add --config "$2" >/dev/null
-		echo "store-and-forward: stream $1 created on $url"
+		"$nats" --server "$url" "$@" stream add --config "$file" >/dev/null
+		echo "store-and-forward: stream $name created on $url $*"
 	fi
 }
 
@@ -63,7 +70,7 @@ pi)
 	[ $# -eq 1 ] || usage
 	check_token "$1" id
 	sed -e "s/@ID@/$1/g" -e "s/@PREFIX@/$prefix/g" "$here/pi-stream.json" >"$tmp/stream.json"
-	apply "SENSEHAT_$1" "$tmp/stream.json"
+	apply "SENSEHAT_$1" "$tmp/stream.json" --js-domain "sensehat-$1"
 	;;
 hub)
 	sources=

@@ -1,6 +1,10 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -12,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sensehat/sensehat/internal/cli"
 	"github.com/sensehat/sensehat/internal/testutil"
 )
 
@@ -72,7 +77,9 @@ func TestStoreAndForwardOutage(t *testing.T) {
 			})
 			before := f.status(t, 10*time.Second)
 
+			hubBefore := streamState(t, f.hub.url(), "SENSEHAT").Msgs
 			f.hub.stop(t)
+			cut := time.Now()
 			time.Sleep(2 * time.Second)
 			f.leaf.stop(t) // the Pi's nats-server restarts mid-outage
 			time.Sleep(500 * time.Millisecond)
@@ -82,6 +89,7 @@ func TestStoreAndForwardOutage(t *testing.T) {
 
 			f.hub.start(t)
 			back := time.Now()
+			outage := back.Sub(cut)
 			// nats-server retries a source with a growing backoff (10 s
 			// per failure, at most 2 min) once the hub is back.
 			waitFor(t, 300*time.Second, "hub catches up with the leaf's backlog", func() bool {
@@ -110,6 +118,7 @@ func TestStoreAndForwardOutage(t *testing.T) {
 				}
 			}
 			groups := runs(t, "SENSEHAT", hub)
+			historyMatches(t, f.hub.url(), hub)
 			counted := map[string]uint64{
 				"env": after.Published.Env, "motion": after.Published.Motion,
 				"colour": after.Published.Colour, "joystick": after.Published.Joystick,
@@ -132,9 +141,9 @@ func TestStoreAndForwardOutage(t *testing.T) {
 				t.Errorf("hub holds readings of %v, want env and motion (and colour) of one boot", slices.Sorted(maps.Keys(groups)))
 			}
 			t.Logf("figures (leaf %s): published %d by status after catch-up (env %d, motion %d, colour %d); "+
-				"stored on the leaf %d (%d bytes); forwarded to the hub %d; backlog at reconnect %d, caught up in %v",
+				"stored on the leaf %d (%d bytes); forwarded to the hub %d; outage %v with about %d readings waiting on the Pi, caught up %v after the hub was back",
 				ls.name, after.total(), after.Published.Env, after.Published.Motion, after.Published.Colour,
-				leafState.Msgs, leafState.Bytes, len(hub), backlog, catchUp.Round(time.Millisecond))
+				leafState.Msgs, leafState.Bytes, len(hub), outage.Round(100*time.Millisecond), backlog-hubBefore, catchUp.Round(time.Millisecond))
 		})
 	}
 }
@@ -242,4 +251,37 @@ func first(ns []uint64) uint64 {
 		return 0
 	}
 	return ns[0]
+}
+
+// historyMatches reads the hub's stream with `sensehat history --csv` and
+// wants one row per stored reading, in the stream's order, with the
+// subject and time each reading carries.
+func historyMatches(t *testing.T, url string, stored []reading) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	app := &cli.App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
+	if code := app.Run(context.Background(), []string{"history", "--nats", url, "--id", sfID, "--since", "1h", "--csv"}); code != 0 {
+		t.Fatalf("sensehat history: exit %d: %s", code, errOut.String())
+	}
+	rows, err := csv.NewReader(&out).ReadAll()
+	if err != nil {
+		t.Fatalf("sensehat history --csv: %v", err)
+	}
+	if len(rows)-1 != len(stored) {
+		t.Fatalf("sensehat history --csv: %d rows, the hub holds %d readings", len(rows)-1, len(stored))
+	}
+	for i, r := range stored {
+		var v struct{ Time string }
+		if err := json.Unmarshal(r.data, &v); err != nil {
+			t.Fatal(err)
+		}
+		ts, err := time.Parse(time.RFC3339Nano, v.Time)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := rows[i+1]
+		if row[0] != ts.UTC().Format(time.RFC3339Nano) || row[2] != r.subject {
+			t.Fatalf("history row %d: %s %s, the hub holds %s %s", i, row[0], row[2], v.Time, r.subject)
+		}
+	}
 }

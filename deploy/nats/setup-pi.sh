@@ -77,16 +77,23 @@ if [ -z "$root" ] && getent passwd nats >/dev/null 2>&1; then
 fi
 chmod 0750 "$root$store"
 
-# sensehatd talks to the local leaf node only: it never buffers.
-if [ -f "$env_file" ]; then
-	if grep -q '^[[:space:]]*NATS_URL=' "$env_file"; then
-		sed -e 's|^[[:space:]]*NATS_URL=.*|NATS_URL=nats://127.0.0.1:4222|' "$env_file" >"$env_file.new"
+# sensehatd talks to the local leaf node only, so it never buffers, and
+# resends its last 10 s of readings after a lost connection (the device
+# stream's duplicate window drops what it already has).
+# set_var NAME VALUE: replace NAME= in the settings file, or add it.
+set_var() {
+	if grep -q "^[[:space:]]*$1=" "$env_file"; then
+		sed -e "s|^[[:space:]]*$1=.*|$1=$2|" "$env_file" >"$env_file.new"
 		chmod 0600 "$env_file.new"
 		mv -f "$env_file.new" "$env_file"
 	else
-		echo 'NATS_URL=nats://127.0.0.1:4222' >>"$env_file"
+		echo "$1=$2" >>"$env_file"
 	fi
-	say "sensehatd now uses nats://127.0.0.1:4222 ($env_file)"
+}
+if [ -f "$env_file" ]; then
+	set_var NATS_URL nats://127.0.0.1:4222
+	set_var SENSEHAT_RESEND_WINDOW 10s
+	say "sensehatd now uses nats://127.0.0.1:4222 and resends 10 s after a lost connection ($env_file)"
 fi
 
 if [ -z "$root" ] && [ -d /run/systemd/system ]; then

@@ -32,14 +32,19 @@ type publisher struct {
 	joyBuf  []byte
 
 	// ids numbers what goes out, per kind, so a JetStream stream that
-	// stores it drops a copy forwarded twice (msgid.go).
-	ids msgIDs
+	// stores it drops a copy forwarded twice (msgid.go); resend sends the
+	// last readings again after a lost connection (resend.go). pubMu
+	// serialises the sensor and joystick loops' publishes around both.
+	pubMu  sync.Mutex
+	ids    msgIDs
+	resend resender
 }
 
 func newPublisher(d *Daemon) *publisher {
 	base := d.Config.Prefix + "." + d.Config.ID
 	p := &publisher{d: d, envSubj: base + ".sensors.env", movSubj: base + ".sensors.motion", colSubj: base + ".sensors.colour"}
 	p.ids.init(d.Config.ID)
+	p.resend.init(d.Config.ResendWindow)
 	for k := sensehat.KeyUp; k <= sensehat.KeyMiddle; k++ {
 		p.joySubj[k] = base + ".joystick." + k.String()
 	}
@@ -154,12 +159,16 @@ func (p *publisher) sensor(kind string, payload []byte) {
 // for the next message, so the ids a stream holds have no gap that is not
 // a reading lost here (and counted in errors).
 func (p *publisher) publish(k kind, subj string, data []byte) {
+	p.pubMu.Lock()
+	defer p.pubMu.Unlock()
+	p.resend.before(p.d.nc)
 	m := p.ids.next(k, subj, data)
 	if err := p.d.nc.PublishMsg(m); err != nil {
 		p.d.errs.Record("nats", err)
 		return
 	}
 	p.ids.sent(k)
+	p.resend.after(m)
 }
 
 func (p *publisher) keep(dst *[]byte, b []byte) {

@@ -190,7 +190,7 @@ func (f *fleet) startDaemon(t *testing.T, bin string) {
 	f.daemon = startProcess(t, bin,
 		"--display", "none", "--joystick", "none", "--sensors", "sim",
 		"--env-interval", "50ms", "--motion-interval", "20ms",
-		"--state-dir", filepath.Join(f.dir, "state"),
+		"--state-dir", filepath.Join(f.dir, "state"), "--resend-window", "10s",
 		"--id", sfID, "--nats", f.leaf.url())
 	nc, err := nats.Connect(f.hub.url(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond), nats.RetryOnFailedConnect(true))
 	if err != nil {

@@ -17,6 +17,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // historyReading is one stored reading or joystick event.
@@ -71,13 +73,17 @@ func (a *App) history(ctx context.Context, args []string) error {
 	if !to.After(from) {
 		return fmt.Errorf("history: --until %s is not after --since %s", to.Format(time.RFC3339), from.Format(time.RFC3339))
 	}
+	subj, err := wire.NewSubjects(c.Prefix, *id)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
 	nc, err := c.connect()
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
 	rs, err := readHistory(ctx, nc, historyQuery{
-		stream: *stream, domain: *domain, subject: c.Prefix + "." + *id + ".>",
+		stream: *stream, domain: *domain, subject: subj.All(),
 		kind: *kind, from: from, to: to, progress: a.Stderr,
 	})
 	if err != nil {

@@ -282,6 +282,7 @@ func TestHistoryRefusesBadRanges(t *testing.T) {
 		{"history", "--id", "pi1", "--since", "1h", "--until", "2h"},
 		{"history", "--id", "pi1", "--csv", "--json"},
 		{"history", "--id", "pi1", "--kind", "weather"},
+		{"history", "--id", "pi.1"},
 	} {
 		if code, _, _ := run(context.Background(), args...); code == 0 {
 			t.Errorf("%v: exit 0, want an error", args)

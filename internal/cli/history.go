@@ -123,9 +123,9 @@ type historyQuery struct {
 	progress                      io.Writer // nil: silent
 }
 
-// progressEvery is how many readings make a range large enough to report
-// progress on stderr.
-const progressEvery = 20000
+// progressEvery is how many messages make a range large enough to report
+// progress on stderr, every quarter of it; a variable for tests.
+var progressEvery uint64 = 20000
 
 // readHistory reads the readings whose own time lies in [from, to].
 // The stream's timestamps say when a message was stored, which on the hub

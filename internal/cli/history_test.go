@@ -206,6 +206,18 @@ func TestHistoryCSVIsWhatWasPublished(t *testing.T) {
 			t.Errorf("table has no sparkline:\n%s", out)
 		}
 	})
+	t.Run("progress", func(t *testing.T) {
+		defer func(n uint64) { progressEvery = n }(progressEvery)
+		progressEvery = 8
+		code, _, errOut := run(context.Background(), "history", "--nats", srv.URL(), "--id", "pi1",
+			"--stream", "SENSEHAT_pi1", "--since", "1h", "--csv")
+		if code != 0 {
+			t.Fatalf("history exit %d: %s", code, errOut)
+		}
+		if !strings.Contains(errOut, "history: 2 of ") || !strings.Contains(errOut, "readings in range") {
+			t.Errorf("no progress on stderr for a range above the threshold:\n%s", errOut)
+		}
+	})
 	t.Run("json lines", func(t *testing.T) {
 		code, out, errOut := run(context.Background(), "history", "--nats", srv.URL(), "--id", "pi1",
 			"--stream", "SENSEHAT_pi1", "--since", "1h", "--until", until.Format(time.RFC3339Nano), "--json", "--kind", "env")

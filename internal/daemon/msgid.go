@@ -83,9 +83,10 @@ func (m *msgIDs) next(k kind, subj string, data []byte) *nats.Msg {
 func (m *msgIDs) sent(k kind) { m.k[k].count.Add(1) }
 
 // PublishedStatus counts what the daemon handed to NATS since it started,
-// per kind. The last message of a kind has Nats-Msg-Id
-// <id>-<boot>-<kind>-<count>, so a stream holding every reading of this
-// run holds exactly count messages of that kind with ids 1..count.
+// per kind. Message n of a kind has Nats-Msg-Id <id>-<boot>-<kind>-<n>, so
+// a stream holding every reading of this run holds, per kind, ids 1..count
+// at least (a subscriber can see message count+1 a moment before the
+// count moves: it moves once the client has taken the message).
 type PublishedStatus struct {
 	Boot     string `json:"boot"`
 	Env      uint64 `json:"env"`

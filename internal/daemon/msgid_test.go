@@ -56,10 +56,19 @@ func TestReadingsCarryMsgIDsAndCounts(t *testing.T) {
 	}
 	_ = sub.Unsubscribe()
 
-	m := request(t, nc, "sensehat.pi-1.status", nil, 2*time.Second)
+	// The count moves once the client has taken a message, which can be
+	// a moment after a subscriber already has it: ask until it caught up.
 	var st Status
-	if err := json.Unmarshal(m.Data, &st); err != nil {
-		t.Fatal(err)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		m := request(t, nc, "sensehat.pi-1.status", nil, 2*time.Second)
+		if err := json.Unmarshal(m.Data, &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Published.Env >= last || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if st.Published.Boot != boot {
 		t.Errorf("status boot %q, readings carry %q", st.Published.Boot, boot)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // deployDir is deploy/nats of this checkout: the tests run the files a
@@ -230,7 +232,7 @@ func (f *fleet) statusOn(t *testing.T, nc *nats.Conn, within time.Duration) sfSt
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		m, err := nc.Request("sensehat."+sfID+".status", nil, time.Second)
+		m, err := nc.Request(wire.Subjects{Prefix: wire.DefaultPrefix, ID: sfID}.Status(), nil, time.Second)
 		if err == nil && m.Header.Get("Nats-Service-Error-Code") == "" {
 			var st sfStatus
 			if err := json.Unmarshal(m.Data, &st); err != nil {

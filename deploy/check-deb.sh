@@ -37,7 +37,11 @@ for arch in armhf arm64; do
 	for want in \
 		'-rwxr-xr-x ./usr/bin/sensehatd' \
 		'-rw-r--r-- ./lib/systemd/system/sensehatd.service' \
-		'-rw------- ./etc/default/sensehatd'; do
+		'-rw------- ./etc/default/sensehatd' \
+		'-rwxr-xr-x ./usr/share/sensehatd/nats/setup-pi.sh' \
+		'-rwxr-xr-x ./usr/share/sensehatd/nats/store-and-forward.sh' \
+		'-rw-r--r-- ./usr/share/sensehatd/nats/leaf.conf' \
+		'-rw-r--r-- ./usr/share/sensehatd/nats/pi-stream.json'; do
 		mode=${want%% *}
 		path=${want#* }
 		line=$(printf '%s\n' "$contents" | awk -v p="$path" '$NF == p')
@@ -54,6 +58,9 @@ for arch in armhf arm64; do
 
 	got=$(dpkg-deb -f "$deb" Architecture)
 	[ "$got" = "$arch" ] || bad "Architecture $got, want $arch"
+	# Store and forward runs the Pi's own nats-server (README).
+	got=$(dpkg-deb -f "$deb" Recommends)
+	[ "$got" = nats-server ] || bad "Recommends '$got', want nats-server"
 	got=$(dpkg-deb -f "$deb" Package)
 	[ "$got" = sensehatd ] || bad "Package $got, want sensehatd"
 	version=$(dpkg-deb -f "$deb" Version)

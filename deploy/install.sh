@@ -2,6 +2,11 @@
 # install.sh: install (or remove) sensehatd on a Raspberry Pi with a Sense HAT.
 #
 #   sudo sh install.sh [--force] [BINARY]    install and start the service
+#   sudo sh install.sh --store-and-forward HUB_URL [BINARY]
+#                                            also keep every reading on the
+#                                            Pi until the hub has it
+#                                            (nats/setup-pi.sh; README, "Keep
+#                                            every reading")
 #   sudo sh install.sh --uninstall [--purge] stop and remove it
 #
 # BINARY defaults to the sensehatd next to this script; sensehatd.service and
@@ -32,12 +37,16 @@ die() {
 
 usage() {
 	cat <<EOF
-usage: sudo sh $prog [--force] [BINARY]
+usage: sudo sh $prog [--force] [--store-and-forward HUB_URL] [BINARY]
        sudo sh $prog --uninstall [--purge]
 
 Installs sensehatd to /usr/bin, its unit to /etc/systemd/system and, if
 absent, its settings to /etc/default/sensehatd; then enables and (re)starts
 the service. --force installs even when the I2C or package checks fail.
+--store-and-forward HUB_URL (nats-leaf://hub:7422) then makes the Pi a
+leaf node of that hub that stores every reading until the hub has it; it
+needs Debian's nats-server (apt install nats-server) and nats/setup-pi.sh
+beside this script.
 --uninstall stops and removes the service; --purge also deletes the settings
 and the saved calibration.
 EOF
@@ -198,9 +207,15 @@ main() {
 	force=0
 	purge=0
 	bin=
+	hub=
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--uninstall) mode=uninstall ;;
+		--store-and-forward)
+			[ $# -ge 2 ] || die "--store-and-forward needs the hub's leaf node URL, e.g. nats-leaf://hub.local:7422"
+			hub=$2
+			shift
+			;;
 		--purge) purge=1 ;;
 		--force) force=1 ;;
 		-h | --help)
@@ -224,10 +239,19 @@ main() {
 	if [ "$purge" -eq 1 ] && [ "$mode" != uninstall ]; then
 		die "--purge goes with --uninstall"
 	fi
+	if [ -n "$hub" ] && [ "$mode" = uninstall ]; then
+		die "--store-and-forward goes with an install"
+	fi
+	if [ -n "$hub" ] && [ ! -f "$here/nats/setup-pi.sh" ]; then
+		die "--store-and-forward needs $here/nats/setup-pi.sh: run $prog from a copy of the whole deploy directory"
+	fi
 	if [ "$mode" = uninstall ]; then
 		do_uninstall "$purge"
 	else
 		do_install "$force" "$bin"
+		if [ -n "$hub" ]; then
+			sh "$here/nats/setup-pi.sh" "$hub"
+		fi
 	fi
 }
 

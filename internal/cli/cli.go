@@ -51,6 +51,8 @@ Usage:
   sensehat web [--http ADDR] [--http-host NAME] [--every D] [--history-stream S]
                                        the fleet page: every device, its matrix,
                                        plots of its readings, actions
+  sensehat history --id ID [--since 2h] [--until TIME] [--csv|--json] [--kind K] [--stream NAME] [--domain D]
+                                       stored readings (store and forward)
   sensehat version
 
 Connection flags (every subcommand): --nats URL (env NATS_URL), --creds,
@@ -78,6 +80,8 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		err = a.haRemove(ctx, args[1:])
 	case "web":
 		err = a.web(ctx, args[1:])
+	case "history":
+		err = a.history(ctx, args[1:])
 	case "version", "--version", "-version":
 		fmt.Fprintln(a.Stdout, version.String("sensehat"))
 		return 0

@@ -42,6 +42,12 @@ type Config struct {
 	LowLight       bool
 	EnvInterval    time.Duration
 	MotionInterval time.Duration
+	// ResendWindow, when set, resends the readings and joystick events of
+	// that last stretch after a lost connection, for a local JetStream
+	// stream to store what the closing socket swallowed (its duplicate
+	// window drops the rest). 0, the default, never resends: plain
+	// subscribers would see repeats.
+	ResendWindow time.Duration
 	// ColourInterval, ColourGain and ColourCycles drive the colour sensor
 	// of a Sense HAT v2 or Astro Pi unit (see colour.go).
 	ColourInterval time.Duration
@@ -152,6 +158,9 @@ func (c *Config) Validate() error {
 	if c.EnvInterval < 10*time.Millisecond {
 		errs = append(errs, fmt.Errorf("config: --env-interval %v is too short; use 10ms or more", c.EnvInterval))
 	}
+	if c.ResendWindow < 0 || c.ResendWindow > 2*time.Minute {
+		errs = append(errs, fmt.Errorf("config: --resend-window %v: use 0 (off) up to 2m, the device stream's duplicate window (deploy/nats/pi-stream.json)", c.ResendWindow))
+	}
 	if c.MotionInterval < 10*time.Millisecond {
 		errs = append(errs, fmt.Errorf("config: --motion-interval %v is too short; use 10ms or more", c.MotionInterval))
 	}
@@ -211,6 +220,7 @@ func (c *Config) FlagSet(name string, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.EnvInterval, "env-interval", c.EnvInterval, "interval of sensors.env readings")
 	fs.DurationVar(&c.MotionInterval, "motion-interval", c.MotionInterval, "interval of sensors.motion readings")
 	fs.DurationVar(&c.ColourInterval, "colour-interval", c.ColourInterval, "interval of sensors.colour readings (Sense HAT v2, Astro Pi)")
+	fs.DurationVar(&c.ResendWindow, "resend-window", c.ResendWindow, "after a lost connection, resend the readings of this last stretch (store and forward on a local leaf node; 0: never)")
 	fs.IntVar(&c.ColourGain, "colour-gain", c.ColourGain, "colour sensor gain: 1, 4, 16, and 64 (TCS3400) or 60 (TCS34725)")
 	fs.IntVar(&c.ColourCycles, "colour-cycles", c.ColourCycles, "colour sensor integration cycles, 1 to 256 (2.75 ms each on the TCS3400, 2.4 ms on the TCS34725)")
 	fs.Float64Var(&c.TempFactor, "temp-factor", c.TempFactor, "CPU heat compensation factor F (0: off)")

@@ -23,6 +23,7 @@ type sensing struct {
 
 func newSensing(d *Daemon) *sensing {
 	p := &sensing{d: d, out: wire.NewPublisher(d.nc, wire.Subjects{Prefix: d.Config.Prefix, ID: d.Config.ID}, &d.errs)}
+	p.out.SetResendWindow(d.Config.ResendWindow)
 	if d.hw.Sensors != nil {
 		poller, err := sensors.NewPoller(*d.hw.Sensors, sensors.Opts{
 			EnvInterval:    d.Config.EnvInterval,
@@ -101,6 +102,14 @@ func (p *sensing) whoAmI() {
 	if _, err := p.d.player.Submit(display.TextItem(text, display.ScrollOpts{Fg: colorCyan, Speed: 12, Repeat: 1}), display.Queue); err != nil {
 		p.d.Log.Debug("who-am-I text", "err", err)
 	}
+}
+
+// published counts what went out, for the status reply.
+func (p *sensing) published() wire.PublishedStatus {
+	if p.out == nil {
+		return wire.PublishedStatus{}
+	}
+	return p.out.Published()
 }
 
 // last returns the last payloads for the status reply.

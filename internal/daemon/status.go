@@ -44,6 +44,7 @@ func (d *Daemon) Status() wire.Status {
 		},
 		Sensors:    d.pub.sensorStates(),
 		Last:       d.pub.last(),
+		Published:  d.pub.published(),
 		Errors:     d.errs.Snapshot(),
 		Duplicates: d.dups.list(),
 	}

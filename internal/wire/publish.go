@@ -32,17 +32,40 @@ type Publisher struct {
 	colSubj string
 	joyBuf  []byte
 	sensBuf []byte
+
+	// ids numbers what goes out, per kind, so a JetStream stream that
+	// stores it drops a copy forwarded twice (msgid.go); resend sends the
+	// last readings again after a lost connection (resend.go). pubMu
+	// serialises the sensor and joystick loops' publishes around both.
+	pubMu  sync.Mutex
+	ids    msgIDs
+	resend resender
 }
 
 // NewPublisher publishes on nc under s, counting failed publishes in errs
 // (which may be nil).
 func NewPublisher(nc *nats.Conn, s Subjects, errs *health.Registry) *Publisher {
 	p := &Publisher{nc: nc, errs: errs, envSubj: s.Env(), movSubj: s.Motion(), colSubj: s.Colour()}
+	p.ids.init(s.ID)
+	p.resend.init(0)
 	for k := sensehat.KeyUp; k <= sensehat.KeyMiddle; k++ {
 		p.joySubj[k] = s.Joystick(k.String())
 	}
 	return p
 }
+
+// SetResendWindow turns on sending the readings of the last window again
+// after a lost connection (store and forward: see resend.go); 0 turns it
+// off. Call it before the first publish.
+func (p *Publisher) SetResendWindow(window time.Duration) {
+	p.pubMu.Lock()
+	defer p.pubMu.Unlock()
+	p.resend.init(window)
+}
+
+// Published counts what was handed to NATS, per kind, with the boot nonce
+// of the message ids.
+func (p *Publisher) Published() PublishedStatus { return p.ids.status() }
 
 // Joystick publishes one event: {"key":"up","action":"pressed","time":...}.
 // Events of keys outside the joystick's five are dropped. It is called
@@ -60,7 +83,7 @@ func (p *Publisher) Joystick(ev sensehat.Event) {
 	b = ev.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `"}`...)
 	p.joyBuf = b
-	p.publish(p.joySubj[ev.Key], b)
+	p.publish(kindJoystick, p.joySubj[ev.Key], b)
 	p.keep(&p.lastJoy, b)
 }
 
@@ -68,28 +91,41 @@ func (p *Publisher) Joystick(ev sensehat.Event) {
 // called from one goroutine, the poller's: they share a buffer.
 func (p *Publisher) Env(r *Env) {
 	p.sensBuf = AppendEnv(p.sensBuf[:0], r)
-	p.publish(p.envSubj, p.sensBuf)
+	p.publish(kindEnv, p.envSubj, p.sensBuf)
 	p.keep(&p.lastEnv, p.sensBuf)
 }
 
 // Motion publishes one sensors.motion reading.
 func (p *Publisher) Motion(r *Motion) {
 	p.sensBuf = AppendMotion(p.sensBuf[:0], r)
-	p.publish(p.movSubj, p.sensBuf)
+	p.publish(kindMotion, p.movSubj, p.sensBuf)
 	p.keep(&p.lastMov, p.sensBuf)
 }
 
 // Colour publishes one sensors.colour reading.
 func (p *Publisher) Colour(r *Colour) {
 	p.sensBuf = AppendColour(p.sensBuf[:0], r)
-	p.publish(p.colSubj, p.sensBuf)
+	p.publish(kindColour, p.colSubj, p.sensBuf)
 	p.keep(&p.lastCol, p.sensBuf)
 }
 
-func (p *Publisher) publish(subj string, b []byte) {
-	if err := p.nc.Publish(subj, b); err != nil && p.errs != nil {
-		p.errs.Record("nats", err)
+// publish sends one reading or event with its Nats-Msg-Id and counts it
+// once the client has taken it. A failed publish keeps its sequence number
+// for the next message, so the ids a stream holds have no gap that is not
+// a reading lost here (and counted in errors).
+func (p *Publisher) publish(k kind, subj string, b []byte) {
+	p.pubMu.Lock()
+	defer p.pubMu.Unlock()
+	p.resend.before(p.nc)
+	m := p.ids.next(k, subj, b)
+	if err := p.nc.PublishMsg(m); err != nil {
+		if p.errs != nil {
+			p.errs.Record("nats", err)
+		}
+		return
 	}
+	p.ids.sent(k)
+	p.resend.after(m)
 }
 
 func (p *Publisher) keep(dst *[]byte, b []byte) {

@@ -54,6 +54,9 @@ func TestPublisherSubjectsAndPayloads(t *testing.T) {
 }
 
 // BenchmarkJoystickEvent is one joystick event encoded and published.
+// With the Nats-Msg-Id header it reports 2 allocs/op (0 without): both are
+// the header block nats.go's Msg.headerBytes builds on every PublishMsg;
+// the id itself is written in place (msgid.go).
 func BenchmarkJoystickEvent(b *testing.B) {
 	srv := testutil.StartServer(b, nil)
 	nc := testutil.Connect(b, srv.URL())
@@ -66,7 +69,9 @@ func BenchmarkJoystickEvent(b *testing.B) {
 }
 
 // BenchmarkMotionReading is one motion reading encoded and published, ten
-// times a second in the daemon: it must not allocate.
+// times a second in the daemon: encoding allocates nothing; the 2
+// allocs/op are nats.go's header block for the Nats-Msg-Id (see
+// BenchmarkJoystickEvent).
 func BenchmarkMotionReading(b *testing.B) {
 	srv := testutil.StartServer(b, nil)
 	nc := testutil.Connect(b, srv.URL())

@@ -20,7 +20,10 @@ type Status struct {
 	NATS     NATSStatus        `json:"nats"`
 	Sensors  map[string]string `json:"sensors,omitempty"`
 	Last     LastReadings      `json:"last"`
-	Errors   health.Snapshot   `json:"errors"`
+	// Published counts the readings and events sent, per kind, with the
+	// boot nonce of their message ids (store and forward checks these).
+	Published PublishedStatus `json:"published"`
+	Errors    health.Snapshot `json:"errors"`
 	// Duplicates are other running daemons with this id; requests to the
 	// id are split between them. Empty when all is well.
 	Duplicates []Duplicate `json:"duplicates"`

@@ -165,6 +165,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.nc = nc
+	// Before the service: a status request may arrive the moment the
+	// endpoints subscribe, and its handler reads the publisher's counts.
+	d.pub = newSensing(d)
 
 	svc, err := wire.Start(nc, p, wire.ServiceConfig{
 		Prefix:  cfg.Prefix,
@@ -189,7 +192,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.svc = svc
 	log.Info("serving", "service", wire.ServiceName, "subjects", wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}.All(), "nats", natsconn.Redact(cfg.NATS))
 
-	d.pub = newSensing(d)
 	pubCtx, stopPub := context.WithCancel(ctx)
 	defer stopPub()
 	wg.Add(1)

@@ -2,7 +2,10 @@
 // client publishing what an idle sensehatd publishes, at the same rates and
 // sizes (ten sensors.motion and one sensors.env a second, and one
 // sensors.colour a second when -colour is set), with no hardware, no
-// display and no service. scripts/idle-cpu.sh runs it beside the daemon.
+// display and no service. Like the daemon's, each message carries a
+// Nats-Msg-Id header numbered per kind (store and forward needs it), so
+// the two send the same bytes. scripts/idle-cpu.sh runs it beside the
+// daemon.
 package main
 
 import (
@@ -11,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -53,16 +57,29 @@ func run(url, id string, colour bool) error {
 		defer t.Stop()
 		colC = t.C
 	}
+	// One message per kind, its id rewritten in place, as the daemon does.
+	msgs := map[string]*nats.Msg{}
+	counts := map[string]uint64{}
+	publish := func(kind, subj string, data []byte) error {
+		m := msgs[kind]
+		if m == nil {
+			m = &nats.Msg{Subject: subj, Data: data, Header: nats.Header{nats.MsgIdHdr: []string{""}}}
+			msgs[kind] = m
+		}
+		counts[kind]++
+		m.Header[nats.MsgIdHdr][0] = id + "-000000000000-" + kind + "-" + strconv.FormatUint(counts[kind], 10)
+		return nc.PublishMsg(m)
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-motT.C:
-			err = nc.Publish(s.Motion(), mot)
+			err = publish("motion", s.Motion(), mot)
 		case <-envT.C:
-			err = nc.Publish(s.Env(), env)
+			err = publish("env", s.Env(), env)
 		case <-colC:
-			err = nc.Publish(s.Colour(), col)
+			err = publish("colour", s.Colour(), col)
 		}
 		if err != nil {
 			return fmt.Errorf("publishing: %w", err)

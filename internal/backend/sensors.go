@@ -18,7 +18,8 @@ import (
 	"github.com/sensehat/sensehat/sensehat/thermal"
 )
 
-// chipOpener opens one chip over I2C; sysfsRoot "" skips the kernel check.
+// chipOpener opens one chip over I2C; sysfsRoot "" (a simulated bus) skips
+// the kernel check.
 type chipOpener struct {
 	name string
 	// addr is the chip's address on the Sense HAT's bus; iioNames the IIO
@@ -36,7 +37,7 @@ var chips = []chipOpener{
 	{
 		name: "hts221", addr: hts221.Addr, iioNames: iio.NameHTS221,
 		i2c: func(b i2c.Bus, n int, root string, s *sensors.Set) error {
-			d, err := hts221.New(b, &hts221.Opts{Bus: n, SysfsRoot: root})
+			d, err := hts221.New(b, &hts221.Opts{Bus: n, SysfsRoot: root, SkipKernelCheck: root == ""})
 			if err == nil {
 				s.HTS221 = d
 			}
@@ -54,7 +55,7 @@ var chips = []chipOpener{
 	{
 		name: "lps25h", addr: lps25h.Addr, iioNames: iio.NameLPS25H,
 		i2c: func(b i2c.Bus, n int, root string, s *sensors.Set) error {
-			d, err := lps25h.New(b, &lps25h.Opts{Bus: n, SysfsRoot: root})
+			d, err := lps25h.New(b, &lps25h.Opts{Bus: n, SysfsRoot: root, SkipKernelCheck: root == ""})
 			if err == nil {
 				s.LPS25H = d
 			}
@@ -72,7 +73,7 @@ var chips = []chipOpener{
 	{
 		name: "lsm9ds1", addr: lsm9ds1.AccelGyroAddr, iioNames: iio.NameLSM9DS1Accel + " and " + iio.NameLSM9DS1Gyro,
 		i2c: func(b i2c.Bus, n int, root string, s *sensors.Set) error {
-			d, err := lsm9ds1.NewAccelGyro(b, &lsm9ds1.Opts{Bus: n, SysfsRoot: root})
+			d, err := lsm9ds1.NewAccelGyro(b, &lsm9ds1.Opts{Bus: n, SysfsRoot: root, SkipKernelCheck: root == ""})
 			if err == nil {
 				s.AccelGyro = d
 			}
@@ -90,7 +91,7 @@ var chips = []chipOpener{
 	{
 		name: "lsm9ds1_mag", addr: lsm9ds1.MagAddr, iioNames: iio.NameLSM9DS1Magn,
 		i2c: func(b i2c.Bus, n int, root string, s *sensors.Set) error {
-			d, err := lsm9ds1.NewMag(b, &lsm9ds1.MagOpts{Bus: n, SysfsRoot: root})
+			d, err := lsm9ds1.NewMag(b, &lsm9ds1.MagOpts{Bus: n, SysfsRoot: root, SkipKernelCheck: root == ""})
 			if err == nil {
 				s.Mag = d
 			}

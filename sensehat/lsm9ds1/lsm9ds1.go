@@ -160,8 +160,11 @@ type Opts struct {
 	// Addr is the chip's address; 0 means AccelGyroAddr.
 	Addr uint16
 	// SysfsRoot is where sysfs is mounted, to find a kernel driver bound to
-	// the chip; "" skips the check (simulated buses).
+	// the chip; "" means /sys.
 	SysfsRoot string
+	// SkipKernelCheck claims the chip even if a kernel driver is bound to
+	// it: for simulated buses, which have no sysfs entry of their own.
+	SkipKernelCheck bool
 	// Bus is the I2C bus number the chip is on, for the kernel check.
 	Bus int
 	// Sleep waits BootWait after the reboot; nil means time.Sleep.
@@ -180,8 +183,11 @@ type MagOpts struct {
 	Range MagRange
 	// Addr is the chip's address; 0 means MagAddr.
 	Addr uint16
-	// SysfsRoot is where sysfs is mounted; "" skips the kernel check.
+	// SysfsRoot is where sysfs is mounted; "" means /sys.
 	SysfsRoot string
+	// SkipKernelCheck claims the chip even if a kernel driver is bound to
+	// it: for simulated buses, which have no sysfs entry of their own.
+	SkipKernelCheck bool
 	// Bus is the I2C bus number the chip is on, for the kernel check.
 	Bus int
 	// Sleep waits BootWait after the reset; nil means time.Sleep.
@@ -242,7 +248,7 @@ func NewAccelGyro(b i2c.Bus, opts *Opts) (*AccelGyro, error) {
 	if addr == 0 {
 		addr = AccelGyroAddr
 	}
-	if err := checkKernel(opts.SysfsRoot, opts.Bus, addr); err != nil {
+	if err := checkKernel(opts.SkipKernelCheck, opts.SysfsRoot, opts.Bus, addr); err != nil {
 		return nil, err
 	}
 	d := &AccelGyro{c: i2c.Dev{Bus: b, Addr: addr}, accelSens: asens, gyroSens: gsens}
@@ -356,7 +362,7 @@ func NewMag(b i2c.Bus, opts *MagOpts) (*Mag, error) {
 	if addr == 0 {
 		addr = MagAddr
 	}
-	if err := checkKernel(opts.SysfsRoot, opts.Bus, addr); err != nil {
+	if err := checkKernel(opts.SkipKernelCheck, opts.SysfsRoot, opts.Bus, addr); err != nil {
 		return nil, err
 	}
 	d := &Mag{c: i2c.Dev{Bus: b, Addr: addr}, sens: sens}
@@ -424,7 +430,10 @@ func sleep(f func(time.Duration)) func(time.Duration) {
 	return f
 }
 
-func checkKernel(root string, bus int, addr uint16) error {
+func checkKernel(skip bool, root string, bus int, addr uint16) error {
+	if skip {
+		return nil
+	}
 	return i2cchip.CheckKernel("lsm9ds1", ErrKernelDriver, root, bus, addr)
 }
 

@@ -14,11 +14,12 @@ import (
 )
 
 // CheckKernel returns an error wrapping errKernel when a kernel driver is
-// bound to the chip at addr on bus; root "" skips the check (simulated
-// buses have no sysfs). pkg prefixes the other errors.
+// bound to the chip at addr on bus; root "" means sysfs.Root, as in every
+// driver's Opts (a driver skips the call when its Opts.SkipKernelCheck is
+// set, for simulated buses). pkg prefixes the other errors.
 func CheckKernel(pkg string, errKernel error, root string, bus int, addr uint16) error {
 	if root == "" {
-		return nil
+		root = sysfs.Root
 	}
 	drv, err := sysfs.I2CDriver(root, bus, addr)
 	if err != nil {

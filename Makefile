@@ -96,14 +96,14 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 #   make fuzz             fuzz every target, FUZZTIME (3m) each; commit what it finds
-# CI only replays the committed corpora (.ci/fuzz.sh without FUZZTIME), so
+# CI only replays the committed corpora (scripts/fuzz.sh without FUZZTIME), so
 # open-ended fuzzing is this target's job: run it before handing in a change
 # to a parser, fix every finding, and commit its input from testdata/fuzz/.
 FUZZTIME ?= 3m
 
 .PHONY: fuzz
 fuzz:
-	FUZZTIME=$(FUZZTIME) .ci/fuzz.sh
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 # Runs tests built with the soak tag: long fault-injection runs, not part of
 # make test.

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# .ci/fuzz.sh: the fuzz targets of the module, in one of two modes.
+# scripts/fuzz.sh: the fuzz targets of the module, in one of two modes.
 #
-#   .ci/fuzz.sh                 CI: runs every target on its committed seed
+#   scripts/fuzz.sh                 CI: runs every target on its committed seed
 #                               corpus (testdata/fuzz/<Target>/ and f.Add)
 #                               and nothing else, so the result is the same
 #                               on every run: a check never fails because a
 #                               fuzzer happened to find an old bug today.
-#   FUZZTIME=3m .ci/fuzz.sh     `make fuzz`: fuzzes every target for FUZZTIME
+#   FUZZTIME=3m scripts/fuzz.sh     `make fuzz`: fuzzes every target for FUZZTIME
 #                               each, printing the executions. Run it before
 #                               handing in a change to the parsers.
 #

@@ -32,7 +32,10 @@ for tool in qemu-system-x86_64 busybox modinfo go; do
 	fi
 done
 busybox=$(command -v busybox)
-if ! "$busybox" --list | grep -qx i2cset; then
+# Read the whole list first: under pipefail, grep -q leaving at the first
+# match would make busybox die of SIGPIPE and the test read as a failure.
+applets=$("$busybox" --list)
+if ! grep -qx i2cset <<<"$applets"; then
 	echo "iio-vm: $busybox has no i2cset applet; install busybox-static" >&2
 	exit 1
 fi

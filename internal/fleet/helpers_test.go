@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sensehat/sensehat/internal/config"
 	"github.com/sensehat/sensehat/internal/daemon"
@@ -230,4 +231,27 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) 
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// readingsJS connects to the JetStream server at url and creates the
+// stream READINGS of every device's readings, as store and forward keeps
+// them; the connection closes when the test ends, and ctx bounds the
+// test's stream calls to within.
+func readingsJS(t *testing.T, url string, within time.Duration) (jetstream.JetStream, context.Context) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	t.Cleanup(cancel)
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "READINGS", Subjects: []string{"sensehat.*.sensors.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	return js, ctx
 }

@@ -1,14 +1,11 @@
 package fleet_test
 
 import (
-	"context"
 	"math"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sensehat/sensehat/internal/fleet"
 	"github.com/sensehat/sensehat/internal/testutil"
@@ -20,20 +17,7 @@ import (
 func TestHistoryFromStream(t *testing.T) {
 	testutil.CheckLeaks(t)
 	ns := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "READINGS", Subjects: []string{"sensehat.*.sensors.>"}}); err != nil {
-		t.Fatal(err)
-	}
+	js, ctx := readingsJS(t, ns.URL(), 10*time.Second)
 	// A reading of a device that has gone since, and one the filter skips.
 	if _, err := js.Publish(ctx, "sensehat.old1.sensors.env", []byte(`{"humidity_pct":33.5,"time":"2026-01-01T00:00:00Z"}`)); err != nil {
 		t.Fatal(err)

@@ -55,20 +55,7 @@ func allAt(s []fleet.Sample, v float64) bool {
 func TestSpanFromStream(t *testing.T) {
 	testutil.CheckLeaks(t)
 	ns := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "READINGS", Subjects: []string{"sensehat.*.sensors.>"}}); err != nil {
-		t.Fatal(err)
-	}
+	js, ctx := readingsJS(t, ns.URL(), 20*time.Second)
 	pub := func(subject, body string) {
 		t.Helper()
 		if _, err := js.Publish(ctx, subject, []byte(body)); err != nil {
@@ -136,20 +123,7 @@ func TestSpanFromStream(t *testing.T) {
 func TestSpanMessageBound(t *testing.T) {
 	testutil.CheckLeaks(t)
 	ns := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "READINGS", Subjects: []string{"sensehat.*.sensors.>"}}); err != nil {
-		t.Fatal(err)
-	}
+	js, ctx := readingsJS(t, ns.URL(), 20*time.Second)
 	for i := range 50 {
 		if _, err := js.Publish(ctx, fmt.Sprintf("sensehat.d%d.sensors.env", i), []byte(`{"pressure_hpa":1000}`)); err != nil {
 			t.Fatal(err)
@@ -174,20 +148,7 @@ func TestSpanMessageBound(t *testing.T) {
 func TestSpanManyBatches(t *testing.T) {
 	testutil.CheckLeaks(t)
 	ns := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "READINGS", Subjects: []string{"sensehat.*.sensors.>"}}); err != nil {
-		t.Fatal(err)
-	}
+	js, ctx := readingsJS(t, ns.URL(), 60*time.Second)
 	const devices, each = 200, 12
 	for i := range devices * each {
 		subj := fmt.Sprintf("sensehat.d%d.sensors.env", i/each)

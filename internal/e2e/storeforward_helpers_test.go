@@ -256,21 +256,8 @@ func (f *fleet) statusOn(t *testing.T, nc *nats.Conn, within time.Duration) sfSt
 // stream's own server, so no domain is needed).
 func streamState(t *testing.T, url, stream string) jetstream.StreamState {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatalf("stream %s on %s: %v", stream, url, err)
-	}
+	s, ctx, done := openStream(t, url, stream, 10*time.Second)
+	defer done()
 	info, err := s.Info(ctx)
 	if err != nil {
 		t.Fatalf("stream %s on %s: %v", stream, url, err)
@@ -285,21 +272,8 @@ func lastID(t *testing.T, url, stream string) string {
 	if st.Msgs == 0 {
 		return ""
 	}
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ctx, done := openStream(t, url, stream, 10*time.Second)
+	defer done()
 	m, err := s.GetMsg(ctx, st.LastSeq)
 	if err != nil {
 		t.Fatalf("stream %s seq %d: %v", stream, st.LastSeq, err)
@@ -320,21 +294,8 @@ type reading struct {
 // readAll reads a whole stream in order with an ordered consumer.
 func readAll(t *testing.T, url, stream string) []reading {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ctx, done := openStream(t, url, stream, 60*time.Second)
+	defer done()
 	info, err := s.Info(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -398,4 +359,29 @@ func runs(t *testing.T, stream string, rs []reading) map[string][]uint64 {
 		out[k] = append(out[k], r.n)
 	}
 	return out
+}
+
+// openStream opens stream on the server at url (its own server, so no
+// domain is needed); ctx bounds the calls to within, and done closes the
+// connection. Helpers polled in a loop call done at once, so no
+// connection outlives its look.
+func openStream(t *testing.T, url, stream string, within time.Duration) (jetstream.Stream, context.Context, func()) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	done := func() { cancel(); nc.Close() }
+	js, err := jetstream.New(nc)
+	if err != nil {
+		done()
+		t.Fatal(err)
+	}
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		done()
+		t.Fatalf("stream %s on %s: %v", stream, url, err)
+	}
+	return s, ctx, done
 }

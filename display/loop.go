@@ -50,6 +50,9 @@ func (p *Player) Run(ctx context.Context) error {
 		case <-ctx.Done():
 		case <-timer.C():
 		case <-p.wake:
+			if p.afterWake != nil {
+				p.afterWake()
+			}
 		}
 	}
 }

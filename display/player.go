@@ -166,9 +166,13 @@ type Player struct {
 	lastErr   string
 	lastFrame time.Time
 
-	// beforeSleep, if set, is called by Run before each wait: tests with a
-	// fake clock use it to know the loop is asleep.
+	// Test hooks. Tests with a fake clock must not move it while the loop
+	// is awake, or a Reset computed from the old time loses the deadline:
+	// beforeSleep is called by Run before each wait, onWakeUp before a
+	// wake-up is sent and afterWake once Run has taken one.
 	beforeSleep func()
+	onWakeUp    func()
+	afterWake   func()
 
 	// Loop state, touched by Run only.
 	cur0       *entry // the loop's view of cur
@@ -275,6 +279,9 @@ func (p *Player) Submit(it Item, mode Mode) (*Ticket, error) {
 }
 
 func (p *Player) wakeUp() {
+	if p.onWakeUp != nil {
+		p.onWakeUp()
+	}
 	select {
 	case p.wake <- struct{}{}:
 	default:

@@ -188,15 +188,15 @@ func (h *harness) settle(t *testing.T) {
 	eventually(t, "the loop to sleep", func() bool {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		return h.sleeps > h.fired && h.quiet
+		return h.sleeps > h.fired && h.wakes == 0 && len(h.p.wake) == 0
 	})
 }
 
 type harness struct {
 	mu     sync.Mutex
 	sleeps int  // times the loop went to sleep
-	fired  int  // sleeps when the clock was last moved
-	quiet  bool // no wake-up was pending at the last sleep
+	fired  int  // sleeps when the clock was last moved or a wake-up taken
+	wakes  int  // wake-ups sent and not yet taken by the loop
 	p      *Player
 	dev    *fakeDevice
 	clk    *fakeClock
@@ -213,7 +213,20 @@ func (h *harness) start(t *testing.T) {
 	h.p.beforeSleep = func() {
 		h.mu.Lock()
 		h.sleeps++
-		h.quiet = len(h.p.wake) == 0
+		h.mu.Unlock()
+	}
+	// A wake-up counts from before it is sent until the loop has taken it
+	// and gone back to sleep, so settle never mistakes a sleep from before
+	// a Submit for one after it.
+	h.p.onWakeUp = func() {
+		h.mu.Lock()
+		h.wakes++
+		h.mu.Unlock()
+	}
+	h.p.afterWake = func() {
+		h.mu.Lock()
+		h.wakes = 0 // one wake-up covers every one coalesced into it
+		h.fired = h.sleeps
 		h.mu.Unlock()
 	}
 	go func() { h.done <- h.p.Run(ctx) }()

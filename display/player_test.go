@@ -194,9 +194,9 @@ func (h *harness) settle(t *testing.T) {
 
 type harness struct {
 	mu     sync.Mutex
-	sleeps int  // times the loop went to sleep
-	fired  int  // sleeps when the clock was last moved or a wake-up taken
-	wakes  int  // wake-ups sent and not yet taken by the loop
+	sleeps int // times the loop went to sleep
+	fired  int // sleeps when the clock was last moved or a wake-up taken
+	wakes  int // wake-ups sent and not yet taken by the loop
 	p      *Player
 	dev    *fakeDevice
 	clk    *fakeClock

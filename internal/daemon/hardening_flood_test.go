@@ -21,8 +21,8 @@ import (
 // The daemon's own share is bounded by design: the queue holds
 // display.DefaultQueueSize texts of at most payload.MaxTextRunes runes
 // (16 × 1000 runes, a few hundred KiB rendered), and nats.go holds at most
-// its per-subscription pending limit (64 MiB by default) of unread
-// messages, which a handler that refuses in microseconds never comes near.
+// wire.DefaultPendingBytes (16 MiB) of unread messages per endpoint, which
+// a handler that refuses in microseconds never comes near.
 // 64 MiB leaves room for the server's and client's buffers, and is less
 // than what an unbounded queue would take: the soak form sends 100,000
 // texts of about 1 KiB, near 100 MiB.

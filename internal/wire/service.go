@@ -42,11 +42,26 @@ type ServiceConfig struct {
 	// Frame, when set, serves <prefix>.<id>.led.frame (the matrix now) and
 	// <prefix>.<id>.led.frame.watch (leases of the live frames).
 	Frame FrameSource
-	// PendingMsgs, if above zero, caps the messages each endpoint holds
-	// while its handler is busy; beyond it the client drops them and
-	// reports a slow consumer. Zero keeps nats.go's default.
-	PendingMsgs int
+	// PendingMsgs and PendingBytes cap what each endpoint holds unread
+	// while its handler is busy; beyond them the client drops requests
+	// (their requesters time out) and reports a slow consumer, which
+	// status counts. Zero means DefaultPendingMsgs and DefaultPendingBytes;
+	// endpoints whose requests are a few bytes (clear, config, status,
+	// colour, frame) hold at most SmallPendingBytes of that.
+	PendingMsgs, PendingBytes int
 }
+
+// Pending limits per endpoint. nats.go's own (512Ki messages, 64 MiB per
+// subscription) let a flood across the ten endpoints hold over a gigabyte
+// of unread requests, twice what a Pi Zero has; with these the sum stays
+// under 100 MiB (RELIABILITY.md measures the daemon under floods). 16 MiB
+// holds sixteen 1 MB pixel requests or 16,000 texts of 1 KiB, more than a
+// handler that refuses in microseconds ever falls behind by.
+const (
+	DefaultPendingMsgs  = 16 << 10
+	DefaultPendingBytes = 16 << 20
+	SmallPendingBytes   = 1 << 20
+)
 
 // Service is a running device service.
 type Service struct {
@@ -98,28 +113,37 @@ func Start(nc *nats.Conn, p Player, cfg ServiceConfig, log *slog.Logger, errs *h
 	eps := []struct {
 		name, subject string
 		h             micro.Handler
+		small         bool // requests of a few bytes
 		opts          []micro.EndpointOpt
 	}{
-		{"led_text", subj.Text(), text, nil},
-		{"led_pixels", subj.Pixels(), led("led.pixels", parsePixels), nil},
-		{"led_clear", subj.Clear(), led("led.clear", parseClear), nil},
-		{"led_config", subj.Config(), &configHandler{s: s, p: p}, nil},
-		{"status", subj.Status(), &statusHandler{s: s, status: cfg.Status}, nil},
+		{"led_text", subj.Text(), text, false, nil},
+		{"led_pixels", subj.Pixels(), led("led.pixels", parsePixels), false, nil},
+		{"led_clear", subj.Clear(), led("led.clear", parseClear), true, nil},
+		{"led_config", subj.Config(), &configHandler{s: s, p: p}, true, nil},
+		{"status", subj.Status(), &statusHandler{s: s, status: cfg.Status}, true, nil},
 		// Every device must see "all": no queue group.
-		{"all_led_text", subj.AllText(), text, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
-		{"any_led_text", subj.AnyText(), text, []micro.EndpointOpt{micro.WithEndpointQueueGroup(AnyQueue)}},
-		{"colour_config", subj.ColourConfig(), colourEndpoint(s, cfg.Colour), nil},
-		{"led_frame", subj.Frame(), frame, nil},
-		{"led_frame_watch", subj.FrameWatch(), watch, nil},
+		{"all_led_text", subj.AllText(), text, false, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
+		{"any_led_text", subj.AnyText(), text, false, []micro.EndpointOpt{micro.WithEndpointQueueGroup(AnyQueue)}},
+		{"colour_config", subj.ColourConfig(), colourEndpoint(s, cfg.Colour), true, nil},
+		{"led_frame", subj.Frame(), frame, true, nil},
+		{"led_frame_watch", subj.FrameWatch(), watch, true, nil},
+	}
+	msgs, bytes := cfg.PendingMsgs, cfg.PendingBytes
+	if msgs <= 0 {
+		msgs = DefaultPendingMsgs
+	}
+	if bytes <= 0 {
+		bytes = DefaultPendingBytes
 	}
 	for _, ep := range eps {
 		if ep.h == nil {
 			continue // the board lacks what the endpoint drives
 		}
-		opts := append([]micro.EndpointOpt{micro.WithEndpointSubject(ep.subject)}, ep.opts...)
-		if cfg.PendingMsgs > 0 {
-			opts = append(opts, micro.WithEndpointPendingLimits(cfg.PendingMsgs, nats.DefaultSubPendingBytesLimit))
+		b := bytes
+		if ep.small {
+			b = min(b, SmallPendingBytes)
 		}
+		opts := append([]micro.EndpointOpt{micro.WithEndpointSubject(ep.subject), micro.WithEndpointPendingLimits(msgs, b)}, ep.opts...)
 		if err := svc.AddEndpoint(ep.name, ep.h, opts...); err != nil {
 			_ = svc.Stop()
 			cancel()

@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"bytes"
+	"io"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -138,5 +140,100 @@ func TestSlowConsumerCountedOnce(t *testing.T) {
 	// The handler saw the messages that were kept, never more than sent.
 	if got := p.submitted.Load(); got == 0 || got >= sent {
 		t.Errorf("handler saw %d of %d messages; want some dropped and some served", got, sent)
+	}
+}
+
+// TestPendingLimitsBoundMemory: an endpoint whose handler is busy holds at
+// most DefaultPendingBytes of unread requests (SmallPendingBytes for the
+// endpoints whose requests are a few bytes); beyond that the client drops
+// and reports a slow consumer. With nats.go's own 64 MiB per subscription
+// none of these floods would be dropped, and ten endpoints could hold over
+// a gigabyte between them, twice a Pi Zero's memory.
+func TestPendingLimitsBoundMemory(t *testing.T) {
+	for _, tc := range []struct {
+		name, subject, first string
+		size, count          int
+		slow                 bool
+	}{
+		// 12 MB waits within 16 MiB; 20 MB does not. The server's
+		// largest payload is 1 MB, so big floods are many messages.
+		{"text within", "led.text", "x", 1_000_000, 12, false},
+		{"text beyond", "led.text", "x", 1_000_000, 20, true},
+		{"clear within", "led.clear", "", 200_000, 4, false},
+		{"clear beyond", "led.clear", "", 400_000, 4, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testutil.CheckLeaks(t)
+			srv := testutil.StartServer(t, nil)
+			var errs health.Registry
+			log := slog.New(slog.NewTextHandler(io.Discard, nil))
+			nc, err := natsconn.Connect(natsconn.Settings{URL: srv.URL(), Name: "pending-test", Errors: &errs}, log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			p := &gatePlayer{gate: make(chan struct{})}
+			svc, err := Start(nc, p, ServiceConfig{
+				Prefix: "sensehat", ID: "busy", Version: "0.0.1",
+				Status: func() any { return map[string]string{} },
+			}, log, &errs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				close(p.gate)
+				if err := svc.Stop(); err != nil {
+					t.Errorf("stopping the service: %v", err)
+				}
+			}()
+			if err := nc.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			pub, err := nats.Connect(srv.URL())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pub.Close()
+			subject := "sensehat.busy." + tc.subject
+			// The first request holds the handler at the gate; the rest
+			// wait unread in the subscription.
+			if err := pub.Publish(subject, []byte(tc.first)); err != nil {
+				t.Fatal(err)
+			}
+			body := bytes.Repeat([]byte{' '}, tc.size)
+			for range tc.count {
+				if err := pub.Publish(subject, body); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := pub.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for nc.Stats().InMsgs < uint64(tc.count+1) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the client received %d of %d messages", nc.Stats().InMsgs, tc.count+1)
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if tc.slow {
+				for errs.Count("nats") == 0 {
+					if time.Now().After(deadline) {
+						t.Fatalf("%d requests of %d bytes to a busy %s were all kept; want a slow consumer", tc.count, tc.size, tc.subject)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				return
+			}
+			// Error callbacks run on the connection's own goroutine, in
+			// order: a flush round trip later, any drop has been counted.
+			time.Sleep(100 * time.Millisecond)
+			if err := nc.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if n := errs.Count("nats"); n != 0 {
+				t.Errorf("%d requests of %d bytes to a busy %s: %d async errors, want none dropped", tc.count, tc.size, tc.subject, n)
+			}
+		})
 	}
 }

@@ -43,6 +43,9 @@ SCP     ?= scp
 # DEPLOY_BIN=bin/linux_arm/sensehatd (armv7) or bin/linux_arm64/sensehatd
 # (64-bit OS) send another build.
 DEPLOY_BIN ?= bin/linux_armv6/sensehatd
+# HUB=nats-leaf://hub.local:7422 makes make deploy also set the Pi up as a
+# store-and-forward leaf node of that hub (README, "Keep every reading").
+HUB ?=
 
 # 32-bit ARM binary size limit in bytes (10 MB).
 SIZE_LIMIT ?= 10000000
@@ -147,7 +150,7 @@ bin/linux_armv6/sensehatd: build-armv6 ;
 bin/linux_arm64/sensehatd: build-arm64 ;
 
 deploy: require-pi $(DEPLOY_BIN)
-	SSH='$(SSH)' SCP='$(SCP)' deploy/ssh-install.sh '$(PI)' '$(DEPLOY_BIN)'
+	SSH='$(SSH)' SCP='$(SCP)' deploy/ssh-install.sh $(if $(HUB),--store-and-forward '$(HUB)') '$(PI)' '$(DEPLOY_BIN)'
 
 uninstall: require-pi
 	SSH='$(SSH)' SCP='$(SCP)' deploy/ssh-install.sh --uninstall '$(PI)'

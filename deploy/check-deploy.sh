@@ -12,7 +12,10 @@
 #     after a copy fails, and after the check refuses a directory that was
 #     opened up or holds a symlink (sudo must not run then at all);
 #   - the files arrive intact (the installed binary is the one built) and
-#     make uninstall removes it again.
+#     make uninstall removes it again;
+#   - make deploy HUB=... also runs setup-pi.sh there, and a hub URL that
+#     could break out of the quoted command root runs is refused before
+#     anything runs on the Pi.
 #
 # The "Pi" is this machine: the ssh stand-in runs the command with sh, with
 # TMPDIR set to a scratch directory (mode 1777, like /tmp); the sudo
@@ -203,6 +206,29 @@ check "make deploy fails" [ "$rc" -ne 0 ]
 check "sudo did not run" sh -c "! [ -s '$CHECK_SUDO_DIRS' ]"
 check "the check said why" grep -q 'is not a regular file' "$work/symlink.out"
 check "the directory is gone afterwards" no_leftovers
+
+echo "== make deploy HUB=...: the Pi also becomes a store-and-forward leaf node"
+run hub deploy HUB=nats-leaf://hub.example:7422
+check "make deploy HUB=... succeeds" [ "$rc" -eq 0 ]
+check "it ran from a private directory" private_dir
+check "setup-pi.sh wrote the leaf node configuration for that hub" \
+	grep -q 'nats-leaf://hub.example:7422' "$root/etc/nats-server.conf"
+check "sensehatd now talks to the local leaf node" \
+	grep -q '^NATS_URL=nats://127.0.0.1:4222$' "$root/etc/default/sensehatd"
+check "the directory is gone afterwards" no_leftovers
+
+echo "== make deploy HUB=... with a character a URL cannot hold"
+: >"$CHECK_LOG"
+if SSH="$fake/ssh" SCP="$fake/scp" deploy/ssh-install.sh --store-and-forward \
+	"nats-leaf://hub\";touch $work/pwned;\":7422" pi@stand-in bin/sensehatd >"$work/badhub.out" 2>&1; then
+	rc=0
+else
+	rc=$?
+fi
+check "make deploy fails" [ "$rc" -ne 0 ]
+check "ssh-install.sh said why" grep -q 'holds a character a URL cannot' "$work/badhub.out"
+check "nothing ran on the Pi" sh -c "! [ -s '$CHECK_LOG' ]"
+check "nothing ran the injected command" [ ! -e "$work/pwned" ]
 
 echo "== make uninstall"
 run uninstall uninstall

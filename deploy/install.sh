@@ -242,7 +242,11 @@ main() {
 	if [ -n "$hub" ] && [ "$mode" = uninstall ]; then
 		die "--store-and-forward goes with an install"
 	fi
-	if [ -n "$hub" ] && [ ! -f "$here/nats/setup-pi.sh" ]; then
+	# setup-pi.sh sits in nats/ in the source tree and the .deb, and
+	# beside this script when make deploy copies the files.
+	setup=$here/nats/setup-pi.sh
+	[ -f "$setup" ] || setup=$here/setup-pi.sh
+	if [ -n "$hub" ] && [ ! -f "$setup" ]; then
 		die "--store-and-forward needs $here/nats/setup-pi.sh: run $prog from a copy of the whole deploy directory"
 	fi
 	if [ "$mode" = uninstall ]; then
@@ -250,7 +254,7 @@ main() {
 	else
 		do_install "$force" "$bin"
 		if [ -n "$hub" ]; then
-			sh "$here/nats/setup-pi.sh" "$hub"
+			sh "$setup" "$hub"
 		fi
 	fi
 }

@@ -5,6 +5,10 @@
 #   deploy/ssh-install.sh HOST BINARY        copy BINARY (named sensehatd),
 #                                            the unit, the settings and
 #                                            install.sh to HOST, install there
+#   deploy/ssh-install.sh --store-and-forward HUB_URL HOST BINARY
+#                                            the same, and also makes the Pi
+#                                            a store-and-forward leaf node of
+#                                            HUB_URL (deploy/nats/setup-pi.sh)
 #   deploy/ssh-install.sh --uninstall HOST   remove the service from HOST
 #
 # SSH and SCP name the commands (default ssh and scp), options included if
@@ -32,11 +36,24 @@ die() {
 	exit 1
 }
 usage() {
-	echo "usage: $prog HOST BINARY | $prog --uninstall HOST" >&2
+	echo "usage: $prog [--store-and-forward HUB_URL] HOST BINARY | $prog --uninstall HOST" >&2
 	exit 2
 }
 
 mode=install
+hub=
+if [ "${1:-}" = --store-and-forward ]; then
+	[ $# -ge 2 ] || usage
+	hub=$2
+	shift 2
+	# The URL goes into the command root runs: a URL's characters only,
+	# and never a quote, space, $ or backtick.
+	case $hub in
+	*[!A-Za-z0-9.:/_@%+=-]* | '') die "HUB_URL '$hub' holds a character a URL cannot; want e.g. nats-leaf://hub.local:7422" ;;
+	nats-leaf://* | tls://* | nats://* | ws://* | wss://*) ;;
+	*) die "HUB_URL '$hub' should look like nats-leaf://hub.local:7422 (the hub's leafnodes port)" ;;
+	esac
+fi
 if [ "${1:-}" = --uninstall ]; then
 	mode=uninstall
 	shift
@@ -99,6 +116,14 @@ echo "$prog: private directory $host:$dir"
 if [ "$mode" = install ]; then
 	set -- "$bin" "$here/sensehatd.service" "$here/sensehatd.env" "$here/install.sh"
 	run="\"\$d/install.sh\" \"\$d/sensehatd\""
+	if [ -n "$hub" ]; then
+		# Flat beside install.sh, which looks for setup-pi.sh there too:
+		# the directory check below then needs no subdirectories.
+		for f in setup-pi.sh leaf.conf store-and-forward.sh pi-stream.json hub-stream.json; do
+			set -- "$@" "$here/nats/$f"
+		done
+		run="\"\$d/install.sh\" --store-and-forward \"$hub\" \"\$d/sensehatd\""
+	fi
 else
 	set -- "$here/install.sh"
 	run="\"\$d/install.sh\" --uninstall"

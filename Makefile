@@ -149,8 +149,10 @@ bin/linux_arm/sensehatd: build-arm ;
 bin/linux_armv6/sensehatd: build-armv6 ;
 bin/linux_arm64/sensehatd: build-arm64 ;
 
+# Not echoed: HUB may carry the leaf node's password (ssh-install.sh prints
+# what it does, the password left out).
 deploy: require-pi $(DEPLOY_BIN)
-	SSH='$(SSH)' SCP='$(SCP)' deploy/ssh-install.sh $(if $(HUB),--store-and-forward '$(HUB)') '$(PI)' '$(DEPLOY_BIN)'
+	@SSH='$(SSH)' SCP='$(SCP)' deploy/ssh-install.sh $(if $(HUB),--store-and-forward '$(HUB)') '$(PI)' '$(DEPLOY_BIN)'
 
 uninstall: require-pi
 	SSH='$(SSH)' SCP='$(SCP)' deploy/ssh-install.sh --uninstall '$(PI)'

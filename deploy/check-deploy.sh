@@ -208,11 +208,15 @@ check "the check said why" grep -q 'is not a regular file' "$work/symlink.out"
 check "the directory is gone afterwards" no_leftovers
 
 echo "== make deploy HUB=...: the Pi also becomes a store-and-forward leaf node"
-run hub deploy HUB=nats-leaf://hub.example:7422
+run hub deploy HUB=nats-leaf://sensehat-leaf:pw-9Zk2@hub.example:7422
 check "make deploy HUB=... succeeds" [ "$rc" -eq 0 ]
 check "it ran from a private directory" private_dir
 check "setup-pi.sh wrote the leaf node configuration for that hub" \
-	grep -q 'nats-leaf://hub.example:7422' "$root/etc/nats-server.conf"
+	grep -q 'nats-leaf://sensehat-leaf:pw-9Zk2@hub.example:7422' "$root/etc/nats-server.conf"
+check "that configuration, which holds the password, is not readable by others" \
+	sh -c "ls -ln '$root/etc/nats-server.conf' | grep -q '^-rw-r-----'"
+check "the password is not printed" sh -c "! grep -q pw-9Zk2 '$work/hub.out'"
+check "the hub is named, password left out" grep -q 'sensehat-leaf:\*\*\*@hub.example:7422' "$work/hub.out"
 check "sensehatd now talks to the local leaf node" \
 	grep -q '^NATS_URL=nats://127.0.0.1:4222$' "$root/etc/default/sensehatd"
 check "the directory is gone afterwards" no_leftovers

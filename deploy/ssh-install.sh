@@ -112,6 +112,9 @@ case $dir in
 	;;
 esac
 echo "$prog: private directory $host:$dir"
+if [ -n "$hub" ]; then
+	echo "$prog: installing on $host as a store-and-forward leaf node of $(printf '%s\n' "$hub" | sed 's|//\([^:/@]*\):[^@]*@|//\1:***@|')"
+fi
 
 if [ "$mode" = install ]; then
 	set -- "$bin" "$here/sensehatd.service" "$here/sensehatd.env" "$here/install.sh"

@@ -64,12 +64,23 @@ if [ -f "$conf" ] && ! grep -q "^$marker" "$conf" && [ ! -e "$conf.before-senseh
 	say "kept the previous $conf as $conf.before-sensehat"
 fi
 mkdir -p "$(dirname "$conf")"
-{
-	echo "$marker (written by $prog; run it again to change the hub)"
-	sed -e "s|@ID@|$id|g" -e "s|@HUB_URL@|$hub|g" "$here/leaf.conf"
-} >"$conf.new"
+# The hub URL carries the leaf node's password: never readable by others,
+# not even for a moment.
+rm -f "$conf.new"
+(
+	umask 027
+	{
+		echo "$marker (written by $prog; run it again to change the hub)"
+		sed -e "s|@ID@|$id|g" -e "s|@HUB_URL@|$hub|g" "$here/leaf.conf"
+	} >"$conf.new"
+)
+if [ -z "$root" ] && getent group nats >/dev/null 2>&1; then
+	chgrp nats "$conf.new"
+fi
 mv -f "$conf.new" "$conf"
-say "wrote $conf: leaf node of $hub, JetStream domain sensehat-$id"
+# What is printed leaves the password out.
+shown=$(printf '%s\n' "$hub" | sed 's|//\([^:/@]*\):[^@]*@|//\1:***@|')
+say "wrote $conf (mode 0640): leaf node of $shown, JetStream domain sensehat-$id"
 
 mkdir -p "$root$store"
 if [ -z "$root" ] && getent passwd nats >/dev/null 2>&1; then

@@ -86,6 +86,7 @@ func render(t *testing.T, dir, name string, repl ...string) string {
 // the same configuration and store, as systemd would.
 type server struct {
 	bin, conf string
+	env       []string // added to the environment (hub.conf's password)
 	port      int
 	proc      *process
 }
@@ -94,7 +95,7 @@ func (s *server) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", s.port
 
 func (s *server) start(t *testing.T) {
 	t.Helper()
-	s.proc = startProcess(t, s.bin, "-c", s.conf, "-a", "127.0.0.1", "-p", strconv.Itoa(s.port))
+	s.proc = startProcessEnv(t, s.env, s.bin, "-c", s.conf, "-a", "127.0.0.1", "-p", strconv.Itoa(s.port))
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		nc, err := nats.Connect(s.url(), nats.Timeout(time.Second))
@@ -137,19 +138,40 @@ type fleet struct {
 	client    *nats.Conn // to the hub, as the laptop would be
 }
 
-const sfID = "pi1"
+const (
+	sfID = "pi1"
+	// leafPassword is what the hub's environment gives hub.conf, as a
+	// systemd drop-in would; the leaf node logs in with it in its URL.
+	leafPassword = "leaf-pw-4Yq9"
+	leafUser     = "sensehat-leaf" // hub.conf's leaf node user
+)
+
+// hubServer is deploy/nats/hub.conf on loopback, with its leaf node port at
+// leafPort and the password in its environment.
+func hubServer(t *testing.T, dir string, leafPort int) *server {
+	t.Helper()
+	return &server{bin: tool(t, "nats-server"), port: freePort(t), conf: render(t, dir, "hub.conf",
+		"0.0.0.0:7422", fmt.Sprintf("127.0.0.1:%d", leafPort),
+		"/var/lib/nats/hub", filepath.Join(dir, "hub-store")),
+		env: []string{"SENSEHAT_LEAF_PASSWORD=" + leafPassword}}
+}
+
+// leafNode is deploy/nats/leaf.conf as setup-pi.sh writes it, dialling
+// hubURL.
+func leafNode(t *testing.T, dir, bin, hubURL string) *server {
+	t.Helper()
+	return &server{bin: bin, port: freePort(t), conf: render(t, dir, "leaf.conf",
+		"@ID@", sfID,
+		"@HUB_URL@", hubURL,
+		"/var/lib/nats/sensehat", filepath.Join(dir, "leaf-store"))}
+}
 
 func startFleet(t *testing.T, leafBin string) *fleet {
 	t.Helper()
 	f := &fleet{dir: t.TempDir()}
 	leafPort := freePort(t)
-	f.hub = &server{bin: tool(t, "nats-server"), port: freePort(t), conf: render(t, f.dir, "hub.conf",
-		"0.0.0.0:7422", fmt.Sprintf("127.0.0.1:%d", leafPort),
-		"/var/lib/nats/hub", filepath.Join(f.dir, "hub-store"))}
-	f.leaf = &server{bin: leafBin, port: freePort(t), conf: render(t, f.dir, "leaf.conf",
-		"@ID@", sfID,
-		"@HUB_URL@", fmt.Sprintf("nats-leaf://127.0.0.1:%d", leafPort),
-		"/var/lib/nats/sensehat", filepath.Join(f.dir, "leaf-store"))}
+	f.hub = hubServer(t, f.dir, leafPort)
+	f.leaf = leafNode(t, f.dir, leafBin, fmt.Sprintf("nats-leaf://%s:%s@127.0.0.1:%d", leafUser, leafPassword, leafPort))
 	f.hub.start(t)
 	f.leaf.start(t)
 	f.cli = natsCLI{bin: tool(t, "nats"), config: t.TempDir()}

@@ -529,3 +529,36 @@ func BenchmarkJoystickEvent(b *testing.B) {
 	cancel()
 	<-done
 }
+
+// BenchmarkJoystickEventIRQ: a key change on the simulated ATtiny until
+// the reader waiting on the interrupt line emits the event. The reader
+// waits up to MaxIRQWait (1 s) for an edge; a press must end that wait at
+// once, so this is microseconds, not the second an idle wait may last.
+func BenchmarkJoystickEventIRQ(b *testing.B) {
+	bus := sim.NewBus("sim")
+	a := sim.NewATtiny()
+	bus.Attach(attiny.Addr, a)
+	j, err := attiny.NewJoystick(bus, a.Interrupt(), &attiny.JoystickOpts{RepeatDelay: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(chan sensehat.Event)
+	done := make(chan error, 1)
+	go func() { done <- j.Run(ctx, out) }()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if i&1 == 0 {
+			a.Press(sensehat.KeyUp)
+		} else {
+			a.Release(sensehat.KeyUp)
+		}
+		<-out
+	}
+	b.StopTimer()
+	if !j.UsingInterrupt() {
+		b.Fatal("the reader polled instead of waiting on the interrupt line")
+	}
+	cancel()
+	<-done
+}

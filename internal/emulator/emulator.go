@@ -204,11 +204,7 @@ func (e *Emulator) Run(ctx context.Context) error {
 	view.Close() // ends the streams Shutdown would otherwise wait for
 	fl.Close()
 	if srv != nil {
-		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		if err := srv.Shutdown(sctx); err != nil {
-			srv.Close()
-		}
-		scancel()
+		webguard.Shutdown(ctx, srv)
 	}
 	wg.Wait()
 	close(errc)

@@ -194,9 +194,9 @@ func (v *View) events(w http.ResponseWriter, r *http.Request) {
 		return err
 	}
 	// A page that stops reading (a suspended laptop, a client that never
-	// reads) is dropped once a write has waited streamWriteTimeout, so it
+	// reads) is dropped once a write has waited webguard.StreamWriteTimeout, so it
 	// gives its stream slot back. The deadline is renewed before writing.
-	_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+	_ = rc.SetWriteDeadline(time.Now().Add(webguard.StreamWriteTimeout))
 	if err := sendFrame(true); err != nil {
 		return
 	}
@@ -221,24 +221,18 @@ func (v *View) events(w http.ResponseWriter, r *http.Request) {
 		case <-v.done:
 			return
 		case <-changed:
-			_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+			_ = rc.SetWriteDeadline(time.Now().Add(webguard.StreamWriteTimeout))
 			err = sendFrame(false)
 		case ev := <-ch:
-			_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-			_, err = w.Write(ev)
+			err = webguard.WriteEvent(rc, w, ev)
 		case <-keepAlive.C:
-			_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-			_, err = w.Write([]byte(": keep-alive\n\n"))
+			err = webguard.WriteEvent(rc, w, webguard.KeepAlive)
 		}
 		if err != nil {
 			return
 		}
 	}
 }
-
-// streamWriteTimeout bounds how long one write to an event stream may
-// block; it is well over the keep-alive interval a healthy page receives.
-const streamWriteTimeout = time.Minute
 
 // frameEventLen is the size of one frame event: 192 duties as hex.
 const frameEventLen = len("event: frame\ndata: ") + 2*192 + len("\n\n")

@@ -226,8 +226,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	case s.poke <- struct{}{}:
 	default:
 	}
-	_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-	if _, err := w.Write(first); err != nil {
+	if err := webguard.WriteEvent(rc, w, first); err != nil {
 		return
 	}
 	keepAlive := time.NewTicker(s.opts.KeepAlive)
@@ -243,21 +242,15 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-s.done:
 			return
 		case ev := <-ch:
-			_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-			_, err = w.Write(ev)
+			err = webguard.WriteEvent(rc, w, ev)
 		case <-keepAlive.C:
-			_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-			_, err = w.Write([]byte(": keep-alive\n\n"))
+			err = webguard.WriteEvent(rc, w, webguard.KeepAlive)
 		}
 		if err != nil {
 			return
 		}
 	}
 }
-
-// streamWriteTimeout drops a page that stopped reading, giving its stream
-// slot back.
-const streamWriteTimeout = time.Minute
 
 // Reply is one device's answer to an action, as the page shows it.
 type Reply struct {

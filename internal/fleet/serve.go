@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/sensehat/sensehat/internal/webguard"
 )
@@ -39,11 +38,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}()
 	<-ctx.Done()
 	s.Close()
-	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-	}
-	scancel()
+	webguard.Shutdown(ctx, srv)
 	wg.Wait()
 	close(errc)
 	var errs []error

@@ -28,9 +28,11 @@
 package webguard
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net"
@@ -259,6 +261,33 @@ func Server(h http.Handler) *http.Server {
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 	}
+}
+
+// Shutdown stops srv, giving requests in flight up to 5 s (ctx may already
+// be done; only its values are kept), then closes what is left.
+func Shutdown(ctx context.Context, srv *http.Server) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+}
+
+// StreamWriteTimeout is how long one write to an event stream may block.
+// A page that stops reading (a suspended laptop, a client that never
+// reads) is dropped then and gives its stream slot back; it is well over
+// the keep-alive interval a healthy page receives.
+const StreamWriteTimeout = time.Minute
+
+// KeepAlive is the event-stream comment that keeps an idle stream open.
+var KeepAlive = []byte(": keep-alive\n\n")
+
+// WriteEvent writes b to an event stream, renewing the write deadline
+// first (see StreamWriteTimeout).
+func WriteEvent(rc *http.ResponseController, w io.Writer, b []byte) error {
+	_ = rc.SetWriteDeadline(time.Now().Add(StreamWriteTimeout))
+	_, err := w.Write(b)
+	return err
 }
 
 // Exposed reports whether a listening address can be reached from other

@@ -506,10 +506,16 @@ func TestNewJoystick(t *testing.T) {
 }
 
 func BenchmarkJoystickEvent(b *testing.B) {
+	benchJoystick(b, func(*sim.ATtiny) gpio.PinIn { return nil }, &attiny.JoystickOpts{PollInterval: time.Microsecond, RepeatDelay: time.Hour})
+}
+
+// benchJoystick times press or release to event on the simulated ATtiny,
+// with the interrupt line pin gives (nil: the polling reader).
+func benchJoystick(b *testing.B, pin func(*sim.ATtiny) gpio.PinIn, opts *attiny.JoystickOpts) *attiny.Joystick {
 	bus := sim.NewBus("sim")
 	a := sim.NewATtiny()
 	bus.Attach(attiny.Addr, a)
-	j, err := attiny.NewJoystick(bus, nil, &attiny.JoystickOpts{PollInterval: time.Microsecond, RepeatDelay: time.Hour})
+	j, err := attiny.NewJoystick(bus, pin(a), opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -528,6 +534,7 @@ func BenchmarkJoystickEvent(b *testing.B) {
 	}
 	cancel()
 	<-done
+	return j
 }
 
 // BenchmarkJoystickEventIRQ: a key change on the simulated ATtiny until
@@ -535,30 +542,8 @@ func BenchmarkJoystickEvent(b *testing.B) {
 // waits up to MaxIRQWait (1 s) for an edge; a press must end that wait at
 // once, so this is microseconds, not the second an idle wait may last.
 func BenchmarkJoystickEventIRQ(b *testing.B) {
-	bus := sim.NewBus("sim")
-	a := sim.NewATtiny()
-	bus.Attach(attiny.Addr, a)
-	j, err := attiny.NewJoystick(bus, a.Interrupt(), &attiny.JoystickOpts{RepeatDelay: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	out := make(chan sensehat.Event)
-	done := make(chan error, 1)
-	go func() { done <- j.Run(ctx, out) }()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if i&1 == 0 {
-			a.Press(sensehat.KeyUp)
-		} else {
-			a.Release(sensehat.KeyUp)
-		}
-		<-out
-	}
-	b.StopTimer()
+	j := benchJoystick(b, func(a *sim.ATtiny) gpio.PinIn { return a.Interrupt() }, &attiny.JoystickOpts{RepeatDelay: time.Hour})
 	if !j.UsingInterrupt() {
 		b.Fatal("the reader polled instead of waiting on the interrupt line")
 	}
-	cancel()
-	<-done
 }

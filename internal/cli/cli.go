@@ -1,10 +1,6 @@
-// Package cli is the laptop tool `sensehat`, one file per subcommand: say,
-// status and watch talk to devices; history reads stored readings back;
-// web serves the fleet page; emulate runs a simulated board; ha-remove
-// takes a device out of Home Assistant. Every subcommand parses its own
-// flags and shares the connection flags, named as the nats CLI names them.
-// What a device or a server sent is escaped (termsafe.go) before it is
-// printed, so that it cannot act on the terminal.
+// Package cli is the laptop tool `sensehat`: say, status, watch and
+// emulate, one file each. Each subcommand parses its own flags (the
+// connection flags are shared and named as the nats CLI names them).
 package cli
 
 import (

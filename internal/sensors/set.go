@@ -1,9 +1,11 @@
 // Package sensors polls the Sense HAT's sensor chips, each on its own
-// schedule, derives what users want (CPU-heat-compensated temperature,
-// orientation, heading, python-sense-hat's colour scaling) and encodes the
-// sensors.env, sensors.motion and sensors.colour payloads. A chip that is
-// missing is reported and left out of the payloads; a chip that fails is
-// retried with backoff without holding up the others.
+// schedule, and derives what users want from their raw readings: the
+// CPU-heat-compensated temperature, roll, pitch, yaw and heading (with the
+// magnetometer's hard-iron calibration, kept in the state directory), and
+// python-sense-hat's colour scaling. It hands typed readings to a Sink and
+// does not encode or publish them itself. A missing chip is reported
+// (States) and its quantities are left out of the readings; a failing chip
+// is retried with growing backoff without holding up the others.
 package sensors
 
 import (

@@ -141,3 +141,25 @@ func TestBadLocalFileEndsStartBeforeReady(t *testing.T) {
 		t.Errorf("a good start stopped with %v", err)
 	}
 }
+
+// TestNoServerIsAWarningAtOnce: with nothing listening at --nats, the
+// daemon starts (READY: the server may come later) and says so at WARN,
+// the default level, from the first attempt, not after 20 s of silence.
+func TestNoServerIsAWarningAtOnce(t *testing.T) {
+	testutil.CheckLeaks(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "nats://" + l.Addr().String()
+	l.Close() // refused from now on
+	var log logBuffer
+	r := startWith(t, simConfig(t, url, "pi1"), startOpts{log: &log, level: slog.LevelInfo})
+	line := log.waitLog(t, 5*time.Second, "level=WARN", "cannot reach the NATS server", "failed_attempts=1 ")
+	if !strings.Contains(line, "server="+url) {
+		t.Errorf("warning %q does not name the server", line)
+	}
+	if r.notify.count("READY=1") != 1 {
+		t.Error("no READY=1 while the server is away")
+	}
+}

@@ -20,8 +20,10 @@
 //     that talks to the Device, skips frames identical to the last one sent
 //     (an I2C frame costs about 4-18 ms on the wire) and reports what became
 //     of each item through its Ticket. No item holds the matrix longer than
-//     MaxItemDuration (10 minutes); an animation that loops Forever gives
-//     way as soon as another item is waiting.
+//     MaxItemDuration (10 minutes), and neither does the queue as a whole:
+//     what is left of the item showing plus everything waiting; an
+//     animation that loops Forever gives way as soon as another item is
+//     waiting.
 //
 // Every per-frame path allocates nothing; the benchmarks prove it.
 package display

@@ -26,9 +26,12 @@ var ErrInvalidConfig = errors.New("display: invalid setting")
 var ErrTooLong = errors.New("display: item plays too long")
 
 // MaxItemDuration is the longest one item may hold the matrix, all its
-// passes together: ten minutes is a long text read to the end, and caps how
-// long the items queued behind it wait. An endless animation counts one
-// pass: after that it gives way as soon as another item is waiting.
+// passes together: ten minutes is a long text read to the end. It also
+// bounds the queue as a whole: what is left of the item showing plus every
+// item waiting may hold the matrix no longer than this, so whoever sends
+// next waits at most ten minutes, however many senders queued before. An
+// endless animation counts one pass: after that it gives way as soon as
+// another item is waiting.
 const MaxItemDuration = 10 * time.Minute
 
 // Durationer is implemented by items that know up front how long they play
@@ -135,6 +138,7 @@ type entry struct {
 	item     Item
 	ticket   *Ticket
 	start    time.Time
+	dur      time.Duration // what Durationer says, 0 for other items
 	finished bool
 }
 
@@ -241,7 +245,10 @@ func (p *Player) String() string { return "player(" + p.dev.String() + ")" }
 // queued completes as ReasonReplaced, the item showing is interrupted
 // within a frame, and it goes first. An item that says it plays longer than
 // MaxItemDuration (see Durationer) fails with ErrTooLong, and nothing
-// queued or showing is touched.
+// queued or showing is touched. With Queue, an item that would make the
+// rest of the item showing plus everything waiting hold the matrix longer
+// than MaxItemDuration fails with ErrQueueFull too, saying how long the
+// queue already holds it.
 func (p *Player) Submit(it Item, mode Mode) (*Ticket, error) {
 	if it == nil {
 		return nil, errors.New("display: Submit of a nil item")
@@ -271,11 +278,54 @@ func (p *Player) Submit(it Item, mode Mode) (*Ticket, error) {
 	} else if len(p.queue) >= p.queueSize {
 		return nil, fmt.Errorf("%w: %d items waiting; try again when one has been shown, or use mode replace", ErrQueueFull, len(p.queue))
 	}
+	dur := itemDuration(it)
+	if mode == Queue {
+		if err := p.checkHoldLocked(it, dur); err != nil {
+			return nil, err
+		}
+	}
 	p.nextID++
-	e := &entry{item: it, ticket: &Ticket{id: p.nextID, done: make(chan struct{})}}
+	e := &entry{item: it, dur: dur, ticket: &Ticket{id: p.nextID, done: make(chan struct{})}}
 	p.queue = append(p.queue, e)
 	p.wakeUp()
 	return e.ticket, nil
+}
+
+// itemDuration is how long it says it holds the matrix; an item that does
+// not say counts nothing.
+func itemDuration(it Item) time.Duration {
+	if d, ok := it.(Durationer); ok {
+		return max(d.Duration(), 0)
+	}
+	return 0
+}
+
+// holdLocked is how long the queue holds the matrix from now: what is left
+// of the item showing plus every item waiting. p.mu must be held.
+func (p *Player) holdLocked(now time.Time) time.Duration {
+	var d time.Duration
+	if c := p.cur; c != nil && !c.finished {
+		d = max(c.dur-now.Sub(c.start), 0)
+	}
+	for _, e := range p.queue {
+		d += e.dur
+	}
+	return d
+}
+
+// checkHoldLocked refuses it, which plays for dur, when queueing it would
+// hold the matrix past MaxItemDuration in all. p.mu must be held.
+func (p *Player) checkHoldLocked(it Item, dur time.Duration) error {
+	held := p.holdLocked(p.clock.Now())
+	if held+dur <= MaxItemDuration {
+		return nil
+	}
+	// Whole seconds, rounded up, so that trying again after the wait
+	// succeeds if nothing else was queued meanwhile.
+	wait := (held + dur - MaxItemDuration + time.Second - 1).Truncate(time.Second)
+	return fmt.Errorf("%w: what is showing and the %d item(s) waiting already hold the matrix for %s, and %s plays for %s; "+
+		"the queue may hold it for at most %s in all: try again in %s, or use mode replace",
+		ErrQueueFull, len(p.queue), held.Round(time.Second), describe(it), dur.Round(time.Second), MaxItemDuration, wait)
 }
 
 func (p *Player) wakeUp() {

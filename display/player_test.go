@@ -834,9 +834,64 @@ func TestPlayerRefusesTooLong(t *testing.T) {
 		})
 	}
 	// Exactly the limit is accepted: 300 passes of 2 s; and so is an
-	// endless animation of 2 s a pass.
+	// endless animation of 2 s a pass (in its place: together they would
+	// hold the matrix past the limit).
 	submit(t, h.p, AnimationItem([]*Frame{solid(red), solid(blue)}, []time.Duration{time.Second, time.Second}, 300), Queue)
-	submit(t, h.p, AnimationItem([]*Frame{solid(red), solid(blue)}, []time.Duration{time.Second, time.Second}, Forever), Queue)
+	submit(t, h.p, AnimationItem([]*Frame{solid(red), solid(blue)}, []time.Duration{time.Second, time.Second}, Forever), Replace)
+}
+
+// TestPlayerQueueHoldIsCapped is the case of issue 19: seventeen GIFs of
+// 600 s each, queued one after the other, would hold the matrix for 2 h
+// 50 min. Only the first is taken; the others are refused as busy, saying
+// how long the queue holds the matrix, until what is left plus the newcomer
+// fits in MaxItemDuration again.
+func TestPlayerQueueHoldIsCapped(t *testing.T) {
+	h := newHarness(t, PlayerOpts{QueueSize: 32, IdleTick: time.Hour})
+	gif := func() Item { // two frames of 300 s: 600 s, the per-item limit
+		return AnimationItem([]*Frame{solid(red), solid(blue)}, []time.Duration{5 * time.Minute, 5 * time.Minute}, 1)
+	}
+	first := submit(t, h.p, gif(), Queue)
+	for i := 2; i <= 17; i++ {
+		_, err := h.p.Submit(gif(), Queue)
+		if !errors.Is(err, ErrQueueFull) {
+			t.Fatalf("GIF %d: Submit = %v, want ErrQueueFull", i, err)
+		}
+		for _, want := range []string{"already hold the matrix for 10m0s", "plays for 10m0s", "at most 10m0s in all", "try again in 10m0s", "mode replace"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("GIF %d: error %q does not say %q", i, err, want)
+			}
+		}
+	}
+	if got := h.p.Status().QueueLen; got != 1 {
+		t.Fatalf("QueueLen = %d, want only the first GIF", got)
+	}
+
+	// Half-way through the first GIF, 5 min are left: a 5 min item fits
+	// exactly, and then nothing more, not even a still picture's worth.
+	h.start(t)
+	if d := h.fire(t); d != 5*time.Minute {
+		t.Fatalf("first frame held %v, want 5m", d)
+	}
+	h.settle(t)
+	half := AnimationItem([]*Frame{solid(blue)}, []time.Duration{5 * time.Minute}, 1)
+	second := submit(t, h.p, half, Queue)
+	_, err := h.p.Submit(TextItem("A", ScrollOpts{}), Queue)
+	if !errors.Is(err, ErrQueueFull) {
+		t.Fatalf("Submit after the queue is full of time = %v, want ErrQueueFull", err)
+	}
+	wait := StillHold.Round(time.Second)
+	for _, want := range []string{"the 1 item(s) waiting already hold the matrix for 10m0s", "try again in " + wait.String()} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	// A clear takes no time and is still welcome; replace always is.
+	submit(t, h.p, ClearItem(red), Queue)
+	if isDone(first) || isDone(second) {
+		t.Fatal("a refused Submit touched what was queued")
+	}
+	submit(t, h.p, gif(), Replace)
+	eventually(t, "the queue replaced", func() bool { return isDone(first) && isDone(second) })
 }
 
 // TestAnimationForeverWithoutDelays: frames that take no time cannot loop

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -163,5 +164,51 @@ func TestStopSignalsClearAndExitZero(t *testing.T) {
 				t.Errorf("reply after %v = %s, want displayed:false", sig, m.Data)
 			}
 		})
+	}
+}
+
+// TestBadCAExitsOneWithoutReady runs sensehatd under a fake systemd (a
+// unixgram socket named by $NOTIFY_SOCKET, as sd_notify(3) describes) with
+// a --tlsca file that is not PEM: it must exit 1 with an error naming the
+// flag, and never send READY=1, so systemd reports a failed start.
+func TestBadCAExitsOneWithoutReady(t *testing.T) {
+	dir, err := os.MkdirTemp("", "sd") // sun_path holds 108 bytes (unix(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "--display", "fb:"+filepath.Join(t.TempDir(), "fb0"), "--joystick", "none", "--sensors", "none",
+		"--nats", "tls://127.0.0.1:1", "--tlsca", ca)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1", "NOTIFY_SOCKET="+sock)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("sensehatd with a bad --tlsca: %v, want exit status 1; output:\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "--tlsca "+ca+" is not PEM") {
+		t.Errorf("output does not name the flag and the file:\n%s", out)
+	}
+	if err := conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			break // nothing more was sent
+		}
+		if strings.Contains(string(buf[:n]), "READY=1") {
+			t.Errorf("READY=1 sent by a daemon that exits 1")
+		}
 	}
 }

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/sensehat/sensehat/internal/version"
 	"github.com/sensehat/sensehat/internal/wire"
 )
 
@@ -113,32 +113,39 @@ func (w *dupWatch) announcements() uint64 {
 	return w.announced
 }
 
+// dupLink is what the watch needs to talk to the other daemons of an id.
+type dupLink struct {
+	nc      *nats.Conn
+	subject string       // InstanceSubject
+	self    announcement // what we announce
+	id      string       // the device id, for the log
+	log     *slog.Logger
+}
+
 // run listens for the other daemons of our id and announces us now, every
 // interval and after each reconnect, until ctx ends; then it says we
 // leave.
-func (w *dupWatch) run(ctx context.Context, d *Daemon, interval time.Duration) {
-	subj := InstanceSubject(d.Config.Prefix, d.Config.ID)
-	self := announcement{Instance: d.svc.Info().ID, Host: hostname(), Version: version.Version}
+func (w *dupWatch) run(ctx context.Context, l dupLink, interval time.Duration) {
 	// The subscription goes to the server before any announcement on the
 	// same connection, so every answer finds it.
-	sub, err := d.nc.Subscribe(subj, func(m *nats.Msg) { w.heard(d, subj, self, m.Data) })
+	sub, err := l.nc.Subscribe(l.subject, func(m *nats.Msg) { w.heard(l, m.Data) })
 	if err != nil {
-		d.Log.Warn("cannot watch for other daemons with this id", "subject", subj, "err", err)
+		l.log.Warn("cannot watch for other daemons with this id", "subject", l.subject, "err", err)
 		return
 	}
 	defer func() { _ = sub.Unsubscribe() }()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if d.nc.IsConnected() {
-			w.announce(d, subj, self)
+		if l.nc.IsConnected() {
+			w.announce(l, l.self)
 		}
-		w.expire(d, time.Now().Add(-max(3*interval, minDuplicateSilence)))
+		w.expire(l, time.Now().Add(-max(3*interval, minDuplicateSilence)))
 		select {
 		case <-ctx.Done():
-			bye := self
+			bye := l.self
 			bye.Leaving = true
-			w.announce(d, subj, bye)
+			w.announce(l, bye)
 			return
 		case <-t.C:
 		case <-w.kick:
@@ -146,13 +153,13 @@ func (w *dupWatch) run(ctx context.Context, d *Daemon, interval time.Duration) {
 	}
 }
 
-func (w *dupWatch) announce(d *Daemon, subj string, a announcement) {
+func (w *dupWatch) announce(l dupLink, a announcement) {
 	b, err := json.Marshal(a)
 	if err == nil {
-		err = d.nc.Publish(subj, b)
+		err = l.nc.Publish(l.subject, b)
 	}
 	if err != nil {
-		d.Log.Debug("announcing this instance", "err", err)
+		l.log.Debug("announcing this instance", "err", err)
 		return
 	}
 	w.mu.Lock()
@@ -163,9 +170,9 @@ func (w *dupWatch) announce(d *Daemon, subj string, a announcement) {
 // heard handles another daemon's announcement: a new duplicate is logged
 // once, at ERROR (requests are going astray), and answered so it learns
 // of us at once too.
-func (w *dupWatch) heard(d *Daemon, subj string, self announcement, data []byte) {
+func (w *dupWatch) heard(l dupLink, data []byte) {
 	var a announcement
-	if json.Unmarshal(data, &a) != nil || a.Instance == "" || a.Instance == self.Instance {
+	if json.Unmarshal(data, &a) != nil || a.Instance == "" || a.Instance == l.self.Instance {
 		return
 	}
 	now := time.Now()
@@ -183,21 +190,21 @@ func (w *dupWatch) heard(d *Daemon, subj string, self announcement, data []byte)
 	w.mu.Unlock()
 	switch {
 	case a.Leaving && known:
-		d.Log.Info("the other sensehatd with this device id stopped", "id", d.Config.ID, "other_instance", a.Instance, "other_host", a.Host)
+		l.log.Info("the other sensehatd with this device id stopped", "id", l.id, "other_instance", a.Instance, "other_host", a.Host)
 	case !a.Leaving && !known:
-		d.Log.Error("another sensehatd serves this device id: requests to it are split between the two; give each device its own --id",
-			"id", d.Config.ID, "other_instance", a.Instance, "other_host", a.Host, "other_version", a.Version)
+		l.log.Error("another sensehatd serves this device id: requests to it are split between the two; give each device its own --id",
+			"id", l.id, "other_instance", a.Instance, "other_host", a.Host, "other_version", a.Version)
 	}
 	if !a.Leaving && !a.Answer {
-		reply := self
+		reply := l.self
 		reply.Answer = true
-		w.announce(d, subj, reply)
+		w.announce(l, reply)
 	}
 }
 
 // expire forgets duplicates not heard from since before: they stopped
 // without saying so, or the link to them is gone.
-func (w *dupWatch) expire(d *Daemon, before time.Time) {
+func (w *dupWatch) expire(l dupLink, before time.Time) {
 	var gone []seenDup
 	w.mu.Lock()
 	for id, dup := range w.seen {
@@ -208,6 +215,6 @@ func (w *dupWatch) expire(d *Daemon, before time.Time) {
 	}
 	w.mu.Unlock()
 	for _, dup := range gone {
-		d.Log.Info("the other sensehatd with this device id is silent; forgetting it", "id", d.Config.ID, "other_instance", dup.Instance, "other_host", dup.Host)
+		l.log.Info("the other sensehatd with this device id is silent; forgetting it", "id", l.id, "other_instance", dup.Instance, "other_host", dup.Host)
 	}
 }

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sensehat/sensehat/display"
+	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
@@ -191,7 +193,7 @@ func (b *blockingDevice) String() string { return "blocking" }
 
 // The daemon has no way to take a display.Device from a test (backend.Open
 // builds it from the config), so this drives the supervisor the daemon
-// runs, with the daemon's own fields, around a player on a device that
+// runs, with the same liveness check, around a player on a device that
 // wedges.
 func TestHardeningWatchdogWithheldWhenDisplayBlocks(t *testing.T) {
 	testutil.CheckLeaks(t)
@@ -203,8 +205,12 @@ func TestHardeningWatchdogWithheldWhenDisplayBlocks(t *testing.T) {
 	}
 	nc := connect(t, srv.URL())
 	notify := &fakeNotifier{wd: 100 * time.Millisecond}
-	d := &Daemon{Notifier: notify, player: p, nc: nc, pub: &sensing{}}
-	d.Config.Prefix, d.Config.ID = "sensehat", "pi1"
+	var errs health.Registry
+	s := supervisor{
+		notify: func(s string) { _ = notify.Notify(s) }, watchdog: notify.WatchdogInterval(), errs: &errs, log: slog.New(slog.DiscardHandler),
+		line:  overview{prefix: "sensehat", id: "pi1", url: srv.URL(), player: p, nc: nc}.line,
+		alive: liveness{player: p, nc: nc}.healthy,
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -212,7 +218,7 @@ func TestHardeningWatchdogWithheldWhenDisplayBlocks(t *testing.T) {
 	go func() { defer wg.Done(); _ = p.Run(ctx) }()
 	go func() {
 		defer wg.Done()
-		d.superviseUntil(ctx, func(s string) { _ = notify.Notify(s) })
+		supervise(ctx, s)
 	}()
 	var releaseOnce sync.Once
 	release := func() { releaseOnce.Do(func() { close(dev.release) }) }

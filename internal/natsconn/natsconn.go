@@ -6,7 +6,6 @@
 package natsconn
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,7 +39,13 @@ type Settings struct {
 	Errors interface {
 		Record(subsystem string, err error)
 	}
+	// Timeout bounds one connection attempt, dial and handshake; 0 means
+	// DefaultTimeout.
+	Timeout time.Duration
 }
+
+// DefaultTimeout is Settings.Timeout when left at zero.
+const DefaultTimeout = 5 * time.Second
 
 // warner rate-limits warnings by kind; *health.Registry implements it.
 type warner interface {
@@ -64,9 +69,23 @@ const (
 	maxBackoff    = 10 * time.Second
 )
 
-// Options returns the nats.Go options for s. log receives connection
-// events; it must not be nil.
+// Options returns the nats.Go options for s, after Check has found every
+// file they name usable. log receives connection events; it must not be
+// nil. A server that cannot be reached is logged at WARN from the first
+// failed attempt, then at most once per UnreachableLogEvery.
 func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
+	if err := Check(s); err != nil {
+		return nil, err
+	}
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	url := s.URL
+	if url == "" {
+		url = nats.DefaultURL
+	}
+	reach := newReachability(log, url)
 	record := func(err error) {
 		if s.Errors != nil {
 			s.Errors.Record("nats", err)
@@ -86,13 +105,20 @@ func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
 		// Refused credentials may be fixed on the server while we wait.
 		nats.IgnoreAuthErrorAbort(),
 		nats.ReconnectWait(ReconnectWait),
-		nats.CustomReconnectDelay(backoff),
+		nats.CustomReconnectDelay(func(round int) time.Duration {
+			reach.round(round)
+			return backoff(round)
+		}),
 		nats.PingInterval(PingInterval),
 		nats.MaxPingsOutstanding(MaxPingsOut),
 		nats.ReconnectBufSize(ReconnectBufSize),
-		nats.Timeout(5 * time.Second),
+		nats.Timeout(timeout),
 		nats.ConnectHandler(func(nc *nats.Conn) {
-			log.Info("connected to NATS", "server", nc.ConnectedUrlRedacted())
+			args := []any{"server", nc.ConnectedUrlRedacted()}
+			if failed, down := reach.up(); failed > 0 {
+				args = append(args, "failed_attempts", failed, "after", down)
+			}
+			log.Info("connected to NATS", args...)
 			if s.OnConnect != nil {
 				s.OnConnect()
 			}
@@ -104,20 +130,18 @@ func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			log.Info("reconnected to NATS", "server", nc.ConnectedUrlRedacted(), "reconnects", nc.Stats().Reconnects)
+			args := []any{"server", nc.ConnectedUrlRedacted(), "reconnects", nc.Stats().Reconnects}
+			if failed, down := reach.up(); failed > 0 {
+				args = append(args, "failed_attempts", failed, "after", down)
+			}
+			log.Info("reconnected to NATS", args...)
 			if s.OnConnect != nil {
 				s.OnConnect()
 			}
 		}),
-		nats.ReconnectErrHandler(func(nc *nats.Conn, err error) {
-			// Refused credentials or certificates never cure themselves:
-			// say so at a level the user sees.
-			lvl := slog.LevelDebug
-			if errors.Is(err, nats.ErrAuthorization) || strings.Contains(err.Error(), "tls") || strings.Contains(err.Error(), "certificate") {
-				lvl = slog.LevelWarn
-			}
-			log.Log(context.Background(), lvl, "NATS connection attempt failed; retrying", "err", Explain(err))
-		}),
+		// Whatever failed (refused, no TLS, no answer in time, refused
+		// credentials), the user hears of it from the first attempt.
+		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { reach.attemptFailed(err) }),
 		nats.ErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
 			subj := ""
 			if sub != nil {
@@ -136,7 +160,7 @@ func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
 	if s.NKey != "" {
 		o, err := nats.NkeyOptionFromSeed(s.NKey)
 		if err != nil {
-			return nil, fmt.Errorf("natsconn: reading nkey seed file %s: %w; give the file holding the seed (SU...)", s.NKey, err)
+			return nil, fmt.Errorf("natsconn: --nkey: reading nkey seed file %s: %w; give the file holding the seed (SU...)", s.NKey, err)
 		}
 		opts = append(opts, o)
 	}
@@ -189,6 +213,8 @@ func Explain(err error) error {
 		return fmt.Errorf("%w (check --creds, --nkey or --user/--password, and the user's permissions on the server)", err)
 	case errors.Is(err, nats.ErrPermissionViolation):
 		return fmt.Errorf("%w (the server refuses this subject for our user: grant it in the server's permissions)", err)
+	case errors.Is(err, nats.ErrSecureConnWanted):
+		return fmt.Errorf("%w (the URL asks for TLS but the server offers none: use nats:// or turn TLS on in the server)", err)
 	case errors.Is(err, nats.ErrNoServers):
 		return fmt.Errorf("%w (is nats-server running and reachable at --nats / NATS_URL?)", err)
 	case strings.Contains(err.Error(), "certificate"):

@@ -233,3 +233,28 @@ func TestServiceSubjects(t *testing.T) {
 		}
 	}
 }
+
+func TestParseReadingSubject(t *testing.T) {
+	for _, tc := range []struct{ subject, id, kind string }{
+		{"sensehat.pi1.sensors.env", "pi1", "env"},
+		{"sensehat.pi1.sensors.motion", "pi1", "motion"},
+		{"sensehat.pi1.sensors.colour", "pi1", "colour"},
+		{"sensehat.pi1.joystick.up", "pi1", "joystick"},
+		{"sensehat.pi1.sensors.joystick", "", ""},
+		{"sensehat.pi1.sensors.weather", "", ""},
+		{"sensehat.pi1.sensors.env.x", "", ""},
+		{"sensehat.pi1.status", "", ""},
+		{"sensehat..sensors.env", "", ""},
+	} {
+		id, kind, ok := wire.ParseReadingSubject(tc.subject)
+		if id != tc.id || kind != tc.kind || ok != (tc.kind != "") {
+			t.Errorf("ParseReadingSubject(%q) = %q, %q, %v", tc.subject, id, kind, ok)
+		}
+		if ok {
+			s := wire.Subjects{Prefix: "sensehat", ID: id}
+			if s.Sensors(kind) != tc.subject && s.Joystick("up") != tc.subject {
+				t.Errorf("%q is not what Subjects builds for %s %s", tc.subject, id, kind)
+			}
+		}
+	}
+}

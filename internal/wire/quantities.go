@@ -1,5 +1,7 @@
 package wire
 
+import "strings"
+
 // The kinds of reading: the last token of <prefix>.<id>.sensors.<kind>,
 // and KindJoystick for the events on <prefix>.<id>.joystick.<key>.
 const (
@@ -168,3 +170,23 @@ func LookupQuantity(name string) (Quantity, bool) {
 
 // IsKind reports whether kind is one of Kinds.
 func IsKind(kind string) bool { _, ok := quantities[kind]; return ok }
+
+// ParseReadingSubject splits the subject of a reading,
+// <prefix>.<id>.sensors.<kind>, or of a joystick event,
+// <prefix>.<id>.joystick.<key>, into the device id and the kind. ok is
+// false for any other subject, and for a kind that is not one of Kinds.
+func ParseReadingSubject(subject string) (id, kind string, ok bool) {
+	prefix, rest, _ := strings.Cut(subject, ".")
+	id, rest, _ = strings.Cut(rest, ".")
+	group, last, _ := strings.Cut(rest, ".")
+	if prefix == "" || id == "" || last == "" || strings.Contains(last, ".") {
+		return "", "", false
+	}
+	switch {
+	case group == "sensors" && last != KindJoystick && IsKind(last):
+		return id, last, true
+	case group == KindJoystick:
+		return id, KindJoystick, true
+	}
+	return "", "", false
+}

@@ -346,7 +346,10 @@ func columns(res historyResult) (kinds []string, byKind map[string][]string) {
 
 // writeHistoryCSV writes time, kind, subject, then one column per
 // quantity of every kind (env.temperature_c, motion.accel_g.x), empty
-// where a reading has no such quantity. Every cell goes through csvCell.
+// where a reading has no such quantity. What came from the network is
+// escaped like any output (termSafe: a tab or a line break in a device's
+// field is shown as \x09, \x0a, so every row is one line) and then
+// guarded against formulas (csvCell).
 func writeHistoryCSV(w io.Writer, res historyResult) error {
 	kinds, byKind := columns(res)
 	head := []string{"time", "kind", "subject"}
@@ -356,20 +359,20 @@ func writeHistoryCSV(w io.Writer, res historyResult) error {
 	cw := csv.NewWriter(w)
 	row := make([]string, len(head))
 	for i, h := range head {
-		row[i] = csvCell(h)
+		row[i] = csvCell(termSafe(h))
 	}
 	if err := cw.Write(row); err != nil {
 		return err
 	}
 	for _, r := range res.readings {
 		clear(row)
-		row[0], row[1], row[2] = r.Time.UTC().Format(time.RFC3339Nano), r.Kind, csvCell(r.Subject)
+		row[0], row[1], row[2] = r.Time.UTC().Format(time.RFC3339Nano), r.Kind, csvCell(termSafe(r.Subject))
 		i := 3
 		for _, k := range kinds {
 			for _, name := range byKind[k] {
 				if k == r.Kind {
 					if v, ok := r.value(name); ok {
-						row[i] = csvCell(v.Text)
+						row[i] = csvCell(termSafe(v.Text))
 					}
 				}
 				i++

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/sensehat/sensehat/internal/wire"
+	"github.com/sensehat/sensehat/sensehat"
 )
 
 var t0 = time.Date(2026, 5, 1, 12, 0, 0, 123456789, time.UTC)
@@ -256,5 +257,20 @@ func TestParseReadingSubject(t *testing.T) {
 				t.Errorf("%q is not what Subjects builds for %s %s", tc.subject, id, kind)
 			}
 		}
+	}
+}
+
+// The joystick's keys and actions are the board's own names
+// (sensehat.Key and sensehat.Action), in the same order.
+func TestJoystickNamesAreTheBoards(t *testing.T) {
+	var keys, actions []string
+	for k := sensehat.KeyUp; k <= sensehat.KeyMiddle; k++ {
+		keys = append(keys, k.String())
+	}
+	for a := sensehat.Pressed; a <= sensehat.Held; a++ {
+		actions = append(actions, a.String())
+	}
+	if !reflect.DeepEqual(keys, wire.JoystickKeys) || !reflect.DeepEqual(actions, wire.JoystickActions) {
+		t.Errorf("wire lists %q and %q, the board names %q and %q", wire.JoystickKeys, wire.JoystickActions, keys, actions)
 	}
 }

@@ -274,3 +274,35 @@ func TestJoystickNamesAreTheBoards(t *testing.T) {
 		t.Errorf("wire lists %q and %q, the board names %q and %q", wire.JoystickKeys, wire.JoystickActions, keys, actions)
 	}
 }
+
+// A reading with 1,000 invented fields costs a scan of its bytes: the
+// fields the reader does not keep allocate nothing.
+func BenchmarkDecodeReadingInventedFields(b *testing.B) {
+	var s strings.Builder
+	s.WriteString(`{"temperature_c":21.50,"temperature_raw_c":22.00`)
+	for i := range 1000 {
+		fmt.Fprintf(&s, `,"invented_%04d":%d`, i, i)
+	}
+	s.WriteString(`,"time":"2026-05-01T12:00:00Z"}`)
+	data := []byte(s.String())
+	none := func([]byte) bool { return false }
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := wire.DecodeReading(wire.KindEnv, data, none); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The typed decoders, for readers that use the values.
+func BenchmarkDecodeMotion(b *testing.B) {
+	data := wire.AppendMotion(nil, &fullMotion)
+	var m wire.Motion
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := wire.DecodeMotion(data, &m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

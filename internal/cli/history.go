@@ -68,24 +68,40 @@ func newFieldBound() *fieldBound {
 	return &fieldBound{names: map[string][]string{}, left: map[string]int{}, most: map[string]int{}}
 }
 
-// keep is wire.DecodeReading's keep for kind.
-func (b *fieldBound) keep(kind string) func([]byte) bool {
+// admit is wire.DecodeReading's keep for one reading of kind: the fields
+// already shown, and as many new ones as there is room for. The new ones
+// are shown once commit has the reading, known to be in range.
+func (b *fieldBound) admit(kind string) func([]byte) bool {
+	room := maxExtraFields - len(b.names[kind])
 	return func(field []byte) bool {
-		for _, n := range b.names[kind] {
-			if n == string(field) {
-				return true
-			}
+		if b.shown(kind, field) {
+			return true
 		}
-		if len(b.names[kind]) >= maxExtraFields || len(field) > maxExtraName {
-			return false
+		if room > 0 && len(field) <= maxExtraName {
+			room--
+			return true
 		}
-		b.names[kind] = append(b.names[kind], string(field))
-		return true
+		return false
 	}
 }
 
-// count records the fields of one decoded reading that were left out.
-func (b *fieldBound) count(r *wire.Reading) {
+func (b *fieldBound) shown(kind string, field []byte) bool {
+	for _, n := range b.names[kind] {
+		if n == string(field) {
+			return true
+		}
+	}
+	return false
+}
+
+// commit shows the new fields of a reading admit let through, and counts
+// those it left out.
+func (b *fieldBound) commit(r *wire.Reading) {
+	for _, e := range r.Extra {
+		if f := strings.TrimPrefix(e.Name, r.Kind+"."); !b.shown(r.Kind, []byte(f)) {
+			b.names[r.Kind] = append(b.names[r.Kind], f)
+		}
+	}
 	if n := r.Unknown - len(r.Extra); n > 0 {
 		b.left[r.Kind]++
 		b.most[r.Kind] = max(b.most[r.Kind], n)
@@ -123,10 +139,8 @@ func (a *App) history(ctx context.Context, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	switch *kind {
-	case "", "env", "motion", "colour", "joystick":
-	default:
-		return fmt.Errorf("history: --kind %q: use env, motion, colour or joystick", *kind)
+	if *kind != "" && !wire.IsKind(*kind) {
+		return fmt.Errorf("history: --kind %q: use one of %s", *kind, strings.Join(wire.Kinds, ", "))
 	}
 	now := time.Now()
 	from, err := parseWhen(*since, now)
@@ -267,12 +281,12 @@ func readHistory(ctx context.Context, nc *nats.Conn, q historyQuery) (historyRes
 			if !ok || (q.kind != "" && kind != q.kind) {
 				continue
 			}
-			r, err := parseReading(m.Subject(), kind, m.Data(), md, res.bound, q)
+			r, inRange, err := parseReading(m.Subject(), kind, m.Data(), md, res.bound, q)
 			if err != nil {
 				res.skipped++
 				continue
 			}
-			if r.Time.Before(q.from) || r.Time.After(q.to) {
+			if !inRange {
 				continue
 			}
 			res.readings = append(res.readings, r)
@@ -295,22 +309,26 @@ func readHistory(ctx context.Context, nc *nats.Conn, q historyQuery) (historyRes
 
 // parseReading decodes a stored message through the contract: its time
 // is the reading's own (the stream's timestamp if it has none), its
-// fields outside the contract go through the bound.
-func parseReading(subject, kind string, data []byte, md *jetstream.MsgMetadata, bound *fieldBound, q historyQuery) (historyReading, error) {
-	d, err := wire.DecodeReading(kind, data, bound.keep(kind))
+// fields outside the contract go through the bound. ok is false for a
+// reading outside [q.from, q.to].
+func parseReading(subject, kind string, data []byte, md *jetstream.MsgMetadata, bound *fieldBound, q historyQuery) (r historyReading, ok bool, err error) {
+	d, err := wire.DecodeReading(kind, data, bound.admit(kind))
 	if err != nil {
-		return historyReading{}, err
+		return historyReading{}, false, err
 	}
-	bound.count(&d)
-	r := historyReading{Seq: md.Sequence.Stream, Subject: subject, Kind: kind, Time: md.Timestamp, Values: d.Values}
+	r = historyReading{Seq: md.Sequence.Stream, Subject: subject, Kind: kind, Time: md.Timestamp, Values: d.Values}
 	if !d.Time.IsZero() {
 		r.Time = d.Time
 	}
+	if r.Time.Before(q.from) || r.Time.After(q.to) {
+		return historyReading{}, false, nil
+	}
+	bound.commit(&d)
 	r.Values = append(r.Values, d.Extra...)
 	if q.raw {
 		r.Raw = json.RawMessage(bytes.Clone(data))
 	}
-	return r, nil
+	return r, true, nil
 }
 
 // columns are the quantities of the readings, by kind in the order of

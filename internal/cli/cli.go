@@ -1,5 +1,6 @@
-// Package cli is the laptop tool `sensehat`: say, status, watch and
-// emulate, one file each. Each subcommand parses its own flags (the
+// Package cli is the laptop tool `sensehat`: say, status, watch, history,
+// web, emulate and ha-remove, one file each. What it prints leaves through
+// one function that escapes what a terminal would act on (termsafe.go). Each subcommand parses its own flags (the
 // connection flags are shared and named as the nats CLI names them).
 package cli
 
@@ -66,6 +67,15 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		fmt.Fprint(a.Stderr, usage)
 		return 2
 	}
+	// Every byte the commands write goes through a termWriter (termsafe.go),
+	// but for the emulator's terminal view, which draws the matrix with
+	// escape sequences of its own making.
+	out, errOut := newTermWriter(a.Stdout), newTermWriter(a.Stderr)
+	defer out.Flush()
+	defer errOut.Flush()
+	raw, wrapped := a.Stdout, *a
+	wrapped.Stdout, wrapped.Stderr = out, errOut
+	a = &wrapped
 	var err error
 	switch args[0] {
 	case "say":
@@ -75,6 +85,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	case "watch":
 		err = a.watch(ctx, args[1:])
 	case "emulate":
+		a.Stdout = raw
 		err = a.emulate(ctx, args[1:])
 	case "ha-remove":
 		err = a.haRemove(ctx, args[1:])

@@ -228,8 +228,10 @@ func TestWatchJoystick(t *testing.T) {
 		t.Fatal("watch did not return after its context was cancelled")
 	}
 	line, _, _ := strings.Cut(out.String(), "\n")
-	if !regexp.MustCompile(`^pi1\.joystick\.left \{"key":"left","action":"pressed","time":"[^"]+"\}$`).MatchString(line) {
-		t.Errorf("first line = %q, want the pressed event as subject and JSON", line)
+	// The quantities under the contract's names (wire.Quantities), the
+	// time on the local clock.
+	if !regexp.MustCompile(`^pi1\.joystick\.left \d\d:\d\d:\d\d\.\d{3} joystick\.key=left joystick\.action=pressed$`).MatchString(line) {
+		t.Errorf("first line = %q, want the pressed event as subject, time and quantities", line)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/sensehat/sensehat/internal/emulator"
 	"github.com/sensehat/sensehat/internal/natsconn"
 	"github.com/sensehat/sensehat/internal/webguard"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // emulate runs the daemon on a simulated HAT with an embedded nats-server
@@ -103,7 +104,7 @@ func (a *App) emulate(ctx context.Context, args []string) error {
 	if *terminal {
 		e.Terminal = &emulator.Terminal{W: a.Stdout, Cells: *cells}
 	}
-	emulateBanner(a.Stdout, cfg.Prefix+"."+cfg.ID, natsconn.Redact(natsURL), where, page)
+	emulateBanner(a.Stdout, wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}.Base(), natsconn.Redact(natsURL), where, page)
 	if mqttAddr != "" {
 		mqttBanner(a.Stdout, mqttAddr, cfg)
 	}
@@ -194,11 +195,11 @@ func startEmbedded(listen, mqttListen string) (embedded, string, error) {
 // Assistant at it.
 func mqttBanner(w io.Writer, addr string, cfg config.Config) {
 	host, port, _ := net.SplitHostPort(addr)
-	base := cfg.Prefix + "/" + cfg.ID
-	fmt.Fprintf(w, `MQTT on %[1]s (nats-server's own listener: topic %[2]s/led/text is subject %[3]s.led.text):
-  mosquitto_sub -h %[4]s -p %[5]s -t '%[2]s/#' -v
-  mosquitto_pub -h %[4]s -p %[5]s -t %[2]s/led/text -m 'hello'
-`, addr, base, cfg.Prefix+"."+cfg.ID, host, port)
+	sj := wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}
+	fmt.Fprintf(w, `MQTT on %[1]s (nats-server's own listener: topic %[2]s is subject %[3]s):
+  mosquitto_sub -h %[4]s -p %[5]s -t '%[6]s' -v
+  mosquitto_pub -h %[4]s -p %[5]s -t %[2]s -m 'hello'
+`, addr, wire.Topic(sj.Text()), sj.Text(), host, port, wire.Topic(sj.All()))
 	if _, on, _ := cfg.HADiscovery(); on {
 		fmt.Fprintf(w, `Home Assistant: Settings > Devices & services > Add integration > MQTT,
   broker %[1]s, port %[2]s, no user name or password; discovery prefix %[3]s.

@@ -21,15 +21,100 @@ import (
 	"github.com/sensehat/sensehat/internal/wire"
 )
 
-// historyReading is one stored reading or joystick event.
+// historyReading is one stored reading or joystick event, decoded
+// through the contract (wire.DecodeReading).
 type historyReading struct {
 	Seq     uint64
 	Subject string
 	Kind    string // env, motion, colour, joystick
 	Time    time.Time
-	Raw     json.RawMessage
-	Fields  map[string]string  // flattened: accel.x -> "0.01"
-	Numbers map[string]float64 // the numeric ones among Fields
+	// Raw is the reading as published: kept only for --json.
+	Raw json.RawMessage
+	// Values are the contract's quantities the reading has, then the
+	// fields outside the contract that the bound let through (fieldBound).
+	Values []wire.Value
+}
+
+// value returns the value of quantity name, if the reading has it.
+func (r *historyReading) value(name string) (wire.Value, bool) {
+	for _, v := range r.Values {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return wire.Value{}, false
+}
+
+// maxExtraFields bounds the fields outside the contract that history
+// shows per kind, and maxExtraName the length of their names: a device
+// can invent any number of fields of any length, and each one shown would
+// be a column of every row. The first ones met are shown; the rest are
+// counted and left to --json, which has every reading as published.
+const (
+	maxExtraFields = 8
+	maxExtraName   = 64
+)
+
+// fieldBound lets through, per kind, the first maxExtraFields names of
+// fields outside the contract, and counts what it leaves out.
+type fieldBound struct {
+	names map[string][]string // per kind, in the order met
+	// left counts per kind the readings that had fields left out, and
+	// most the most left out of one reading.
+	left, most map[string]int
+}
+
+func newFieldBound() *fieldBound {
+	return &fieldBound{names: map[string][]string{}, left: map[string]int{}, most: map[string]int{}}
+}
+
+// admit is wire.DecodeReading's keep for one reading of kind: the fields
+// already shown, and as many new ones as there is room for. The new ones
+// are shown once commit has the reading, known to be in range.
+func (b *fieldBound) admit(kind string) func([]byte) bool {
+	room := maxExtraFields - len(b.names[kind])
+	return func(field []byte) bool {
+		if b.shown(kind, field) {
+			return true
+		}
+		if room > 0 && len(field) <= maxExtraName {
+			room--
+			return true
+		}
+		return false
+	}
+}
+
+func (b *fieldBound) shown(kind string, field []byte) bool {
+	for _, n := range b.names[kind] {
+		if n == string(field) {
+			return true
+		}
+	}
+	return false
+}
+
+// commit shows the new fields of a reading admit let through, and counts
+// those it left out.
+func (b *fieldBound) commit(r *wire.Reading) {
+	for _, e := range r.Extra {
+		if f := strings.TrimPrefix(e.Name, r.Kind+"."); !b.shown(r.Kind, []byte(f)) {
+			b.names[r.Kind] = append(b.names[r.Kind], f)
+		}
+	}
+	if n := r.Unknown - len(r.Extra); n > 0 {
+		b.left[r.Kind]++
+		b.most[r.Kind] = max(b.most[r.Kind], n)
+	}
+}
+
+// historyResult is what readHistory found.
+type historyResult struct {
+	readings []historyReading
+	bound    *fieldBound
+	// skipped counts the messages on readings' subjects whose payload is
+	// not one of the contract (not JSON, a field of the wrong type).
+	skipped int
 }
 
 // history reads a device's readings back from a JetStream stream: the
@@ -54,10 +139,8 @@ func (a *App) history(ctx context.Context, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	switch *kind {
-	case "", "env", "motion", "colour", "joystick":
-	default:
-		return fmt.Errorf("history: --kind %q: use env, motion, colour or joystick", *kind)
+	if *kind != "" && !wire.IsKind(*kind) {
+		return fmt.Errorf("history: --kind %q: use one of %s", *kind, strings.Join(wire.Kinds, ", "))
 	}
 	now := time.Now()
 	from, err := parseWhen(*since, now)
@@ -82,24 +165,27 @@ func (a *App) history(ctx context.Context, args []string) error {
 		return err
 	}
 	defer nc.Close()
-	rs, err := readHistory(ctx, nc, historyQuery{
+	res, err := readHistory(ctx, nc, historyQuery{
 		stream: *stream, domain: *domain, subject: subj.All(),
-		kind: *kind, from: from, to: to, progress: a.Stderr,
+		kind: *kind, from: from, to: to, progress: a.Stderr, raw: *asJSON,
 	})
 	if err != nil {
 		return err
 	}
+	if res.skipped > 0 {
+		fmt.Fprintf(a.Stderr, "history: %d messages skipped: their payload is not a reading of the contract\n", res.skipped)
+	}
 	switch {
 	case *asCSV:
-		return writeHistoryCSV(a.Stdout, rs)
+		return writeHistoryCSV(a.Stdout, res)
 	case *asJSON:
-		return writeHistoryJSON(a.Stdout, rs)
+		return writeHistoryJSON(a.Stdout, res.readings)
 	}
-	if len(rs) == 0 {
+	if len(res.readings) == 0 {
 		fmt.Fprintf(a.Stdout, "no readings of %s between %s and %s in stream %s\n", *id, from.Format(time.RFC3339), to.Format(time.RFC3339), *stream)
 		return nil
 	}
-	return writeHistoryTable(a.Stdout, *id, rs, 32)
+	return writeHistoryTable(a.Stdout, *id, res, 32)
 }
 
 // parseWhen reads "2h" (that long before now) or an RFC 3339 time.
@@ -121,6 +207,7 @@ type historyQuery struct {
 	stream, domain, subject, kind string
 	from, to                      time.Time
 	progress                      io.Writer // nil: silent
+	raw                           bool      // keep each reading as published
 }
 
 // progressEvery is how many messages make a range large enough to report
@@ -133,7 +220,7 @@ var progressEvery uint64 = 20000
 // outage), but never before: so the read starts at the first message
 // stored at or after from, goes to the end of the stream as it was when
 // the read began, and keeps the readings by their own time.
-func readHistory(ctx context.Context, nc *nats.Conn, q historyQuery) ([]historyReading, error) {
+func readHistory(ctx context.Context, nc *nats.Conn, q historyQuery) (historyResult, error) {
 	var js jetstream.JetStream
 	var err error
 	if q.domain != "" {
@@ -142,20 +229,21 @@ func readHistory(ctx context.Context, nc *nats.Conn, q historyQuery) ([]historyR
 		js, err = jetstream.New(nc)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("history: %w", err)
+		return historyResult{}, fmt.Errorf("history: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	s, err := js.Stream(ctx, q.stream)
 	if err != nil {
-		return nil, fmt.Errorf("history: stream %s: %w (is store and forward set up? see README, \"Keep every reading\"; --stream and --domain pick another stream)", q.stream, err)
+		return historyResult{}, fmt.Errorf("history: stream %s: %w (is store and forward set up? see README, \"Keep every reading\"; --stream and --domain pick another stream)", q.stream, err)
 	}
 	info, err := s.Info(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("history: stream %s: %w", q.stream, err)
+		return historyResult{}, fmt.Errorf("history: stream %s: %w", q.stream, err)
 	}
+	res := historyResult{bound: newFieldBound()}
 	if info.State.Msgs == 0 || info.State.LastTime.Before(q.from) {
-		return nil, nil
+		return res, nil
 	}
 	// One filter subject (<prefix>.<id>.>) works with nats-server 2.9 as well.
 	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
@@ -164,21 +252,20 @@ func readHistory(ctx context.Context, nc *nats.Conn, q historyQuery) ([]historyR
 		OptStartTime:   &q.from,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("history: reading stream %s: %w", q.stream, err)
+		return historyResult{}, fmt.Errorf("history: reading stream %s: %w", q.stream, err)
 	}
-	var out []historyReading
 	var read, total uint64
 	for {
 		batch, err := c.Fetch(1000, jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
-			return nil, fmt.Errorf("history: reading stream %s: %w", q.stream, err)
+			return historyResult{}, fmt.Errorf("history: reading stream %s: %w", q.stream, err)
 		}
 		got, done := 0, false
 		for m := range batch.Messages() {
 			got++
 			md, err := m.Metadata()
 			if err != nil {
-				return nil, fmt.Errorf("history: %w", err)
+				return historyResult{}, fmt.Errorf("history: %w", err)
 			}
 			read++
 			if total == 0 {
@@ -190,134 +277,121 @@ func readHistory(ctx context.Context, nc *nats.Conn, q historyQuery) ([]historyR
 			if md.Sequence.Stream > info.State.LastSeq {
 				continue
 			}
-			r, ok := parseReading(m.Subject(), m.Data(), md)
-			if !ok || (q.kind != "" && r.Kind != q.kind) || r.Time.Before(q.from) || r.Time.After(q.to) {
+			_, kind, ok := wire.ParseReadingSubject(m.Subject())
+			if !ok || (q.kind != "" && kind != q.kind) {
 				continue
 			}
-			out = append(out, r)
+			r, inRange, err := parseReading(m.Subject(), kind, m.Data(), md, res.bound, q)
+			if err != nil {
+				res.skipped++
+				continue
+			}
+			if !inRange {
+				continue
+			}
+			res.readings = append(res.readings, r)
 			if q.progress != nil && total >= progressEvery && read%(progressEvery/4) == 0 {
 				fmt.Fprintf(q.progress, "history: %d of %d messages read\n", read, total)
 			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return nil, fmt.Errorf("history: reading stream %s: %w", q.stream, err)
+			return historyResult{}, fmt.Errorf("history: reading stream %s: %w", q.stream, err)
 		}
 		if done || got == 0 {
 			break
 		}
 	}
 	if q.progress != nil && total >= progressEvery {
-		fmt.Fprintf(q.progress, "history: %d messages read, %d readings in range\n", read, len(out))
+		fmt.Fprintf(q.progress, "history: %d messages read, %d readings in range\n", read, len(res.readings))
 	}
-	return out, nil
+	return res, nil
 }
 
-// parseReading turns a stored message into a reading: its kind from the
-// subject (<prefix>.<id>.sensors.<kind> or .joystick.<key>), its time from
-// the reading's own "time" field (the stream's timestamp if it has none).
-func parseReading(subject string, data []byte, md *jetstream.MsgMetadata) (historyReading, bool) {
-	toks := strings.Split(subject, ".")
-	if len(toks) < 4 {
-		return historyReading{}, false
+// parseReading decodes a stored message through the contract: its time
+// is the reading's own (the stream's timestamp if it has none), its
+// fields outside the contract go through the bound. ok is false for a
+// reading outside [q.from, q.to].
+func parseReading(subject, kind string, data []byte, md *jetstream.MsgMetadata, bound *fieldBound, q historyQuery) (r historyReading, ok bool, err error) {
+	d, err := wire.DecodeReading(kind, data, bound.admit(kind))
+	if err != nil {
+		return historyReading{}, false, err
 	}
-	r := historyReading{Seq: md.Sequence.Stream, Subject: subject, Time: md.Timestamp, Raw: json.RawMessage(bytes.Clone(data))}
-	switch toks[len(toks)-2] {
-	case "sensors":
-		r.Kind = toks[len(toks)-1]
-	case "joystick":
-		r.Kind = "joystick"
-	default:
-		return historyReading{}, false
+	r = historyReading{Seq: md.Sequence.Stream, Subject: subject, Kind: kind, Time: md.Timestamp, Values: d.Values}
+	if !d.Time.IsZero() {
+		r.Time = d.Time
 	}
-	var v map[string]any
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.UseNumber()
-	if err := d.Decode(&v); err != nil {
-		return historyReading{}, false
+	if r.Time.Before(q.from) || r.Time.After(q.to) {
+		return historyReading{}, false, nil
 	}
-	if ts, ok := v["time"].(string); ok {
-		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
-			r.Time = t
-		}
+	bound.commit(&d)
+	r.Values = append(r.Values, d.Extra...)
+	if q.raw {
+		r.Raw = json.RawMessage(bytes.Clone(data))
 	}
-	delete(v, "time")
-	r.Fields, r.Numbers = map[string]string{}, map[string]float64{}
-	flatten("", v, r.Fields, r.Numbers)
-	return r, true
+	return r, true, nil
 }
 
-func flatten(prefix string, v any, fields map[string]string, nums map[string]float64) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			name := k
-			if prefix != "" {
-				name = prefix + "." + k
-			}
-			flatten(name, e, fields, nums)
+// columns are the quantities of the readings, by kind in the order of
+// wire.Kinds: the contract's in its order, then the fields outside it
+// that the bound let through, in the order met.
+func columns(res historyResult) (kinds []string, byKind map[string][]string) {
+	present := map[string]bool{}
+	for _, r := range res.readings {
+		for _, v := range r.Values {
+			present[v.Name] = true
 		}
-	case []any:
-		for i, e := range x {
-			flatten(prefix+"."+strconv.Itoa(i), e, fields, nums)
-		}
-	case json.Number:
-		fields[prefix] = x.String()
-		if f, err := x.Float64(); err == nil {
-			nums[prefix] = f
-		}
-	case string:
-		fields[prefix] = x
-	case bool:
-		fields[prefix] = strconv.FormatBool(x)
 	}
-}
-
-// columns are the field names of the readings, grouped by kind in the
-// order kinds first appear, sorted within a kind.
-func columns(rs []historyReading) (kinds []string, byKind map[string][]string) {
 	byKind = map[string][]string{}
-	seen := map[string]map[string]bool{}
-	for _, r := range rs {
-		if seen[r.Kind] == nil {
-			seen[r.Kind] = map[string]bool{}
-			kinds = append(kinds, r.Kind)
-		}
-		for f := range r.Fields {
-			if !seen[r.Kind][f] {
-				seen[r.Kind][f] = true
-				byKind[r.Kind] = append(byKind[r.Kind], f)
+	for _, k := range wire.Kinds {
+		var names []string
+		for _, q := range wire.Quantities(k) {
+			if present[q.Name] {
+				names = append(names, q.Name)
 			}
 		}
-	}
-	for _, k := range kinds {
-		sort.Strings(byKind[k])
+		for _, f := range res.bound.names[k] {
+			if n := k + "." + f; present[n] {
+				names = append(names, n)
+			}
+		}
+		if len(names) > 0 {
+			kinds = append(kinds, k)
+			byKind[k] = names
+		}
 	}
 	return kinds, byKind
 }
 
-// writeHistoryCSV writes time, kind, subject, then one column per field
-// of every kind (kind.field), empty where a reading has no such field.
-func writeHistoryCSV(w io.Writer, rs []historyReading) error {
-	kinds, byKind := columns(rs)
+// writeHistoryCSV writes time, kind, subject, then one column per
+// quantity of every kind (env.temperature_c, motion.accel_g.x), empty
+// where a reading has no such quantity. What came from the network is
+// escaped like any output (termSafe: a tab or a line break in a device's
+// field is shown as \x09, \x0a, so every row is one line) and then
+// guarded against formulas (csvCell).
+func writeHistoryCSV(w io.Writer, res historyResult) error {
+	kinds, byKind := columns(res)
 	head := []string{"time", "kind", "subject"}
 	for _, k := range kinds {
-		for _, f := range byKind[k] {
-			head = append(head, k+"."+f)
-		}
+		head = append(head, byKind[k]...)
 	}
 	cw := csv.NewWriter(w)
-	if err := cw.Write(head); err != nil {
+	row := make([]string, len(head))
+	for i, h := range head {
+		row[i] = csvCell(termSafe(h))
+	}
+	if err := cw.Write(row); err != nil {
 		return err
 	}
-	row := make([]string, len(head))
-	for _, r := range rs {
+	for _, r := range res.readings {
 		clear(row)
-		row[0], row[1], row[2] = r.Time.UTC().Format(time.RFC3339Nano), r.Kind, r.Subject
+		row[0], row[1], row[2] = r.Time.UTC().Format(time.RFC3339Nano), r.Kind, csvCell(termSafe(r.Subject))
 		i := 3
 		for _, k := range kinds {
-			for _, f := range byKind[k] {
+			for _, name := range byKind[k] {
 				if k == r.Kind {
-					row[i] = r.Fields[f]
+					if v, ok := r.value(name); ok {
+						row[i] = csvCell(termSafe(v.Text))
+					}
 				}
 				i++
 			}
@@ -330,17 +404,81 @@ func writeHistoryCSV(w io.Writer, rs []historyReading) error {
 	return cw.Error()
 }
 
+// csvCell returns s as a spreadsheet must take it: as text, never as a
+// formula. OWASP's advice on CSV injection
+// (https://owasp.org/www-community/attacks/CSV_Injection) is that no cell
+// may begin with '=', '+', '-', '@', a tab or a carriage return, and to
+// prepend a single quote to one that does: spreadsheets then show it as
+// text, the quote hidden. encoding/csv quotes a cell holding a comma, a
+// quote or a line break, so no dangerous character can start a cell in the
+// middle of another.
+//
+// A number is left as it is, negative ones included: a cell that is a
+// JSON number (the grammar the readings use: -?int[.frac][e±exp]) is
+// read by a spreadsheet as that number and can call nothing, while a
+// quote would make every negative reading text that charts and sums
+// skip. Anything else that starts with '-' ("-1+2", "-cmd") is quoted.
+func csvCell(s string) string {
+	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) || isJSONNumber(s) {
+		return s
+	}
+	return "'" + s
+}
+
+// isJSONNumber reports whether s is a number in JSON's grammar (RFC 8259,
+// section 6).
+func isJSONNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
 // writeHistoryJSON writes one line per reading: its kind, subject, stream
-// sequence and the reading as the daemon published it.
+// sequence and the reading as the daemon published it, in JSON's own
+// escapes where a rune would act on a terminal (termSafeJSON).
 func writeHistoryJSON(w io.Writer, rs []historyReading) error {
-	enc := json.NewEncoder(w)
 	for _, r := range rs {
-		if err := enc.Encode(struct {
+		line, err := json.Marshal(struct {
 			Kind    string          `json:"kind"`
 			Subject string          `json:"subject"`
 			Seq     uint64          `json:"seq"`
 			Reading json.RawMessage `json:"reading"`
-		}{r.Kind, r.Subject, r.Seq, r.Raw}); err != nil {
+		}{r.Kind, r.Subject, r.Seq, r.Raw})
+		if err != nil {
+			return err
+		}
+		if _, err := io.WriteString(w, termSafeJSON(line)+"\n"); err != nil {
 			return err
 		}
 	}
@@ -348,9 +486,11 @@ func writeHistoryJSON(w io.Writer, rs []historyReading) error {
 }
 
 // writeHistoryTable writes one row per numeric quantity: min, mean, max,
-// last and a sparkline of width cells over the time range, and for the
-// joystick the count of each key and action.
-func writeHistoryTable(w io.Writer, id string, rs []historyReading, width int) error {
+// last and a sparkline of width cells over the time range; for the
+// joystick the count of each key and action; and what the bound on
+// fields outside the contract left out.
+func writeHistoryTable(w io.Writer, id string, res historyResult, width int) error {
+	rs := res.readings
 	first, last := rs[0].Time, rs[0].Time
 	for _, r := range rs {
 		if r.Time.Before(first) {
@@ -364,17 +504,20 @@ func writeHistoryTable(w io.Writer, id string, rs []historyReading, width int) e
 		first.Local().Format("2006-01-02 15:04:05"), last.Local().Format("2006-01-02 15:04:05"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "QUANTITY\tN\tMIN\tMEAN\tMAX\tLAST\tTREND")
-	kinds, byKind := columns(rs)
+	kinds, byKind := columns(res)
 	for _, k := range kinds {
-		if k == "joystick" {
+		if k == wire.KindJoystick {
 			continue
 		}
-		for _, f := range byKind[k] {
+		for _, name := range byKind[k] {
 			var xs []float64
 			var ts []time.Time
-			for _, r := range rs {
-				if v, ok := r.Numbers[f]; ok && r.Kind == k {
-					xs, ts = append(xs, v), append(ts, r.Time)
+			for i := range rs {
+				if rs[i].Kind != k {
+					continue
+				}
+				if v, ok := rs[i].value(name); ok && v.IsNum {
+					xs, ts = append(xs, v.Num), append(ts, rs[i].Time)
 				}
 			}
 			if len(xs) == 0 {
@@ -384,17 +527,29 @@ func writeHistoryTable(w io.Writer, id string, rs []historyReading, width int) e
 			for _, x := range xs {
 				lo, hi, sum = math.Min(lo, x), math.Max(hi, x), sum+x
 			}
-			fmt.Fprintf(tw, "%s.%s\t%d\t%s\t%s\t%s\t%s\t%s\n", k, f, len(xs), num(lo), num(sum/float64(len(xs))), num(hi), num(xs[len(xs)-1]),
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", termSafe(name), len(xs), num(lo), num(sum/float64(len(xs))), num(hi), num(xs[len(xs)-1]),
 				sparkline(xs, ts, first, last, width))
 		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	// Counted by the joystick's own keys and actions: a device's invented
+	// ones are "other", so they cannot make the line as long as they like.
 	counts := map[string]int{}
-	for _, r := range rs {
-		if r.Kind == "joystick" {
-			counts[r.Fields["key"]+" "+r.Fields["action"]]++
+	known := func(s string, among []string) string {
+		for _, a := range among {
+			if s == a {
+				return a
+			}
+		}
+		return "other"
+	}
+	for i := range rs {
+		if rs[i].Kind == wire.KindJoystick {
+			key, _ := rs[i].value(wire.KindJoystick + "." + wire.FieldKey)
+			action, _ := rs[i].value(wire.KindJoystick + "." + wire.FieldAction)
+			counts[known(key.Text, wire.JoystickKeys)+" "+known(action.Text, wire.JoystickActions)]++
 		}
 	}
 	if len(counts) > 0 {
@@ -405,9 +560,15 @@ func writeHistoryTable(w io.Writer, id string, rs []historyReading, width int) e
 		sort.Strings(keys)
 		fmt.Fprint(w, "\njoystick:")
 		for _, k := range keys {
-			fmt.Fprintf(w, " %s %d;", termSafe(k), counts[k])
+			fmt.Fprintf(w, " %s %d;", k, counts[k])
 		}
 		fmt.Fprintln(w)
+	}
+	for _, k := range wire.Kinds {
+		if n := res.bound.left[k]; n > 0 {
+			fmt.Fprintf(w, "\n%s: %d readings had fields outside the contract left out (up to %d in one); --json shows every reading as published\n",
+				k, n, res.bound.most[k])
+		}
 	}
 	return nil
 }

@@ -174,7 +174,7 @@ func TestHistoryCSVIsWhatWasPublished(t *testing.T) {
 				Roll json.Number   `json:"roll_deg"`
 			}
 			decode(t, p.data, &m)
-			for j, name := range []string{"motion.accel_g.0", "motion.accel_g.1", "motion.accel_g.2"} {
+			for j, name := range []string{"motion.accel_g.x", "motion.accel_g.y", "motion.accel_g.z"} {
 				if cell(row, name) != m.A[j].String() {
 					t.Errorf("row %d %s = %q, published %q", i, name, cell(row, name), m.A[j])
 				}
@@ -197,7 +197,7 @@ func TestHistoryCSVIsWhatWasPublished(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("history exit %d: %s", code, errOut)
 		}
-		for _, want := range []string{"env.temperature_c", "env.pressure_hpa", "motion.accel_g.2", "up pressed 1;"} {
+		for _, want := range []string{"env.temperature_c", "env.pressure_hpa", "motion.accel_g.z", "up pressed 1;"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("table lacks %q:\n%s", want, out)
 			}

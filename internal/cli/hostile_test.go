@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // hostile is what a hostile device puts in every string it sends: an OSC
@@ -56,7 +57,7 @@ func startHostileDevice(t *testing.T, url, pingID string) {
 			t.Fatal(err)
 		}
 	}
-	reply("$SRV.PING.sensehat", func(*nats.Msg) *nats.Msg {
+	reply(wire.ServiceSubject(wire.VerbPing), func(*nats.Msg) *nats.Msg {
 		j, _ := json.Marshal(map[string]any{"name": "sensehat", "id": "x", "version": "1.0.0",
 			"type": "io.nats.micro.v1.ping_response", "metadata": map[string]string{"id": pingID}})
 		return &nats.Msg{Data: j}

@@ -26,10 +26,7 @@ func pingDevices(ctx context.Context, nc *nats.Conn) ([]string, error) {
 // each id: more than one means two daemons share an id and split its
 // requests.
 func pingInstances(ctx context.Context, nc *nats.Conn) ([]string, map[string]int, error) {
-	subj, err := micro.ControlSubject(micro.PingVerb, wire.ServiceName, "")
-	if err != nil {
-		return nil, nil, err
-	}
+	subj := wire.ServiceSubject(wire.VerbPing)
 	inbox := nc.NewRespInbox()
 	sub, err := nc.SubscribeSync(inbox)
 	if err != nil {
@@ -93,8 +90,7 @@ func (a *App) status(ctx context.Context, args []string) error {
 	if len(ids) == 0 {
 		return fmt.Errorf("status: no sensehat device answered on %s; is sensehatd running and connected to this server?", nc.ConnectedUrlRedacted())
 	}
-	out := newTermWriter(a.Stdout)
-	defer out.Flush()
+	out := a.Stdout
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	if !*asJSON {
 		fmt.Fprintln(tw, "ID\tVERSION\tUPTIME\tDISPLAY\tJOYSTICK\tSENSORS\tTEMP\tHUMIDITY\tPRESSURE\tQUEUE\tSHOWING\tERRORS\tINSTANCES")
@@ -119,15 +115,14 @@ func (a *App) status(ctx context.Context, args []string) error {
 		}
 		termSafeStrings(&s)
 		temp, hum, pres := "-", "-", "-"
-		if e, ok := s.Last.DecodeEnv(); ok {
-			if e.TemperatureC != nil {
-				temp = fmt.Sprintf("%.1f°C", *e.TemperatureC)
+		var e wire.Env
+		if len(s.Last.Env) > 0 && wire.DecodeEnv(s.Last.Env, &e) == nil {
+			temp = fmt.Sprintf("%.1f°C", e.TemperatureC)
+			if e.HasHumidity {
+				hum = fmt.Sprintf("%.0f%%", e.HumidityPct)
 			}
-			if e.HumidityPct != nil {
-				hum = fmt.Sprintf("%.0f%%", *e.HumidityPct)
-			}
-			if e.PressureHPa != nil {
-				pres = fmt.Sprintf("%.1fhPa", *e.PressureHPa)
+			if e.HasPressure {
+				pres = fmt.Sprintf("%.1fhPa", e.PressureHPa)
 			}
 		}
 		var errs uint64

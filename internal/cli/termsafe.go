@@ -6,20 +6,26 @@ import (
 	"io"
 	"reflect"
 	"strconv"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
 
-// Everything the tool prints that came over the network (device ids,
+// Everything the tool prints goes out through appendEscaped, the one way
+// out to a terminal or a file. Run puts a termWriter on the commands'
+// standard output and error; what came over the network (device ids,
 // status fields, replies, error texts from devices or the server, watched
-// payloads) goes through termSafe first: a device, or anyone allowed to
-// publish on its subjects, must not be able to drive the user's terminal
-// (set the window title, clear the screen, move the cursor, rewrite
-// earlier lines, reorder text with bidi overrides). What would act is
-// shown escaped instead, so it stays visible: ESC as \x1b, U+009B (CSI on
-// terminals that take 8-bit C1 controls) as \u009b, U+202E as \u202e, an
-// invalid UTF-8 byte as \xff. Backslashes are left alone: the escapes are
-// for a person to read, not to be parsed back.
+// payloads, stored readings) is also escaped where it is formatted, with
+// termSafe, so that a tab or a newline in it cannot forge a table row.
+// A device, or anyone allowed to publish on its subjects, must not be able
+// to drive the user's terminal (set the window title, clear the screen,
+// move the cursor, rewrite earlier lines, reorder text with bidi
+// overrides). What would act is shown escaped instead, so it stays
+// visible: ESC as \x1b, U+009B (CSI on terminals that take 8-bit C1
+// controls) as \u009b, U+202E as \u202e, an invalid UTF-8 byte as \xff.
+// Backslashes are left alone: the escapes are for a person to read, not
+// to be parsed back. JSON output uses JSON's own notation for the same
+// runes (see termSafeJSON), so it stays JSON.
 
 // unsafeRune reports a rune a terminal may act on or that changes how the
 // text around it is shown: C0 and C1 controls and DEL, bidi controls,
@@ -34,7 +40,7 @@ func termSafe(s string) string {
 	if !needsEscape(s, "") {
 		return s
 	}
-	return string(appendTermSafe(nil, s, ""))
+	return string(appendEscaped(nil, s, "", false))
 }
 
 // termSafeLines is termSafe keeping newlines and tabs: for messages that
@@ -43,7 +49,7 @@ func termSafeLines(s string) string {
 	if !needsEscape(s, "\n\t") {
 		return s
 	}
-	return string(appendTermSafe(nil, s, "\n\t"))
+	return string(appendEscaped(nil, s, "\n\t", false))
 }
 
 // needsEscape reports whether s holds invalid UTF-8 or an unsafe rune not
@@ -59,16 +65,24 @@ func needsEscape(s, keep string) bool {
 	return false
 }
 
-// appendTermSafe appends s to dst with every unsafe rune not in keep and
-// every invalid byte escaped.
-func appendTermSafe(dst []byte, s, keep string) []byte {
+// appendEscaped is the one function every output goes through: it
+// appends s to dst with every unsafe rune not in keep escaped, and every
+// invalid UTF-8 byte. In JSON notation (for text that is JSON, where an
+// unsafe rune can only be inside a string) a rune is written \uXXXX and
+// an invalid byte \ufffd, what a JSON decoder reads it as; otherwise
+// \x1b, \u202e and \xff, for a person.
+func appendEscaped(dst []byte, s, keep string, jsonNotation bool) []byte {
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && n == 1:
-			dst = appendHex(dst, `\x`, uint32(s[i]), 2)
+			if jsonNotation {
+				dst = append(dst, `\ufffd`...)
+			} else {
+				dst = appendHex(dst, `\x`, uint32(s[i]), 2)
+			}
 		case unsafeRune(r) && !containsRune(keep, r):
-			if r < 0x80 {
+			if r < 0x80 && !jsonNotation {
 				dst = appendHex(dst, `\x`, uint32(r), 2)
 			} else {
 				dst = appendHex(dst, `\u`, uint32(r), 4)
@@ -111,20 +125,10 @@ func termSafeJSON(data []byte) string {
 		return termSafe(string(data))
 	}
 	b := compact.Bytes()
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			out = append(out, `\ufffd`...)
-		case unsafeRune(r):
-			out = appendHex(out, `\u`, uint32(r), 4)
-		default:
-			out = append(out, b[i:i+n]...)
-		}
-		i += n
+	if !needsEscape(string(b), "") {
+		return string(b)
 	}
-	return string(out)
+	return string(appendEscaped(make([]byte, 0, len(b)+16), string(b), "", true))
 }
 
 // termSafeStrings makes every string reachable from v (a pointer to a
@@ -188,6 +192,7 @@ func termSafeValue(v reflect.Value) {
 // here, keeping only the newlines and tabs the tool writes itself. A rune
 // split across writes is held until its end arrives.
 type termWriter struct {
+	mu   sync.Mutex // the log handlers of web and emulate write from many goroutines
 	w    io.Writer
 	held []byte
 	buf  []byte
@@ -196,6 +201,8 @@ type termWriter struct {
 func newTermWriter(w io.Writer) *termWriter { return &termWriter{w: w} }
 
 func (t *termWriter) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	data := p
 	if len(t.held) > 0 {
 		data = append(t.held, p...)
@@ -215,7 +222,7 @@ func (t *termWriter) Write(p []byte) (int, error) {
 	if cut < len(data) {
 		t.held = append([]byte(nil), data[cut:]...)
 	}
-	t.buf = appendTermSafe(t.buf[:0], string(data[:cut]), "\n\t")
+	t.buf = appendEscaped(t.buf[:0], string(data[:cut]), "\n\t", false)
 	if _, err := t.w.Write(t.buf); err != nil {
 		return 0, err
 	}
@@ -224,10 +231,12 @@ func (t *termWriter) Write(p []byte) (int, error) {
 
 // Flush writes a rune left incomplete at the end, escaped.
 func (t *termWriter) Flush() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if len(t.held) == 0 {
 		return nil
 	}
-	b := appendTermSafe(nil, string(t.held), "")
+	b := appendEscaped(nil, string(t.held), "", false)
 	t.held = nil
 	_, err := t.w.Write(b)
 	return err

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -187,6 +188,37 @@ func TestBrowser(t *testing.T) {
 			case <-deadline:
 				t.Fatal("no env reading near 30 °C in 20s")
 			}
+		}
+	})
+
+	t.Run("readings panel names quantities as the contract does", func(t *testing.T) {
+		// Every quantity of the simulated board's env and motion readings,
+		// under wire's one name (motion.accel_g.x for the vector's x).
+		var want []string
+		for _, k := range []string{wire.KindEnv, wire.KindMotion} {
+			for _, q := range wire.Quantities(k) {
+				if !q.Optional || q.Field == wire.FieldHumidityPct || q.Field == wire.FieldPressureHPa {
+					want = append(want, q.Name)
+				}
+			}
+		}
+		wantJSON, _ := json.Marshal(want)
+		js := `(() => {
+			const names = new Set(Array.from(document.querySelectorAll("#readings dt")).map((d) => d.textContent));
+			return JSON.stringify(` + string(wantJSON) + `.filter((n) => !names.has(n))); })()`
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			missing, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if missing == "[]" {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("readings panel lacks %s", missing)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	})
 

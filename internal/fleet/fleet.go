@@ -5,7 +5,7 @@
 // simulated board's controls added (see Static and Mount).
 //
 // The server is a NATS client like any other: it asks $SRV.INFO.sensehat
-// every round, asks each device found for its status, subscribes to the
+// (wire.ServiceSubject) every round, asks each device found for its status, subscribes to the
 // readings, and leases the live frames (led.frame.watch) only while a page
 // is open, so devices publish no frames when nobody looks.
 package fleet
@@ -364,7 +364,7 @@ func (s *Server) ask(ctx context.Context) map[string]micro.Info {
 		return found
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	if err := s.nc.PublishRequest("$SRV.INFO."+wire.ServiceName, inbox, nil); err != nil {
+	if err := s.nc.PublishRequest(wire.ServiceSubject(wire.VerbInfo), inbox, nil); err != nil {
 		s.opts.Log.Debug("discovery: asking", "err", err)
 		return found
 	}
@@ -469,16 +469,21 @@ func (s *Server) onFrame(m *nats.Msg) {
 // motion comes ten times a second, a page needs two.
 const readingEvery = 500 * time.Millisecond
 
+// onReading keeps a reading of the contract (wire.DecodeReading) for its
+// device's card and the plots; anything else on a readings subject is
+// dropped.
 func (s *Server) onReading(m *nats.Msg) {
-	id := idOf(m.Subject)
-	kind := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
-	var obj map[string]any
-	if json.Unmarshal(m.Data, &obj) != nil {
+	id, kind, ok := wire.ParseReadingSubject(m.Subject)
+	if !ok {
+		return
+	}
+	r, err := wire.DecodeReading(kind, m.Data, nil)
+	if err != nil {
 		return
 	}
 	now := time.Now()
 	s.mu.Lock()
-	s.sampleLocked(id, kind, obj, now)
+	s.sampleLocked(id, &r, now)
 	d := s.devices[id]
 	if d == nil {
 		s.mu.Unlock()
@@ -500,9 +505,10 @@ func (s *Server) onReading(m *nats.Msg) {
 	}
 }
 
-// sampleLocked keeps each number of the reading (one level of nesting
-// flattened: motion.accel_g.x) for the plots, at most one per SampleEvery.
-func (s *Server) sampleLocked(id, kind string, obj map[string]any, now time.Time) {
+// sampleLocked keeps each number of the reading under its quantity's
+// name (wire.Quantities: motion.accel_g.x) for the plots, at most one per
+// SampleEvery.
+func (s *Server) sampleLocked(id string, r *wire.Reading, now time.Time) {
 	if wire.CheckToken("id", id) != nil {
 		return
 	}
@@ -515,38 +521,23 @@ func (s *Server) sampleLocked(id, kind string, obj map[string]any, now time.Time
 		s.series[id] = byQ
 	}
 	ms := now.UnixMilli()
-	keep := func(q string, v float64) {
-		r := byQ[q]
-		if r == nil {
+	for _, v := range r.Values {
+		if !v.IsNum {
+			continue
+		}
+		rg := byQ[v.Name]
+		if rg == nil {
 			if len(byQ) >= maxQuantities {
-				return
+				continue
 			}
 			n := int(s.opts.Window / s.opts.SampleEvery)
-			r = newRing(max(n, 2))
-			byQ[q] = r
+			rg = newRing(max(n, 2))
+			byQ[v.Name] = rg
 		}
-		if last, ok := r.last(); ok && ms-last.T < s.opts.SampleEvery.Milliseconds() {
-			return
+		if last, ok := rg.last(); ok && ms-last.T < s.opts.SampleEvery.Milliseconds() {
+			continue
 		}
-		r.add(Sample{T: ms, V: v})
-	}
-	for k, v := range obj {
-		switch x := v.(type) {
-		case float64:
-			keep(kind+"."+k, x)
-		case map[string]any:
-			for k2, v2 := range x {
-				if f, ok := v2.(float64); ok {
-					keep(kind+"."+k+"."+k2, f)
-				}
-			}
-		case []any: // accel_g, gyro_dps, mag_ut: [x, y, z]
-			for i, v2 := range x {
-				if f, ok := v2.(float64); ok && i < len(axes) {
-					keep(kind+"."+k+"."+axes[i], f)
-				}
-			}
-		}
+		rg.add(Sample{T: ms, V: v.Num})
 	}
 }
 
@@ -557,9 +548,6 @@ const (
 	maxSeriesDevices = 256
 	maxQuantities    = 64
 )
-
-// axes name the elements of a vector reading, in the board's frame.
-var axes = [...]string{"x", "y", "z"}
 
 // devicesEventLocked is the "devices" event: every card, sorted by id.
 func (s *Server) devicesEventLocked() []byte {

@@ -2,12 +2,13 @@ package fleet
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // loadHistory fills the plots from the readings kept in the JetStream
@@ -57,13 +58,16 @@ func (s *Server) loadHistory(ctx context.Context) error {
 				continue
 			}
 			pending = md.NumPending
-			var obj map[string]any
-			if json.Unmarshal(m.Data(), &obj) != nil {
+			id, kind, ok := wire.ParseReadingSubject(m.Subject())
+			if !ok {
 				continue
 			}
-			sub := m.Subject()
+			r, err := wire.DecodeReading(kind, m.Data(), nil)
+			if err != nil {
+				continue
+			}
 			s.mu.Lock()
-			s.sampleLocked(idOf(sub), sub[lastDot(sub)+1:], obj, md.Timestamp)
+			s.sampleLocked(id, &r, md.Timestamp)
 			s.mu.Unlock()
 			n++
 		}
@@ -81,12 +85,3 @@ const historyTimeout = 30 * time.Second
 
 // historyBatch is how many stored readings one fetch asks for.
 const historyBatch = 1000
-
-func lastDot(s string) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '.' {
-			return i
-		}
-	}
-	return -1
-}

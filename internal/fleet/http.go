@@ -105,7 +105,7 @@ func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if long {
-		if _, _, err := splitQuantity(name); err != nil {
+		if _, err := plotQuantity(name); err != nil {
 			webguard.Error(w, http.StatusBadRequest, err.Error())
 			return
 		}

@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -101,33 +100,6 @@ func downsample(samples []Sample, from, to int64, n int) []Sample {
 	return b.samples()
 }
 
-// valueOf extracts quantity rest ("temperature_c", "accel_g.x",
-// "orientation.roll") from a reading, as sampleLocked names them.
-func valueOf(obj map[string]any, rest string) (float64, bool) {
-	k, k2, nested := strings.Cut(rest, ".")
-	v, ok := obj[k]
-	if !ok {
-		return 0, false
-	}
-	if !nested {
-		f, ok := v.(float64)
-		return f, ok
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		f, ok := x[k2].(float64)
-		return f, ok
-	case []any:
-		for i, a := range axes {
-			if a == k2 && i < len(x) {
-				f, ok := x[i].(float64)
-				return f, ok
-			}
-		}
-	}
-	return 0, false
-}
-
 // spanResult is one answer for a long span.
 type spanResult struct {
 	series map[string][]Sample
@@ -207,10 +179,11 @@ func (s *Server) readSpan(ctx context.Context, q string, ids []string, d time.Du
 	if name == "" {
 		return spanResult{err: errNoStream}
 	}
-	kind, rest, err := splitQuantity(q)
+	qty, err := plotQuantity(q)
 	if err != nil {
 		return spanResult{err: err}
 	}
+	kind := qty.Kind
 	ctx, cancel := context.WithTimeout(ctx, s.opts.HistoryTimeout)
 	defer cancel()
 	select {
@@ -281,7 +254,10 @@ func (s *Server) readSpan(ctx context.Context, q string, ids []string, d time.Du
 				continue
 			}
 			pending = md.NumPending
-			id := idOf(m.Subject())
+			id, _, ok := wire.ParseReadingSubject(m.Subject())
+			if !ok {
+				continue
+			}
 			b := byID[id]
 			if b == nil {
 				if len(byID) >= maxSeriesDevices {
@@ -290,12 +266,12 @@ func (s *Server) readSpan(ctx context.Context, q string, ids []string, d time.Du
 				b = newBuckets(from, to, spanPoints)
 				byID[id] = b
 			}
-			var obj map[string]any
-			if json.Unmarshal(m.Data(), &obj) != nil {
+			r, err := wire.DecodeReading(kind, m.Data(), nil)
+			if err != nil {
 				continue
 			}
-			if v, ok := valueOf(obj, rest); ok {
-				b.add(md.Timestamp.UnixMilli(), v)
+			if v, ok := r.Value(qty.Name); ok {
+				b.add(md.Timestamp.UnixMilli(), v.Num)
 			}
 		}
 		if err := batch.Error(); err != nil && ctx.Err() == nil {
@@ -314,14 +290,14 @@ func (s *Server) readSpan(ctx context.Context, q string, ids []string, d time.Du
 	return spanResult{series: out, note: note}
 }
 
-// splitQuantity splits env.temperature_c into the reading's kind (env, a
-// subject token) and the field.
-func splitQuantity(q string) (kind, rest string, err error) {
-	kind, rest, ok := strings.Cut(q, ".")
-	if !ok || rest == "" || wire.CheckToken("kind", kind) != nil {
-		return "", "", fmt.Errorf("fleet: quantity %q is not <kind>.<field>, e.g. env.temperature_c", q)
+// plotQuantity is the quantity named q (env.temperature_c,
+// motion.accel_g.x: wire.Quantities), if it is a number to plot.
+func plotQuantity(q string) (wire.Quantity, error) {
+	qty, ok := wire.LookupQuantity(q)
+	if !ok || qty.Word {
+		return wire.Quantity{}, fmt.Errorf("fleet: %q is not a quantity to plot; give one of /fleet/quantities, e.g. env.temperature_c or motion.accel_g.x", q)
 	}
-	return kind, rest, nil
+	return qty, nil
 }
 
 // spanIDs checks and sorts the devices a span request names.

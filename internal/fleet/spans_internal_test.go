@@ -54,31 +54,28 @@ func TestDownsampleBound(t *testing.T) {
 	}
 }
 
-// Quantities are named as sampleLocked names them (env.temperature_c,
-// motion.accel_g.x for the vector [x, y, z]).
-func TestValueOf(t *testing.T) {
-	obj := map[string]any{
-		"temperature_c": 21.5,
-		"accel_g":       []any{0.1, -0.2, 1.0},
-		"orientation":   map[string]any{"roll": 3.0},
-		"time":          "2026-01-01T00:00:00Z",
-	}
+// The plots take the contract's quantities by their one name
+// (wire.Quantities): env.temperature_c, motion.accel_g.x for the vector
+// [x, y, z]. Words (the joystick's key) are not plotted; names that are
+// not the contract's, such as the accel_g.0 of old, are refused.
+func TestPlotQuantity(t *testing.T) {
 	for _, tc := range []struct {
-		rest string
-		want float64
-		ok   bool
+		q    string
+		kind string
 	}{
-		{"temperature_c", 21.5, true},
-		{"accel_g.y", -0.2, true},
-		{"accel_g.z", 1.0, true},
-		{"orientation.roll", 3.0, true},
-		{"time", 0, false},
-		{"accel_g.w", 0, false},
-		{"missing", 0, false},
+		{"env.temperature_c", "env"},
+		{"motion.accel_g.x", "motion"},
+		{"motion.heading_deg", "motion"},
+		{"colour.integration_time_ms", "colour"},
+		{"motion.accel_g.0", ""},
+		{"motion.accel_g", ""},
+		{"orientation.roll", ""},
+		{"joystick.key", ""},
+		{"env.time", ""},
 	} {
-		got, ok := valueOf(obj, tc.rest)
-		if ok != tc.ok || got != tc.want {
-			t.Errorf("valueOf(%q) = %v, %v; want %v, %v", tc.rest, got, ok, tc.want, tc.ok)
+		q, err := plotQuantity(tc.q)
+		if (err == nil) != (tc.kind != "") || q.Kind != tc.kind {
+			t.Errorf("plotQuantity(%q) = %+v, %v; want kind %q", tc.q, q, err, tc.kind)
 		}
 	}
 }

@@ -103,6 +103,8 @@ func TestSpanFromStream(t *testing.T) {
 		"q=env.temperature_c&span=month",
 		"q=env*.x&span=day",
 		"q=env&span=week",
+		"q=motion.accel_g.0&span=day",
+		"q=joystick.key&span=day",
 		"q=env.temperature_c&span=day&id=a.b",
 		"q=env.temperature_c&span=day&id=" + strings.Repeat("x&id=x", 40),
 	} {

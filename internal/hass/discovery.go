@@ -76,18 +76,11 @@ func (b Board) Model() string {
 	return "Sense HAT"
 }
 
-// JoystickKeys are the joystick's keys, one event entity each.
-var JoystickKeys = []string{"up", "down", "left", "right", "middle"}
-
-// JoystickActions are the event types of a joystick event entity: the
-// "action" of the joystick payload.
-var JoystickActions = []string{"pressed", "released", "held"}
-
 // Templates Home Assistant renders. Command templates produce what the
 // device's endpoints accept: led.clear takes "#rrggbb" or a colour name,
 // led.config a JSON object.
 const (
-	eventTemplate      = `{"event_type":"{{ value_json.action }}"}`
+	eventTemplate      = `{"event_type":"{{ value_json.` + wire.FieldAction + ` }}"}`
 	rgbTemplate        = `{{ '#%02x%02x%02x' | format(red, green, blue) }}`
 	brightnessTemplate = `{"brightness":{{ value / 100 }}}`
 	rotationTemplate   = `{"rotation":{{ value }}}`
@@ -126,11 +119,19 @@ func Message(d Device, b Board) ([]byte, error) {
 		e := max(time.Duration(ExpireIntervals)*iv, MinExpire)
 		return int(math.Ceil(e.Seconds()))
 	}
-	reading := func(name, topic, field, class, unit string, iv time.Duration) map[string]any {
+	// A reading entity shows one quantity of the contract (wire.Quantities),
+	// by its field and in its unit.
+	var bad error
+	reading := func(name, topic, quantity, class string, iv time.Duration) map[string]any {
+		q, ok := wire.LookupQuantity(quantity)
+		if !ok || q.Axis >= 0 || q.Word {
+			bad = fmt.Errorf("hass: %s is not a number of the contract (wire.Quantities)", quantity)
+		}
+		unit := q.Unit
 		c := map[string]any{
 			"name":           name,
 			"state_topic":    topic,
-			"value_template": "{{ value_json." + field + " }}",
+			"value_template": "{{ value_json." + q.Field + " }}",
 			"state_class":    "measurement",
 			"expire_after":   expire(iv),
 		}
@@ -144,45 +145,47 @@ func Message(d Device, b Board) ([]byte, error) {
 	}
 	env, mot, col := t(s.Env()), t(s.Motion()), t(s.Colour())
 	if b.Temperature {
-		add("temperature", "sensor", reading("Temperature", env, "temperature_c", "temperature", "°C", d.EnvInterval))
-		raw := reading("Raw temperature", env, "temperature_raw_c", "temperature", "°C", d.EnvInterval)
+		add("temperature", "sensor", reading("Temperature", env, wire.KindEnv+"."+wire.FieldTemperatureC, "temperature", d.EnvInterval))
+		raw := reading("Raw temperature", env, wire.KindEnv+"."+wire.FieldTemperatureRawC, "temperature", d.EnvInterval)
 		raw["entity_category"] = "diagnostic"
 		add("temperature_raw", "sensor", raw)
 	}
 	if b.Humidity {
-		add("humidity", "sensor", reading("Humidity", env, "humidity_pct", "humidity", "%", d.EnvInterval))
+		add("humidity", "sensor", reading("Humidity", env, wire.KindEnv+"."+wire.FieldHumidityPct, "humidity", d.EnvInterval))
 	}
 	if b.Pressure {
-		add("pressure", "sensor", reading("Pressure", env, "pressure_hpa", "atmospheric_pressure", "hPa", d.EnvInterval))
+		add("pressure", "sensor", reading("Pressure", env, wire.KindEnv+"."+wire.FieldPressureHPa, "atmospheric_pressure", d.EnvInterval))
 	}
 	angle := func(name, field string) map[string]any {
-		c := reading(name, mot, field, "", "°", d.MotionInterval)
+		c := reading(name, mot, wire.KindMotion+"."+field, "", d.MotionInterval)
 		c["icon"] = "mdi:rotate-3d-variant"
 		return c
 	}
 	if b.Motion {
-		add("roll", "sensor", angle("Roll", "roll_deg"))
-		add("pitch", "sensor", angle("Pitch", "pitch_deg"))
+		add("roll", "sensor", angle("Roll", wire.FieldRollDeg))
+		add("pitch", "sensor", angle("Pitch", wire.FieldPitchDeg))
 		if b.Heading {
-			add("yaw", "sensor", angle("Yaw", "yaw_deg"))
-			h := angle("Heading", "heading_deg")
+			add("yaw", "sensor", angle("Yaw", wire.FieldYawDeg))
+			h := angle("Heading", wire.FieldHeadingDeg)
 			h["icon"] = "mdi:compass"
 			add("heading", "sensor", h)
 		}
 	}
 	if b.Colour {
-		for _, c := range []string{"red", "green", "blue", "clear"} {
-			r := reading("Colour "+c, col, c, "", "", d.ColourInterval)
+		for _, c := range []string{wire.FieldRed, wire.FieldGreen, wire.FieldBlue, wire.FieldClear} {
+			r := reading("Colour "+c, col, wire.KindColour+"."+c, "", d.ColourInterval)
 			r["icon"] = "mdi:palette"
 			add("colour_"+c, "sensor", r)
 		}
 	}
 	if b.Joystick {
-		for _, k := range JoystickKeys {
+		// One event entity per key; its event types are the payload's
+		// actions.
+		for _, k := range wire.JoystickKeys {
 			add("joystick_"+k, "event", map[string]any{
 				"name":           "Joystick " + k,
 				"state_topic":    t(s.Joystick(k)),
-				"event_types":    JoystickActions,
+				"event_types":    wire.JoystickActions,
 				"device_class":   "button",
 				"value_template": eventTemplate,
 			})
@@ -226,6 +229,9 @@ func Message(d Device, b Board) ([]byte, error) {
 			"entity_category": "config",
 			"icon":            "mdi:brightness-4",
 		})
+	}
+	if bad != nil {
+		return nil, bad
 	}
 	msg := map[string]any{
 		"device": map[string]any{

@@ -63,13 +63,13 @@ type ColourSettings struct {
 // the optional fields only when measured.
 func AppendEnv(b []byte, r *Env) []byte {
 	b = append(b, '{')
-	b = appendField(b, "temperature_c", r.TemperatureC, 2)
-	b = appendField(b, "temperature_raw_c", r.TemperatureRawC, 2)
+	b = appendField(b, FieldTemperatureC, r.TemperatureC, 2)
+	b = appendField(b, FieldTemperatureRawC, r.TemperatureRawC, 2)
 	if r.HasHumidity {
-		b = appendField(b, "humidity_pct", r.HumidityPct, 2)
+		b = appendField(b, FieldHumidityPct, r.HumidityPct, 2)
 	}
 	if r.HasPressure {
-		b = appendField(b, "pressure_hpa", r.PressureHPa, 2)
+		b = appendField(b, FieldPressureHPa, r.PressureHPa, 2)
 	}
 	return appendTime(b, r.Time)
 }
@@ -81,17 +81,17 @@ func AppendEnv(b []byte, r *Env) []byte {
 // compass_deg get_compass; heading_deg is the top edge's bearing.
 func AppendMotion(b []byte, r *Motion) []byte {
 	b = append(b, '{')
-	b = appendVec(b, "accel_g", r.AccelG, 4)
-	b = appendVec(b, "gyro_dps", r.GyroDPS, 2)
+	b = appendVec(b, FieldAccelG, r.AccelG, 4)
+	b = appendVec(b, FieldGyroDPS, r.GyroDPS, 2)
 	if r.HasMag {
-		b = appendVec(b, "mag_ut", r.MagUT, 2)
+		b = appendVec(b, FieldMagUT, r.MagUT, 2)
 	}
-	b = appendField(b, "roll_deg", r.RollDeg, 2)
-	b = appendField(b, "pitch_deg", r.PitchDeg, 2)
+	b = appendField(b, FieldRollDeg, r.RollDeg, 2)
+	b = appendField(b, FieldPitchDeg, r.PitchDeg, 2)
 	if r.HasYaw {
-		b = appendField(b, "yaw_deg", r.YawDeg, 2)
-		b = appendField(b, "compass_deg", r.CompassDeg, 2)
-		b = appendField(b, "heading_deg", r.HeadingDeg, 2)
+		b = appendField(b, FieldYawDeg, r.YawDeg, 2)
+		b = appendField(b, FieldCompassDeg, r.CompassDeg, 2)
+		b = appendField(b, FieldHeadingDeg, r.HeadingDeg, 2)
 	}
 	return appendTime(b, r.Time)
 }
@@ -103,19 +103,43 @@ func AppendMotion(b []byte, r *Motion) []byte {
 // integration_time is in seconds).
 func AppendColour(b []byte, r *Colour) []byte {
 	b = append(b, '{')
-	b = appendInt(b, "red", r.Red)
-	b = appendInt(b, "green", r.Green)
-	b = appendInt(b, "blue", r.Blue)
-	b = appendInt(b, "clear", r.Clear)
-	b = appendInt(b, "red_raw", r.RedRaw)
-	b = appendInt(b, "green_raw", r.GreenRaw)
-	b = appendInt(b, "blue_raw", r.BlueRaw)
-	b = appendInt(b, "clear_raw", r.ClearRaw)
-	b = appendInt(b, "gain", r.Gain)
-	b = appendInt(b, "integration_cycles", r.IntegrationCycles)
-	b = appendMS(b, "integration_time_ms", r.IntegrationTime)
-	b = appendInt(b, "max_raw", r.MaxRaw)
+	b = appendInt(b, FieldRed, r.Red)
+	b = appendInt(b, FieldGreen, r.Green)
+	b = appendInt(b, FieldBlue, r.Blue)
+	b = appendInt(b, FieldClear, r.Clear)
+	b = appendInt(b, FieldRedRaw, r.RedRaw)
+	b = appendInt(b, FieldGreenRaw, r.GreenRaw)
+	b = appendInt(b, FieldBlueRaw, r.BlueRaw)
+	b = appendInt(b, FieldClearRaw, r.ClearRaw)
+	b = appendInt(b, FieldGain, r.Gain)
+	b = appendInt(b, FieldIntegrationCycles, r.IntegrationCycles)
+	b = appendMS(b, FieldIntegrationTimeMS, r.IntegrationTime)
+	b = appendInt(b, FieldMaxRaw, r.MaxRaw)
 	return appendTime(b, r.Time)
+}
+
+// JoystickEvent is one joystick event, published on
+// <prefix>.<id>.joystick.<key>: Key is one of JoystickKeys, Action one of
+// JoystickActions.
+type JoystickEvent struct {
+	Key, Action string
+	Time        time.Time
+}
+
+// AppendJoystick appends e's payload to b:
+// {"key":"up","action":"pressed","time":"..."}. Key and Action are written
+// as they are: they come from the board's own names, never from input.
+func AppendJoystick(b []byte, e *JoystickEvent) []byte {
+	b = append(b, '{')
+	b = appendWord(b, FieldKey, e.Key)
+	b = appendWord(b, FieldAction, e.Action)
+	return appendTime(b, e.Time)
+}
+
+func appendWord(b []byte, name, v string) []byte {
+	b = append(appendKey(b, name), '"')
+	b = append(b, v...)
+	return append(b, `",`...)
 }
 
 func appendField(b []byte, name string, v float64, prec int) []byte {
@@ -156,7 +180,8 @@ func appendKey(b []byte, name string) []byte {
 }
 
 func appendTime(b []byte, t time.Time) []byte {
-	b = append(b, `"time":"`...)
+	b = appendKey(b, FieldTime)
+	b = append(b, '"')
 	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
 	return append(b, `"}`...)
 }

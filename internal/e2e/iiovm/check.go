@@ -1,13 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // check finds the payloads serve printed in the console log and compares
@@ -26,28 +27,20 @@ func check(log string, out io.Writer) error {
 			}
 			continue
 		}
-		for _, p := range []string{envPrefix, motionPrefix} {
+		for kind, p := range map[string]string{wire.KindEnv: envPrefix, wire.KindMotion: motionPrefix} {
 			i := strings.Index(line, p)
 			if i < 0 {
 				continue
 			}
-			var fields map[string]any
-			if err := json.Unmarshal([]byte(line[i+len(p):]), &fields); err != nil {
-				return fmt.Errorf("check: %s payload is not JSON: %w", strings.TrimSpace(p), err)
+			r, err := wire.DecodeReading(kind, []byte(line[i+len(p):]), nil)
+			if err != nil {
+				return fmt.Errorf("check: %s payload: %w", strings.TrimSpace(p), err)
 			}
 			found[p] = true
-			for k, v := range fields {
-				switch v := v.(type) {
-				case float64:
-					got[k] = v
-				case []any:
-					for j, ax := range []string{"x", "y", "z"} {
-						if j < len(v) {
-							if f, ok := v[j].(float64); ok {
-								got[k+"."+ax] = f
-							}
-						}
-					}
+			// By the quantity's name without its kind: accel_g.x, pressure_hpa.
+			for _, v := range r.Values {
+				if v.IsNum {
+					got[strings.TrimPrefix(v.Name, kind+".")] = v.Num
 				}
 			}
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -45,22 +44,20 @@ func serve(out io.Writer, timeout time.Duration) error {
 	}
 	defer sub.Unsubscribe()
 
-	need := map[string]string{"env": "pressure_hpa", "motion": "mag_ut"}
+	// The first quantity of each chip that opens last.
+	need := map[string]string{wire.KindEnv: wire.KindEnv + "." + wire.FieldPressureHPa, wire.KindMotion: wire.KindMotion + "." + wire.FieldMagUT + ".x"}
 	prefix := map[string]string{"env": envPrefix, "motion": motionPrefix}
 	deadline := time.After(timeout)
 	for len(need) > 0 {
 		select {
 		case m := <-msgs:
-			kind := m.Subject[len(m.Subject)-len("motion"):]
-			if kind != "motion" {
-				kind = m.Subject[len(m.Subject)-len("env"):]
-			}
-			field, ok := need[kind]
-			if !ok {
+			_, kind, ok := wire.ParseReadingSubject(m.Subject)
+			quantity, needed := need[kind]
+			if !ok || !needed {
 				continue
 			}
-			var fields map[string]json.RawMessage
-			if json.Unmarshal(m.Data, &fields) != nil || fields[field] == nil {
+			r, err := wire.DecodeReading(kind, m.Data, nil)
+			if _, has := r.Value(quantity); err != nil || !has {
 				continue
 			}
 			fmt.Fprintf(out, "%s%s\n", prefix[kind], m.Data)

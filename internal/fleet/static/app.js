@@ -260,13 +260,19 @@
       let obj;
       try { obj = JSON.parse(data); } catch { obj = null; }
       if (!obj || typeof obj !== "object") continue;
-      for (const [k, v] of Object.entries(obj)) {
-        if (k === "time") continue;
+      const add = (name, v) => {
         const dt = document.createElement("dt");
-        dt.textContent = kind + " " + k;
+        dt.textContent = name;
         const dd = document.createElement("dd");
         dd.textContent = fmt(v);
         readings.append(dt, dd);
+      };
+      // Each quantity under its one name (internal/wire, quantities.go):
+      // kind.field, and kind.field.x, .y, .z for a vector [x, y, z].
+      for (const [k, v] of Object.entries(obj)) {
+        if (k === "time") continue;
+        if (Array.isArray(v) && v.length === 3) ["x", "y", "z"].forEach((a, i) => add(kind + "." + k + "." + a, v[i]));
+        else add(kind + "." + k, v);
       }
     }
   }

@@ -22,6 +22,7 @@ import (
 	"github.com/sensehat/sensehat/internal/hass"
 	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/natsconn"
+	"github.com/sensehat/sensehat/internal/service"
 	"github.com/sensehat/sensehat/internal/version"
 	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat/sim"
@@ -60,7 +61,7 @@ type Daemon struct {
 	hw      *backend.Hardware
 	player  *display.Player
 	nc      *nats.Conn
-	svc     *wire.Service
+	svc     *service.Service
 	pub     *sensing
 	dups    *dupWatch
 	ha      atomic.Pointer[hass.Publisher]
@@ -169,7 +170,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// endpoints subscribe, and its handler reads the publisher's counts.
 	d.pub = newSensing(d)
 
-	svc, err := wire.Start(nc, p, wire.ServiceConfig{
+	svc, err := service.Start(nc, p, service.Config{
 		Prefix:  cfg.Prefix,
 		ID:      cfg.ID,
 		Version: version.Version,

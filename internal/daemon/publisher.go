@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sensehat/sensehat/display"
+	"github.com/sensehat/sensehat/internal/publish"
 	"github.com/sensehat/sensehat/internal/sensors"
 	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat"
@@ -17,12 +18,12 @@ import (
 // payloads.
 type sensing struct {
 	d      *Daemon
-	out    *wire.Publisher
+	out    *publish.Publisher
 	poller *sensors.Poller
 }
 
 func newSensing(d *Daemon) *sensing {
-	p := &sensing{d: d, out: wire.NewPublisher(d.nc, wire.Subjects{Prefix: d.Config.Prefix, ID: d.Config.ID}, &d.errs)}
+	p := &sensing{d: d, out: publish.New(d.nc, wire.Subjects{Prefix: d.Config.Prefix, ID: d.Config.ID}, &d.errs)}
 	p.out.SetResendWindow(d.Config.ResendWindow)
 	if d.hw.Sensors != nil {
 		poller, err := sensors.NewPoller(*d.hw.Sensors, sensors.Opts{

@@ -1,4 +1,4 @@
-package wire
+package service
 
 import (
 	"errors"
@@ -7,14 +7,15 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/sensehat/sensehat/internal/payload"
+	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat/tcs34xx"
 )
 
 // ColourSetter changes the colour sensor's settings;
 // *sensors.ColourControl implements it.
 type ColourSetter interface {
-	Settings() ColourSettings
-	SetColour(gain, cycles *int) (ColourSettings, error)
+	Settings() wire.ColourSettings
+	SetColour(gain, cycles *int) (wire.ColourSettings, error)
 }
 
 // colourEndpoint is the colour.config handler, or nil when there is no
@@ -41,7 +42,7 @@ func (h *colourHandler) Handle(req micro.Request) {
 		h.s.fail(req, "colour.config", err)
 		return
 	}
-	var set ColourSettings
+	var set wire.ColourSettings
 	if c.Gain == nil && c.IntegrationCycles == nil {
 		set = h.c.Settings()
 	} else if set, err = h.c.SetColour(c.Gain, c.IntegrationCycles); err != nil {

@@ -1,4 +1,4 @@
-package wire
+package service
 
 import (
 	"bytes"
@@ -59,7 +59,7 @@ func TestSlowConsumerCountedOnce(t *testing.T) {
 		}
 	}()
 	p := &gatePlayer{gate: make(chan struct{})}
-	svc, err := Start(nc, p, ServiceConfig{
+	svc, err := Start(nc, p, Config{
 		Prefix: "sensehat", ID: "slow", Version: "0.0.1",
 		Status:      func() any { return map[string]string{} },
 		PendingMsgs: 10,
@@ -173,7 +173,7 @@ func TestPendingLimitsBoundMemory(t *testing.T) {
 			}
 			defer nc.Close()
 			p := &gatePlayer{gate: make(chan struct{})}
-			svc, err := Start(nc, p, ServiceConfig{
+			svc, err := Start(nc, p, Config{
 				Prefix: "sensehat", ID: "busy", Version: "0.0.1",
 				Status: func() any { return map[string]string{} },
 			}, log, &errs)

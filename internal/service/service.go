@@ -1,6 +1,6 @@
-package wire
+package service
 
-// The device's face on NATS: a micro service named ServiceName whose
+// The device's face on NATS: a micro service named wire.ServiceName whose
 // endpoints are the contract's request subjects (led.*, status,
 // colour.config on boards with a colour sensor, and the all/any fan-out
 // subjects), each a small handler holding what it needs.
@@ -17,9 +17,16 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/sensehat/sensehat/display"
-	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/payload"
+	"github.com/sensehat/sensehat/internal/wire"
 )
+
+// Errors counts what the service refuses and keeps a flood of refusals
+// out of the log; *health.Registry implements it.
+type Errors interface {
+	Record(subsystem string, err error)
+	Warn(log *slog.Logger, kind, msg string, args ...any)
+}
 
 // Player is what the LED endpoints drive; *display.Player implements it.
 type Player interface {
@@ -27,8 +34,8 @@ type Player interface {
 	SetConfig(c display.Config) error
 }
 
-// ServiceConfig describes the service to register.
-type ServiceConfig struct {
+// Config describes the service to register.
+type Config struct {
 	Prefix  string
 	ID      string
 	Version string
@@ -67,7 +74,7 @@ const (
 type Service struct {
 	svc     micro.Service
 	log     *slog.Logger
-	errs    *health.Registry
+	errs    Errors
 	pending sync.WaitGroup
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -75,16 +82,16 @@ type Service struct {
 
 // Start registers the micro service on nc. nc may still be connecting: the
 // subscriptions are sent when the connection comes up.
-func Start(nc *nats.Conn, p Player, cfg ServiceConfig, log *slog.Logger, errs *health.Registry) (*Service, error) {
+func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs Errors) (*Service, error) {
 	if cfg.Prefix == "" || cfg.ID == "" {
-		return nil, errors.New("wire: prefix and id are required")
+		return nil, errors.New("service: prefix and id are required")
 	}
 	md := map[string]string{"id": cfg.ID}
 	for k, v := range cfg.Metadata {
 		md[k] = v
 	}
 	svc, err := micro.AddService(nc, micro.Config{
-		Name:        ServiceName,
+		Name:        wire.ServiceName,
 		Version:     cfg.Version,
 		Description: "Sense HAT on NATS: LED matrix, joystick and sensors of device " + cfg.ID,
 		Metadata:    md,
@@ -99,12 +106,12 @@ func Start(nc *nats.Conn, p Player, cfg ServiceConfig, log *slog.Logger, errs *h
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("wire: registering micro service %q: %w", ServiceName, err)
+		return nil, fmt.Errorf("service: registering micro service %q: %w", wire.ServiceName, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{svc: svc, log: log, errs: errs, ctx: ctx, cancel: cancel}
 
-	subj := Subjects{Prefix: cfg.Prefix, ID: cfg.ID}
+	subj := wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}
 	led := func(name string, parse func([]byte) (display.Item, display.Mode, error)) micro.Handler {
 		return &ledHandler{s: s, p: p, id: cfg.ID, name: name, parse: parse}
 	}
@@ -123,7 +130,7 @@ func Start(nc *nats.Conn, p Player, cfg ServiceConfig, log *slog.Logger, errs *h
 		{"status", subj.Status(), &statusHandler{s: s, status: cfg.Status}, true, nil},
 		// Every device must see "all": no queue group.
 		{"all_led_text", subj.AllText(), text, false, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
-		{"any_led_text", subj.AnyText(), text, false, []micro.EndpointOpt{micro.WithEndpointQueueGroup(AnyQueue)}},
+		{"any_led_text", subj.AnyText(), text, false, []micro.EndpointOpt{micro.WithEndpointQueueGroup(wire.AnyQueue)}},
 		{"colour_config", subj.ColourConfig(), colourEndpoint(s, cfg.Colour), true, nil},
 		{"led_frame", subj.Frame(), frame, true, nil},
 		{"led_frame_watch", subj.FrameWatch(), watch, true, nil},
@@ -147,7 +154,7 @@ func Start(nc *nats.Conn, p Player, cfg ServiceConfig, log *slog.Logger, errs *h
 		if err := svc.AddEndpoint(ep.name, ep.h, opts...); err != nil {
 			_ = svc.Stop()
 			cancel()
-			return nil, fmt.Errorf("wire: adding endpoint %s on %s: %w", ep.name, ep.subject, err)
+			return nil, fmt.Errorf("service: adding endpoint %s on %s: %w", ep.name, ep.subject, err)
 		}
 	}
 	return s, nil

@@ -1,4 +1,4 @@
-package wire
+package service
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/payload"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // FrameSource is what the led.frame endpoints read. Snapshot copies the
@@ -24,14 +25,6 @@ type FrameSource interface {
 	Snapshot(dst *display.Frame)
 	Watch(d time.Duration) (lease time.Duration, maxRate int)
 }
-
-// Lease bounds for <prefix>.<id>.led.frame.watch: a watcher renews well
-// before DefaultLease ends; MaxLease stops one request from keeping the
-// device publishing for long after its watcher went away.
-const (
-	DefaultLease = 10 * time.Second
-	MaxLease     = 60 * time.Second
-)
 
 // frameHandler serves <prefix>.<id>.led.frame: the current frame as raw
 // RGB888 (192 bytes, row-major) by default, or as an 8x8 PNG when the
@@ -100,27 +93,18 @@ func (h *frameHandler) Handle(req micro.Request) {
 }
 
 // watchHandler serves <prefix>.<id>.led.frame.watch: each request leases
-// the live frames for the seconds it asks (empty: DefaultLease; a number or
-// {"seconds":N}, at most MaxLease).
+// the live frames for the seconds it asks (empty: wire.DefaultLease; a number or
+// {"seconds":N}, at most wire.MaxLease).
 type watchHandler struct {
 	s    *Service
 	src  FrameSource
 	live string
 }
 
-// WatchReply answers a lease request: where the frames come, for how long,
-// and at most how many a second.
-type WatchReply struct {
-	Subject   string `json:"subject"`
-	LeaseS    int    `json:"lease_s"`
-	MaxRateHz int    `json:"max_rate_hz"`
-	Format    string `json:"format"`
-}
-
 func leaseLength(b []byte) (time.Duration, error) {
 	t := strings.TrimSpace(string(b))
 	if t == "" {
-		return DefaultLease, nil
+		return wire.DefaultLease, nil
 	}
 	var secs float64
 	if strings.HasPrefix(t, "{") {
@@ -136,12 +120,12 @@ func leaseLength(b []byte) (time.Duration, error) {
 	} else {
 		v, err := strconv.ParseFloat(t, 64)
 		if err != nil {
-			return 0, &payload.Error{Msg: fmt.Sprintf("led.frame.watch: %q is not a number of seconds; send nothing for %v, or N seconds up to %v", truncateForError(t), DefaultLease, MaxLease)}
+			return 0, &payload.Error{Msg: fmt.Sprintf("led.frame.watch: %q is not a number of seconds; send nothing for %v, or N seconds up to %v", truncateForError(t), wire.DefaultLease, wire.MaxLease)}
 		}
 		secs = v
 	}
-	if !(secs > 0) || secs > MaxLease.Seconds() {
-		return 0, &payload.Error{Msg: fmt.Sprintf("led.frame.watch: %v seconds is out of range; ask for more than 0 and at most %v", secs, MaxLease)}
+	if !(secs > 0) || secs > wire.MaxLease.Seconds() {
+		return 0, &payload.Error{Msg: fmt.Sprintf("led.frame.watch: %v seconds is out of range; ask for more than 0 and at most %v", secs, wire.MaxLease)}
 	}
 	return time.Duration(secs * float64(time.Second)), nil
 }
@@ -157,14 +141,14 @@ func (h *watchHandler) Handle(req micro.Request) {
 	if req.Reply() == "" {
 		return
 	}
-	if err := req.RespondJSON(WatchReply{Subject: h.live, LeaseS: int((lease + time.Second - 1) / time.Second), MaxRateHz: rate, Format: "rgb888"}); err != nil {
+	if err := req.RespondJSON(wire.WatchReply{Subject: h.live, LeaseS: int((lease + time.Second - 1) / time.Second), MaxRateHz: rate, Format: "rgb888"}); err != nil {
 		h.s.log.Debug("watch reply", "err", err)
 	}
 }
 
 // frameEndpoints returns the handlers of led.frame and led.frame.watch, or
 // nils when the device has no frame to show.
-func frameEndpoints(s *Service, src FrameSource, subj Subjects) (frame, watch micro.Handler) {
+func frameEndpoints(s *Service, src FrameSource, subj wire.Subjects) (frame, watch micro.Handler) {
 	if src == nil {
 		return nil, nil
 	}

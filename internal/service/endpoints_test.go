@@ -1,4 +1,4 @@
-package wire
+package service
 
 import (
 	"encoding/json"
@@ -16,6 +16,7 @@ import (
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat/tcs34xx"
 )
 
@@ -69,16 +70,16 @@ func (f *fakePlayer) lastMode() (display.Mode, int) {
 // fakeColour stands in for *sensors.ColourControl.
 type fakeColour struct {
 	mu  sync.Mutex
-	set ColourSettings
+	set wire.ColourSettings
 }
 
-func (c *fakeColour) Settings() ColourSettings {
+func (c *fakeColour) Settings() wire.ColourSettings {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.set
 }
 
-func (c *fakeColour) SetColour(gain, cycles *int) (ColourSettings, error) {
+func (c *fakeColour) SetColour(gain, cycles *int) (wire.ColourSettings, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gain != nil {
@@ -104,9 +105,9 @@ func startService(t *testing.T, p Player, colour ColourSetter) *nats.Conn {
 		t.Fatal(err)
 	}
 	var errs health.Registry
-	cfg := ServiceConfig{
+	cfg := Config{
 		Prefix: "sensehat", ID: "pi1", Version: "0.0.1",
-		Status: func() any { return Status{ID: "pi1", Version: "0.0.1", Duplicates: []Duplicate{}} },
+		Status: func() any { return wire.Status{ID: "pi1", Version: "0.0.1", Duplicates: []wire.Duplicate{}} },
 	}
 	if colour != nil {
 		cfg.Colour = colour
@@ -143,8 +144,8 @@ func ask(t *testing.T, nc *nats.Conn, subj, data string) (code string, body []by
 // item was submitted with.
 func TestEndpointsAnswer(t *testing.T) {
 	p := &fakePlayer{}
-	nc := startService(t, p, &fakeColour{set: ColourSettings{Chip: "tcs3400", Gain: 1, IntegrationCycles: 1}})
-	s := Subjects{Prefix: "sensehat", ID: "pi1"}
+	nc := startService(t, p, &fakeColour{set: wire.ColourSettings{Chip: "tcs3400", Gain: 1, IntegrationCycles: 1}})
+	s := wire.Subjects{Prefix: "sensehat", ID: "pi1"}
 	for _, tc := range []struct {
 		name, subj, data string
 		wantBody         string
@@ -191,7 +192,7 @@ func TestEndpointsAnswer(t *testing.T) {
 func TestEndpointErrorCodes(t *testing.T) {
 	p := &fakePlayer{}
 	nc := startService(t, p, &fakeColour{})
-	s := Subjects{Prefix: "sensehat", ID: "pi1"}
+	s := wire.Subjects{Prefix: "sensehat", ID: "pi1"}
 	for _, tc := range []struct {
 		name, subj, data string
 		submitErr        error
@@ -231,18 +232,18 @@ func TestEndpointErrorCodes(t *testing.T) {
 // serves no colour.config, so a request finds no responders.
 func TestNoColourEndpointWithoutSensor(t *testing.T) {
 	nc := startService(t, &fakePlayer{}, nil)
-	_, err := nc.Request(Subjects{Prefix: "sensehat", ID: "pi1"}.ColourConfig(), nil, 10*time.Second)
+	_, err := nc.Request(wire.Subjects{Prefix: "sensehat", ID: "pi1"}.ColourConfig(), nil, 10*time.Second)
 	if !errors.Is(err, nats.ErrNoResponders) {
 		t.Errorf("colour.config request: %v, want no responders", err)
 	}
 }
 
-// TestStatusDecodes: the status endpoint's reply decodes into Status, the
+// TestStatusDecodes: the status endpoint's reply decodes into wire.Status, the
 // type the CLI reads.
 func TestStatusDecodes(t *testing.T) {
 	nc := startService(t, &fakePlayer{}, nil)
-	_, body := ask(t, nc, Subjects{Prefix: "sensehat", ID: "pi1"}.Status(), "")
-	var st Status
+	_, body := ask(t, nc, wire.Subjects{Prefix: "sensehat", ID: "pi1"}.Status(), "")
+	var st wire.Status
 	if err := json.Unmarshal(body, &st); err != nil || st.ID != "pi1" || st.Duplicates == nil {
 		t.Errorf("status %s decoded to %+v, %v", body, st, err)
 	}

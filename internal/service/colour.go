@@ -1,18 +1,17 @@
 package service
 
 import (
-	"errors"
-	"strings"
+	"fmt"
 
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/sensehat/sensehat/internal/payload"
 	"github.com/sensehat/sensehat/internal/wire"
-	"github.com/sensehat/sensehat/sensehat/tcs34xx"
 )
 
 // ColourSetter changes the colour sensor's settings;
-// *sensors.ColourControl implements it.
+// *sensors.ColourControl implements it. SetColour's errors carry their
+// wire.Code (a setting the chip does not take is wire.Invalid).
 type ColourSetter interface {
 	Settings() wire.ColourSettings
 	SetColour(gain, cycles *int) (wire.ColourSettings, error)
@@ -46,10 +45,7 @@ func (h *colourHandler) Handle(req micro.Request) {
 	if c.Gain == nil && c.IntegrationCycles == nil {
 		set = h.c.Settings()
 	} else if set, err = h.c.SetColour(c.Gain, c.IntegrationCycles); err != nil {
-		if errors.Is(err, tcs34xx.ErrInvalidSetting) {
-			err = &payload.Error{Msg: "colour.config: " + strings.TrimPrefix(err.Error(), tcs34xx.ErrInvalidSetting.Error()+": ")}
-		}
-		h.s.fail(req, "colour.config", err)
+		h.s.fail(req, "colour.config", fmt.Errorf("colour.config: %w", err))
 		return
 	}
 	if req.Reply() != "" {

@@ -2,11 +2,8 @@ package service
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"image/png"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/micro"
@@ -28,46 +25,15 @@ type FrameSource interface {
 
 // frameHandler serves <prefix>.<id>.led.frame: the current frame as raw
 // RGB888 (192 bytes, row-major) by default, or as an 8x8 PNG when the
-// request is "png" or {"format":"png"}.
+// request asks for it (payload.ParseFrame).
 type frameHandler struct {
 	s   *Service
 	src FrameSource
 }
 
-// frameFormat reads the request: empty, "raw", "rgb888", "png", or a JSON
-// object {"format": one of those}.
-func frameFormat(b []byte) (string, error) {
-	t := strings.TrimSpace(string(b))
-	if strings.HasPrefix(t, "{") {
-		var req struct {
-			Format string `json:"format"`
-		}
-		dec := json.NewDecoder(strings.NewReader(t))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			return "", &payload.Error{Msg: "led.frame: bad JSON request: " + err.Error() + `; send {"format":"png"} or {"format":"raw"}`}
-		}
-		t = req.Format
-	}
-	switch strings.ToLower(t) {
-	case "", "raw", "rgb888":
-		return "raw", nil
-	case "png":
-		return "png", nil
-	}
-	return "", &payload.Error{Msg: fmt.Sprintf("led.frame: unknown format %q; send nothing or \"raw\" for 192 bytes of RGB888, \"png\" for a PNG", truncateForError(t))}
-}
-
-func truncateForError(s string) string {
-	if len(s) > 32 {
-		return s[:32] + "…"
-	}
-	return s
-}
-
 // Handle implements micro.Handler.
 func (h *frameHandler) Handle(req micro.Request) {
-	format, err := frameFormat(req.Data())
+	r, err := payload.ParseFrame(req.Data())
 	if err != nil {
 		h.s.fail(req, "led.frame", err)
 		return
@@ -76,10 +42,10 @@ func (h *frameHandler) Handle(req micro.Request) {
 	h.src.Snapshot(f)
 	out := f.Pix
 	var hdr micro.Headers
-	if format == "png" {
+	if r.Format == wire.FormatPNG {
 		var buf bytes.Buffer
 		if err := png.Encode(&buf, f); err != nil {
-			h.s.fail(req, "led.frame", fmt.Errorf("encoding PNG: %w", err))
+			h.s.fail(req, "led.frame", fmt.Errorf("led.frame: encoding PNG: %w", err))
 			return
 		}
 		out = buf.Bytes()
@@ -93,46 +59,16 @@ func (h *frameHandler) Handle(req micro.Request) {
 }
 
 // watchHandler serves <prefix>.<id>.led.frame.watch: each request leases
-// the live frames for the seconds it asks (empty: wire.DefaultLease; a number or
-// {"seconds":N}, at most wire.MaxLease).
+// the live frames for the seconds it asks (payload.ParseFrameWatch).
 type watchHandler struct {
 	s    *Service
 	src  FrameSource
 	live string
 }
 
-func leaseLength(b []byte) (time.Duration, error) {
-	t := strings.TrimSpace(string(b))
-	if t == "" {
-		return wire.DefaultLease, nil
-	}
-	var secs float64
-	if strings.HasPrefix(t, "{") {
-		var req struct {
-			Seconds float64 `json:"seconds"`
-		}
-		dec := json.NewDecoder(strings.NewReader(t))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			return 0, &payload.Error{Msg: "led.frame.watch: bad JSON request: " + err.Error() + `; send {"seconds":N} or nothing`}
-		}
-		secs = req.Seconds
-	} else {
-		v, err := strconv.ParseFloat(t, 64)
-		if err != nil {
-			return 0, &payload.Error{Msg: fmt.Sprintf("led.frame.watch: %q is not a number of seconds; send nothing for %v, or N seconds up to %v", truncateForError(t), wire.DefaultLease, wire.MaxLease)}
-		}
-		secs = v
-	}
-	if !(secs > 0) || secs > wire.MaxLease.Seconds() {
-		return 0, &payload.Error{Msg: fmt.Sprintf("led.frame.watch: %v seconds is out of range; ask for more than 0 and at most %v", secs, wire.MaxLease)}
-	}
-	return time.Duration(secs * float64(time.Second)), nil
-}
-
 // Handle implements micro.Handler.
 func (h *watchHandler) Handle(req micro.Request) {
-	d, err := leaseLength(req.Data())
+	d, err := payload.ParseFrameWatch(req.Data())
 	if err != nil {
 		h.s.fail(req, "led.frame.watch", err)
 		return

@@ -112,10 +112,10 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs Errors) (
 	s := &Service{svc: svc, log: log, errs: errs, ctx: ctx, cancel: cancel}
 
 	subj := wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}
-	led := func(name string, parse func([]byte) (display.Item, display.Mode, error)) micro.Handler {
+	led := func(name string, parse func([]byte) (payload.LED, error)) micro.Handler {
 		return &ledHandler{s: s, p: p, id: cfg.ID, name: name, parse: parse}
 	}
-	text := led("led.text", parseText)
+	text := led("led.text", payload.LEDText)
 	frame, watch := frameEndpoints(s, cfg.Frame, subj)
 	eps := []struct {
 		name, subject string
@@ -124,8 +124,8 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs Errors) (
 		opts          []micro.EndpointOpt
 	}{
 		{"led_text", subj.Text(), text, false, nil},
-		{"led_pixels", subj.Pixels(), led("led.pixels", parsePixels), false, nil},
-		{"led_clear", subj.Clear(), led("led.clear", parseClear), true, nil},
+		{"led_pixels", subj.Pixels(), led("led.pixels", payload.LEDPixels), false, nil},
+		{"led_clear", subj.Clear(), led("led.clear", payload.LEDClear), true, nil},
 		{"led_config", subj.Config(), &configHandler{s: s, p: p}, true, nil},
 		{"status", subj.Status(), &statusHandler{s: s, status: cfg.Status}, true, nil},
 		// Every device must see "all": no queue group.
@@ -172,18 +172,10 @@ func (s *Service) Stop() error {
 	return err
 }
 
-// fail answers a request that could not be served. Client errors get code
-// 400; the queue being full gets 503 so a client can tell "retry later"
-// from "fix your payload". Without a reply subject the error is logged.
+// fail answers a request that could not be served, with the micro error
+// code of the error's wire.Code (see microCode). Without a reply subject
+// the error is logged.
 func (s *Service) fail(req micro.Request, endpoint string, err error) {
-	code := "500"
-	var pe *payload.Error
-	switch {
-	case errors.As(err, &pe), errors.Is(err, display.ErrTooLong):
-		code = "400"
-	case errors.Is(err, display.ErrQueueFull):
-		code = "503"
-	}
 	s.errs.Record("request", fmt.Errorf("%s: %w", endpoint, err))
 	if req.Reply() == "" {
 		// A flood of bad requests without a reply subject must not become
@@ -191,17 +183,23 @@ func (s *Service) fail(req micro.Request, endpoint string, err error) {
 		s.errs.Warn(s.log, "request refused", "request refused", "endpoint", endpoint, "subject", req.Subject(), "err", err)
 		return
 	}
-	if rerr := req.Error(code, err.Error(), nil); rerr != nil {
+	if rerr := req.Error(microCode(wire.ErrorCode(err)), err.Error(), nil); rerr != nil {
 		s.errs.Warn(s.log, "error reply failed", "sending error reply", "endpoint", endpoint, "err", rerr)
 	}
 }
 
-// displayedReply is the led.text / led.pixels reply.
-type displayedReply struct {
-	Displayed  bool   `json:"displayed"`
-	ID         string `json:"id"`
-	DurationMS int64  `json:"duration_ms,omitempty"`
-	Reason     string `json:"reason,omitempty"`
+// microCode is the one place the contract's error codes become micro's
+// (Nats-Service-Error-Code, HTTP's numbers): 400 for a request to fix, 503
+// for one to send again later (the queue is full, a sensor does not
+// answer), 500 for anything else.
+func microCode(c wire.Code) string {
+	switch c {
+	case wire.Invalid:
+		return "400"
+	case wire.Busy, wire.Unavailable:
+		return "503"
+	}
+	return "500"
 }
 
 // replyWhenShown answers req once the ticket completes, without holding up
@@ -213,7 +211,7 @@ func (s *Service) replyWhenShown(req micro.Request, id string, t *display.Ticket
 	s.pending.Add(1)
 	go func() {
 		defer s.pending.Done()
-		r := displayedReply{ID: id}
+		r := wire.DisplayedReply{ID: id}
 		select {
 		case <-t.Done():
 			res := t.Result()
@@ -237,48 +235,22 @@ type ledHandler struct {
 	p     Player
 	id    string
 	name  string
-	parse func(data []byte) (display.Item, display.Mode, error)
+	parse func(data []byte) (payload.LED, error)
 }
 
 // Handle implements micro.Handler.
 func (h *ledHandler) Handle(req micro.Request) {
-	item, mode, err := h.parse(req.Data())
+	led, err := h.parse(req.Data())
 	if err != nil {
 		h.s.fail(req, h.name, err)
 		return
 	}
-	tk, err := h.p.Submit(item, mode)
+	tk, err := h.p.Submit(led.Item, led.Mode)
 	if err != nil {
 		h.s.fail(req, h.name, err)
 		return
 	}
 	h.s.replyWhenShown(req, h.id, tk)
-}
-
-func parseText(data []byte) (display.Item, display.Mode, error) {
-	t, err := payload.ParseText(data)
-	if err != nil {
-		return nil, 0, err
-	}
-	return display.TextItem(t.Text, t.ScrollOpts), t.Mode, nil
-}
-
-func parsePixels(data []byte) (display.Item, display.Mode, error) {
-	a, err := payload.ParsePixels(data)
-	if err != nil {
-		return nil, 0, err
-	}
-	return display.AnimationItem(a.Frames, a.Delays, a.Loops), display.Queue, nil
-}
-
-// parseClear replaces whatever is queued: someone who asks for a blank
-// matrix wants it now.
-func parseClear(data []byte) (display.Item, display.Mode, error) {
-	c, err := payload.ParseClear(data)
-	if err != nil {
-		return nil, 0, err
-	}
-	return display.ClearItem(c), display.Replace, nil
 }
 
 type configHandler struct {
@@ -294,11 +266,11 @@ func (h *configHandler) Handle(req micro.Request) {
 		return
 	}
 	if err := h.p.SetConfig(c); err != nil {
-		h.s.fail(req, "led.config", &payload.Error{Msg: "led.config: " + err.Error()})
+		h.s.fail(req, "led.config", fmt.Errorf("led.config: %w", err))
 		return
 	}
 	if req.Reply() != "" {
-		if err := req.RespondJSON(map[string]bool{"ok": true}); err != nil {
+		if err := req.RespondJSON(wire.ConfigReply{OK: true}); err != nil {
 			h.s.log.Debug("config reply", "err", err)
 		}
 	}

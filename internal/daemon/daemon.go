@@ -182,7 +182,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			// share an id.
 			"host": hostname(),
 		},
-		Status: func() any { return d.Status() },
+		Status: d.Status,
 		Colour: colourSetter(hw, cfg),
 		Frame:  d.frames,
 	}, log, &d.errs)

@@ -120,7 +120,7 @@ func startService(t *testing.T, p Player, colour ColourSetter) *nats.Conn {
 	var errs health.Registry
 	cfg := Config{
 		Prefix: "sensehat", ID: "pi1", Version: "0.0.1",
-		Status: func() any { return wire.Status{ID: "pi1", Version: "0.0.1", Duplicates: []wire.Duplicate{}} },
+		Status: func() wire.Status { return wire.Status{ID: "pi1", Version: "0.0.1", Duplicates: []wire.Duplicate{}} },
 		Frame:  fakeFrames{},
 	}
 	if colour != nil {

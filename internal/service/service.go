@@ -7,7 +7,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,8 +40,9 @@ type Config struct {
 	Version string
 	// Metadata is added to the micro service info (backend names).
 	Metadata map[string]string
-	// Status returns the status reply; it is marshalled as JSON.
-	Status func() any
+	// Status returns the status reply, which the handler encodes with
+	// wire.AppendStatus.
+	Status func() wire.Status
 	// Colour, when set, serves <prefix>.<id>.colour.config; a board
 	// without a colour sensor has no such endpoint.
 	Colour ColourSetter
@@ -278,18 +278,19 @@ func (h *configHandler) Handle(req micro.Request) {
 
 type statusHandler struct {
 	s      *Service
-	status func() any
+	status func() wire.Status
+	// buf is the reply, reused: micro runs an endpoint's handler on one
+	// goroutine, one request at a time, and Respond copies the bytes
+	// into the connection's buffer before it returns.
+	buf []byte
 }
 
-// Handle implements micro.Handler. The request body is ignored: `nats req
-// <subject> ”` is the documented way to ask.
+// Handle implements micro.Handler. The request body is ignored: the
+// documented way to ask sends an empty one (nats req <subject> "").
 func (h *statusHandler) Handle(req micro.Request) {
-	b, err := json.Marshal(h.status())
-	if err != nil {
-		h.s.fail(req, "status", err)
-		return
-	}
-	if err := req.Respond(b); err != nil {
+	st := h.status()
+	h.buf = wire.AppendStatus(h.buf[:0], &st)
+	if err := req.Respond(h.buf); err != nil {
 		h.s.log.Debug("status reply", "err", err)
 	}
 }

@@ -1,9 +1,11 @@
+// Package service is the device's face on NATS: a micro service named
+// wire.ServiceName whose endpoints are the contract's request subjects
+// (led.*, status, colour.config on boards with a colour sensor, and the
+// all/any fan-out subjects), each a small handler holding what it needs.
+// Requests are parsed by package payload, once; refusals carry a
+// wire.Code from where they start, and microCode turns it into the micro
+// error code, here and nowhere else.
 package service
-
-// The device's face on NATS: a micro service named wire.ServiceName whose
-// endpoints are the contract's request subjects (led.*, status,
-// colour.config on boards with a colour sensor, and the all/any fan-out
-// subjects), each a small handler holding what it needs.
 
 import (
 	"context"

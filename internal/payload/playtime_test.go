@@ -49,9 +49,6 @@ func TestTextPlayTimeCap(t *testing.T) {
 	if !errors.Is(err, display.ErrTooLong) || wire.ErrorCode(err) != wire.Invalid {
 		t.Fatalf("a text that scrolls for a week: %v, want ErrTooLong, code invalid", err)
 	}
-	if !strings.Contains(err.Error(), "at most 10m0s") {
-		t.Errorf("refusal %q does not say the cap", err)
-	}
 
 	tests := []struct {
 		name    string

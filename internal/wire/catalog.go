@@ -27,7 +27,9 @@ const (
 // Subject is one entry of the catalog: a subject pattern, with the
 // placeholders above for its variable tokens, and which way it goes.
 type Subject struct {
-	Pattern   string
+	// Pattern is the subject with placeholders: "<p>.<id>.led.text".
+	Pattern string
+	// Direction says who sends on it.
 	Direction Direction
 }
 

@@ -56,13 +56,3 @@ func BenchmarkPlayerFrame(b *testing.B) {
 		p.iterate(now)
 	}
 }
-
-func BenchmarkParseColorJSON(b *testing.B) {
-	raw := []byte("[255, 136, 0]")
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ParseColorJSON(raw); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

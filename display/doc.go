@@ -3,8 +3,6 @@
 //
 // The pieces, from the wire inwards:
 //
-//   - ParseColor and ParseColorJSON read colours as requests carry them:
-//     names, "#rrggbb", "#rgb" or [r,g,b].
 //   - RenderText and Scroll render a scroll step as a pure function of
 //     text, font, offset and colours, so every frame can be tested without
 //     time or hardware. A text enters from the right edge and leaves by the

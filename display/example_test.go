@@ -1,7 +1,6 @@
 package display_test
 
 import (
-	"errors"
 	"fmt"
 	"image/color"
 	"strings"
@@ -9,24 +8,6 @@ import (
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/font"
 )
-
-func ExampleParseColor() {
-	for _, s := range []string{"orange", "#0af", "bleu"} {
-		c, err := display.ParseColor(s)
-		if err != nil {
-			fmt.Println(err, errors.Is(err, display.ErrUnknownColor))
-			continue
-		}
-		fmt.Println(s, c.R, c.G, c.B)
-	}
-	c, _ := display.ParseColorJSON([]byte("[255, 136, 0]"))
-	fmt.Println(display.FormatColor(c))
-	// Output:
-	// orange 255 165 0
-	// #0af 0 170 255
-	// display: unknown colour "bleu"; use a name like red, #rrggbb, #rgb or [r,g,b] with 0..255 true
-	// #ff8800
-}
 
 // show prints a frame, '#' for lit pixels.
 func show(f *display.Frame) {

@@ -8,22 +8,28 @@ import (
 	"time"
 
 	"github.com/sensehat/sensehat/internal/echo"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
+// The errors below carry the contract's codes (wire.Error) from where they
+// start, so the service answers them without looking at their text.
+
 // ErrQueueFull is returned (wrapped) by Submit when the queue is full;
-// nothing already queued is dropped.
-var ErrQueueFull = errors.New("display: queue full")
+// nothing already queued is dropped. Its code is wire.Busy: the same
+// request may succeed later.
+var ErrQueueFull = wire.NewError(wire.Busy, "display: queue full")
 
 // ErrStopped is returned (wrapped) by Submit once Run has returned.
 var ErrStopped = errors.New("display: player stopped")
 
 // ErrInvalidConfig is wrapped by every error from NewPlayer and SetConfig
-// about a bad setting.
-var ErrInvalidConfig = errors.New("display: invalid setting")
+// about a bad setting. Its code is wire.Invalid.
+var ErrInvalidConfig = wire.NewError(wire.Invalid, "display: invalid setting")
 
 // ErrTooLong is returned (wrapped) by Submit for an item that would hold
-// the matrix longer than MaxItemDuration.
-var ErrTooLong = errors.New("display: item plays too long")
+// the matrix longer than MaxItemDuration. Its code is wire.Invalid: the
+// request must be made shorter.
+var ErrTooLong = wire.NewError(wire.Invalid, "display: item plays too long")
 
 // MaxItemDuration is the longest one item may hold the matrix, all its
 // passes together: ten minutes is a long text read to the end. It also

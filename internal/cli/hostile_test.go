@@ -57,7 +57,7 @@ func startHostileDevice(t *testing.T, url, pingID string) {
 			t.Fatal(err)
 		}
 	}
-	reply(wire.ServiceSubject(wire.VerbPing), func(*nats.Msg) *nats.Msg {
+	reply(wire.ServicePing(), func(*nats.Msg) *nats.Msg {
 		j, _ := json.Marshal(map[string]any{"name": "sensehat", "id": "x", "version": "1.0.0",
 			"type": "io.nats.micro.v1.ping_response", "metadata": map[string]string{"id": pingID}})
 		return &nats.Msg{Data: j}

@@ -26,7 +26,7 @@ func pingDevices(ctx context.Context, nc *nats.Conn) ([]string, error) {
 // each id: more than one means two daemons share an id and split its
 // requests.
 func pingInstances(ctx context.Context, nc *nats.Conn) ([]string, map[string]int, error) {
-	subj := wire.ServiceSubject(wire.VerbPing)
+	subj := wire.ServicePing()
 	inbox := nc.NewRespInbox()
 	sub, err := nc.SubscribeSync(inbox)
 	if err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/sensehat/sensehat/internal/hass"
 	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/natsconn"
+	"github.com/sensehat/sensehat/internal/service"
 	"github.com/sensehat/sensehat/internal/version"
 	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat/sim"
@@ -67,7 +68,7 @@ type Daemon struct {
 	player  *display.Player
 	frames  *frameWatch
 	nc      *nats.Conn
-	svc     *wire.Service
+	svc     *service.Service
 	pub     *sensing
 	dups    *dupWatch
 	ha      atomic.Pointer[hass.Publisher]
@@ -305,8 +306,8 @@ func serverAddr(nc *nats.Conn) func() string {
 }
 
 // serve registers the micro service: the endpoints answer from here on.
-func serve(nc *nats.Conn, disp displayRun, hw *backend.Hardware, cfg config.Config, status func() wire.Status, errs *health.Registry, log *slog.Logger) (*wire.Service, error) {
-	svc, err := wire.Start(nc, disp.player, wire.ServiceConfig{
+func serve(nc *nats.Conn, disp displayRun, hw *backend.Hardware, cfg config.Config, status func() wire.Status, errs *health.Registry, log *slog.Logger) (*service.Service, error) {
+	svc, err := service.Start(nc, disp.player, service.Config{
 		Prefix:  cfg.Prefix,
 		ID:      cfg.ID,
 		Version: version.Version,
@@ -318,7 +319,7 @@ func serve(nc *nats.Conn, disp displayRun, hw *backend.Hardware, cfg config.Conf
 			// share an id.
 			"host": hostname(),
 		},
-		Status: func() any { return status() },
+		Status: status,
 		Colour: colourSetter(hw, cfg),
 		Frame:  disp.frames,
 	}, log, errs)
@@ -364,7 +365,7 @@ func startLoops(ctx context.Context, wg *sync.WaitGroup, l loops) {
 type shutdown struct {
 	stopLoops   func()
 	ha          *hass.Publisher // nil when discovery is off
-	svc         *wire.Service
+	svc         *service.Service
 	stopDisplay func()
 	wait        func() // for every goroutine started
 	errs        *health.Registry

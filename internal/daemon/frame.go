@@ -62,10 +62,10 @@ func (w *frameWatch) hook(f *display.Frame) {
 	}
 }
 
-// Snapshot implements wire.FrameSource.
+// Snapshot implements service.FrameSource.
 func (w *frameWatch) Snapshot(dst *display.Frame) { w.player.Snapshot(dst) }
 
-// Watch implements wire.FrameSource: it extends the lease and has the
+// Watch implements service.FrameSource: it extends the lease and has the
 // current frame published at once, so a new watcher need not wait for the
 // matrix to change.
 func (w *frameWatch) Watch(d time.Duration) (time.Duration, int) {

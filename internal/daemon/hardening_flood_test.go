@@ -21,7 +21,7 @@ import (
 // The daemon's own share is bounded by design: the queue holds
 // display.DefaultQueueSize texts of at most payload.MaxTextRunes runes
 // (16 × 1000 runes, a few hundred KiB rendered), and nats.go holds at most
-// wire.DefaultPendingBytes (16 MiB) of unread messages per endpoint, which
+// service.DefaultPendingBytes (16 MiB) of unread messages per endpoint, which
 // a handler that refuses in microseconds never comes near.
 // 64 MiB leaves room for the server's and client's buffers, and is less
 // than what an unbounded queue would take: the soak form sends 100,000

@@ -14,6 +14,7 @@ import (
 	"github.com/sensehat/sensehat/internal/backend"
 	"github.com/sensehat/sensehat/internal/config"
 	"github.com/sensehat/sensehat/internal/health"
+	"github.com/sensehat/sensehat/internal/publish"
 	"github.com/sensehat/sensehat/internal/sensors"
 	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat"
@@ -24,7 +25,7 @@ import (
 // payloads. Its methods accept a nil receiver (a Daemon that never ran),
 // which has published nothing.
 type sensing struct {
-	out      *wire.Publisher
+	out      *publish.Publisher
 	joystick backend.Joystick // nil: none
 	poller   *sensors.Poller  // nil: no sensors
 	who      whoAmI
@@ -34,7 +35,7 @@ type sensing struct {
 }
 
 func newSensing(nc *nats.Conn, hw *backend.Hardware, cfg config.Config, who whoAmI, errs *health.Registry, log *slog.Logger) *sensing {
-	p := &sensing{out: wire.NewPublisher(nc, wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}, errs), joystick: hw.Joystick, who: who, errs: errs, log: log}
+	p := &sensing{out: publish.New(nc, wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}, errs), joystick: hw.Joystick, who: who, errs: errs, log: log}
 	p.out.SetResendWindow(cfg.ResendWindow)
 	if hw.Sensors != nil {
 		poller, err := sensors.NewPoller(*hw.Sensors, sensors.Opts{

@@ -364,7 +364,7 @@ func (s *Server) ask(ctx context.Context) map[string]micro.Info {
 		return found
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	if err := s.nc.PublishRequest(wire.ServiceSubject(wire.VerbInfo), inbox, nil); err != nil {
+	if err := s.nc.PublishRequest(wire.ServiceInfo(), inbox, nil); err != nil {
 		s.opts.Log.Debug("discovery: asking", "err", err)
 		return found
 	}

@@ -11,6 +11,8 @@ import (
 	"maps"
 	"sync"
 	"time"
+
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // Warnings of one kind beyond LogBurst within LogWindow are counted, not
@@ -151,21 +153,11 @@ func (r *Registry) Suppressed(kind string) uint64 {
 	return r.suppressed[kind]
 }
 
-// Snapshot is the registry's content at one moment.
-type Snapshot struct {
-	Counts map[string]uint64 `json:"counts"`
-	Last   string            `json:"last,omitempty"`
-	LastAt *time.Time        `json:"last_at,omitempty"`
-	// SuppressedLogs counts, by kind, the warnings left out of the log
-	// since the start.
-	SuppressedLogs map[string]uint64 `json:"suppressed_logs"`
-}
-
-// Snapshot copies the registry.
-func (r *Registry) Snapshot() Snapshot {
+// Snapshot copies the registry, as the status reply shows it.
+func (r *Registry) Snapshot() wire.ErrorsStatus {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := Snapshot{Counts: maps.Clone(r.counts), Last: r.last, SuppressedLogs: maps.Clone(r.suppressed)}
+	s := wire.ErrorsStatus{Counts: maps.Clone(r.counts), Last: r.last, SuppressedLogs: maps.Clone(r.suppressed)}
 	if s.Counts == nil {
 		s.Counts = map[string]uint64{}
 	}

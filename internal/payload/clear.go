@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"image/color"
 	"unicode/utf8"
-
-	"github.com/sensehat/sensehat/display"
 )
 
 // ParseClear parses a led.clear payload into the colour to fill the matrix
 // with. An empty payload (or only white space) is black. Otherwise it is a
 // colour, as plain text ("red", "#ff0000") or as JSON ("\"red\"",
-// [255,0,0]). Errors are *Error.
+// [255,0,0]). Errors are *wire.Error with code wire.Invalid.
 func ParseClear(data []byte) (color.RGBA, error) {
 	if len(data) > MaxPayload {
 		return color.RGBA{}, tooLarge("led.clear", len(data), MaxPayload)
@@ -32,9 +30,9 @@ func ParseClear(data []byte) (color.RGBA, error) {
 		// integers 0..255 only (no 1e-400) and refuses objects.
 		return parseColour("led.clear", s)
 	}
-	c, err := display.ParseColor(string(s))
+	c, err := ParseColor(string(s))
 	if err != nil {
-		return color.RGBA{}, errorf("led.clear: %s; an empty payload is black", displayProblem(err))
+		return color.RGBA{}, errorf("led.clear: %w; an empty payload is black", err)
 	}
 	return c, nil
 }

@@ -3,18 +3,9 @@ package payload
 import (
 	"encoding/json"
 	"strings"
-)
 
-// ColourConfig is a parsed colour.config request: the colour sensor's
-// settings to change, each nil when not given. Both nil asks for the
-// settings in force.
-type ColourConfig struct {
-	// Gain is checked against the chip found: 1, 4, 16, and 60 (TCS34725)
-	// or 64 (TCS3400).
-	Gain *int
-	// IntegrationCycles is 1..256.
-	IntegrationCycles *int
-}
+	"github.com/sensehat/sensehat/internal/wire"
+)
 
 // colourConfigFields are python-sense-hat's ColourSensor property names.
 var colourConfigFields = []string{"gain", "integration_cycles"}
@@ -24,42 +15,43 @@ const colourConfigExample = `e.g. {"gain":16,"integration_cycles":64}`
 // ParseColourConfig parses a colour.config payload: empty (or white
 // space) to ask for the settings, or a JSON object with gain and
 // integration_cycles, both integers. Unknown fields are refused. Errors
-// are *Error.
-func ParseColourConfig(data []byte) (ColourConfig, error) {
+// are *wire.Error with code wire.Invalid. The gain is checked against the
+// chip by the colour sensor's control.
+func ParseColourConfig(data []byte) (wire.ColourConfig, error) {
 	if len(data) > MaxPayload {
-		return ColourConfig{}, tooLarge("colour.config", len(data), MaxPayload)
+		return wire.ColourConfig{}, tooLarge("colour.config", len(data), MaxPayload)
 	}
 	switch firstNonSpace(data) {
 	case 0:
-		return ColourConfig{}, nil
+		return wire.ColourConfig{}, nil
 	case '{':
 	default:
-		return ColourConfig{}, errorf("colour.config: payload is not a JSON object; send %s, or nothing to ask for the settings", colourConfigExample)
+		return wire.ColourConfig{}, errorf("colour.config: payload is not a JSON object; send %s, or nothing to ask for the settings", colourConfigExample)
 	}
 	if jsonTooDeep(data, 1) {
-		return ColourConfig{}, errorf("colour.config: JSON nested too deep; both fields are integers, %s", colourConfigExample)
+		return wire.ColourConfig{}, errorf("colour.config: JSON nested too deep; both fields are integers, %s", colourConfigExample)
 	}
-	m, err := decodeObject("colour.config", data, colourConfigFields)
+	m, err := decodeObject("colour.config", data, colourConfigFields, "")
 	if err != nil {
-		return ColourConfig{}, err
+		return wire.ColourConfig{}, err
 	}
-	var c ColourConfig
+	var c wire.ColourConfig
 	if raw, ok := m["gain"]; ok {
 		var g int
 		if err := json.Unmarshal(raw, &g); err != nil || g <= 0 {
-			return ColourConfig{}, errorf("colour.config: gain %s is not accepted; send 1, 4, 16, and 64 (TCS3400) or 60 (TCS34725)", quote(raw))
+			return wire.ColourConfig{}, errorf("colour.config: gain %s is not accepted; send 1, 4, 16, and 64 (TCS3400) or 60 (TCS34725)", quote(raw))
 		}
 		c.Gain = &g
 	}
 	if raw, ok := m["integration_cycles"]; ok {
 		var n int
 		if err := json.Unmarshal(raw, &n); err != nil || n < 1 || n > 256 {
-			return ColourConfig{}, errorf("colour.config: integration_cycles %s is not accepted; send an integer from 1 to 256", quote(raw))
+			return wire.ColourConfig{}, errorf("colour.config: integration_cycles %s is not accepted; send an integer from 1 to 256", quote(raw))
 		}
 		c.IntegrationCycles = &n
 	}
 	if c.Gain == nil && c.IntegrationCycles == nil {
-		return ColourConfig{}, errorf("colour.config: nothing to change; send one or more of %s, %s, or nothing to ask for the settings", strings.Join(colourConfigFields, ", "), colourConfigExample)
+		return wire.ColourConfig{}, errorf("colour.config: nothing to change; send one or more of %s, %s, or nothing to ask for the settings", strings.Join(colourConfigFields, ", "), colourConfigExample)
 	}
 	return c, nil
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 func TestParseColourConfig(t *testing.T) {
@@ -44,9 +46,9 @@ func TestParseColourConfig(t *testing.T) {
 	}
 	for _, tc := range bad {
 		_, err := ParseColourConfig([]byte(tc.in))
-		var pe *Error
-		if !errors.As(err, &pe) || !strings.HasPrefix(err.Error(), "colour.config: ") || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%.40q: err = %v, want *Error mentioning %q", tc.in, err, tc.want)
+		var pe *wire.Error
+		if !errors.As(err, &pe) || pe.Code != wire.Invalid || !strings.HasPrefix(err.Error(), "colour.config: ") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%.40q: err = %v, want an invalid *wire.Error mentioning %q", tc.in, err, tc.want)
 		}
 	}
 }

@@ -20,7 +20,7 @@ const configExample = `e.g. {"rotation":180,"low_light":true,"flip":"h","brightn
 // rotation (0, 90, 180, 270), low_light (true or false), flip ("h", "v",
 // "hv" or "vh" for both, "" or "none" for neither) and brightness (0 to 1).
 // Unknown fields are refused, and so is an object that changes nothing.
-// Errors are *Error.
+// Errors are *wire.Error with code wire.Invalid.
 // The result is the display's own Config: a nil field was not in the
 // request and keeps its current setting; FlipH and FlipV are both set or
 // both nil, since "flip" names the whole mirroring.
@@ -39,7 +39,7 @@ func ParseConfig(data []byte) (display.Config, error) {
 	if jsonTooDeep(data, 1) {
 		return display.Config{}, errorf("led.config: JSON nested too deep; every field is a number, a boolean or a string, %s", configExample)
 	}
-	m, err := decodeObject("led.config", data, configFields)
+	m, err := decodeObject("led.config", data, configFields, "")
 	if err != nil {
 		return display.Config{}, err
 	}

@@ -48,7 +48,7 @@ func TestParseClearErrors(t *testing.T) {
 		{"bad hex", "#12345", []string{"led.clear: unknown colour"}},
 		{"array too short", "[1,2]", []string{"led.clear: unknown colour"}},
 		{"array out of range", "[0,0,300]", []string{"led.clear: unknown colour"}},
-		{"malformed JSON", `"red`, []string{"led.clear:", "no colour", `"#ff8800"`}},
+		{"malformed JSON", `"red`, []string{"led.clear:", "no colour", "#rrggbb"}},
 		{"nested", "[[1,2,3]]", []string{"led.clear:", "no colour"}},
 		{"invalid UTF-8", "r\xffd", []string{"led.clear: invalid UTF-8"}},
 		{"long", strings.Repeat("x", 200), []string{"led.clear: 200 bytes is too long for a colour"}},

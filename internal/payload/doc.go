@@ -1,14 +1,20 @@
-// Package payload parses the request payloads of the sensehat NATS service:
-// what a user may send to led.text, led.pixels, led.clear and led.config,
-// and the error message they get back when it is not that.
+// Package payload is the one parser of the sensehat service's requests:
+// what a user may send to led.text, led.pixels, led.clear, led.config,
+// led.frame, led.frame.watch and colour.config, and the error message they
+// get back when it is not that. LEDText, LEDPixels and LEDClear return the
+// display's item to show; ParseConfig the display's Config; the others the
+// contract's request types (package wire). Colours are parsed here and
+// nowhere else (ParseColor, ParseColorJSON).
 //
-// Every parser refuses bad input with an *Error, which the daemon answers as
-// a micro error reply with code "400" (or logs, without a reply subject).
-// Its message names the endpoint, says what was wrong and what is accepted.
-// Sizes are checked before anything is parsed, JSON nesting before the JSON
-// decoder runs, and image dimensions and GIF frame counts before any pixel
-// is decoded, so no payload makes the daemon allocate more than a small
-// multiple of its size.
+// Every parser refuses bad input with a *wire.Error of code wire.Invalid,
+// which the service answers as a micro error reply with code "400" (or
+// logs, without a reply subject). Its message names the endpoint, says
+// what was wrong and what is accepted, and quotes input the one way
+// (rune-safe, cut short). Every JSON request is read by one strict path.
+// Sizes are checked before anything is parsed, JSON nesting before the
+// JSON decoder runs, and image dimensions and GIF frame counts before any
+// pixel is decoded, so no payload makes the daemon allocate more than a
+// small multiple of its size.
 //
 // # led.text
 //
@@ -42,7 +48,7 @@
 // Field names are lower case; any other field is refused, and a null value
 // counts as not given.
 //
-// JSON is read strictly, in led.text and led.config alike: a field given
+// JSON is read strictly, in every endpoint alike: a field given
 // twice, a \u escape of half a UTF-16 surrogate pair ("\ud800") and a
 // number too small for a 64-bit float (1e-400) are refused, where a JSON
 // decoder would keep the last value, put U+FFFD, or read 0 without a word.
@@ -51,12 +57,13 @@
 // # Play time
 //
 // One request may hold the matrix for at most MaxDuration (10 minutes), so
-// that the requests queued behind it get their turn. The time is worked
-// out before anything is queued: a text takes repeat passes of its width
-// plus 8 columns at speed columns a second (a single letter, shown still,
-// one second a pass); a GIF takes the sum of its frame delays times its
-// passes. A request over the limit is refused with a 400 saying how long it
-// would play. A GIF that loops forever (loop count 0) counts one pass: it
+// that the requests queued behind it get their turn. The display's player
+// checks it when the item is submitted, before anything is queued (this
+// package does not: the player alone knows the queue): a text takes repeat
+// passes of its width plus 8 columns at speed columns a second (a single
+// letter, shown still, one second a pass); a GIF takes the sum of its
+// frame delays times its passes. A request over the limit is refused with
+// a 400 saying how long it would play. A GIF that loops forever (loop count 0) counts one pass: it
 // plays one whole pass, then loops on only while nothing else is queued,
 // ending, as displayed, at the end of the frame showing when another
 // request is.
@@ -109,4 +116,17 @@
 //
 // Fields not given keep their setting. Unknown fields are refused, and so
 // is an empty object: it would change nothing.
+//
+// # led.frame and led.frame.watch
+//
+// led.frame: empty or "raw" (also "rgb888") for 192 bytes of RGB888, "png"
+// for an 8x8 PNG, or {"format":"png"}. led.frame.watch: empty for a lease
+// of wire.DefaultLease, a number of seconds, or {"seconds":N}, more than 0
+// and at most wire.MaxLease.
+//
+// # colour.config
+//
+// Empty to ask for the settings, or {"gain":16,"integration_cycles":64};
+// the gain is checked against the chip found by the colour sensor's
+// control.
 package payload

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/payload"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 func ExampleParseText() {
@@ -17,7 +18,7 @@ func ExampleParseText() {
 	fmt.Printf("%q in %v on %v, %g columns/s, %d pass, replace %v\n", t.Text, t.Fg, t.Bg, t.Speed, t.Repeat, t.Mode == display.Replace)
 
 	_, err = payload.ParseText([]byte(`{"text":"hi","colour":"red"}`))
-	var bad *payload.Error
+	var bad *wire.Error
 	fmt.Println(errors.As(err, &bad), err)
 	// Output:
 	// "hot!" in {255 0 0 255} on {0 0 0 255}, 20 columns/s, 1 pass, replace true
@@ -66,4 +67,22 @@ func ExampleParseClear() {
 	// {255 0 0 255} <nil>
 	// {0 0 40 255} <nil>
 	// {0 0 0 0} led.clear: unknown colour "blurple"; use a name like red, #rrggbb, #rgb or [r,g,b] with 0..255; an empty payload is black
+}
+
+func ExampleParseColor() {
+	for _, s := range []string{"orange", "#0af", "bleu"} {
+		c, err := payload.ParseColor(s)
+		if err != nil {
+			fmt.Println(err, errors.Is(err, payload.ErrUnknownColor))
+			continue
+		}
+		fmt.Println(s, c.R, c.G, c.B)
+	}
+	c, _ := payload.ParseColorJSON([]byte("[255, 136, 0]"))
+	fmt.Println(display.FormatColor(c))
+	// Output:
+	// orange 255 165 0
+	// #0af 0 170 255
+	// unknown colour "bleu"; use a name like red, #rrggbb, #rgb or [r,g,b] with 0..255 true
+	// #ff8800
 }

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sensehat/sensehat/display"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // Seed corpora live in testdata/fuzz/<FuzzName>/; the f.Add seeds below
@@ -75,19 +76,19 @@ func checkStrictAccepted(t *testing.T, data []byte) {
 	}
 }
 
-// checkError asserts what every refusal must be: an *Error with a short,
-// non-empty message naming the endpoint.
+// checkError asserts what every refusal must be: a *wire.Error with code
+// wire.Invalid and a short, non-empty message naming the endpoint.
 func checkError(t *testing.T, err error, endpoint string) {
 	t.Helper()
-	var pe *Error
-	if !errors.As(err, &pe) {
-		t.Fatalf("error %v is %T, want *Error", err, err)
+	var pe *wire.Error
+	if !errors.As(err, &pe) || pe.Code != wire.Invalid {
+		t.Fatalf("error %v is %T, want an invalid *wire.Error", err, err)
 	}
-	if len(pe.Msg) <= len(endpoint) || pe.Msg[:len(endpoint)] != endpoint {
-		t.Fatalf("error %q does not start with %q", pe.Msg, endpoint)
+	if len(pe.Message) <= len(endpoint) || pe.Message[:len(endpoint)] != endpoint {
+		t.Fatalf("error %q does not start with %q", pe.Message, endpoint)
 	}
-	if len(pe.Msg) > maxErrorBytes {
-		t.Fatalf("error message of %d bytes echoes too much input", len(pe.Msg))
+	if len(pe.Message) > maxErrorBytes {
+		t.Fatalf("error message of %d bytes echoes too much input", len(pe.Message))
 	}
 }
 
@@ -120,8 +121,15 @@ func FuzzParseText(f *testing.F) {
 		if got.Speed < MinSpeed || got.Speed > MaxSpeed || got.Repeat < 1 || got.Repeat > MaxRepeat {
 			t.Fatalf("speed %v, repeat %d out of range", got.Speed, got.Repeat)
 		}
-		if d := display.NewScroll(got.Text, display.ScrollOpts{Speed: got.Speed, Repeat: got.Repeat}).Duration(); d > MaxDuration {
-			t.Fatalf("text scrolls for %v, limit %v", d, MaxDuration)
+		// The play time is the player's to check, once: it refuses exactly
+		// the texts that scroll longer than the cap.
+		led, err := LEDText(data)
+		if err != nil {
+			t.Fatalf("ParseText accepted what LEDText refused: %v", err)
+		}
+		d := display.NewScroll(got.Text, display.ScrollOpts{Speed: got.Speed, Repeat: got.Repeat}).Duration()
+		if err := submit(t, led); (d > MaxDuration) != errors.Is(err, display.ErrTooLong) {
+			t.Fatalf("text scrolls for %v (limit %v); the player said %v", d, MaxDuration, err)
 		}
 		if got.Fg.A != 0xff || got.Bg.A != 0xff {
 			t.Fatalf("colours %v on %v are not opaque", got.Fg, got.Bg)
@@ -156,8 +164,15 @@ func FuzzParsePixels(f *testing.F) {
 		if len(a.Frames) == 1 && (a.Delays[0] != 0 || a.Loops != 1) {
 			t.Fatalf("still picture with delay %v, loops %d", a.Delays[0], a.Loops)
 		}
-		if total > MaxDuration || (a.Loops != display.Forever && total*time.Duration(a.Loops) > MaxDuration) {
-			t.Fatalf("animation of %d passes of %v, limit %v", a.Loops, total, MaxDuration)
+		// The player refuses exactly the animations that hold the matrix
+		// longer than the cap: every pass, or one for an endless one.
+		led, err := LEDPixels(data)
+		if err != nil {
+			t.Fatalf("ParsePixels accepted what LEDPixels refused: %v", err)
+		}
+		long := total > MaxDuration || (a.Loops != display.Forever && total*time.Duration(a.Loops) > MaxDuration)
+		if err := submit(t, led); long != errors.Is(err, display.ErrTooLong) {
+			t.Fatalf("animation of %d passes of %v (limit %v); the player said %v", a.Loops, total, MaxDuration, err)
 		}
 		// Frames are copies: the daemon keeps them after NATS reuses the
 		// message buffer.
@@ -229,9 +244,9 @@ func FuzzParseColor(f *testing.F) {
 	f.Add([]byte(`[0, 128, 255]`))
 	f.Add([]byte(`"#abc"`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		c, err := display.ParseColorJSON(raw)
+		c, err := ParseColorJSON(raw)
 		if err != nil {
-			if !errors.Is(err, display.ErrUnknownColor) {
+			if !errors.Is(err, ErrUnknownColor) {
 				t.Fatalf("error %v does not wrap ErrUnknownColor", err)
 			}
 			return
@@ -239,7 +254,7 @@ func FuzzParseColor(f *testing.F) {
 		if c.A != 0xff {
 			t.Fatalf("colour %v is not opaque", c)
 		}
-		back, err := display.ParseColor(display.FormatColor(c))
+		back, err := ParseColor(display.FormatColor(c))
 		if err != nil || back != c {
 			t.Fatalf("%v formats as %s, which parses as %v, %v", c, display.FormatColor(c), back, err)
 		}

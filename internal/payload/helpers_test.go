@@ -10,21 +10,24 @@ import (
 	"image/png"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sensehat/sensehat/display"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
-// wantError fails unless err is an *Error whose message contains every
-// phrase: the phrases are what the user reads in the 400 reply.
+// wantError fails unless err is a *wire.Error with code wire.Invalid whose
+// message contains every phrase: the phrases are what the user reads in
+// the 400 reply.
 func wantError(t *testing.T, err error, phrases ...string) {
 	t.Helper()
-	var pe *Error
-	if !errors.As(err, &pe) {
-		t.Fatalf("error = %v (%T), want *payload.Error", err, err)
+	var pe *wire.Error
+	if !errors.As(err, &pe) || pe.Code != wire.Invalid {
+		t.Fatalf("error = %v (%T), want an invalid *wire.Error", err, err)
 	}
 	for _, p := range phrases {
-		if !strings.Contains(pe.Msg, p) {
-			t.Errorf("error %q does not contain %q", pe.Msg, p)
+		if !strings.Contains(pe.Message, p) {
+			t.Errorf("error %q does not contain %q", pe.Message, p)
 		}
 	}
 }
@@ -132,4 +135,35 @@ func manyFrameGIF(n int) []byte {
 		b = append(b, frame...)
 	}
 	return append(b, 0x3b)
+}
+
+// nullDevice shows nothing: a player on it checks and queues items.
+type nullDevice struct{}
+
+func (nullDevice) Show(*display.Frame) error { return nil }
+func (nullDevice) Halt() error               { return nil }
+func (nullDevice) String() string            { return "null" }
+
+// submit hands a parsed request to a fresh player, which checks how long
+// it plays (display.Player.Submit is the one place that does), and
+// returns its refusal.
+func submit(t testing.TB, led LED) error {
+	t.Helper()
+	p, err := display.NewPlayer(nullDevice{}, display.PlayerOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Submit(led.Item, led.Mode)
+	return err
+}
+
+// playTime is how long a parsed request holds the matrix, as the display
+// works it out.
+func playTime(t testing.TB, led LED) time.Duration {
+	t.Helper()
+	d, ok := led.Item.(display.Durationer)
+	if !ok {
+		t.Fatalf("item %v does not say how long it plays", led.Item)
+	}
+	return d.Duration()
 }

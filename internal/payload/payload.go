@@ -8,8 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/echo"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // MaxPayload is the largest led.text, led.clear or led.config payload
@@ -23,30 +23,24 @@ const MaxPayload = 64 * 1024
 // a decoder bomb small enough for a Raspberry Pi.
 const MaxPixelsPayload = 1 << 20
 
-// Error is a client error: the request was malformed, and the daemon answers
-// it with a micro error reply, code "400". Msg says what was wrong and what
-// is accepted, because it is all the user of `nats req` gets to see.
-type Error struct {
-	Msg string
-}
-
-// Error returns Msg.
-func (e *Error) Error() string { return e.Msg }
-
-// errorf builds an *Error; the format starts with the endpoint name so the
-// user knows which request it answers.
-func errorf(format string, args ...any) *Error {
-	return &Error{Msg: fmt.Sprintf(format, args...)}
+// errorf builds the refusal of a request: a *wire.Error with code
+// wire.Invalid, which the service answers 400. The format starts with the
+// endpoint name so the user knows which request it answers; its message
+// says what was wrong and what is accepted, because it is all the user of
+// `nats req` gets to see. A %w keeps the cause for errors.Is.
+func errorf(format string, args ...any) *wire.Error {
+	return wire.Errorf(wire.Invalid, format, args...)
 }
 
 // tooLarge refuses a payload before anything is parsed.
-func tooLarge(endpoint string, n, limit int) *Error {
+func tooLarge(endpoint string, n, limit int) *wire.Error {
 	return errorf("%s: payload of %d bytes is too large; at most %d bytes are accepted", endpoint, n, limit)
 }
 
 // quote repeats user input in an error message, escaped and cut short
-// (echo.Max bytes of escaped text), so an error reply never echoes a whole
-// hostile payload.
+// (echo.Max bytes of escaped text) between whole runes, so an error reply
+// never echoes a whole hostile payload nor splits a letter. Every error of
+// this package quotes input through it.
 func quote(b []byte) string { return echo.QuoteBytes(b) }
 
 // jsonTooDeep reports whether data nests arrays and objects deeper than max.
@@ -102,13 +96,18 @@ func jsonProblem(err error) string {
 // match "Color" to color; the contract spells names in lower case). What
 // encoding/json lets pass silently (duplicate members, lone surrogate
 // escapes, numbers that underflow to 0) is refused too: see strictJSON.
-func decodeObject(endpoint string, data []byte, accepted []string) (map[string]json.RawMessage, error) {
+// Every JSON request of every endpoint goes through it. hint, when not
+// empty, ends the refusal of a payload that is not JSON at all.
+func decodeObject(endpoint string, data []byte, accepted []string, hint string) (map[string]json.RawMessage, error) {
 	// encoding/json would turn invalid UTF-8 into U+FFFD without a word.
 	if i := invalidUTF8(data); i >= 0 {
 		return nil, errorf("%s: invalid UTF-8 at byte %d; send JSON encoded as UTF-8", endpoint, i)
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(data, &m); err != nil {
+		if hint != "" {
+			return nil, errorf("%s: %s; %s", endpoint, jsonProblem(err), hint)
+		}
 		return nil, errorf("%s: %s", endpoint, jsonProblem(err))
 	}
 	if p := strictJSON(data); p != "" {
@@ -182,15 +181,6 @@ func firstNonSpace(data []byte) byte {
 	return 0
 }
 
-// displayProblem phrases an error from the display package
-// without repeating its package prefix, which means nothing to a NATS user.
-func displayProblem(err error) string {
-	return strings.TrimPrefix(err.Error(), "display: ")
-}
-
-// colourForms is what the colour errors of this package list as accepted.
-const colourForms = `a name like "red", "#ff8800" or [r,g,b] with 0..255`
-
 // maxColourBytes bounds one JSON colour: [255, 255, 255] even pretty-printed
 // is far shorter, and the colour parser quotes its input in errors.
 const maxColourBytes = 128
@@ -206,9 +196,9 @@ func parseColour(where string, raw []byte) (color.RGBA, error) {
 	if jsonTooDeep(raw, 1) || !json.Valid(raw) {
 		return color.RGBA{}, errorf("%s: %s is no colour; send %s", where, quote(raw), colourForms)
 	}
-	c, err := display.ParseColorJSON(raw)
+	c, err := ParseColorJSON(raw)
 	if err != nil {
-		return color.RGBA{}, errorf("%s: %s", where, displayProblem(err))
+		return color.RGBA{}, errorf("%s: %w", where, err)
 	}
 	return c, nil
 }

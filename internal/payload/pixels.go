@@ -67,7 +67,7 @@ type Animation struct {
 // JSON bytes each, with commas and brackets, make 257 bytes or more. A
 // payload of a raw size that carries an image signature but does not decode
 // as an image is read as raw pixels, so every 192-byte frame is accepted.
-// Errors are *Error.
+// Errors are *wire.Error with code wire.Invalid.
 func ParsePixels(data []byte) (Animation, error) {
 	if len(data) > MaxPixelsPayload {
 		return Animation{}, tooLarge("led.pixels", len(data), MaxPixelsPayload)
@@ -95,7 +95,7 @@ func ParsePixels(data []byte) (Animation, error) {
 	case len(data) == display.RGB565Bytes:
 		a, f := still()
 		if err := display.DecodeRGB565(data, f); err != nil {
-			return Animation{}, errorf("led.pixels: %s; %s", displayProblem(err), pixelForms)
+			return Animation{}, errorf("led.pixels: %w; %s", err, pixelForms)
 		}
 		return a, nil
 	case imgErr != nil:
@@ -183,9 +183,9 @@ func parseColourAt(k int, raw []byte) (color.RGBA, error) {
 	if !json.Valid(raw) {
 		return color.RGBA{}, errorf("led.pixels: colour %d (x %d, y %d): %s is no colour; send %s", k, k%display.Size, k/display.Size, quote(raw), colourForms)
 	}
-	c, err := display.ParseColorJSON(raw)
+	c, err := ParseColorJSON(raw)
 	if err != nil {
-		return color.RGBA{}, errorf("led.pixels: colour %d (x %d, y %d): %s", k, k%display.Size, k/display.Size, displayProblem(err))
+		return color.RGBA{}, errorf("led.pixels: colour %d (x %d, y %d): %w", k, k%display.Size, k/display.Size, err)
 	}
 	return c, nil
 }
@@ -348,7 +348,6 @@ func parseGIF(data []byte) (Animation, error) {
 	pix := make([]uint8, n*display.FrameBytes)
 	canvas := image.NewRGBA(image.Rect(0, 0, display.Size, display.Size))
 	var saved *image.RGBA
-	var total time.Duration
 	for i, m := range g.Image {
 		disposal := byte(0)
 		if i < len(g.Disposal) {
@@ -374,7 +373,6 @@ func parseGIF(data []byte) (Animation, error) {
 		}
 		a.Frames[i] = f
 		a.Delays[i] = frameDelay(g.Delay[i])
-		total += a.Delays[i]
 
 		switch disposal {
 		case gif.DisposalBackground:
@@ -389,18 +387,9 @@ func parseGIF(data []byte) (Animation, error) {
 		// One frame is a still picture whatever its delay says.
 		a.Delays[0] = 0
 		a.Loops = 1
-		return a, nil
 	}
-	if total > MaxDuration {
-		return Animation{}, errorf("led.pixels: GIF plays for %s a pass; one request may hold the matrix for at most %s", total, MaxDuration)
-	}
-	// total*Loops cannot overflow: total is at most MaxDuration and Loops
-	// at most 65536.
-	if a.Loops != display.Forever && total*time.Duration(a.Loops) > MaxDuration {
-		return Animation{}, errorf("led.pixels: GIF plays for %s (%d passes of %s); one request may hold the matrix for at most %s: "+
-			"lower its loop count, or set it to 0 (forever), which plays until something else is queued",
-			total*time.Duration(a.Loops), a.Loops, total, MaxDuration)
-	}
+	// How long it plays, all passes, is checked where the queue is known,
+	// by display.Player.Submit.
 	return a, nil
 }
 

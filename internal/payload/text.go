@@ -3,18 +3,18 @@ package payload
 import (
 	"encoding/json"
 	"image/color"
-	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/sensehat/sensehat/display"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // Limits and defaults of led.text.
 const (
 	// MaxTextRunes caps a text: at 10 columns a second and about 6 columns
 	// a letter, 1000 letters already scroll for ten minutes. What a text
-	// may take on the matrix is capped too, by MaxDuration.
+	// may take on the matrix is capped too, by MaxDuration (checked by the
+	// display's player).
 	MaxTextRunes = 1000
 	// DefaultSpeed is the scroll speed in columns per second: the
 	// display's own default.
@@ -57,7 +57,9 @@ var textFields = []string{"text", "color", "background", "speed", "repeat", "mod
 // with the fields text, color, background, speed, repeat and mode. A payload
 // whose first non-space byte is '{' is always read as JSON; if it is not a
 // valid object the reply says so, and a text that really starts with '{' is
-// sent as {"text":"{..."}. Errors are *Error.
+// sent as {"text":"{..."}. Errors are *wire.Error with code wire.Invalid.
+// How long the text plays is checked where the queue is known, by
+// display.Player.Submit.
 func ParseText(data []byte) (Text, error) {
 	if len(data) > MaxPayload {
 		return Text{}, tooLarge("led.text", len(data), MaxPayload)
@@ -72,21 +74,7 @@ func ParseText(data []byte) (Text, error) {
 	if err != nil {
 		return Text{}, err
 	}
-	return t, checkPlayTime(t)
-}
-
-// checkPlayTime refuses a text that would hold the matrix longer than
-// MaxDuration, working out the scroll exactly as the display will: with the
-// default font, at t.Speed, t.Repeat times. (A single letter is shown
-// still, a second a pass: at most MaxRepeat seconds, far below the limit.)
-func checkPlayTime(t Text) error {
-	d := display.ScrollDuration(t.Text, display.ScrollOpts{Speed: t.Speed, Repeat: t.Repeat})
-	if d <= MaxDuration {
-		return nil
-	}
-	return errorf("led.text: this text would scroll for %s (%d passes of %s at %g columns a second); one message may hold the matrix for at most %s: "+
-		"send a shorter text, a higher speed or fewer repeats",
-		d.Round(time.Second), t.Repeat, (d / time.Duration(t.Repeat)).Round(100*time.Millisecond), t.Speed, MaxDuration)
+	return t, nil
 }
 
 func parseTextJSON(data []byte, t Text) (Text, error) {
@@ -94,11 +82,9 @@ func parseTextJSON(data []byte, t Text) (Text, error) {
 	if jsonTooDeep(data, 2) {
 		return Text{}, errorf(`led.text: JSON nested too deep; send one object like {"text":"hi","color":[255,0,0]}`)
 	}
-	m, err := decodeObject("led.text", data, textFields)
+	m, err := decodeObject("led.text", data, textFields,
+		`a payload starting with '{' is read as JSON options: to show text starting with '{', send {"text":"{..."}`)
 	if err != nil {
-		if e, ok := err.(*Error); ok && strings.HasPrefix(e.Msg, "led.text: malformed JSON") {
-			return Text{}, errorf(`%s; a payload starting with '{' is read as JSON options: to show text starting with '{', send {"text":"{..."}`, e.Msg)
-		}
 		return Text{}, err
 	}
 	raw, ok := m["text"]
@@ -136,9 +122,9 @@ func parseTextJSON(data []byte, t Text) (Text, error) {
 		var mode string
 		_ = json.Unmarshal(raw, &mode)
 		switch mode {
-		case "queue":
+		case wire.ModeQueue:
 			t.Mode = display.Queue
-		case "replace":
+		case wire.ModeReplace:
 			t.Mode = display.Replace
 		default:
 			return Text{}, errorf(`led.text: mode %s is unknown; send "queue" (the default) or "replace"`, quote(raw))

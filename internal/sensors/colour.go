@@ -76,8 +76,9 @@ func (c *ColourControl) Settings() wire.ColourSettings {
 // SetColour changes what is given (nil keeps the current value) and
 // returns the settings in force. It returns once an integration with the
 // new settings has completed. A value the chip does not take, or an
-// integration longer than the publish interval, wraps
-// tcs34xx.ErrInvalidSetting and changes nothing.
+// integration longer than the publish interval, is a *wire.Error with code
+// wire.Invalid that wraps tcs34xx.ErrInvalidSetting, and changes nothing;
+// a chip that fails to take the settings is wire.Unavailable.
 func (c *ColourControl) SetColour(gain, cycles *int) (wire.ColourSettings, error) {
 	s := c.dev.Settings()
 	if gain != nil {
@@ -87,15 +88,22 @@ func (c *ColourControl) SetColour(gain, cycles *int) (wire.ColourSettings, error
 		s.IntegrationCycles = *cycles
 	}
 	if err := s.Check(c.dev.Variant()); err != nil {
-		return c.Settings(), err
+		var se *tcs34xx.SettingError
+		if errors.As(err, &se) {
+			return c.Settings(), &wire.Error{Code: wire.Invalid, Message: se.Detail, Err: err}
+		}
+		return c.Settings(), wire.Errorf(wire.Invalid, "%w", err)
 	}
 	if t := time.Duration(s.IntegrationCycles) * c.dev.Variant().CycleTime(); t > c.interval {
 		maxCycles := int(c.interval / c.dev.Variant().CycleTime())
-		return c.Settings(), fmt.Errorf("%w: %d integration cycles take %v, longer than the colour interval %v; use at most %d cycles or a longer --colour-interval",
-			tcs34xx.ErrInvalidSetting, s.IntegrationCycles, t, c.interval, maxCycles)
+		return c.Settings(), &wire.Error{Code: wire.Invalid, Err: tcs34xx.ErrInvalidSetting,
+			Message: fmt.Sprintf("%d integration cycles take %v, longer than the colour interval %v; use at most %d cycles or a longer --colour-interval",
+				s.IntegrationCycles, t, c.interval, maxCycles)}
 	}
 	if err := c.dev.Configure(s); err != nil {
-		return c.Settings(), fmt.Errorf("sensors: configuring the colour sensor: %w", err)
+		// The chip did not answer: the request was fine and may succeed
+		// once it does.
+		return c.Settings(), wire.Errorf(wire.Unavailable, "sensors: configuring the colour sensor: %w", err)
 	}
 	return c.Settings(), nil
 }

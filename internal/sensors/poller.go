@@ -20,7 +20,7 @@ import (
 )
 
 // Sink takes readings as the poller makes them; a reading is valid only
-// during the call. *wire.Publisher implements it.
+// during the call. *publish.Publisher implements it.
 type Sink interface {
 	Env(r *wire.Env)
 	Motion(r *wire.Motion)

@@ -3,8 +3,6 @@ package wire
 import (
 	"encoding/json"
 	"time"
-
-	"github.com/sensehat/sensehat/internal/health"
 )
 
 // Status is the reply of Subjects.Status: the daemon fills it, the CLI and
@@ -23,7 +21,7 @@ type Status struct {
 	// Published counts the readings and events sent, per kind, with the
 	// boot nonce of their message ids (store and forward checks these).
 	Published PublishedStatus `json:"published"`
-	Errors    health.Snapshot `json:"errors"`
+	Errors    ErrorsStatus    `json:"errors"`
 	// Duplicates are other running daemons with this id; requests to the
 	// id are split between them. Empty when all is well.
 	Duplicates []Duplicate `json:"duplicates"`
@@ -82,6 +80,30 @@ func (l LastReadings) DecodeEnv() (v EnvValues, ok bool) {
 		return v, false
 	}
 	return v, json.Unmarshal(l.Env, &v) == nil
+}
+
+// PublishedStatus counts what the daemon handed to NATS since it started,
+// per kind. Message n of a kind has Nats-Msg-Id <id>-<boot>-<kind>-<n>, so
+// a stream holding every reading of this run holds, per kind, ids 1..count
+// at least (a subscriber can see message count+1 a moment before the
+// count moves: it moves once the client has taken the message).
+type PublishedStatus struct {
+	Boot     string `json:"boot"`
+	Env      uint64 `json:"env"`
+	Motion   uint64 `json:"motion"`
+	Colour   uint64 `json:"colour"`
+	Joystick uint64 `json:"joystick"`
+}
+
+// ErrorsStatus counts errors by subsystem ("display", "nats", "request",
+// a chip's name) and says what the last one was.
+type ErrorsStatus struct {
+	Counts map[string]uint64 `json:"counts"`
+	Last   string            `json:"last,omitempty"`
+	LastAt *time.Time        `json:"last_at,omitempty"`
+	// SuppressedLogs counts, by kind, the warnings left out of the log
+	// since the start.
+	SuppressedLogs map[string]uint64 `json:"suppressed_logs"`
 }
 
 // Duplicate is another running instance of the sensehat service that uses

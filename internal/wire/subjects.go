@@ -1,7 +1,12 @@
-// Package wire is the device's contract on NATS in one place: the subjects
-// a device serves and publishes, for the daemon, the laptop tool, the
-// emulator and every other face (MQTT, the fleet page) to share. Nothing
-// outside this package assembles a subject by hand.
+// Package wire is the device's contract on NATS, on the standard library
+// alone so that every client (the laptop tool, the fleet page, Home
+// Assistant's discovery, tests) can import it without the server: the
+// subjects a device serves and publishes (Subjects, and Catalog listing
+// them all), the request and reply bodies, the status reply, the typed
+// readings with their encoding, and the error codes (Error).
+//
+// The daemon's micro service (internal/service) and its publisher
+// (internal/publish) are built on it.
 package wire
 
 import (
@@ -35,15 +40,20 @@ type Subjects struct {
 	ID     string
 }
 
-// NewSubjects checks prefix and id and returns their Subjects. Each must
-// be non-empty and a single subject token (no '.', '*', '>' or white
-// space); the id must not be one of the reserved ids unless fanout is set.
+// NewSubjects checks prefix and id and returns the Subjects of one
+// device. Each must be non-empty and a single subject token (no '.', '*',
+// '>' or white space), and the id must not be a reserved id (All, Any):
+// a device by that name would take the fleet's requests. The fan-out
+// subjects come from AllText and AnyText.
 func NewSubjects(prefix, id string) (Subjects, error) {
 	if err := CheckToken("prefix", prefix); err != nil {
 		return Subjects{}, err
 	}
 	if err := CheckToken("id", id); err != nil {
 		return Subjects{}, err
+	}
+	if id == All || id == Any {
+		return Subjects{}, fmt.Errorf("wire: id %q is reserved: %s.%s.led.text reaches the fleet, not one device; choose another id", id, prefix, id)
 	}
 	return Subjects{Prefix: prefix, ID: id}, nil
 }
@@ -130,6 +140,20 @@ func (s Subjects) AnyText() string { return s.For(Any).Text() }
 // Availability is <prefix>.<id>.availability: "online" or "offline", for
 // Home Assistant's availability_topic (MQTT sensehat/<id>/availability).
 func (s Subjects) Availability() string { return s.sub("availability") }
+
+// ServicePing is $SRV.PING.sensehat, micro's discovery subject for the
+// service every device registers (ServiceName): every device of every
+// prefix answers, once per running daemon (nats.go micro, "Discovery and
+// monitoring").
+func ServicePing() string { return "$SRV.PING." + ServiceName }
+
+// ServiceInfo is $SRV.INFO.sensehat: like ServicePing, each reply also
+// lists the daemon's endpoints and metadata (its id, backends, host).
+func ServiceInfo() string { return "$SRV.INFO." + ServiceName }
+
+// ServiceStats is $SRV.STATS.sensehat: each reply counts the daemon's
+// requests and errors per endpoint.
+func ServiceStats() string { return "$SRV.STATS." + ServiceName }
 
 // HomeAssistant builds the subjects of Home Assistant's MQTT discovery
 // under a discovery prefix (MQTT topic form "homeassistant", or

@@ -35,6 +35,9 @@ func TestSubjectsAreTheContract(t *testing.T) {
 		s.AnyText():         "sensehat.any.led.text",
 		s.For("pi2").Base(): "sensehat.pi2",
 		s.Availability():    "sensehat.pi1.availability",
+		ServicePing():       "$SRV.PING.sensehat",
+		ServiceInfo():       "$SRV.INFO.sensehat",
+		ServiceStats():      "$SRV.STATS.sensehat",
 	} {
 		if got != want {
 			t.Errorf("got %q, want %q", got, want)
@@ -50,6 +53,8 @@ func TestNewSubjectsRefusesBadTokens(t *testing.T) {
 		{"sensehat", "pi*", `'*'`},
 		{"sensehat", "p>", `'>'`},
 		{"sensehat", "pi 1", `' '`},
+		{"sensehat", "all", `id "all" is reserved`},
+		{"sensehat", "any", `id "any" is reserved`},
 	} {
 		_, err := NewSubjects(tc.prefix, tc.id)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

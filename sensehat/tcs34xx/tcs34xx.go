@@ -137,13 +137,26 @@ type Settings struct {
 func (s Settings) Check(v Variant) error {
 	if _, ok := v.gainIndex(s.Gain); !ok {
 		g := v.Gains()
-		return fmt.Errorf("%w: gain %d; the %s takes %d, %d, %d or %d", ErrInvalidSetting, s.Gain, v, g[0], g[1], g[2], g[3])
+		return &SettingError{Detail: fmt.Sprintf("gain %d; the %s takes %d, %d, %d or %d", s.Gain, v, g[0], g[1], g[2], g[3])}
 	}
 	if s.IntegrationCycles < 1 || s.IntegrationCycles > 256 {
-		return fmt.Errorf("%w: integration cycles %d; use 1 to 256", ErrInvalidSetting, s.IntegrationCycles)
+		return &SettingError{Detail: fmt.Sprintf("integration cycles %d; use 1 to 256", s.IntegrationCycles)}
 	}
 	return nil
 }
+
+// SettingError is a setting the chip does not take. It wraps
+// ErrInvalidSetting; Detail says which value and what is accepted, for a
+// caller that words the refusal itself.
+type SettingError struct {
+	Detail string
+}
+
+// Error is ErrInvalidSetting's text and the detail.
+func (e *SettingError) Error() string { return ErrInvalidSetting.Error() + ": " + e.Detail }
+
+// Unwrap returns ErrInvalidSetting.
+func (e *SettingError) Unwrap() error { return ErrInvalidSetting }
 
 // Opts configures New.
 type Opts struct {

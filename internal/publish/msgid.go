@@ -1,4 +1,4 @@
-package wire
+package publish
 
 import (
 	"crypto/rand"
@@ -8,6 +8,8 @@ import (
 	"unsafe"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // kind is what a published message carries; each kind is numbered on its
@@ -82,21 +84,8 @@ func (m *msgIDs) next(k kind, subj string, data []byte) *nats.Msg {
 // sent counts a message the client took.
 func (m *msgIDs) sent(k kind) { m.k[k].count.Add(1) }
 
-// PublishedStatus counts what the daemon handed to NATS since it started,
-// per kind. Message n of a kind has Nats-Msg-Id <id>-<boot>-<kind>-<n>, so
-// a stream holding every reading of this run holds, per kind, ids 1..count
-// at least (a subscriber can see message count+1 a moment before the
-// count moves: it moves once the client has taken the message).
-type PublishedStatus struct {
-	Boot     string `json:"boot"`
-	Env      uint64 `json:"env"`
-	Motion   uint64 `json:"motion"`
-	Colour   uint64 `json:"colour"`
-	Joystick uint64 `json:"joystick"`
-}
-
-func (m *msgIDs) status() PublishedStatus {
-	return PublishedStatus{
+func (m *msgIDs) status() wire.PublishedStatus {
+	return wire.PublishedStatus{
 		Boot:     m.boot,
 		Env:      m.k[kindEnv].count.Load(),
 		Motion:   m.k[kindMotion].count.Load(),

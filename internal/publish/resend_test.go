@@ -1,4 +1,4 @@
-package wire
+package publish
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // Readings the server took but never stored (here: published before the
@@ -27,7 +28,7 @@ func TestResendAfterReconnectFillsTheGapInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	p := NewPublisher(nc, Subjects{Prefix: "sensehat", ID: "pi1"}, nil)
+	p := New(nc, wire.Subjects{Prefix: "sensehat", ID: "pi1"}, nil)
 	p.SetResendWindow(10 * time.Second)
 	reading := func(i int) { p.publish(kindEnv, p.envSubj, fmt.Appendf(nil, `{"n":%d}`, i)) }
 

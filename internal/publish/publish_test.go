@@ -1,4 +1,4 @@
-package wire
+package publish
 
 import (
 	"testing"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat"
 )
 
@@ -21,13 +22,13 @@ func TestPublisherSubjectsAndPayloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	var errs health.Registry
-	p := NewPublisher(nc, Subjects{Prefix: "sensehat", ID: "pi1"}, &errs)
+	p := New(nc, wire.Subjects{Prefix: "sensehat", ID: "pi1"}, &errs)
 	at := time.Date(2026, 1, 2, 3, 4, 5, 600_000_000, time.UTC)
 	p.Joystick(sensehat.Event{Key: sensehat.KeyLeft, Action: sensehat.Held, Time: at})
 	p.Joystick(sensehat.Event{Key: sensehat.KeyMiddle + 1, Action: sensehat.Pressed, Time: at}) // not a key: dropped
-	p.Env(&Env{TemperatureC: 21.5, TemperatureRawC: 30.25, HumidityPct: 40, HasHumidity: true, Time: at})
-	p.Motion(&Motion{AccelG: [3]float64{0, 0, 1}, RollDeg: 1, PitchDeg: 359.5, Time: at})
-	p.Colour(&Colour{Red: 3, RedRaw: 12, Gain: 4, IntegrationCycles: 1, IntegrationTime: 2400 * time.Microsecond, MaxRaw: 1024, Time: at})
+	p.Env(&wire.Env{TemperatureC: 21.5, TemperatureRawC: 30.25, HumidityPct: 40, HasHumidity: true, Time: at})
+	p.Motion(&wire.Motion{AccelG: [3]float64{0, 0, 1}, RollDeg: 1, PitchDeg: 359.5, Time: at})
+	p.Colour(&wire.Colour{Red: 3, RedRaw: 12, Gain: 4, IntegrationCycles: 1, IntegrationTime: 2400 * time.Microsecond, MaxRaw: 1024, Time: at})
 	want := []struct{ subj, data string }{
 		{"sensehat.pi1.joystick.left", `{"key":"left","action":"held","time":"2026-01-02T03:04:05.6Z"}`},
 		// The field names and precisions are README's subject table.
@@ -60,7 +61,7 @@ func TestPublisherSubjectsAndPayloads(t *testing.T) {
 func BenchmarkJoystickEvent(b *testing.B) {
 	srv := testutil.StartServer(b, nil)
 	nc := testutil.Connect(b, srv.URL())
-	p := NewPublisher(nc, Subjects{Prefix: "sensehat", ID: "pi1"}, nil)
+	p := New(nc, wire.Subjects{Prefix: "sensehat", ID: "pi1"}, nil)
 	ev := sensehat.Event{Key: sensehat.KeyUp, Action: sensehat.Pressed, Time: time.Now()}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -75,8 +76,8 @@ func BenchmarkJoystickEvent(b *testing.B) {
 func BenchmarkMotionReading(b *testing.B) {
 	srv := testutil.StartServer(b, nil)
 	nc := testutil.Connect(b, srv.URL())
-	p := NewPublisher(nc, Subjects{Prefix: "sensehat", ID: "pi1"}, nil)
-	r := &Motion{AccelG: [3]float64{0.01, -0.02, 0.99}, GyroDPS: [3]float64{0.1, 0.2, 0.3}, HasMag: true, RollDeg: 1, PitchDeg: 2, HasYaw: true, YawDeg: 3, Time: time.Now()}
+	p := New(nc, wire.Subjects{Prefix: "sensehat", ID: "pi1"}, nil)
+	r := &wire.Motion{AccelG: [3]float64{0.01, -0.02, 0.99}, GyroDPS: [3]float64{0.1, 0.2, 0.3}, HasMag: true, RollDeg: 1, PitchDeg: 2, HasYaw: true, YawDeg: 3, Time: time.Now()}
 	b.ReportAllocs()
 	for b.Loop() {
 		p.Motion(r)

@@ -1,20 +1,20 @@
-package wire
+package service
 
 import (
-	"errors"
-	"strings"
+	"fmt"
 
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/sensehat/sensehat/internal/payload"
-	"github.com/sensehat/sensehat/sensehat/tcs34xx"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // ColourSetter changes the colour sensor's settings;
-// *sensors.ColourControl implements it.
+// *sensors.ColourControl implements it. SetColour's errors carry their
+// wire.Code (a setting the chip does not take is wire.Invalid).
 type ColourSetter interface {
-	Settings() ColourSettings
-	SetColour(gain, cycles *int) (ColourSettings, error)
+	Settings() wire.ColourSettings
+	SetColour(gain, cycles *int) (wire.ColourSettings, error)
 }
 
 // colourEndpoint is the colour.config handler, or nil when there is no
@@ -41,14 +41,11 @@ func (h *colourHandler) Handle(req micro.Request) {
 		h.s.fail(req, "colour.config", err)
 		return
 	}
-	var set ColourSettings
+	var set wire.ColourSettings
 	if c.Gain == nil && c.IntegrationCycles == nil {
 		set = h.c.Settings()
 	} else if set, err = h.c.SetColour(c.Gain, c.IntegrationCycles); err != nil {
-		if errors.Is(err, tcs34xx.ErrInvalidSetting) {
-			err = &payload.Error{Msg: "colour.config: " + strings.TrimPrefix(err.Error(), tcs34xx.ErrInvalidSetting.Error()+": ")}
-		}
-		h.s.fail(req, "colour.config", err)
+		h.s.fail(req, "colour.config", fmt.Errorf("colour.config: %w", err))
 		return
 	}
 	if req.Reply() != "" {

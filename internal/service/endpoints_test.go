@@ -1,4 +1,4 @@
-package wire
+package service
 
 import (
 	"encoding/json"
@@ -16,6 +16,7 @@ import (
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat/tcs34xx"
 )
 
@@ -69,21 +70,28 @@ func (f *fakePlayer) lastMode() (display.Mode, int) {
 // fakeColour stands in for *sensors.ColourControl.
 type fakeColour struct {
 	mu  sync.Mutex
-	set ColourSettings
+	set wire.ColourSettings
 }
 
-func (c *fakeColour) Settings() ColourSettings {
+func (c *fakeColour) Settings() wire.ColourSettings {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.set
 }
 
-func (c *fakeColour) SetColour(gain, cycles *int) (ColourSettings, error) {
+func (c *fakeColour) SetColour(gain, cycles *int) (wire.ColourSettings, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gain != nil {
+		if *gain == 0xdead {
+			// What sensors.ColourControl returns when the chip does not
+			// take the settings.
+			return c.set, wire.Errorf(wire.Unavailable, "sensors: configuring the colour sensor: %w", errors.New("i2c: no ack"))
+		}
 		if *gain != 1 && *gain != 4 && *gain != 16 && *gain != 60 {
-			return c.set, fmt.Errorf("%w: gain %d; use 1, 4, 16 or 60", tcs34xx.ErrInvalidSetting, *gain)
+			// What sensors.ColourControl returns for a gain the chip does
+			// not have.
+			return c.set, &wire.Error{Code: wire.Invalid, Message: fmt.Sprintf("gain %d; use 1, 4, 16 or 60", *gain), Err: tcs34xx.ErrInvalidSetting}
 		}
 		c.set.Gain = *gain
 	}
@@ -92,6 +100,12 @@ func (c *fakeColour) SetColour(gain, cycles *int) (ColourSettings, error) {
 	}
 	return c.set, nil
 }
+
+// fakeFrames stands in for the daemon's frame source: a black matrix.
+type fakeFrames struct{}
+
+func (fakeFrames) Snapshot(dst *display.Frame)                { clear(dst.Pix) }
+func (fakeFrames) Watch(d time.Duration) (time.Duration, int) { return d, 10 }
 
 // startService runs the service for device pi1 on a fresh embedded server
 // and returns a client connection to ask it.
@@ -104,9 +118,10 @@ func startService(t *testing.T, p Player, colour ColourSetter) *nats.Conn {
 		t.Fatal(err)
 	}
 	var errs health.Registry
-	cfg := ServiceConfig{
+	cfg := Config{
 		Prefix: "sensehat", ID: "pi1", Version: "0.0.1",
-		Status: func() any { return Status{ID: "pi1", Version: "0.0.1", Duplicates: []Duplicate{}} },
+		Status: func() wire.Status { return wire.Status{ID: "pi1", Version: "0.0.1", Duplicates: []wire.Duplicate{}} },
+		Frame:  fakeFrames{},
 	}
 	if colour != nil {
 		cfg.Colour = colour
@@ -143,8 +158,8 @@ func ask(t *testing.T, nc *nats.Conn, subj, data string) (code string, body []by
 // item was submitted with.
 func TestEndpointsAnswer(t *testing.T) {
 	p := &fakePlayer{}
-	nc := startService(t, p, &fakeColour{set: ColourSettings{Chip: "tcs3400", Gain: 1, IntegrationCycles: 1}})
-	s := Subjects{Prefix: "sensehat", ID: "pi1"}
+	nc := startService(t, p, &fakeColour{set: wire.ColourSettings{Chip: "tcs3400", Gain: 1, IntegrationCycles: 1}})
+	s := wire.Subjects{Prefix: "sensehat", ID: "pi1"}
 	for _, tc := range []struct {
 		name, subj, data string
 		wantBody         string
@@ -186,12 +201,14 @@ func TestEndpointsAnswer(t *testing.T) {
 }
 
 // TestEndpointErrorCodes checks the stable codes: 400 for every class of
-// bad input (and for an item too long to show), 503 for a full queue so
-// a client can retry later, 500 for anything else.
+// bad input (and for an item too long to show), 503 for a full queue or a
+// sensor that does not answer, so a client can retry later, 500 for
+// anything else. The codes come from the errors' wire.Code, never from
+// their text.
 func TestEndpointErrorCodes(t *testing.T) {
 	p := &fakePlayer{}
 	nc := startService(t, p, &fakeColour{})
-	s := Subjects{Prefix: "sensehat", ID: "pi1"}
+	s := wire.Subjects{Prefix: "sensehat", ID: "pi1"}
 	for _, tc := range []struct {
 		name, subj, data string
 		submitErr        error
@@ -213,9 +230,16 @@ func TestEndpointErrorCodes(t *testing.T) {
 		{"clear queue full", s.Clear(), ``, display.ErrQueueFull, nil, "503"},
 		{"config bad rotation", s.Config(), `{"rotation":45}`, nil, nil, "400"},
 		{"config bad brightness", s.Config(), `{"brightness":2}`, nil, nil, "400"},
-		{"config refused by player", s.Config(), `{"rotation":90}`, nil, errors.New("display: no such thing"), "400"},
+		{"config refused by player", s.Config(), `{"rotation":90}`, nil, fmt.Errorf("%w: no such thing", display.ErrInvalidConfig), "400"},
+		{"config failed in player", s.Config(), `{"rotation":90}`, nil, errors.New("display: disk on fire"), "500"},
 		{"colour bad json", s.ColourConfig(), `{"gain":`, nil, nil, "400"},
 		{"colour invalid gain", s.ColourConfig(), `{"gain":3}`, nil, nil, "400"},
+		{"colour sensor does not answer", s.ColourConfig(), `{"gain":57005}`, nil, nil, "503"},
+		{"frame bad format", s.Frame(), `gif`, nil, nil, "400"},
+		{"frame unknown field", s.Frame(), `{"format":"png","size":2}`, nil, nil, "400"},
+		{"frame field twice", s.Frame(), `{"format":"png","format":"raw"}`, nil, nil, "400"},
+		{"watch too long", s.FrameWatch(), `600`, nil, nil, "400"},
+		{"watch unknown field", s.FrameWatch(), `{"secs":5}`, nil, nil, "400"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p.set(tc.submitErr, tc.configErr)
@@ -231,18 +255,18 @@ func TestEndpointErrorCodes(t *testing.T) {
 // serves no colour.config, so a request finds no responders.
 func TestNoColourEndpointWithoutSensor(t *testing.T) {
 	nc := startService(t, &fakePlayer{}, nil)
-	_, err := nc.Request(Subjects{Prefix: "sensehat", ID: "pi1"}.ColourConfig(), nil, 10*time.Second)
+	_, err := nc.Request(wire.Subjects{Prefix: "sensehat", ID: "pi1"}.ColourConfig(), nil, 10*time.Second)
 	if !errors.Is(err, nats.ErrNoResponders) {
 		t.Errorf("colour.config request: %v, want no responders", err)
 	}
 }
 
-// TestStatusDecodes: the status endpoint's reply decodes into Status, the
+// TestStatusDecodes: the status endpoint's reply decodes into wire.Status, the
 // type the CLI reads.
 func TestStatusDecodes(t *testing.T) {
 	nc := startService(t, &fakePlayer{}, nil)
-	_, body := ask(t, nc, Subjects{Prefix: "sensehat", ID: "pi1"}.Status(), "")
-	var st Status
+	_, body := ask(t, nc, wire.Subjects{Prefix: "sensehat", ID: "pi1"}.Status(), "")
+	var st wire.Status
 	if err := json.Unmarshal(body, &st); err != nil || st.ID != "pi1" || st.Duplicates == nil {
 		t.Errorf("status %s decoded to %+v, %v", body, st, err)
 	}

@@ -1,13 +1,14 @@
-package wire
-
-// The device's face on NATS: a micro service named ServiceName whose
-// endpoints are the contract's request subjects (led.*, status,
-// colour.config on boards with a colour sensor, and the all/any fan-out
-// subjects), each a small handler holding what it needs.
+// Package service is the device's face on NATS: a micro service named
+// wire.ServiceName whose endpoints are the contract's request subjects
+// (led.*, status, colour.config on boards with a colour sensor, and the
+// all/any fan-out subjects), each a small handler holding what it needs.
+// Requests are parsed by package payload, once; refusals carry a
+// wire.Code from where they start, and microCode turns it into the micro
+// error code, here and nowhere else.
+package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,9 +18,16 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/sensehat/sensehat/display"
-	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/payload"
+	"github.com/sensehat/sensehat/internal/wire"
 )
+
+// Errors counts what the service refuses and keeps a flood of refusals
+// out of the log; *health.Registry implements it.
+type Errors interface {
+	Record(subsystem string, err error)
+	Warn(log *slog.Logger, kind, msg string, args ...any)
+}
 
 // Player is what the LED endpoints drive; *display.Player implements it.
 type Player interface {
@@ -27,15 +35,16 @@ type Player interface {
 	SetConfig(c display.Config) error
 }
 
-// ServiceConfig describes the service to register.
-type ServiceConfig struct {
+// Config describes the service to register.
+type Config struct {
 	Prefix  string
 	ID      string
 	Version string
 	// Metadata is added to the micro service info (backend names).
 	Metadata map[string]string
-	// Status returns the status reply; it is marshalled as JSON.
-	Status func() any
+	// Status returns the status reply, which the handler encodes with
+	// wire.AppendStatus.
+	Status func() wire.Status
 	// Colour, when set, serves <prefix>.<id>.colour.config; a board
 	// without a colour sensor has no such endpoint.
 	Colour ColourSetter
@@ -67,7 +76,7 @@ const (
 type Service struct {
 	svc     micro.Service
 	log     *slog.Logger
-	errs    *health.Registry
+	errs    Errors
 	pending sync.WaitGroup
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -75,16 +84,16 @@ type Service struct {
 
 // Start registers the micro service on nc. nc may still be connecting: the
 // subscriptions are sent when the connection comes up.
-func Start(nc *nats.Conn, p Player, cfg ServiceConfig, log *slog.Logger, errs *health.Registry) (*Service, error) {
+func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs Errors) (*Service, error) {
 	if cfg.Prefix == "" || cfg.ID == "" {
-		return nil, errors.New("wire: prefix and id are required")
+		return nil, errors.New("service: prefix and id are required")
 	}
 	md := map[string]string{"id": cfg.ID}
 	for k, v := range cfg.Metadata {
 		md[k] = v
 	}
 	svc, err := micro.AddService(nc, micro.Config{
-		Name:        ServiceName,
+		Name:        wire.ServiceName,
 		Version:     cfg.Version,
 		Description: "Sense HAT on NATS: LED matrix, joystick and sensors of device " + cfg.ID,
 		Metadata:    md,
@@ -99,16 +108,16 @@ func Start(nc *nats.Conn, p Player, cfg ServiceConfig, log *slog.Logger, errs *h
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("wire: registering micro service %q: %w", ServiceName, err)
+		return nil, fmt.Errorf("service: registering micro service %q: %w", wire.ServiceName, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{svc: svc, log: log, errs: errs, ctx: ctx, cancel: cancel}
 
-	subj := Subjects{Prefix: cfg.Prefix, ID: cfg.ID}
-	led := func(name string, parse func([]byte) (display.Item, display.Mode, error)) micro.Handler {
+	subj := wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}
+	led := func(name string, parse func([]byte) (payload.LED, error)) micro.Handler {
 		return &ledHandler{s: s, p: p, id: cfg.ID, name: name, parse: parse}
 	}
-	text := led("led.text", parseText)
+	text := led("led.text", payload.LEDText)
 	frame, watch := frameEndpoints(s, cfg.Frame, subj)
 	eps := []struct {
 		name, subject string
@@ -117,13 +126,13 @@ func Start(nc *nats.Conn, p Player, cfg ServiceConfig, log *slog.Logger, errs *h
 		opts          []micro.EndpointOpt
 	}{
 		{"led_text", subj.Text(), text, false, nil},
-		{"led_pixels", subj.Pixels(), led("led.pixels", parsePixels), false, nil},
-		{"led_clear", subj.Clear(), led("led.clear", parseClear), true, nil},
+		{"led_pixels", subj.Pixels(), led("led.pixels", payload.LEDPixels), false, nil},
+		{"led_clear", subj.Clear(), led("led.clear", payload.LEDClear), true, nil},
 		{"led_config", subj.Config(), &configHandler{s: s, p: p}, true, nil},
 		{"status", subj.Status(), &statusHandler{s: s, status: cfg.Status}, true, nil},
 		// Every device must see "all": no queue group.
 		{"all_led_text", subj.AllText(), text, false, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
-		{"any_led_text", subj.AnyText(), text, false, []micro.EndpointOpt{micro.WithEndpointQueueGroup(AnyQueue)}},
+		{"any_led_text", subj.AnyText(), text, false, []micro.EndpointOpt{micro.WithEndpointQueueGroup(wire.AnyQueue)}},
 		{"colour_config", subj.ColourConfig(), colourEndpoint(s, cfg.Colour), true, nil},
 		{"led_frame", subj.Frame(), frame, true, nil},
 		{"led_frame_watch", subj.FrameWatch(), watch, true, nil},
@@ -147,7 +156,7 @@ func Start(nc *nats.Conn, p Player, cfg ServiceConfig, log *slog.Logger, errs *h
 		if err := svc.AddEndpoint(ep.name, ep.h, opts...); err != nil {
 			_ = svc.Stop()
 			cancel()
-			return nil, fmt.Errorf("wire: adding endpoint %s on %s: %w", ep.name, ep.subject, err)
+			return nil, fmt.Errorf("service: adding endpoint %s on %s: %w", ep.name, ep.subject, err)
 		}
 	}
 	return s, nil
@@ -165,18 +174,10 @@ func (s *Service) Stop() error {
 	return err
 }
 
-// fail answers a request that could not be served. Client errors get code
-// 400; the queue being full gets 503 so a client can tell "retry later"
-// from "fix your payload". Without a reply subject the error is logged.
+// fail answers a request that could not be served, with the micro error
+// code of the error's wire.Code (see microCode). Without a reply subject
+// the error is logged.
 func (s *Service) fail(req micro.Request, endpoint string, err error) {
-	code := "500"
-	var pe *payload.Error
-	switch {
-	case errors.As(err, &pe), errors.Is(err, display.ErrTooLong):
-		code = "400"
-	case errors.Is(err, display.ErrQueueFull):
-		code = "503"
-	}
 	s.errs.Record("request", fmt.Errorf("%s: %w", endpoint, err))
 	if req.Reply() == "" {
 		// A flood of bad requests without a reply subject must not become
@@ -184,17 +185,23 @@ func (s *Service) fail(req micro.Request, endpoint string, err error) {
 		s.errs.Warn(s.log, "request refused", "request refused", "endpoint", endpoint, "subject", req.Subject(), "err", err)
 		return
 	}
-	if rerr := req.Error(code, err.Error(), nil); rerr != nil {
+	if rerr := req.Error(microCode(wire.ErrorCode(err)), err.Error(), nil); rerr != nil {
 		s.errs.Warn(s.log, "error reply failed", "sending error reply", "endpoint", endpoint, "err", rerr)
 	}
 }
 
-// displayedReply is the led.text / led.pixels reply.
-type displayedReply struct {
-	Displayed  bool   `json:"displayed"`
-	ID         string `json:"id"`
-	DurationMS int64  `json:"duration_ms,omitempty"`
-	Reason     string `json:"reason,omitempty"`
+// microCode is the one place the contract's error codes become micro's
+// (Nats-Service-Error-Code, HTTP's numbers): 400 for a request to fix, 503
+// for one to send again later (the queue is full, a sensor does not
+// answer), 500 for anything else.
+func microCode(c wire.Code) string {
+	switch c {
+	case wire.Invalid:
+		return "400"
+	case wire.Busy, wire.Unavailable:
+		return "503"
+	}
+	return "500"
 }
 
 // replyWhenShown answers req once the ticket completes, without holding up
@@ -206,7 +213,7 @@ func (s *Service) replyWhenShown(req micro.Request, id string, t *display.Ticket
 	s.pending.Add(1)
 	go func() {
 		defer s.pending.Done()
-		r := displayedReply{ID: id}
+		r := wire.DisplayedReply{ID: id}
 		select {
 		case <-t.Done():
 			res := t.Result()
@@ -230,48 +237,22 @@ type ledHandler struct {
 	p     Player
 	id    string
 	name  string
-	parse func(data []byte) (display.Item, display.Mode, error)
+	parse func(data []byte) (payload.LED, error)
 }
 
 // Handle implements micro.Handler.
 func (h *ledHandler) Handle(req micro.Request) {
-	item, mode, err := h.parse(req.Data())
+	led, err := h.parse(req.Data())
 	if err != nil {
 		h.s.fail(req, h.name, err)
 		return
 	}
-	tk, err := h.p.Submit(item, mode)
+	tk, err := h.p.Submit(led.Item, led.Mode)
 	if err != nil {
 		h.s.fail(req, h.name, err)
 		return
 	}
 	h.s.replyWhenShown(req, h.id, tk)
-}
-
-func parseText(data []byte) (display.Item, display.Mode, error) {
-	t, err := payload.ParseText(data)
-	if err != nil {
-		return nil, 0, err
-	}
-	return display.TextItem(t.Text, t.ScrollOpts), t.Mode, nil
-}
-
-func parsePixels(data []byte) (display.Item, display.Mode, error) {
-	a, err := payload.ParsePixels(data)
-	if err != nil {
-		return nil, 0, err
-	}
-	return display.AnimationItem(a.Frames, a.Delays, a.Loops), display.Queue, nil
-}
-
-// parseClear replaces whatever is queued: someone who asks for a blank
-// matrix wants it now.
-func parseClear(data []byte) (display.Item, display.Mode, error) {
-	c, err := payload.ParseClear(data)
-	if err != nil {
-		return nil, 0, err
-	}
-	return display.ClearItem(c), display.Replace, nil
 }
 
 type configHandler struct {
@@ -287,11 +268,11 @@ func (h *configHandler) Handle(req micro.Request) {
 		return
 	}
 	if err := h.p.SetConfig(c); err != nil {
-		h.s.fail(req, "led.config", &payload.Error{Msg: "led.config: " + err.Error()})
+		h.s.fail(req, "led.config", fmt.Errorf("led.config: %w", err))
 		return
 	}
 	if req.Reply() != "" {
-		if err := req.RespondJSON(map[string]bool{"ok": true}); err != nil {
+		if err := req.RespondJSON(wire.ConfigReply{OK: true}); err != nil {
 			h.s.log.Debug("config reply", "err", err)
 		}
 	}
@@ -299,18 +280,19 @@ func (h *configHandler) Handle(req micro.Request) {
 
 type statusHandler struct {
 	s      *Service
-	status func() any
+	status func() wire.Status
+	// buf is the reply, reused: micro runs an endpoint's handler on one
+	// goroutine, one request at a time, and Respond copies the bytes
+	// into the connection's buffer before it returns.
+	buf []byte
 }
 
-// Handle implements micro.Handler. The request body is ignored: `nats req
-// <subject> ”` is the documented way to ask.
+// Handle implements micro.Handler. The request body is ignored: the
+// documented way to ask sends an empty one (nats req <subject> "").
 func (h *statusHandler) Handle(req micro.Request) {
-	b, err := json.Marshal(h.status())
-	if err != nil {
-		h.s.fail(req, "status", err)
-		return
-	}
-	if err := req.Respond(b); err != nil {
+	st := h.status()
+	h.buf = wire.AppendStatus(h.buf[:0], &st)
+	if err := req.Respond(h.buf); err != nil {
 		h.s.log.Debug("status reply", "err", err)
 	}
 }

@@ -1,4 +1,9 @@
-package wire
+// Package publish sends what the board senses on the subjects of the
+// contract (package wire): joystick events and sensor readings, each with
+// a Nats-Msg-Id that stays the same however often it is forwarded (so a
+// JetStream stream stores it once), counted per kind, and sent again after
+// a lost connection within a resend window (store and forward).
+package publish
 
 import (
 	"encoding/json"
@@ -7,9 +12,15 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/sensehat/sensehat/internal/health"
+	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat"
 )
+
+// Errors counts failed publishes by subsystem; *health.Registry
+// implements it.
+type Errors interface {
+	Record(subsystem string, err error)
+}
 
 // Publisher sends what the board senses: joystick events as they happen,
 // sensor readings as the poller makes them (it is the poller's
@@ -18,7 +29,7 @@ import (
 // payload of each kind for the status reply.
 type Publisher struct {
 	nc   *nats.Conn
-	errs *health.Registry
+	errs Errors
 
 	mu      sync.Mutex
 	lastEnv []byte
@@ -42,9 +53,9 @@ type Publisher struct {
 	resend resender
 }
 
-// NewPublisher publishes on nc under s, counting failed publishes in errs
+// New returns a publisher on nc under s, counting failed publishes in errs
 // (which may be nil).
-func NewPublisher(nc *nats.Conn, s Subjects, errs *health.Registry) *Publisher {
+func New(nc *nats.Conn, s wire.Subjects, errs Errors) *Publisher {
 	p := &Publisher{nc: nc, errs: errs, envSubj: s.Env(), movSubj: s.Motion(), colSubj: s.Colour()}
 	p.ids.init(s.ID)
 	p.resend.init(0)
@@ -65,7 +76,7 @@ func (p *Publisher) SetResendWindow(window time.Duration) {
 
 // Published counts what was handed to NATS, per kind, with the boot nonce
 // of the message ids.
-func (p *Publisher) Published() PublishedStatus { return p.ids.status() }
+func (p *Publisher) Published() wire.PublishedStatus { return p.ids.status() }
 
 // Joystick publishes one event: {"key":"up","action":"pressed","time":...}.
 // Events of keys outside the joystick's five are dropped. It is called
@@ -89,22 +100,22 @@ func (p *Publisher) Joystick(ev sensehat.Event) {
 
 // Env publishes one sensors.env reading. Env, Motion and Colour are
 // called from one goroutine, the poller's: they share a buffer.
-func (p *Publisher) Env(r *Env) {
-	p.sensBuf = AppendEnv(p.sensBuf[:0], r)
+func (p *Publisher) Env(r *wire.Env) {
+	p.sensBuf = wire.AppendEnv(p.sensBuf[:0], r)
 	p.publish(kindEnv, p.envSubj, p.sensBuf)
 	p.keep(&p.lastEnv, p.sensBuf)
 }
 
 // Motion publishes one sensors.motion reading.
-func (p *Publisher) Motion(r *Motion) {
-	p.sensBuf = AppendMotion(p.sensBuf[:0], r)
+func (p *Publisher) Motion(r *wire.Motion) {
+	p.sensBuf = wire.AppendMotion(p.sensBuf[:0], r)
 	p.publish(kindMotion, p.movSubj, p.sensBuf)
 	p.keep(&p.lastMov, p.sensBuf)
 }
 
 // Colour publishes one sensors.colour reading.
-func (p *Publisher) Colour(r *Colour) {
-	p.sensBuf = AppendColour(p.sensBuf[:0], r)
+func (p *Publisher) Colour(r *wire.Colour) {
+	p.sensBuf = wire.AppendColour(p.sensBuf[:0], r)
 	p.publish(kindColour, p.colSubj, p.sensBuf)
 	p.keep(&p.lastCol, p.sensBuf)
 }
@@ -135,7 +146,7 @@ func (p *Publisher) keep(dst *[]byte, b []byte) {
 }
 
 // Last returns copies of the last payloads for the status reply.
-func (p *Publisher) Last() LastReadings {
+func (p *Publisher) Last() wire.LastReadings {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	raw := func(b []byte) json.RawMessage {
@@ -144,5 +155,5 @@ func (p *Publisher) Last() LastReadings {
 		}
 		return append(json.RawMessage(nil), b...)
 	}
-	return LastReadings{Env: raw(p.lastEnv), Motion: raw(p.lastMov), Joystick: raw(p.lastJoy), Colour: raw(p.lastCol)}
+	return wire.LastReadings{Env: raw(p.lastEnv), Motion: raw(p.lastMov), Joystick: raw(p.lastJoy), Colour: raw(p.lastCol)}
 }

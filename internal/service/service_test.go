@@ -1,4 +1,4 @@
-package wire
+package service
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/natsconn"
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // gatePlayer blocks every Submit until the gate opens, so the endpoint's
@@ -59,9 +60,9 @@ func TestSlowConsumerCountedOnce(t *testing.T) {
 		}
 	}()
 	p := &gatePlayer{gate: make(chan struct{})}
-	svc, err := Start(nc, p, ServiceConfig{
+	svc, err := Start(nc, p, Config{
 		Prefix: "sensehat", ID: "slow", Version: "0.0.1",
-		Status:      func() any { return map[string]string{} },
+		Status:      func() wire.Status { return wire.Status{} },
 		PendingMsgs: 10,
 	}, log, &errs)
 	if err != nil {
@@ -173,9 +174,9 @@ func TestPendingLimitsBoundMemory(t *testing.T) {
 			}
 			defer nc.Close()
 			p := &gatePlayer{gate: make(chan struct{})}
-			svc, err := Start(nc, p, ServiceConfig{
+			svc, err := Start(nc, p, Config{
 				Prefix: "sensehat", ID: "busy", Version: "0.0.1",
-				Status: func() any { return map[string]string{} },
+				Status: func() wire.Status { return wire.Status{} },
 			}, log, &errs)
 			if err != nil {
 				t.Fatal(err)

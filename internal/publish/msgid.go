@@ -24,7 +24,7 @@ const (
 	numKinds
 )
 
-var kindNames = [numKinds]string{"env", "motion", "colour", "joystick"}
+var kindNames = [numKinds]string{wire.KindEnv, wire.KindMotion, wire.KindColour, wire.KindJoystick}
 
 // msgIDs gives every reading and joystick event a Nats-Msg-Id of the form
 // <id>-<boot>-<kind>-<n>: boot is a random nonce drawn when the daemon

@@ -42,6 +42,7 @@ type Publisher struct {
 	movSubj string
 	colSubj string
 	joyBuf  []byte
+	joyEv   wire.JoystickEvent // reused: an event costs no allocation
 	sensBuf []byte
 
 	// ids numbers what goes out, per kind, so a JetStream stream that
@@ -85,14 +86,8 @@ func (p *Publisher) Joystick(ev sensehat.Event) {
 	if ev.Key < sensehat.KeyUp || ev.Key > sensehat.KeyMiddle {
 		return
 	}
-	b := p.joyBuf[:0]
-	b = append(b, `{"key":"`...)
-	b = append(b, ev.Key.String()...)
-	b = append(b, `","action":"`...)
-	b = append(b, ev.Action.String()...)
-	b = append(b, `","time":"`...)
-	b = ev.Time.UTC().AppendFormat(b, time.RFC3339Nano)
-	b = append(b, `"}`...)
+	p.joyEv = wire.JoystickEvent{Key: ev.Key.String(), Action: ev.Action.String(), Time: ev.Time}
+	b := wire.AppendJoystick(p.joyBuf[:0], &p.joyEv)
 	p.joyBuf = b
 	p.publish(kindJoystick, p.joySubj[ev.Key], b)
 	p.keep(&p.lastJoy, b)

@@ -49,8 +49,9 @@ func TestPublisherSubjectsAndPayloads(t *testing.T) {
 	if string(l.Joystick) != want[0].data || string(l.Env) != want[1].data || string(l.Motion) != want[2].data || string(l.Colour) != want[3].data {
 		t.Errorf("last readings %+v differ from what was published", l)
 	}
-	if v, ok := l.DecodeEnv(); !ok || v.TemperatureC == nil || *v.TemperatureC != 21.5 || v.HumidityPct == nil || v.PressureHPa != nil {
-		t.Errorf("DecodeEnv = %+v, %v; want temperature 21.5, a humidity, no pressure", v, ok)
+	var v wire.Env
+	if err := wire.DecodeEnv(l.Env, &v); err != nil || v.TemperatureC != 21.5 || !v.HasHumidity || v.HasPressure {
+		t.Errorf("DecodeEnv = %+v, %v; want temperature 21.5, a humidity, no pressure", v, err)
 	}
 }
 

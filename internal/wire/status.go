@@ -57,29 +57,13 @@ type NATSStatus struct {
 }
 
 // LastReadings are the last payloads published, byte for byte: the reply
-// shows exactly what subscribers got. Decode Env with DecodeEnv.
+// shows exactly what subscribers got. Decode them with DecodeEnv and the
+// other decoders of decode.go.
 type LastReadings struct {
 	Env      json.RawMessage `json:"env,omitempty"`
 	Motion   json.RawMessage `json:"motion,omitempty"`
 	Joystick json.RawMessage `json:"joystick,omitempty"`
 	Colour   json.RawMessage `json:"colour,omitempty"`
-}
-
-// EnvValues are the fields of a sensors.env payload that a reader shows;
-// a field is nil when the chip that measures it gave nothing.
-type EnvValues struct {
-	TemperatureC *float64 `json:"temperature_c"`
-	HumidityPct  *float64 `json:"humidity_pct"`
-	PressureHPa  *float64 `json:"pressure_hpa"`
-}
-
-// DecodeEnv reads the last env payload; ok is false when there is none or
-// it is not a JSON object.
-func (l LastReadings) DecodeEnv() (v EnvValues, ok bool) {
-	if len(l.Env) == 0 {
-		return v, false
-	}
-	return v, json.Unmarshal(l.Env, &v) == nil
 }
 
 // PublishedStatus counts what the daemon handed to NATS since it started,

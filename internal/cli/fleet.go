@@ -425,4 +425,3 @@ func (a *App) fleetLeafConf(args []string) error {
 	_, err = io.WriteString(a.Stdout, conf)
 	return err
 }
-

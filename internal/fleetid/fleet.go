@@ -54,9 +54,9 @@ type Settings struct {
 	LeafCA   string `json:"leaf_ca,omitempty"`
 
 	// Public keys, for `fleet list` and the configurations.
-	OperatorKey string            `json:"operator_key"`
-	AccountKey  string            `json:"account_key"`
-	SystemKey   string            `json:"system_key"`
+	OperatorKey string          `json:"operator_key"`
+	AccountKey  string          `json:"account_key"`
+	SystemKey   string          `json:"system_key"`
 	RoleKeys    map[Role]string `json:"role_keys"`
 }
 

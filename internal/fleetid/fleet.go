@@ -292,15 +292,27 @@ func (f *Fleet) readJWT(name string) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
-// signAccount signs the fleet account anew: JetStream enabled, one scoped
-// signing key per role (Home Assistant's naming the devices in the
-// fleet), the revocations so far plus revoke.
+// signAccount signs the fleet account anew and keeps it in account.jwt:
+// JetStream enabled, one scoped signing key per role (Home Assistant's
+// naming the devices in the fleet), the revocations so far plus revoke.
 func (f *Fleet) signAccount(revoke []string) error {
+	token, err := f.accountToken(revoke, false)
+	if err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(f.Dir, accountJWT), []byte(token), public)
+}
+
+// accountToken signs the account. With onPi, the device's template also
+// allows $JS.API.> and _INBOX.>: on a Pi's own server, $JS.API is the
+// device's own JetStream domain and every client is that device, so this
+// variant is only ever preloaded there, never pushed to the hub.
+func (f *Fleet) accountToken(revoke []string, onPi bool) (string, error) {
 	ac := jwt.NewAccountClaims(f.Settings.AccountKey)
 	if old, err := f.AccountJWT(); err == nil {
 		prev, err := jwt.DecodeAccountClaims(old)
 		if err != nil {
-			return fmt.Errorf("fleetid: %s: %w", accountJWT, err)
+			return "", fmt.Errorf("fleetid: %s: %w", accountJWT, err)
 		}
 		ac.Revocations = prev.Revocations
 	}
@@ -308,12 +320,16 @@ func (f *Fleet) signAccount(revoke []string) error {
 	ac.Limits.JetStreamLimits = jwt.JetStreamLimits{MemoryStorage: jwt.NoLimit, DiskStorage: jwt.NoLimit, Streams: jwt.NoLimit, Consumer: jwt.NoLimit}
 	devices, err := f.devices()
 	if err != nil {
-		return err
+		return "", err
 	}
 	for _, r := range Roles {
 		t, err := roleTemplate(r, f.Settings, devices)
 		if err != nil {
-			return err
+			return "", err
+		}
+		if onPi && r == Device {
+			t.Pub.Allow = append(t.Pub.Allow, "$JS.API.>")
+			t.Sub.Allow = append(t.Sub.Allow, "_INBOX.>")
 		}
 		sc := jwt.NewUserScope()
 		sc.Key = f.Settings.RoleKeys[r]
@@ -330,13 +346,13 @@ func (f *Fleet) signAccount(revoke []string) error {
 	vr := jwt.CreateValidationResults()
 	ac.Validate(vr)
 	if errs := vr.Errors(); len(errs) > 0 {
-		return fmt.Errorf("fleetid: the account JWT would be invalid: %v", errs)
+		return "", fmt.Errorf("fleetid: the account JWT would be invalid: %v", errs)
 	}
 	token, err := ac.Encode(f.op)
 	if err != nil {
-		return fmt.Errorf("fleetid: signing the account: %w", err)
+		return "", fmt.Errorf("fleetid: signing the account: %w", err)
 	}
-	return writeFile(filepath.Join(f.Dir, accountJWT), []byte(token), public)
+	return token, nil
 }
 
 // CheckName reports whether name can be a device id or the name of a

@@ -192,7 +192,7 @@ func (f *Fleet) LeafConf(id, hubLeafURL, credsFile, caFile, storeDir, listen str
 	if err != nil {
 		return "", err
 	}
-	acc, err := f.AccountJWT()
+	acc, err := f.accountToken(nil, true)
 	if err != nil {
 		return "", err
 	}

@@ -149,6 +149,13 @@ resolver_preload: {
   {{.S.AccountKey}}: {{q .Account}}
 }
 
+# Replies to the hub's own JetStream API requests (the consumer a stream
+# source makes on a Pi) name the Pi's domain, so a Pi's leaf may answer
+# its own ($JSC.R.sensehat-<id>.>) and no other's.
+feature_flags {
+  js_api_reply_v2: true
+}
+
 jetstream {
   domain: {{q .S.HubDomain}}
   store_dir: {{q (print .Store "/jetstream")}}

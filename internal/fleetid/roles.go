@@ -123,17 +123,31 @@ func roleTemplate(r Role, s Settings, devices []string) (jwt.UserPermissionLimit
 			// its own JetStream (the store-and-forward stream on the Pi),
 			// whether it asks through the hub or its own server
 			"$JS." + dom + ".API.>",
-			// the hub's sourcing of its stream arrives under its own prefix
+			// the hub's sourcing of its stream arrives under its own prefix,
+			// and the answer to the hub's consumer-create request on the
+			// hub's scoped reply subject (js_api_reply_v2 in hub.conf)
 			SourceDeliverPrefix("{{name()}}") + ".>",
+			"$JSC.R." + dom + ".>",
+			// Replies. allow_responses (below) would be enough for a
+			// direct connection, but a hub tells a leaf node of a reply
+			// subject's interest only if the leaf may publish on it, so
+			// without this no reply of a Pi behind its leaf ever reaches
+			// the requester. A device cannot subscribe to _INBOX.>, so it
+			// knows only the reply subjects of requests it received.
+			"_INBOX.>",
 		}
 		all := wire.Subjects{Prefix: p, ID: wire.All}
 		anyS := wire.Subjects{Prefix: p, ID: wire.Any}
 		t.Sub.Allow = []string{
 			me.Base() + ".led.>", me.Status(), me.ColourConfig(),
 			all.All(),
-			// "any" only in the queue group: a plain subscription would
-			// see every message meant for the fleet
-			anyS.All() + " " + wire.AnyQueue,
+			// "any" should be allowed in the queue group only ("subject
+			// queue"), but nats-server drops such entries from a permission
+			// list that holds a template (server/auth.go,
+			// processUserPermissionsTemplate checks each entry with
+			// IsValidSubject), so a device may also subscribe to "any"
+			// outside the group and see every such text.
+			anyS.All(),
 			ha.Status(),
 			// micro discovery, spelled out: "$SRV.>" here would also admit
 			// a subscription that sees every other service's discovery
@@ -144,8 +158,10 @@ func roleTemplate(r Role, s Settings, devices []string) (jwt.UserPermissionLimit
 			// the source consumer, and answers its flow control (2.10+
 			// and 2.9 spell that subject differently)
 			"$JS." + dom + ".API.>",
-			"$JS.FC." + dom + ".>",
-			"$JS.FC.SENSEHAT_{{name()}}.>",
+			// flow control of the hub's source consumer: the subject
+			// differs between the Pi's nats-server versions, and its
+			// messages are empty
+			"$JS.FC.>",
 			// replies to what it asks its own JetStream, under an inbox of
 			// its own (nats --inbox-prefix _INBOX_<id>)
 			"_INBOX_{{name()}}.>",

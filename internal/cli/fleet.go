@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"os"
 	"os/exec"
 	"strings"
 	"text/tabwriter"
@@ -25,7 +27,8 @@ const fleetUsage = `sensehat fleet: every device, person and program its own NAT
 Usage:
   sensehat fleet init DIR [flags]     make the fleet: operator, account, one
                                       signing key per role, the hub's configuration
-  sensehat fleet add ID               a device: DIR/creds/ID.creds, for the Pi
+  sensehat fleet add ID               a device: DIR/creds/ID.creds, and DIR/pi/ID
+                                      for the Pi (make deploy PI=... FLEET=DIR/pi/ID)
   sensehat fleet remove NAME          revoke a device (or anyone), live
   sensehat fleet creds ROLE NAME      credentials for a person or program:
                                       admin, operator, homeassistant, web, reader
@@ -62,6 +65,8 @@ Files in DIR (keep DIR private: anyone with it can sign identities):
   users/NAME.jwt operator.jwt account.jwt      public JWTs
   hub/hub.conf                                 the hub's nats-server configuration
   hub/leaf-ca.pem                              the CA the Pis verify the hub with
+  pi/ID/                                       a Pi's bundle: its credentials (0600),
+                                               the CA, its nats-server.conf
   hub/leaf-cert.pem hub/leaf-key.pem           the leaf node port's certificate
                                                (key 0600: make it 0640 root:nats
                                                where nats-server reads it)
@@ -149,6 +154,7 @@ func (a *App) fleetInit(ctx context.Context, args []string) error {
 	fs.StringVar(&s.StoreDir, "store", s.StoreDir, "the hub's JetStream and account store")
 	fs.StringVar(&s.ConfDir, "conf-dir", "", "where DIR/hub's files are on the hub (default: DIR/hub)")
 	hosts := fs.String("leaf-host", "", "comma-separated names and addresses the Pis dial the hub by (in the certificate the tool makes; default this machine's name, localhost, 127.0.0.1)")
+	fs.StringVar(&s.LeafURL, "leaf-url", "", "the hub's leaf node port as the Pis dial it (default tls://THIS-HOST:PORT of --leaf-listen)")
 	fs.StringVar(&s.LeafCert, "leaf-cert", "", "your own certificate for the leaf node port (with --leaf-key, --leaf-ca)")
 	fs.StringVar(&s.LeafKey, "leaf-key", "", "its key")
 	fs.StringVar(&s.LeafCA, "leaf-ca", "", "the CA the Pis verify it with")
@@ -163,6 +169,17 @@ func (a *App) fleetInit(ctx context.Context, args []string) error {
 	}
 	if *hosts != "" {
 		s.LeafHosts = strings.Split(*hosts, ",")
+	}
+	if s.LeafURL == "" {
+		host, _ := os.Hostname()
+		if len(s.LeafHosts) > 0 {
+			host = s.LeafHosts[0]
+		}
+		_, port, err := net.SplitHostPort(s.LeafListen)
+		if err != nil {
+			return fmt.Errorf("fleet init: --leaf-listen %q: %w", s.LeafListen, err)
+		}
+		s.LeafURL = "tls://" + net.JoinHostPort(host, port)
 	}
 	if (s.LeafCert == "") != (s.LeafKey == "") || (s.LeafCert != "" && s.LeafCA == "") {
 		return errors.New("fleet init: --leaf-cert, --leaf-key and --leaf-ca go together")
@@ -255,7 +272,10 @@ func (a *App) fleetAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.Stdout, "device %s: %s (0600; install it on the Pi: make deploy PI=... CREDS=%s)\n", pos[0], path, path)
+	fmt.Fprintf(a.Stdout, "device %s: %s (0600)\n", pos[0], path)
+	if f.Settings.LeafURL != "" {
+		fmt.Fprintf(a.Stdout, "the Pi's bundle: %s (make deploy PI=pi@%s.local FLEET=%s)\n", f.PiBundleDir(pos[0]), pos[0], f.PiBundleDir(pos[0]))
+	}
 	return a.fleetSync(ctx, &ff, f)
 }
 

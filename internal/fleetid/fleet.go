@@ -49,6 +49,10 @@ type Settings struct {
 	// LeafCert and LeafKey are the user's own certificate for the leaf
 	// node port (then LeafCA is the CA the Pis verify it with); empty:
 	// the tool makes a CA and a certificate.
+	// LeafURL is the hub's leaf node port as the Pis dial it
+	// (tls://hub.local:7422): fleet add writes each Pi's nats-server
+	// configuration with it (PiBundle).
+	LeafURL  string `json:"leaf_url,omitempty"`
 	LeafCert string `json:"leaf_cert,omitempty"`
 	LeafKey  string `json:"leaf_key,omitempty"`
 	LeafCA   string `json:"leaf_ca,omitempty"`
@@ -97,6 +101,7 @@ const (
 	credsDir   = "creds"
 	keysDir    = "keys"
 	hubDir     = "hub"
+	piDir      = "pi"
 	privateDir = 0o700
 	private    = 0o600
 	public     = 0o644
@@ -382,7 +387,15 @@ func (f *Fleet) AddDevice(id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return path, f.signAccount(nil)
+	if err := f.signAccount(nil); err != nil {
+		return "", err
+	}
+	if f.Settings.LeafURL != "" {
+		if _, err := f.WritePiBundle(id); err != nil {
+			return "", err
+		}
+	}
+	return path, nil
 }
 
 // AddCreds makes an identity of role r named name and returns the path of
@@ -437,6 +450,9 @@ func (f *Fleet) Remove(name string) (Member, error) {
 		return Member{}, fmt.Errorf("fleetid: %w", err)
 	}
 	if err := os.Remove(f.CredsPath(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Member{}, fmt.Errorf("fleetid: %w", err)
+	}
+	if err := os.RemoveAll(f.PiBundleDir(name)); err != nil {
 		return Member{}, fmt.Errorf("fleetid: %w", err)
 	}
 	return m, f.signAccount([]string{m.Key})

@@ -441,3 +441,60 @@ func checkLoopback(hostport string) error {
 	}
 	return nil
 }
+
+// Where setup-fleet-pi.sh installs a Pi's identity, and the files of its
+// bundle.
+const (
+	PiCreds  = "/etc/sensehat/device.creds"
+	PiCA     = "/etc/sensehat/leaf-ca.pem"
+	PiStore  = "/var/lib/nats/sensehat"
+	PiListen = "127.0.0.1:4222"
+)
+
+// PiBundleDir is DIR/pi/<id>: what make deploy FLEET=... and
+// install.sh --fleet install on the Pi.
+func (f *Fleet) PiBundleDir(id string) string { return filepath.Join(f.Dir, piDir, id) }
+
+// WritePiBundle writes the Pi's bundle: fleet-id, fleet-device.creds
+// (0600), fleet-leaf-ca.pem and fleet-nats-server.conf (LeafConf with the
+// paths setup-fleet-pi.sh installs to). It returns the directory.
+func (f *Fleet) WritePiBundle(id string) (string, error) {
+	if f.Settings.LeafURL == "" {
+		return "", errors.New("fleetid: the fleet has no leaf URL (fleet init --leaf-url tls://hub.local:7422)")
+	}
+	creds, err := os.ReadFile(f.CredsPath(id))
+	if err != nil {
+		return "", fmt.Errorf("fleetid: %w", err)
+	}
+	caFile := f.Settings.LeafCA
+	if caFile == "" {
+		caFile = filepath.Join(f.HubDir(), LeafCA)
+	}
+	ca, err := os.ReadFile(caFile)
+	if err != nil {
+		return "", fmt.Errorf("fleetid: the leaf node CA: %w", err)
+	}
+	conf, err := f.LeafConf(id, f.Settings.LeafURL, PiCreds, PiCA, PiStore, PiListen)
+	if err != nil {
+		return "", err
+	}
+	dir := f.PiBundleDir(id)
+	if err := os.MkdirAll(dir, privateDir); err != nil {
+		return "", fmt.Errorf("fleetid: %w", err)
+	}
+	for _, w := range []struct {
+		name string
+		b    []byte
+		mode os.FileMode
+	}{
+		{"fleet-id", []byte(id + "\n"), public},
+		{"fleet-device.creds", creds, private},
+		{"fleet-leaf-ca.pem", ca, public},
+		{"fleet-nats-server.conf", []byte(conf), public},
+	} {
+		if err := writeFile(filepath.Join(dir, w.name), w.b, w.mode); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}

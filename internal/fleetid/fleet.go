@@ -322,6 +322,7 @@ func (f *Fleet) accountToken(revoke []string, onPi bool) (string, error) {
 		ac.Revocations = prev.Revocations
 	}
 	ac.Name = f.Settings.Name
+	ac.Limits.Payload = AccountPayload
 	ac.Limits.JetStreamLimits = jwt.JetStreamLimits{MemoryStorage: jwt.NoLimit, DiskStorage: jwt.NoLimit, Streams: jwt.NoLimit, Consumer: jwt.NoLimit}
 	devices, err := f.devices()
 	if err != nil {

@@ -54,10 +54,13 @@ func ParseRole(s string) (Role, error) {
 const (
 	DevicePayload = 64 << 10
 	DeviceSubs    = 64
-	// HAPayload bounds what Home Assistant (and so its retained MQTT
-	// messages) may publish: its commands are short texts and settings.
-	HAPayload = 4 << 10
-	HASubs    = 256
+	// AccountPayload bounds every message of the account: the largest
+	// command (payload.MaxPayload, 64 KB) and its headers. nats-server
+	// applies a user's payload limit to NATS connections only; over MQTT
+	// only this one holds, so it is what bounds each retained message Home
+	// Assistant can leave.
+	AccountPayload = 68 << 10
+	HASubs         = 256
 	// ReaderPayload: a reader only sends JetStream API requests.
 	ReaderPayload = 4 << 10
 	// ResponseExpiry is how long a device may answer a request it
@@ -195,7 +198,6 @@ func roleTemplate(r Role, s Settings, devices []string) (jwt.UserPermissionLimit
 			// deliveries of QoS 1 and 2 subscriptions
 			"$MQTT.sub.>",
 		}
-		t.Payload = HAPayload
 		t.Subs = HASubs
 		t.AllowedConnectionTypes = []string{jwt.ConnectionTypeMqtt, jwt.ConnectionTypeMqttWS}
 	case Web:

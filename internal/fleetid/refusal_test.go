@@ -362,6 +362,16 @@ func TestRefusal(t *testing.T) {
 	tb.add("device pi1", "create a consumer on the hub stream", no, got, d)
 	got, d = api(pi1, "$JS.hub.API.DIRECT.GET.SENSEHAT", `{"seq":1}`)
 	tb.add("device pi1", "read the hub stream (direct get)", no, got, d)
+	{
+		own := dial(t, hubURL, creds("pi1"), nats.CustomInboxPrefix("_INBOX_pi1"))
+		var ok bool
+		var detail string
+		deadline := time.Now().Add(wait)
+		for !ok && time.Now().Before(deadline) {
+			ok, detail = api(own, "$JS.sensehat-pi1.API.STREAM.INFO.SENSEHAT_pi1", "")
+		}
+		tb.add("device pi1", "reach its own JetStream domain through the hub", yes, ok && strings.Contains(detail, "SENSEHAT_pi1"), detail)
+	}
 	got, d = api(pi2, "$JS.sensehat-pi1.API.STREAM.DELETE.SENSEHAT_pi1", "")
 	tb.add("device pi2", "delete pi1's SD-card stream", no, got, d)
 

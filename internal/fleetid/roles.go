@@ -138,6 +138,9 @@ func roleTemplate(r Role, s Settings, devices []string) (jwt.UserPermissionLimit
 			// the requester. A device cannot subscribe to _INBOX.>, so it
 			// knows only the reply subjects of requests it received.
 			"_INBOX.>",
+			// and the replies to its own requests through the hub to its
+			// own JetStream, which its Pi's leaf sends back
+			"_INBOX_{{name()}}.>",
 		}
 		all := wire.Subjects{Prefix: p, ID: wire.All}
 		anyS := wire.Subjects{Prefix: p, ID: wire.Any}

@@ -387,6 +387,14 @@ func (f *Fleet) sources(ids []string) []*jetstream.StreamSource {
 	for _, id := range ids {
 		out = append(out, &jetstream.StreamSource{
 			Name: "SENSEHAT_" + id,
+			// The Pi's owner decides what its stream holds, and the hub
+			// stores what a source delivers without looking at its
+			// subjects: the filter makes the Pi's own nats-server send
+			// only the device's subjects, so a stream made to hold
+			// another device's cannot pass them on. (A nats-server
+			// modified to ignore the filter still could: see
+			// docs/fleet-identity.md.)
+			FilterSubject: f.Settings.Prefix + "." + id + ".>",
 			External: &jetstream.ExternalStream{
 				APIPrefix:     "$JS." + DeviceDomain(id) + ".API",
 				DeliverPrefix: SourceDeliverPrefix(id),

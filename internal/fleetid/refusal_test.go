@@ -233,7 +233,7 @@ func TestRefusal(t *testing.T) {
 		"--listen", fmt.Sprintf("127.0.0.1:%d", clientPort), "--leaf-listen", fmt.Sprintf("127.0.0.1:%d", leafPort),
 		"--mqtt-listen", mqttAddr, "--http", fmt.Sprintf("127.0.0.1:%d", httpPort),
 		"--hub-url", hubURL, "--leaf-host", "127.0.0.1,localhost", "--nats-server", hubBin)
-	for _, id := range []string{"pi1", "pi2", "pi3"} {
+	for _, id := range []string{"pi1", "pi2", "pi3", "pi5"} {
 		runCLI(t, "fleet", "add", id, "--dir", fdir, "--offline")
 	}
 	for _, rc := range [][2]string{{"admin", "alice"}, {"operator", "laptop"}, {"homeassistant", "ha"}, {"web", "page"}, {"reader", "rita"}} {
@@ -284,6 +284,36 @@ func TestRefusal(t *testing.T) {
 		startServer(t, piBin, p, fmt.Sprintf("127.0.0.1:%d", port))
 		return fmt.Sprintf("nats://127.0.0.1:%d", port)
 	}
+	// pi5's too, with JetStream: its owner makes its stream hold pi1's
+	// subjects, to slip forged readings into the hub's through pi5's source.
+	pi5Port := freePort(t)
+	{
+		c := fmt.Sprintf("listen: \"127.0.0.1:%d\"\njetstream { domain: %q, store_dir: %q }\nleafnodes { remotes [ { urls: [%q], credentials: %q, tls { ca_file: %q } } ] }\n",
+			pi5Port, fleetid.DeviceDomain("pi5"), filepath.Join(root, "pi5-store"), leafURL, creds("pi5"), ca)
+		p := filepath.Join(root, "pi5-hostile.conf")
+		if err := os.WriteFile(p, []byte(c), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		startServer(t, piBin, p, fmt.Sprintf("127.0.0.1:%d", pi5Port))
+	}
+	pi5Leaf := dial(t, fmt.Sprintf("nats://127.0.0.1:%d", pi5Port), "")
+	p5js, err := jetstream.New(pi5Leaf.Conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c5, cancel5 := context.WithTimeout(ctx, 10*time.Second)
+	_, err = p5js.CreateStream(c5, jetstream.StreamConfig{Name: "SENSEHAT_pi5", Subjects: []string{"sensehat.pi1.>", "sensehat.pi5.>"}, Storage: jetstream.FileStorage})
+	cancel5()
+	if err != nil {
+		t.Fatalf("pi5's own stream: %v", err)
+	}
+	if err := pi5Leaf.Publish("sensehat.pi1.sensors.env", []byte("forged by pi5")); err != nil {
+		t.Fatal(err)
+	}
+	if err := pi5Leaf.Publish("sensehat.pi5.sensors.env", []byte("pi5 genuine")); err != nil {
+		t.Fatal(err)
+	}
+	_ = pi5Leaf.Flush()
 	pi2LeafURL := hostile("pi2")
 	pi3LeafURL := hostile("pi3")
 
@@ -312,7 +342,7 @@ func TestRefusal(t *testing.T) {
 	}
 	// The hub stream and its sources, as the tool sets them.
 	out := runCLI(t, "fleet", "push", "--dir", fdir)
-	if !strings.Contains(out, "sources 3 device(s): pi1 pi2 pi3") {
+	if !strings.Contains(out, "sources 4 device(s): pi1 pi2 pi3 pi5") {
 		t.Errorf("fleet push said %q, want the three devices sourced", out)
 	}
 
@@ -453,6 +483,30 @@ func TestRefusal(t *testing.T) {
 		tb.add("hub stream", "source pi1's SD-card stream through its leaf", yes, n > 0, fmt.Sprintf("%d messages", n))
 	}
 
+	// --- pi5's forged readings through its own source
+	{
+		hjs, err := jetstream.NewWithDomain(admin.Conn, "hub")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var genuine bool
+		var forged string
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) && !genuine {
+			c2, cancel := context.WithTimeout(ctx, 2*time.Second)
+			if st, err := hjs.Stream(c2, "SENSEHAT"); err == nil {
+				if m, err := st.GetLastMsgForSubject(c2, "sensehat.pi5.sensors.env"); err == nil && string(m.Data) == "pi5 genuine" {
+					genuine = true
+					forged = findData(t, st, "sensehat.pi1.>", "forged by pi5")
+				}
+			}
+			cancel()
+			time.Sleep(250 * time.Millisecond)
+		}
+		tb.add("hub stream", "source pi5's own readings", yes, genuine, "")
+		tb.add("pi5 (hostile server)", "put pi1's readings into the hub through its own source", no, forged != "", forged)
+	}
+
 	// --- people and programs
 	got, d = reaches(t, admin, pi1S+".led.text", wait, pubVia(op))
 	tb.add("operator laptop", "command pi1", yes, got, d)
@@ -565,7 +619,7 @@ func TestRefusal(t *testing.T) {
 		}
 		got, d = reaches(t, admin, "sensehat.pi4.led.text", wait, mqttPub("sensehat/pi4/led/text"))
 		tb.add("homeassistant", "command pi4 after fleet add", yes, got, d)
-		tb.add("hub stream", "sources pi4 after fleet add", yes, strings.Contains(out, "pi1 pi2 pi3 pi4"), strings.TrimSpace(out))
+		tb.add("hub stream", "sources pi4 after fleet add", yes, strings.Contains(out, "pi1 pi2 pi3 pi4 pi5"), strings.TrimSpace(out))
 	}
 	{
 		got, d := reaches(t, admin, "sensehat.pi3.sensors.env", wait, pubVia(pi3))
@@ -597,7 +651,7 @@ func TestRefusal(t *testing.T) {
 		tb.add("device pi3", "connect after fleet remove", no, err == nil, fmt.Sprint(err))
 		got, d = reaches(t, admin, "sensehat.pi3.led.text", refuse, mqttPub("sensehat/pi3/led/text"))
 		tb.add("homeassistant", "command pi3 after fleet remove", no, got, d)
-		tb.add("hub stream", "stops sourcing pi3 after fleet remove", yes, strings.Contains(out, "sources 3 device(s): pi1 pi2 pi4"), strings.TrimSpace(out))
+		tb.add("hub stream", "stops sourcing pi3 after fleet remove", yes, strings.Contains(out, "sources 4 device(s): pi1 pi2 pi4 pi5"), strings.TrimSpace(out))
 		tb.add("homeassistant", "pi3's device removed (empty discovery)", yes, strings.Contains(out, "homeassistant/device/sensehat_pi3/config"), strings.TrimSpace(out))
 	}
 
@@ -624,4 +678,39 @@ func jwtOf(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return token
+}
+
+// findData reads every message of st on filter and names the first whose
+// data is want ("" if none).
+func findData(t *testing.T, st jetstream.Stream, filter, want string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
+	if err != nil {
+		t.Fatalf("reading the hub stream: %v", err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int(info.NumPending)
+	for n > 0 {
+		batch, err := c.Fetch(n, jetstream.FetchMaxWait(3*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for m := range batch.Messages() {
+			got++
+			if string(m.Data()) == want {
+				return m.Subject() + " holds it"
+			}
+		}
+		if got == 0 {
+			break
+		}
+		n -= got
+	}
+	return ""
 }

@@ -516,6 +516,12 @@ func TestRefusal(t *testing.T) {
 	tb.add("operator laptop", "purge the hub stream", no, got, d)
 	got, d = api(op, "$JS.hub.API.STREAM.DELETE.SENSEHAT", "")
 	tb.add("operator laptop", "delete the hub stream", no, got, d)
+	got, d = api(op, "$JS.hub.API.STREAM.UPDATE.SENSEHAT", `{"name":"SENSEHAT","sources":[]}`)
+	tb.add("operator laptop", "edit the hub stream (drop its sources)", no, got, d)
+	{
+		_, rc, err := mqttConnect(mqttAddr, "laptop-mqtt", "laptop", jwtOf(t, creds("laptop")))
+		tb.add("operator laptop", "log in over MQTT (JWT as password)", no, err == nil && rc == 0, fmt.Sprintf("CONNACK %d %v", rc, err))
+	}
 	got, d = reaches(t, admin, pi1S+".led.frame", wait, pubVia(web))
 	tb.add("web page", "ask pi1 for its frame", yes, got, d)
 	got, d = api(web, "$JS.hub.API.STREAM.DELETE.SENSEHAT", "")
@@ -651,7 +657,7 @@ func TestRefusal(t *testing.T) {
 		tb.add("device pi3", "connect after fleet remove", no, err == nil, fmt.Sprint(err))
 		got, d = reaches(t, admin, "sensehat.pi3.led.text", refuse, mqttPub("sensehat/pi3/led/text"))
 		tb.add("homeassistant", "command pi3 after fleet remove", no, got, d)
-		tb.add("hub stream", "stops sourcing pi3 after fleet remove", yes, strings.Contains(out, "sources 4 device(s): pi1 pi2 pi4 pi5"), strings.TrimSpace(out))
+		tb.add("hub stream", "stops sourcing pi3 after fleet remove", yes, strings.Contains(out, "sources 4 device(s): pi1 pi2 pi4 pi5") && hubSources(t, admin) == "SENSEHAT_pi1 SENSEHAT_pi2 SENSEHAT_pi4 SENSEHAT_pi5", hubSources(t, admin))
 		tb.add("homeassistant", "pi3's device removed (empty discovery)", yes, strings.Contains(out, "homeassistant/device/sensehat_pi3/config"), strings.TrimSpace(out))
 	}
 
@@ -713,4 +719,24 @@ func findData(t *testing.T, st jetstream.Stream, filter, want string) string {
 		n -= got
 	}
 	return ""
+}
+
+// hubSources names the streams the hub stream sources, as the hub says.
+func hubSources(t *testing.T, admin *client) string {
+	t.Helper()
+	js, err := jetstream.NewWithDomain(admin.Conn, "hub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	st, err := js.Stream(ctx, "SENSEHAT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range st.CachedInfo().Config.Sources {
+		names = append(names, s.Name)
+	}
+	return strings.Join(names, " ")
 }

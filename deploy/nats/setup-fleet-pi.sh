@@ -64,14 +64,14 @@ install_file() {
 		umask 077
 		cp "$1" "$2.new"
 	)
-	chgrp "$group" "$2.new"
+	[ -n "$root" ] || chgrp "$group" "$2.new"
 	chmod "$3" "$2.new"
 	mv -f "$2.new" "$2"
 }
 
 mkdir -p "$etc"
 chmod 0750 "$etc"
-chgrp "$group" "$etc"
+[ -n "$root" ] || chgrp "$group" "$etc"
 install_file "$b/fleet-device.creds" "$etc/device.creds" 0640
 install_file "$b/fleet-leaf-ca.pem" "$etc/leaf-ca.pem" 0644
 say "installed the identity of $id in $etc (device.creds 0640 root:$group)"

@@ -96,6 +96,20 @@ func (s *syncBuffer) String() string {
 // accepts TCP connections.
 func startServer(t *testing.T, bin, conf, addr string) *syncBuffer {
 	t.Helper()
+	out, _ := start(t, bin, conf, addr)
+	return out
+}
+
+// startStoppable is startServer, and returns a function that stops the
+// server and waits for it.
+func startStoppable(t *testing.T, bin, conf, addr string) func() {
+	t.Helper()
+	_, stop := start(t, bin, conf, addr)
+	return stop
+}
+
+func start(t *testing.T, bin, conf, addr string) (*syncBuffer, func()) {
+	t.Helper()
 	out := &syncBuffer{}
 	cmd := exec.Command(bin, "-c", conf)
 	cmd.Stdout, cmd.Stderr = out, out
@@ -104,9 +118,12 @@ func startServer(t *testing.T, bin, conf, addr string) *syncBuffer {
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
+	stop := func() {
 		_ = cmd.Process.Kill()
 		<-done
+	}
+	t.Cleanup(func() {
+		stop()
 		if t.Failed() {
 			t.Logf("%s -c %s:\n%s", bin, conf, tail(out.String(), 40))
 		}
@@ -116,7 +133,7 @@ func startServer(t *testing.T, bin, conf, addr string) *syncBuffer {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()
-			return out
+			return out, stop
 		}
 		select {
 		case <-done:

@@ -158,7 +158,7 @@ func (a *App) fleetInit(ctx context.Context, args []string) error {
 	fs.StringVar(&s.LeafCert, "leaf-cert", "", "your own certificate for the leaf node port (with --leaf-key, --leaf-ca)")
 	fs.StringVar(&s.LeafKey, "leaf-key", "", "its key")
 	fs.StringVar(&s.LeafCA, "leaf-ca", "", "the CA the Pis verify it with")
-	server := fs.String("nats-server", "nats-server", "the hub's nats-server binary, checked to be 2.14.0 or newer if it is here")
+	server := fs.String("nats-server", "nats-server", `the hub's nats-server binary, checked to be 2.14.0 or newer if it is here ("" when the hub runs elsewhere)`)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -184,9 +184,11 @@ func (a *App) fleetInit(ctx context.Context, args []string) error {
 	if (s.LeafCert == "") != (s.LeafKey == "") || (s.LeafCert != "" && s.LeafCA == "") {
 		return errors.New("fleet init: --leaf-cert, --leaf-key and --leaf-ca go together")
 	}
-	if bin, err := exec.LookPath(*server); err == nil {
+	if *server == "" {
+		fmt.Fprintln(a.Stderr, "note: the hub's nats-server is not checked here; it must be 2.14.0 or newer (fleet push checks the running hub)")
+	} else if bin, err := exec.LookPath(*server); err == nil {
 		if err := fleetid.CheckHubBinary(ctx, bin); err != nil {
-			return err
+			return fmt.Errorf("%w (if the hub runs elsewhere, give its binary with --nats-server PATH, or --nats-server \"\" to skip this check)", err)
 		}
 	} else {
 		fmt.Fprintf(a.Stderr, "note: %s not found here; the hub needs nats-server 2.14.0 or newer (fleet push checks the running hub)\n", *server)

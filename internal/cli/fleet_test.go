@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,5 +45,14 @@ func TestFleetHelpAndList(t *testing.T) {
 	}
 	if rc := app.Run(context.Background(), []string{"fleet", "add", "all", "--dir", dir, "--offline"}); rc == 0 {
 		t.Error("fleet add all: accepted a reserved id")
+	}
+	// Debian bookworm's nats-server (2.9.10), where there is one: too old
+	// for a hub, and init says why.
+	if _, err := os.Stat("/usr/sbin/nats-server"); err == nil {
+		errb.Reset()
+		rc := app.Run(context.Background(), []string{"fleet", "init", filepath.Join(t.TempDir(), "f"), "--nats-server", "/usr/sbin/nats-server"})
+		if rc == 0 || !strings.Contains(errb.String(), "2.14.0") {
+			t.Errorf("fleet init with Debian's nats-server: exit %d, %q; want a refusal naming 2.14.0", rc, errb.String())
+		}
 	}
 }

@@ -46,6 +46,9 @@ DEPLOY_BIN ?= bin/linux_armv6/sensehatd
 # HUB=nats-leaf://hub.local:7422 makes make deploy also set the Pi up as a
 # store-and-forward leaf node of that hub (README, "Keep every reading").
 HUB ?=
+# FLEET=fleet/pi/pi1 (what "sensehat fleet add pi1" wrote) makes make deploy
+# install the Pi as a fleet member with its own identity instead.
+FLEET ?=
 
 # 32-bit ARM binary size limit in bytes (10 MB).
 SIZE_LIMIT ?= 10000000
@@ -152,7 +155,7 @@ bin/linux_arm64/sensehatd: build-arm64 ;
 # Not echoed: HUB may carry the leaf node's password (ssh-install.sh prints
 # what it does, the password left out).
 deploy: require-pi $(DEPLOY_BIN)
-	@SSH='$(SSH)' SCP='$(SCP)' deploy/ssh-install.sh $(if $(HUB),--store-and-forward '$(HUB)') '$(PI)' '$(DEPLOY_BIN)'
+	@SSH='$(SSH)' SCP='$(SCP)' deploy/ssh-install.sh $(if $(HUB),--store-and-forward '$(HUB)') $(if $(FLEET),--fleet '$(FLEET)') '$(PI)' '$(DEPLOY_BIN)'
 
 uninstall: require-pi
 	SSH='$(SSH)' SCP='$(SCP)' deploy/ssh-install.sh --uninstall '$(PI)'

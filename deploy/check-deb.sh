@@ -40,6 +40,7 @@ for arch in armhf arm64; do
 		'-rw------- ./etc/default/sensehatd' \
 		'-rwxr-xr-x ./usr/share/sensehatd/nats/setup-pi.sh' \
 		'-rwxr-xr-x ./usr/share/sensehatd/nats/store-and-forward.sh' \
+		'-rwxr-xr-x ./usr/share/sensehatd/nats/setup-fleet-pi.sh' \
 		'-rw-r--r-- ./usr/share/sensehatd/nats/leaf.conf' \
 		'-rw-r--r-- ./usr/share/sensehatd/nats/pi-stream.json'; do
 		mode=${want%% *}

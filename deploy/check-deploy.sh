@@ -13,6 +13,7 @@
 #     opened up or holds a symlink (sudo must not run then at all);
 #   - the files arrive intact (the installed binary is the one built) and
 #     make uninstall removes it again;
+#   - make deploy FLEET=... installs the device's own identity there;
 #   - make deploy HUB=... also runs setup-pi.sh there, and a hub URL that
 #     could break out of the quoted command root runs is refused before
 #     anything runs on the Pi.
@@ -219,6 +220,23 @@ check "the password is not printed" sh -c "! grep -q pw-9Zk2 '$work/hub.out'"
 check "the hub is named, password left out" grep -q 'sensehat-leaf:\*\*\*@hub.example:7422' "$work/hub.out"
 check "sensehatd now talks to the local leaf node" \
 	grep -q '^NATS_URL=nats://127.0.0.1:4222$' "$root/etc/default/sensehatd"
+check "the directory is gone afterwards" no_leftovers
+
+echo "== make deploy FLEET=...: the Pi joins a fleet with its own identity"
+go run ./cmd/sensehat fleet init "$work/fleet" --store "$work/hub-store" --leaf-host hub.example \
+	--nats-server no-such-nats-server >"$work/fleet-init.out" 2>&1
+go run ./cmd/sensehat fleet add pi1 --dir "$work/fleet" --offline >"$work/fleet-add.out" 2>&1
+seed=$(sed -n '/BEGIN USER NKEY SEED/{n;p;}' "$work/fleet/pi/pi1/fleet-device.creds")
+run fleet deploy FLEET="$work/fleet/pi/pi1"
+check "make deploy FLEET=... succeeds" [ "$rc" -eq 0 ]
+check "it ran from a private directory" private_dir
+check "the device's credentials are installed, not readable by others" \
+	sh -c "cmp -s '$work/fleet/pi/pi1/fleet-device.creds' '$root/etc/sensehat/device.creds' && ls -ln '$root/etc/sensehat/device.creds' | grep -q '^-rw-r-----'"
+check "the Pi's nats-server logs in to the hub with them" \
+	grep -q 'credentials: "/etc/sensehat/device.creds"' "$root/etc/nats-server.conf"
+check "sensehatd logs in with them" \
+	grep -q '^SENSEHAT_CREDS=/run/credentials/sensehatd.service/creds$' "$root/etc/default/sensehatd"
+check "the seed is not printed" sh -c "[ -n '$seed' ] && ! grep -q '$seed' '$work/fleet.out'"
 check "the directory is gone afterwards" no_leftovers
 
 echo "== make deploy HUB=... with a character a URL cannot hold"

@@ -7,6 +7,10 @@
 #                                            Pi until the hub has it
 #                                            (nats/setup-pi.sh; README, "Keep
 #                                            every reading")
+#   sudo sh install.sh --fleet BUNDLE [BINARY]
+#                                            the same as a member of a fleet
+#                                            made with sensehat fleet: its
+#                                            own identity (nats/setup-fleet-pi.sh)
 #   sudo sh install.sh --uninstall [--purge] stop and remove it
 #
 # BINARY defaults to the sensehatd next to this script; sensehatd.service and
@@ -37,7 +41,7 @@ die() {
 
 usage() {
 	cat <<EOF
-usage: sudo sh $prog [--force] [--store-and-forward HUB_URL] [BINARY]
+usage: sudo sh $prog [--force] [--store-and-forward HUB_URL | --fleet BUNDLE] [BINARY]
        sudo sh $prog --uninstall [--purge]
 
 Installs sensehatd to /usr/bin, its unit to /etc/systemd/system and, if
@@ -46,7 +50,8 @@ the service. --force installs even when the I2C or package checks fail.
 --store-and-forward HUB_URL (nats-leaf://hub:7422) then makes the Pi a
 leaf node of that hub that stores every reading until the hub has it; it
 needs Debian's nats-server (apt install nats-server) and nats/setup-pi.sh
-beside this script.
+beside this script. --fleet BUNDLE does the same with the device's own
+identity, from the directory "sensehat fleet add ID" wrote (fleet/pi/ID).
 --uninstall stops and removes the service; --purge also deletes the settings
 and the saved calibration.
 EOF
@@ -208,12 +213,18 @@ main() {
 	purge=0
 	bin=
 	hub=
+	fleet=
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--uninstall) mode=uninstall ;;
 		--store-and-forward)
 			[ $# -ge 2 ] || die "--store-and-forward needs the hub's leaf node URL, e.g. nats-leaf://hub.local:7422"
 			hub=$2
+			shift
+			;;
+		--fleet)
+			[ $# -ge 2 ] || die "--fleet needs the directory sensehat fleet add ID wrote (fleet/pi/ID)"
+			fleet=$2
 			shift
 			;;
 		--purge) purge=1 ;;
@@ -239,8 +250,16 @@ main() {
 	if [ "$purge" -eq 1 ] && [ "$mode" != uninstall ]; then
 		die "--purge goes with --uninstall"
 	fi
-	if [ -n "$hub" ] && [ "$mode" = uninstall ]; then
-		die "--store-and-forward goes with an install"
+	if [ -n "$hub$fleet" ] && [ "$mode" = uninstall ]; then
+		die "--store-and-forward and --fleet go with an install"
+	fi
+	if [ -n "$hub" ] && [ -n "$fleet" ]; then
+		die "--fleet already makes the Pi a store-and-forward leaf node: leave out --store-and-forward"
+	fi
+	fsetup=$here/nats/setup-fleet-pi.sh
+	[ -f "$fsetup" ] || fsetup=$here/setup-fleet-pi.sh
+	if [ -n "$fleet" ] && [ ! -f "$fsetup" ]; then
+		die "--fleet needs $here/nats/setup-fleet-pi.sh: run $prog from a copy of the whole deploy directory"
 	fi
 	# setup-pi.sh sits in nats/ in the source tree and the .deb, and
 	# beside this script when make deploy copies the files.
@@ -255,6 +274,9 @@ main() {
 		do_install "$force" "$bin"
 		if [ -n "$hub" ]; then
 			sh "$setup" "$hub"
+		fi
+		if [ -n "$fleet" ]; then
+			sh "$fsetup" "$fleet"
 		fi
 	fi
 }

@@ -36,7 +36,7 @@ die() {
 	exit 1
 }
 usage() {
-	echo "usage: $prog [--store-and-forward HUB_URL] HOST BINARY | $prog --uninstall HOST" >&2
+	echo "usage: $prog [--store-and-forward HUB_URL | --fleet BUNDLE] HOST BINARY | $prog --uninstall HOST" >&2
 	exit 2
 }
 
@@ -53,6 +53,16 @@ if [ "${1:-}" = --store-and-forward ]; then
 	nats-leaf://* | tls://* | nats://* | ws://* | wss://*) ;;
 	*) die "HUB_URL '$hub' should look like nats-leaf://hub.local:7422 (the hub's leafnodes port)" ;;
 	esac
+fi
+fleet=
+if [ "${1:-}" = --fleet ]; then
+	[ $# -ge 2 ] || usage
+	fleet=$2
+	shift 2
+	[ -z "$hub" ] || die "--fleet already makes the Pi a store-and-forward leaf node: leave out --store-and-forward"
+	for f in fleet-id fleet-device.creds fleet-leaf-ca.pem fleet-nats-server.conf; do
+		[ -f "$fleet/$f" ] || die "$fleet/$f is missing: FLEET is the directory sensehat fleet add ID wrote (fleet/pi/ID)"
+	done
 fi
 if [ "${1:-}" = --uninstall ]; then
 	mode=uninstall
@@ -126,6 +136,17 @@ if [ "$mode" = install ]; then
 			set -- "$@" "$here/nats/$f"
 		done
 		run="\"\$d/install.sh\" --store-and-forward \"$hub\" \"\$d/sensehatd\""
+	fi
+	if [ -n "$fleet" ]; then
+		for f in setup-fleet-pi.sh store-and-forward.sh pi-stream.json; do
+			set -- "$@" "$here/nats/$f"
+		done
+		for f in fleet-id fleet-device.creds fleet-leaf-ca.pem fleet-nats-server.conf; do
+			set -- "$@" "$fleet/$f"
+		done
+		# The bundle is the private directory itself: the credentials go
+		# over scp into it and never through a command line.
+		run="\"\$d/install.sh\" --fleet \"\$d\" \"\$d/sensehatd\""
 	fi
 else
 	set -- "$here/install.sh"

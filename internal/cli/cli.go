@@ -54,6 +54,8 @@ Usage:
                                        plots of its readings, actions
   sensehat history --id ID [--since 2h] [--until TIME] [--csv|--json] [--kind K] [--stream NAME] [--domain D]
                                        stored readings (store and forward)
+  sensehat fleet init|add|remove|creds|list|push|leaf-conf ...
+                                       the fleet's identities (sensehat fleet --help)
   sensehat version
 
 Connection flags (every subcommand): --nats URL (env NATS_URL), --creds,
@@ -93,6 +95,8 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		err = a.web(ctx, args[1:])
 	case "history":
 		err = a.history(ctx, args[1:])
+	case "fleet":
+		err = a.fleet(ctx, args[1:])
 	case "version", "--version", "-version":
 		fmt.Fprintln(a.Stdout, version.String("sensehat"))
 		return 0

@@ -33,12 +33,10 @@ type Settings struct {
 	// block.
 	OnConnect func()
 	// Errors, if set, counts connection errors under "nats" for the
-	// status reply. If it also has Warn (as *health.Registry has), the
-	// warnings for asynchronous errors go through it, so a burst of them
-	// (a permission violation on every publish) is rate limited.
-	Errors interface {
-		Record(subsystem string, err error)
-	}
+	// status reply and rate-limits the warnings for asynchronous errors,
+	// so a burst of them (a permission violation on every publish) is a
+	// few lines. Nil logs each warning.
+	Errors Errors
 	// Timeout bounds one connection attempt, dial and handshake; 0 means
 	// DefaultTimeout.
 	Timeout time.Duration
@@ -47,8 +45,10 @@ type Settings struct {
 // DefaultTimeout is Settings.Timeout when left at zero.
 const DefaultTimeout = 5 * time.Second
 
-// warner rate-limits warnings by kind; *health.Registry implements it.
-type warner interface {
+// Errors counts errors by subsystem and rate-limits warnings by kind;
+// *health.Registry implements it.
+type Errors interface {
+	Record(subsystem string, err error)
 	Warn(log *slog.Logger, kind, msg string, args ...any)
 }
 
@@ -92,8 +92,8 @@ func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
 		}
 	}
 	warn := func(kind, msg string, args ...any) {
-		if w, ok := s.Errors.(warner); ok {
-			w.Warn(log, kind, msg, args...)
+		if s.Errors != nil {
+			s.Errors.Warn(log, kind, msg, args...)
 			return
 		}
 		log.Warn(msg, args...)

@@ -14,14 +14,6 @@ import (
 	"github.com/sensehat/sensehat/internal/wire"
 )
 
-// sayReply is the device's answer once the text has been shown.
-type sayReply struct {
-	Displayed  bool   `json:"displayed"`
-	ID         string `json:"id"`
-	DurationMS int64  `json:"duration_ms"`
-	Reason     string `json:"reason"`
-}
-
 func (a *App) say(ctx context.Context, args []string) error {
 	fs := newFlagSet("say", a.Stderr, "[--id ID|--all|--any] [--color C] [--background C] [--speed N] [--replace] TEXT...")
 	var c conn
@@ -60,21 +52,9 @@ func (a *App) say(ctx context.Context, args []string) error {
 		target = "all"
 	}
 
-	req := map[string]any{"text": text}
-	if *colour != "" {
-		req["color"] = *colour
-	}
-	if *bg != "" {
-		req["background"] = *bg
-	}
-	if *speed != 0 {
-		req["speed"] = *speed
-	}
-	if *repeat != 0 {
-		req["repeat"] = *repeat
-	}
+	req := wire.TextOptions{Text: text, Color: *colour, Background: *bg, Speed: *speed, Repeat: *repeat}
 	if *replace {
-		req["mode"] = "replace"
+		req.Mode = wire.ModeReplace
 	}
 	data, err := json.Marshal(req)
 	if err != nil {
@@ -140,7 +120,7 @@ func (a *App) printSay(m *nats.Msg) error {
 	if err := serviceError(m); err != nil {
 		return err
 	}
-	var r sayReply
+	var r wire.DisplayedReply
 	if err := json.Unmarshal(m.Data, &r); err != nil {
 		return fmt.Errorf("say: unreadable reply %q: %w", m.Data, err)
 	}

@@ -214,8 +214,8 @@ func (h *Hardware) evdevJoystick(r Request, path string) error {
 }
 
 func (h *Hardware) i2cJoystick(r Request, n int) error {
-	if drv, err := sysfs.I2CDriver(r.SysfsRoot, n, attiny.Addr); err == nil && drv != "" {
-		return fmt.Errorf("backend: the kernel driver %s holds the joystick chip (%d-%04x); use --joystick evdev", drv, n, attiny.Addr)
+	if err := attiny.CheckKernel(r.SysfsRoot, n); err != nil {
+		return fmt.Errorf("backend: joystick over I2C: %w", err)
 	}
 	bus, err := h.bus(n)
 	if err != nil {

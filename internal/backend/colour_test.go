@@ -110,7 +110,7 @@ func TestColourHeldByKernelSaysWhatToDo(t *testing.T) {
 	hat := sim.NewHATModel(sim.AstroPi)
 	h := &Hardware{}
 	set := &sensors.Set{Missing: map[string]string{}}
-	h.openColour(Request{Log: quiet()}, hat.Bus, 1, root, set)
+	h.openColour(Request{Log: quiet()}, hat.Bus, 1, kernelCheck{root: root}, set)
 	why := set.Missing[sensors.ColourChip]
 	if set.Colour != nil || !strings.Contains(why, `"tcs3472" is bound to 1-0029`) || !strings.Contains(why, "unbind the driver") {
 		t.Fatalf("colour %v, missing %q", set.Colour, why)

@@ -16,7 +16,7 @@ import (
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
-var simOpts = Opts{Addr: Addr} // no kernel check on a simulated bus
+var simOpts = Opts{Addr: Addr, SkipKernelCheck: true} // a simulated bus has no kernel
 
 func newSim(t testing.TB) (*sim.Bus, *sim.HTS221, *Dev) {
 	t.Helper()

@@ -89,7 +89,7 @@ func New(b i2c.Bus, opts *Opts) (*Dev, error) {
 		addr = Addr
 	}
 	if !opts.SkipKernelCheck {
-		if err := i2cchip.CheckKernel("lps25h", ErrKernelDriver, opts.SysfsRoot, opts.Bus, addr); err != nil {
+		if err := i2cchip.CheckKernel("lps25h", ErrKernelDriver, opts.SysfsRoot, opts.Bus, addr, "read it through IIO (package iio)"); err != nil {
 			return nil, err
 		}
 	}

@@ -434,7 +434,7 @@ func checkKernel(skip bool, root string, bus int, addr uint16) error {
 	if skip {
 		return nil
 	}
-	return i2cchip.CheckKernel("lsm9ds1", ErrKernelDriver, root, bus, addr)
+	return i2cchip.CheckKernel("lsm9ds1", ErrKernelDriver, root, bus, addr, "read it through IIO (package iio)")
 }
 
 func checkWhoAmI(c *i2c.Dev, reg, want byte, what string) error {

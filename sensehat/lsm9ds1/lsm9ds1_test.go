@@ -22,11 +22,11 @@ import (
 // noSleep stands in for the reboot wait.
 func noSleep(time.Duration) {}
 
-// simOpts skips the kernel check (the simulated bus has no sysfs) and the
+// simOpts skips the kernel check (a simulated bus has no kernel) and the
 // reboot wait.
 var (
-	simOpts    = lsm9ds1.Opts{Sleep: noSleep}
-	simMagOpts = lsm9ds1.MagOpts{Sleep: noSleep}
+	simOpts    = lsm9ds1.Opts{Sleep: noSleep, SkipKernelCheck: true}
+	simMagOpts = lsm9ds1.MagOpts{Sleep: noSleep, SkipKernelCheck: true}
 )
 
 // agInit is the accel/gyro's exact start-up traffic with the default

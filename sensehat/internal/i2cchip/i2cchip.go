@@ -14,21 +14,25 @@ import (
 )
 
 // CheckKernel returns an error wrapping errKernel when a kernel driver is
-// bound to the chip at addr on bus; root "" means sysfs.Root, as in every
-// driver's Opts (a driver skips the call when its Opts.SkipKernelCheck is
-// set, for simulated buses). pkg prefixes the other errors.
-func CheckKernel(pkg string, errKernel error, root string, bus int, addr uint16) error {
+// bound to the chip at addr on bus. root "" means sysfs.Root, as in every
+// driver's Opts: a simulated bus has no kernel, and a driver skips the call
+// when its Opts.SkipKernelCheck is set, never because root is "". pkg
+// prefixes the other errors; instead says what the user can do other than
+// unbinding the driver ("read it through IIO").
+func CheckKernel(pkg string, errKernel error, root string, bus int, addr uint16, instead string) error {
 	if root == "" {
 		root = sysfs.Root
 	}
 	drv, err := sysfs.I2CDriver(root, bus, addr)
 	if err != nil {
-		return fmt.Errorf("%s: checking for a kernel driver: %w", pkg, err)
+		return fmt.Errorf("%s: checking for a kernel driver (set SkipKernelCheck to claim the chip anyway): %w", pkg, err)
 	}
-	if drv != "" {
-		return fmt.Errorf("%w: %q is bound to %d-%04x; read it through IIO or unbind the driver", errKernel, drv, bus, addr)
+	if drv == "" {
+		return nil
 	}
-	return nil
+	dev := fmt.Sprintf("%d-%04x", bus, addr)
+	return fmt.Errorf("%w: %q is bound to %s; %s, or unbind it: echo %s | sudo tee /sys/bus/i2c/drivers/%s/unbind",
+		errKernel, drv, dev, instead, dev, drv)
 }
 
 // CheckWhoAmI reads register reg and requires want, so a wrong chip at the

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,24 +26,6 @@ func TestMain(m *testing.M) {
 		return
 	}
 	os.Exit(m.Run())
-}
-
-// lockedBuf collects the child's output while the test reads it.
-type lockedBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func allZero(b []byte) bool {
@@ -73,7 +54,7 @@ func TestStopSignalsClearAndExitZero(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "--display", "fb:"+fb, "--joystick", "none", "--sensors", "none",
 				"--id", id, "--nats", srv.URL())
 			cmd.Env = append(os.Environ(), runMainEnv+"=1")
-			var out lockedBuf
+			var out testutil.LogBuffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)

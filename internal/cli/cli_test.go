@@ -1,96 +1,21 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/sensehat/sensehat/internal/config"
-	"github.com/sensehat/sensehat/internal/daemon"
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/testutil/simdaemon"
 	"github.com/sensehat/sensehat/sensehat"
-	"github.com/sensehat/sensehat/sensehat/sim"
 )
-
-// syncBuffer is an output the test reads while a command still writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// startDevice runs a daemon with id on a simulated HAT against url and stops
-// it when the test ends.
-func startDevice(t *testing.T, url, id string) *sim.HAT {
-	t.Helper()
-	cfg := config.DefaultConfig()
-	cfg.NATS, cfg.ID = url, id
-	for _, b := range []*config.Backend{&cfg.Display, &cfg.Joystick, &cfg.Sensors} {
-		if err := b.Set("sim"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg.StateDir = t.TempDir()
-	hat := sim.NewHAT()
-	d := &daemon.Daemon{
-		Config:   cfg,
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		HAT:      hat,
-		Notifier: nopNotifier{},
-		Ready:    make(chan struct{}),
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	select {
-	case <-d.Ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("daemon %s exited before ready: %v", id, err)
-	case <-time.After(10 * time.Second):
-		cancel()
-		t.Fatalf("daemon %s not ready in 10s", id)
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("daemon %s: %v", id, err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("daemon %s did not stop in 10s", id)
-		}
-	})
-	return hat
-}
-
-type nopNotifier struct{}
-
-func (nopNotifier) Notify(string) error             { return nil }
-func (nopNotifier) WatchdogInterval() time.Duration { return 0 }
 
 // run runs the tool once with no environment and returns its exit code
 // and output.
 func run(ctx context.Context, args ...string) (code int, stdout, stderr string) {
-	var out, errOut syncBuffer
+	var out, errOut testutil.LogBuffer
 	a := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
 	code = a.Run(ctx, args)
 	return code, out.String(), errOut.String()
@@ -99,7 +24,7 @@ func run(ctx context.Context, args ...string) (code int, stdout, stderr string) 
 func TestSayOneDevice(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
-	hat := startDevice(t, srv.URL(), "pi1")
+	hat := simdaemon.StartOn(t, srv.URL(), "pi1").HAT
 	before := hat.ATtiny.FrameWrites()
 
 	code, out, errOut := run(context.Background(), "say", "--nats", srv.URL(), "--id", "pi1", "--speed", "100", "hello")
@@ -120,8 +45,8 @@ func TestSayOneDevice(t *testing.T) {
 func TestSayAllWaitsForEveryDevice(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
-	startDevice(t, srv.URL(), "pi1")
-	startDevice(t, srv.URL(), "pi2")
+	simdaemon.StartOn(t, srv.URL(), "pi1")
+	simdaemon.StartOn(t, srv.URL(), "pi2")
 
 	code, out, errOut := run(context.Background(), "say", "--nats", srv.URL(), "--all", "--speed", "100", "hi")
 	if code != 0 {
@@ -147,7 +72,7 @@ func TestSayAllWaitsForEveryDevice(t *testing.T) {
 func TestSayUnknownDevice(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
-	startDevice(t, srv.URL(), "pi1")
+	simdaemon.StartOn(t, srv.URL(), "pi1")
 
 	code, out, errOut := run(context.Background(), "say", "--nats", srv.URL(), "--id", "nosuch", "x")
 	if code != 1 {
@@ -165,8 +90,8 @@ func TestSayUnknownDevice(t *testing.T) {
 func TestStatusTable(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
-	startDevice(t, srv.URL(), "pi1")
-	startDevice(t, srv.URL(), "pi2")
+	simdaemon.StartOn(t, srv.URL(), "pi1")
+	simdaemon.StartOn(t, srv.URL(), "pi2")
 
 	code, out, errOut := run(context.Background(), "status", "--nats", srv.URL())
 	if code != 0 {
@@ -205,9 +130,9 @@ func TestStatusNoDevice(t *testing.T) {
 func TestWatchJoystick(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
-	hat := startDevice(t, srv.URL(), "pi1")
+	hat := simdaemon.StartOn(t, srv.URL(), "pi1").HAT
 
-	var out, errOut syncBuffer
+	var out, errOut testutil.LogBuffer
 	a := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -215,9 +140,9 @@ func TestWatchJoystick(t *testing.T) {
 	go func() { code <- a.Run(ctx, []string{"watch", "--nats", srv.URL(), "joystick"}) }()
 
 	// watch says so on stderr once it has subscribed and flushed.
-	waitFor(t, "watch to subscribe", func() bool { return strings.Contains(errOut.String(), "watching sensehat.*.joystick.*") })
+	testutil.WaitFor(t, 10*time.Second, "watch to subscribe", func() bool { return strings.Contains(errOut.String(), "watching sensehat.*.joystick.*") })
 	hat.ATtiny.Press(sensehat.KeyLeft)
-	waitFor(t, "the joystick event", func() bool { return strings.Contains(out.String(), "pi1.joystick.left ") })
+	testutil.WaitFor(t, 10*time.Second, "the joystick event", func() bool { return strings.Contains(out.String(), "pi1.joystick.left ") })
 	cancel()
 	select {
 	case c := <-code:
@@ -230,17 +155,5 @@ func TestWatchJoystick(t *testing.T) {
 	line, _, _ := strings.Cut(out.String(), "\n")
 	if !regexp.MustCompile(`^pi1\.joystick\.left \{"key":"left","action":"pressed","time":"[^"]+"\}$`).MatchString(line) {
 		t.Errorf("first line = %q, want the pressed event as subject and JSON", line)
-	}
-}
-
-// waitFor polls cond; the deadline only bounds a hang.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -93,7 +93,7 @@ func TestHARemove(t *testing.T) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	var out, errOut syncBuffer
+	var out, errOut testutil.LogBuffer
 	app := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
 	if code := app.Run(context.Background(), []string{"ha-remove", "--nats", srv.URL(), "--id", "pi1"}); code != 0 {
 		t.Fatalf("ha-remove exit %d: %s", code, errOut.String())
@@ -122,7 +122,7 @@ func TestHARemove(t *testing.T) {
 func TestEmulateMQTT(t *testing.T) {
 	testutil.CheckLeaks(t)
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	var out, errOut syncBuffer
+	var out, errOut testutil.LogBuffer
 	app := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
@@ -181,7 +181,7 @@ func TestMQTTListenAddrTaken(t *testing.T) {
 	}
 	defer l.Close()
 	taken := l.Addr().String()
-	var logOut syncBuffer
+	var logOut testutil.LogBuffer
 	log := slog.New(slog.NewTextHandler(&logOut, nil))
 
 	got, err := mqttListenAddr(taken, false, log)

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/testutil/simdaemon"
 	"github.com/sensehat/sensehat/sensehat"
 )
 
@@ -74,7 +75,7 @@ func TestHistoryCSVIsWhatWasPublished(t *testing.T) {
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	hat := startDevice(t, srv.URL(), "pi1")
+	hat := simdaemon.StartOn(t, srv.URL(), "pi1").HAT
 
 	var got []published
 	var until time.Time

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -170,13 +171,13 @@ func TestHostileWatchIsEscaped(t *testing.T) {
 	}
 	defer nc.Close()
 
-	var out, errOut syncBuffer
+	var out, errOut testutil.LogBuffer
 	a := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	code := make(chan int, 1)
 	go func() { code <- a.Run(ctx, []string{"watch", "--nats", srv.URL(), "joystick", "env"}) }()
-	waitFor(t, "watch to subscribe", func() bool { return strings.Contains(errOut.String(), "watching") })
+	testutil.WaitFor(t, 10*time.Second, "watch to subscribe", func() bool { return strings.Contains(errOut.String(), "watching") })
 
 	// A subject token is any bytes but space, tab, CR, LF, '.', '*', '>'.
 	if err := nc.Publish("sensehat.\x1b]0;subj\x07\u202e.joystick.up", []byte(hostile)); err != nil {
@@ -185,7 +186,7 @@ func TestHostileWatchIsEscaped(t *testing.T) {
 	if err := nc.Publish("sensehat.pi1.sensors.env", []byte(hostile)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "both events", func() bool { return strings.Count(out.String(), "\n") >= 2 })
+	testutil.WaitFor(t, 10*time.Second, "both events", func() bool { return strings.Count(out.String(), "\n") >= 2 })
 	cancel()
 	<-code
 	got := out.String()

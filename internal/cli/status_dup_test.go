@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/testutil/simdaemon"
 )
 
 // TestStatusMarksDuplicateIDs runs two daemons with id pi1 and one with
@@ -14,9 +15,9 @@ import (
 func TestStatusMarksDuplicateIDs(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
-	startDevice(t, srv.URL(), "pi1")
-	startDevice(t, srv.URL(), "pi1")
-	startDevice(t, srv.URL(), "pi2")
+	simdaemon.StartOn(t, srv.URL(), "pi1")
+	simdaemon.StartOn(t, srv.URL(), "pi1")
+	simdaemon.StartOn(t, srv.URL(), "pi2")
 
 	code, out, errOut := run(context.Background(), "status", "--nats", srv.URL())
 	if code != 0 {

@@ -142,15 +142,15 @@ func TestHardeningMutualTLS(t *testing.T) {
 		g := newGate(t, srv.Addr().String())
 		cfg := simConfig(t, "tls://"+g.l.Addr().String(), "pi2")
 		cfg.TLSCA, cfg.TLSCert, cfg.TLSKey = other.file, cert, key
-		logs := &logBuffer{}
+		logs := &testutil.LogBuffer{}
 		r := startWith(t, cfg, startOpts{log: logs, level: -4})
-		line := logs.waitLog(t, 10*time.Second, "certificate", "--tlsca")
+		line := logs.WaitLog(t, 10*time.Second, "certificate", "--tlsca")
 		if !strings.Contains(line, "level=WARN") && !strings.Contains(line, "level=ERROR") {
 			t.Errorf("the TLS failure is only logged at %q; a user at the default level would not see it", line)
 		}
 		// Still trying: nats.go reports only the first failed handshake,
 		// so the attempts are counted where they arrive.
-		waitFor(t, 10*time.Second, "three attempts", func() bool { return g.dials.Load() >= 3 })
+		testutil.WaitFor(t, 10*time.Second, "three attempts", func() bool { return g.dials.Load() >= 3 })
 		r.stillRunning(t)
 		if r.d.nc.IsClosed() {
 			t.Error("the connection was closed after a TLS failure; it must keep retrying")
@@ -196,7 +196,7 @@ func TestHardeningNKeyAndPassword(t *testing.T) {
 	t.Run("nkey", func(t *testing.T) {
 		cfg := simConfig(t, srv.URL(), "pi1")
 		cfg.NKey = seedFile
-		logs := &logBuffer{}
+		logs := &testutil.LogBuffer{}
 		startWith(t, cfg, startOpts{log: logs, level: -4})
 		waitStatus(t, nc, "pi1", 10*time.Second)
 		if strings.Contains(logs.String(), string(seed)) {
@@ -207,11 +207,11 @@ func TestHardeningNKeyAndPassword(t *testing.T) {
 	t.Run("user and password", func(t *testing.T) {
 		cfg := simConfig(t, srv.URL(), "pi2")
 		cfg.User, cfg.Password = "laptop", password
-		logs := &logBuffer{}
+		logs := &testutil.LogBuffer{}
 		startWith(t, cfg, startOpts{log: logs, level: -4})
 		waitStatus(t, nc, "pi2", 10*time.Second)
 		if strings.Contains(logs.String(), password) {
-			t.Errorf("the password appears in the log:\n%s", logs.lines(password))
+			t.Errorf("the password appears in the log:\n%s", logs.Lines(password))
 		}
 	})
 
@@ -221,22 +221,22 @@ func TestHardeningNKeyAndPassword(t *testing.T) {
 		g := newGate(t, srv.Addr().String())
 		cfg := simConfig(t, "nats://laptop:"+wrong+"@"+g.l.Addr().String(), "pi3")
 		cfg.User, cfg.Password = "laptop", wrong
-		logs := &logBuffer{}
+		logs := &testutil.LogBuffer{}
 		r := startWith(t, cfg, startOpts{log: logs, level: -4})
-		line := logs.waitLog(t, 10*time.Second, "Authorization Violation", "--user/--password")
+		line := logs.WaitLog(t, 10*time.Second, "Authorization Violation", "--user/--password")
 		if !strings.Contains(line, "level=WARN") && !strings.Contains(line, "level=ERROR") {
 			t.Errorf("the refused credentials are only logged at %q; a user at the default level would not see it", line)
 		}
 		// nats.go gives up after the same auth error twice from a server
 		// unless told not to; an edge device must keep trying, since the
 		// server's user list may be fixed later.
-		waitFor(t, 10*time.Second, "three attempts", func() bool { return g.dials.Load() >= 3 })
+		testutil.WaitFor(t, 10*time.Second, "three attempts", func() bool { return g.dials.Load() >= 3 })
 		r.stillRunning(t)
 		if r.d.nc.IsClosed() {
 			t.Error("the connection was closed after refused credentials; it must keep retrying")
 		}
 		for _, secret := range []string{wrong, password} {
-			if ls := logs.lines(secret); len(ls) > 0 {
+			if ls := logs.Lines(secret); len(ls) > 0 {
 				t.Errorf("a password appears in the log: %q", ls)
 			}
 		}
@@ -256,7 +256,7 @@ func TestHardeningDevicePermissions(t *testing.T) {
 	srv := testutil.StartServer(t, opts)
 	cfg := simConfig(t, srv.URL(), "pi1")
 	cfg.User, cfg.Password = "pi1", "change-me-pi1"
-	logs := &logBuffer{}
+	logs := &testutil.LogBuffer{}
 	startWith(t, cfg, startOpts{log: logs})
 
 	laptop, err := nats.Connect(srv.URL(), nats.UserInfo("laptop", "change-me-laptop"))
@@ -281,7 +281,7 @@ func TestHardeningDevicePermissions(t *testing.T) {
 	if !strings.Contains(string(m.Data), `"name":"sensehat"`) {
 		t.Errorf("$SRV.PING.sensehat: %s", m.Data)
 	}
-	if ls := logs.lines("ermission"); len(ls) > 0 {
+	if ls := logs.Lines("ermission"); len(ls) > 0 {
 		t.Errorf("the daemon hit permission errors under the shipped config: %q", ls)
 	}
 

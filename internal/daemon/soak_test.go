@@ -73,7 +73,7 @@ func TestSoakBusFaultsLong(t *testing.T) {
 	}
 	r.hat.Bus.InjectIntermittent(sim.HTS221Addr, 0)
 	r.hat.Bus.InjectIntermittent(sim.LPS25HAddr, 0)
-	waitFor(t, 60*time.Second, "sensors ok", func() bool {
+	testutil.WaitFor(t, 60*time.Second, "sensors ok", func() bool {
 		st := status(t, nc, "pi1")
 		return st.Sensors["hts221"] == "ok" && st.Sensors["lps25h"] == "ok"
 	})

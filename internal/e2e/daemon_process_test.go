@@ -5,17 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/testutil"
 )
 
 // Versions .ci/run pins; the hint below names them so a CI failure says
@@ -67,39 +67,10 @@ func tool(t *testing.T, name string) string {
 	return ""
 }
 
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// freePort returns a loopback port nobody listened on a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // process is a child the test started; stopping it twice is harmless.
 type process struct {
 	cmd    *exec.Cmd
-	out    *syncBuffer
+	out    *testutil.LogBuffer
 	waited chan struct{}
 	err    error
 }
@@ -113,7 +84,7 @@ func startProcess(t *testing.T, name string, args ...string) *process {
 // environment.
 func startProcessEnv(t *testing.T, env []string, name string, args ...string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(name, args...), out: &syncBuffer{}, waited: make(chan struct{})}
+	p := &process{cmd: exec.Command(name, args...), out: &testutil.LogBuffer{}, waited: make(chan struct{})}
 	if env != nil {
 		p.cmd.Env = append(os.Environ(), env...)
 	}
@@ -223,7 +194,7 @@ func TestProcessWithNATSCLI(t *testing.T) {
 	dir := t.TempDir()
 	daemonBin := buildDaemon(t, dir)
 
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	cli.url = fmt.Sprintf("nats://127.0.0.1:%d", port)
 	startProcess(t, serverBin, "-a", "127.0.0.1", "-p", fmt.Sprint(port))
 	fbPath := filepath.Join(dir, "fb0")

@@ -49,7 +49,7 @@ func TestProcessIIOSensors(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	startProcess(t, serverBin, "-a", "127.0.0.1", "-p", fmt.Sprint(port))
 	d := startProcess(t, daemonBin,

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/testutil"
 )
 
 // TestLeafNodeNeedsThePassword: deploy/nats/hub.conf's leaf node port lets
@@ -24,7 +26,7 @@ func TestLeafNodeNeedsThePassword(t *testing.T) {
 	}
 	for _, ls := range leafServers(t) {
 		t.Run("leaf "+ls.name, func(t *testing.T) {
-			leafPort := freePort(t)
+			leafPort := testutil.FreePort(t)
 			hub := hubServer(t, t.TempDir(), leafPort)
 			hub.start(t)
 			hc, err := nats.Connect(hub.url())
@@ -59,7 +61,7 @@ func TestLeafNodeNeedsThePassword(t *testing.T) {
 						t.Fatal(err)
 					}
 					if !c.ok {
-						waitFor(t, 20*time.Second, "the hub to refuse the leaf node", func() bool {
+						testutil.WaitFor(t, 20*time.Second, "the hub to refuse the leaf node", func() bool {
 							return strings.Contains(leaf.proc.out.String(), "Authorization Violation")
 						})
 					}
@@ -97,7 +99,7 @@ func TestHubWithoutLeafPasswordRefusesToStart(t *testing.T) {
 	}
 	for _, ls := range leafServers(t) { // every version that may be the hub
 		t.Run(ls.name, func(t *testing.T) {
-			hub := hubServer(t, t.TempDir(), freePort(t))
+			hub := hubServer(t, t.TempDir(), testutil.FreePort(t))
 			p := startProcess(t, ls.bin, "-c", hub.conf, "-a", "127.0.0.1", "-p", fmt.Sprint(hub.port))
 			select {
 			case <-p.waited:

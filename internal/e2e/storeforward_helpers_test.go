@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/internal/wire"
 )
 
@@ -150,7 +151,7 @@ const (
 // leafPort and the password in its environment.
 func hubServer(t *testing.T, dir string, leafPort int) *server {
 	t.Helper()
-	return &server{bin: tool(t, "nats-server"), port: freePort(t), conf: render(t, dir, "hub.conf",
+	return &server{bin: tool(t, "nats-server"), port: testutil.FreePort(t), conf: render(t, dir, "hub.conf",
 		"0.0.0.0:7422", fmt.Sprintf("127.0.0.1:%d", leafPort),
 		"/var/lib/nats/hub", filepath.Join(dir, "hub-store")),
 		env: []string{"SENSEHAT_LEAF_PASSWORD=" + leafPassword}}
@@ -160,7 +161,7 @@ func hubServer(t *testing.T, dir string, leafPort int) *server {
 // hubURL.
 func leafNode(t *testing.T, dir, bin, hubURL string) *server {
 	t.Helper()
-	return &server{bin: bin, port: freePort(t), conf: render(t, dir, "leaf.conf",
+	return &server{bin: bin, port: testutil.FreePort(t), conf: render(t, dir, "leaf.conf",
 		"@ID@", sfID,
 		"@HUB_URL@", hubURL,
 		"/var/lib/nats/sensehat", filepath.Join(dir, "leaf-store"))}
@@ -169,7 +170,7 @@ func leafNode(t *testing.T, dir, bin, hubURL string) *server {
 func startFleet(t *testing.T, leafBin string) *fleet {
 	t.Helper()
 	f := &fleet{dir: t.TempDir()}
-	leafPort := freePort(t)
+	leafPort := testutil.FreePort(t)
 	f.hub = hubServer(t, f.dir, leafPort)
 	f.leaf = leafNode(t, f.dir, leafBin, fmt.Sprintf("nats-leaf://%s:%s@127.0.0.1:%d", leafUser, leafPassword, leafPort))
 	f.hub.start(t)

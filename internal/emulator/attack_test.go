@@ -13,7 +13,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -399,7 +398,7 @@ func TestNonLoopbackPageWarns(t *testing.T) {
 			if exposed {
 				ln = wildcardListener{ln}
 			}
-			var logs syncBuf
+			var logs testutil.LogBuffer
 			e := &Emulator{
 				Config:   SimConfig("emu", ns.URL(), t.TempDir()),
 				Log:      slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -428,21 +427,4 @@ func TestNonLoopbackPageWarns(t *testing.T) {
 			}
 		})
 	}
-}
-
-type syncBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/testutil/headless"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
@@ -71,7 +72,7 @@ func recordingView(t *testing.T, hat *sim.HAT) (*httptest.Server, func() []seen)
 // the headers are exactly those Chromium sends.
 func TestBrowserAttacks(t *testing.T) {
 	testutil.CheckLeaks(t)
-	ctx := browser(t,
+	ctx := headless.Browser(t,
 		chromedp.Flag("host-resolver-rules", "MAP evil.test 127.0.0.1, MAP rebind.test 127.0.0.1"),
 		chromedp.Flag("disable-features", "HttpsUpgrades,HttpsFirstBalancedModeAutoEnable"),
 	)

@@ -184,7 +184,7 @@ func TestSpanWithoutStream(t *testing.T) {
 		o := testOpts()
 		o.HistoryStream = stream
 		_, base := startFleet(t, ns.URL(), o)
-		waitFor(t, 10*time.Second, "a live reading in memory", func() bool {
+		testutil.WaitFor(t, 10*time.Second, "a live reading in memory", func() bool {
 			if err := nc.Publish("sensehat.live1.sensors.env", []byte(`{"humidity_pct":40}`)); err != nil {
 				t.Fatal(err)
 			}

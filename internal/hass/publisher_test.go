@@ -12,17 +12,6 @@ import (
 	"github.com/sensehat/sensehat/internal/testutil"
 )
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 15s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // Discovery goes out at start, again on Home Assistant's birth message,
 // and again after a reconnect to
 // a restarted server, which kept nothing: nats-server retains no message
@@ -50,7 +39,7 @@ func TestPublisherResends(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub.Store(p)
-	waitFor(t, "discovery at start", func() bool { return p.Sent() == 1 })
+	testutil.WaitFor(t, 15*time.Second, "discovery at start", func() bool { return p.Sent() == 1 })
 
 	other, err := nats.Connect(srv.URL())
 	if err != nil {
@@ -60,12 +49,12 @@ func TestPublisherResends(t *testing.T) {
 	if err := other.Publish(dev.HA.Status(), []byte(Online)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "discovery after the birth message", func() bool { return p.Sent() == 2 })
+	testutil.WaitFor(t, 15*time.Second, "discovery after the birth message", func() bool { return p.Sent() == 2 })
 
 	srv.Shutdown()
 	srv.WaitForShutdown()
 	testutil.StartServer(t, &server.Options{Port: port})
-	waitFor(t, "discovery after a reconnect", func() bool { return p.Sent() == 3 })
+	testutil.WaitFor(t, 15*time.Second, "discovery after a reconnect", func() bool { return p.Sent() == 3 })
 
 	if err := p.Stop(); err != nil {
 		t.Errorf("Stop: %v", err)

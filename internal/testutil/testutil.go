@@ -1,10 +1,15 @@
-// Package testutil starts real NATS servers for tests and checks that a
-// test leaves no goroutine behind.
+// Package testutil holds what tests across the project share: real NATS
+// servers, a check that a test leaves no goroutine behind, waiting for a
+// condition, free loopback ports and a log buffer safe for several
+// goroutines. Starting a daemon on a simulated board is in package
+// simdaemon, a headless browser in package headless (both below this one),
+// so that this package imports neither the daemon nor Chromium's driver.
 package testutil
 
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"runtime"
 	"sort"
 	"strings"
@@ -169,4 +174,68 @@ func (l *LogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
+}
+
+// Lines returns the lines written so far that contain every one of words.
+func (l *LogBuffer) Lines(words ...string) []string {
+	var out []string
+	for _, line := range strings.Split(l.String(), "\n") {
+		all := line != ""
+		for _, w := range words {
+			all = all && strings.Contains(line, w)
+		}
+		if all {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// WaitLog waits until a line holds every one of words and returns the
+// first such line; it fails the test, showing the log, if none does
+// within.
+func (l *LogBuffer) WaitLog(t testing.TB, within time.Duration, words ...string) string {
+	t.Helper()
+	var line string
+	WaitFor(t, within, fmt.Sprintf("a log line with %q", words), func() bool {
+		ls := l.Lines(words...)
+		if len(ls) > 0 {
+			line = ls[0]
+		}
+		return len(ls) > 0
+	}, func() string { return "log:\n" + l.String() })
+	return line
+}
+
+// WaitFor polls cond every 10 ms until it holds, and fails the test naming
+// what if it does not within: the deadline bounds a hang, it does not
+// measure speed. explain, if given, adds to the failure what the test saw
+// (a log, a last value).
+func WaitFor(t testing.TB, within time.Duration, what string, cond func() bool, explain ...func() string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			msg := fmt.Sprintf("%s: not within %v", what, within)
+			for _, e := range explain {
+				msg += "; " + e()
+			}
+			t.Fatal(msg)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago, for a
+// server the test starts as a process or by address, which cannot be
+// handed an open listener. Another process may take it in between; on
+// loopback in a test that is rare enough.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }

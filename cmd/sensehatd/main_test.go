@@ -96,10 +96,7 @@ func TestStopSignalsClearAndExitZero(t *testing.T) {
 			// The requester waits for the text to be shown; a clean stop
 			// answers it before NATS is drained and closed.
 			inbox := nc.NewRespInbox()
-			replies, err := nc.SubscribeSync(inbox)
-			if err != nil {
-				t.Fatal(err)
-			}
+			replies := testutil.SubscribeSync(t, nc, inbox)
 			if err := nc.PublishRequest("sensehat."+id+".led.text", inbox, []byte(`{"text":"a long text that scrolls for a good while","speed":5}`)); err != nil {
 				t.Fatal(err)
 			}

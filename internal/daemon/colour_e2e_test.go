@@ -67,13 +67,7 @@ func TestColourEndToEnd(t *testing.T) {
 	srv := testutil.StartServer(t, nil)
 	r := start(t, colourConfig(t, srv.URL()))
 	nc := connect(t, srv.URL())
-	sub, err := nc.SubscribeSync("sensehat.pi1.sensors.colour")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	sub := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.colour")
 	r.hat.Colour.SetLight(10, 20, 5, 40)
 
 	// Raw = light × gain 16 × 10 cycles; full scale 10240, so
@@ -170,13 +164,7 @@ func TestColourAstroPi(t *testing.T) {
 	cfg.ColourGain = 60
 	r := startModel(t, cfg, sim.AstroPi)
 	nc := connect(t, srv.URL())
-	sub, err := nc.SubscribeSync("sensehat.pi1.sensors.colour")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	sub := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.colour")
 	r.hat.Colour.SetLight(3, 2, 1, 6)
 	// The TCS34725: raw = light × 60 × 10, colour = raw // 40, 10 × 2.4 ms.
 	got := nextColour(t, sub, "TCS34725", func(c colourReading) bool { return c.RedRaw == 1800 })
@@ -195,17 +183,8 @@ func TestColourAbsentOnV1Board(t *testing.T) {
 	cfg.ColourCycles = 1
 	startModel(t, cfg, sim.SenseHATv1)
 	nc := connect(t, srv.URL())
-	col, err := nc.SubscribeSync("sensehat.pi1.sensors.colour")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := nc.SubscribeSync("sensehat.pi1.sensors.env")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	col := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.colour")
+	env := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.env")
 	// Ten env readings take 500 ms: 25 colour intervals without a reading.
 	for i := 0; i < 10; i++ {
 		if _, err := env.NextMsg(5 * time.Second); err != nil {

@@ -325,10 +325,7 @@ func TestFanOutAllAndAny(t *testing.T) {
 
 	// all: every device shows it and replies.
 	inbox := nc.NewRespInbox()
-	sub, err := nc.SubscribeSync(inbox)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := testutil.SubscribeSync(t, nc, inbox)
 	if err := nc.PublishRequest("sensehat.all.led.text", inbox, []byte(`{"text":"A","speed":100}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -466,21 +463,9 @@ func TestJoystickAndReadingsPublished(t *testing.T) {
 	r.hat.HTS221.Set(30, 60)
 	r.hat.LPS25H.Set(990, 30)
 	nc := connect(t, srv.URL())
-	joy, err := nc.SubscribeSync("sensehat.pi1.joystick.*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := nc.SubscribeSync("sensehat.pi1.sensors.env")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mot, err := nc.SubscribeSync("sensehat.pi1.sensors.motion")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	joy := testutil.SubscribeSync(t, nc, "sensehat.pi1.joystick.*")
+	env := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.env")
+	mot := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.motion")
 
 	r.hat.ATtiny.Press(sensehat.KeyUp)
 	m, err := joy.NextMsg(5 * time.Second)

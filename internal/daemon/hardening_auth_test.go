@@ -264,10 +264,7 @@ func TestHardeningDevicePermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer laptop.Close()
-	env, err := laptop.SubscribeSync("sensehat.pi1.sensors.env")
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := testutil.SubscribeSync(t, laptop, "sensehat.pi1.sensors.env")
 	waitStatus(t, laptop, "pi1", 10*time.Second)
 	m := request(t, laptop, "sensehat.pi1.led.text", []byte(`{"text":"ok","speed":100}`), 10*time.Second)
 	if !strings.Contains(string(m.Data), `"displayed":true`) {

@@ -62,17 +62,8 @@ func TestHardeningBusFaults(t *testing.T) {
 	srv := testutil.StartServer(t, nil)
 	r := startWith(t, simConfig(t, srv.URL(), "pi1"), startOpts{watchdog: 100 * time.Millisecond})
 	nc := connect(t, srv.URL())
-	env, err := nc.SubscribeSync("sensehat.pi1.sensors.env")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mot, err := nc.SubscribeSync("sensehat.pi1.sensors.motion")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	env := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.env")
+	mot := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.motion")
 	hts := func() uint64 { return status(t, nc, "pi1").Errors.Counts["hts221"] }
 
 	t.Run("intermittent NACK", func(t *testing.T) {

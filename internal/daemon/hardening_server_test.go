@@ -192,17 +192,8 @@ func serverRestart(t testing.TB, outage time.Duration) time.Duration {
 	// Same port, fresh server; the watcher subscribes first.
 	srv2 := testutil.StartServer(t, restart)
 	watch := connect(t, srv2.URL())
-	joy, err := watch.SubscribeSync("sensehat.pi1.joystick.*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := watch.SubscribeSync("sensehat.pi1.sensors.env")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := watch.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	joy := testutil.SubscribeSync(t, watch, "sensehat.pi1.joystick.*")
+	env := testutil.SubscribeSync(t, watch, "sensehat.pi1.sensors.env")
 	g.open.Store(true)
 	back := time.Now()
 	waitStatus(t, watch, "pi1", 30*time.Second)

@@ -48,13 +48,7 @@ func TestSoakBusFaultsLong(t *testing.T) {
 	srv := testutil.StartServer(t, nil)
 	r := startWith(t, simConfig(t, srv.URL(), "pi1"), startOpts{watchdog: 100 * time.Millisecond})
 	nc := connect(t, srv.URL())
-	env, err := nc.SubscribeSync("sensehat.pi1.sensors.env")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	env := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.env")
 	end := time.Now().Add(time.Minute)
 	for i := 0; time.Now().Before(end); i++ {
 		r.hat.Bus.InjectIntermittent(sim.HTS221Addr, 3)

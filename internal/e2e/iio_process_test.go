@@ -63,14 +63,8 @@ func TestProcessIIOSensors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	envSub, err := nc.SubscribeSync("sensehat.iio1.sensors.env")
-	if err != nil {
-		t.Fatal(err)
-	}
-	motSub, err := nc.SubscribeSync("sensehat.iio1.sensors.motion")
-	if err != nil {
-		t.Fatal(err)
-	}
+	envSub := testutil.SubscribeSync(t, nc, "sensehat.iio1.sensors.env")
+	motSub := testutil.SubscribeSync(t, nc, "sensehat.iio1.sensors.motion")
 	next := func(sub *nats.Subscription, what string) map[string]any {
 		t.Helper()
 		m, err := sub.NextMsg(30 * time.Second)

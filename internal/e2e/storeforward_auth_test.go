@@ -52,10 +52,7 @@ func TestLeafNodeNeedsThePassword(t *testing.T) {
 					}
 					defer lc.Close()
 					subject := "sensehat." + sfID + ".sensors.env"
-					sub, err := hc.SubscribeSync(subject)
-					if err != nil {
-						t.Fatal(err)
-					}
+					sub := testutil.SubscribeSync(t, hc, subject)
 					defer sub.Unsubscribe()
 					if err := hc.Flush(); err != nil {
 						t.Fatal(err)

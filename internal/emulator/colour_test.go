@@ -102,13 +102,7 @@ func TestColourControlChangesPublishedReading(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	sub, err := nc.SubscribeSync("sensehat.emu.sensors.colour")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	sub := testutil.SubscribeSync(t, nc, "sensehat.emu.sensors.colour")
 	// What the page sends for colour #ff8000 at brightness 300 (app.js
 	// lightFields): red 300, green 300 × 128 / 255 = 150.59, blue 0, clear
 	// the sum.

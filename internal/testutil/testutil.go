@@ -239,3 +239,17 @@ func FreePort(t testing.TB) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// SubscribeSync subscribes nc to subject and flushes, so the server holds
+// the interest before the test makes anything publish.
+func SubscribeSync(t testing.TB, nc *nats.Conn, subject string) *nats.Subscription {
+	t.Helper()
+	sub, err := nc.SubscribeSync(subject)
+	if err != nil {
+		t.Fatalf("subscribing to %s: %v", subject, err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatalf("flushing the subscription to %s: %v", subject, err)
+	}
+	return sub
+}

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/sensehat/sensehat/internal/testutil"
 )
 
@@ -77,11 +75,7 @@ func TestStopSignalsClearAndExitZero(t *testing.T) {
 				}
 			}()
 
-			nc, err := nats.Connect(srv.URL())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer nc.Close()
+			nc := testutil.Connect(t, srv.URL())
 			deadline := time.Now().Add(20 * time.Second)
 			for {
 				m, err := nc.Request("sensehat."+id+".status", nil, 500*time.Millisecond)

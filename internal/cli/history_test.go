@@ -59,11 +59,7 @@ type published struct {
 func TestHistoryCSVIsWhatWasPublished(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, srv.URL())
 	piStream(t, nc, "pi1")
 
 	msgs := make(chan *nats.Msg, 4096)

@@ -165,11 +165,7 @@ func TestHostileSayReplyIsEscaped(t *testing.T) {
 func TestHostileWatchIsEscaped(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, srv.URL())
 
 	var out, errOut testutil.LogBuffer
 	a := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}

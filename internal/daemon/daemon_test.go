@@ -412,11 +412,7 @@ func TestStartsWithoutServerAndReconnects(t *testing.T) {
 	opts := testutil.DefaultOptions()
 	opts.Port = port
 	srv := testutil.StartServer(t, opts)
-	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	waitStatus(t, nc, "pi1", 15*time.Second)
 
 	// Server restart: the daemon reconnects and serves again.

@@ -41,11 +41,7 @@ func TestDuplicateIDDetected(t *testing.T) {
 	var logA, logB, logC testutil.LogBuffer
 	a := startWith(t, asDevice("pi1"), startOpts{log: &logA, dupCheck: 50 * time.Millisecond})
 	c := startWith(t, asDevice("pi2"), startOpts{log: &logC, dupCheck: 50 * time.Millisecond})
-	nc, err := nats.Connect(srv.URL(), nats.UserInfo("laptop", "change-me-laptop"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, srv.URL(), nats.UserInfo("laptop", "change-me-laptop"))
 
 	// Alone (pi2 is another id), A finds nothing, announcement after
 	// announcement.

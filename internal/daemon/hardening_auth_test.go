@@ -126,11 +126,7 @@ func TestHardeningMutualTLS(t *testing.T) {
 		cfg := simConfig(t, url, "pi1")
 		cfg.TLSCA, cfg.TLSCert, cfg.TLSKey = ca.file, cert, key
 		startWith(t, cfg, startOpts{})
-		nc, err := nats.Connect(url, nats.RootCAs(ca.file), nats.ClientCert(laptopCert, laptopKey))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
+		nc := testutil.Connect(t, url, nats.RootCAs(ca.file), nats.ClientCert(laptopCert, laptopKey))
 		waitStatus(t, nc, "pi1", 10*time.Second)
 		if st := status(t, nc, "pi1"); !st.NATS.Connected || !strings.HasPrefix(st.NATS.Server, "tls://") {
 			t.Errorf("status nats = %+v, want connected over tls://", st.NATS)
@@ -187,11 +183,7 @@ func TestHardeningNKeyAndPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := authServer(t, "laptop", password, pub)
-	nc, err := nats.Connect(srv.URL(), nats.UserInfo("laptop", password))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, srv.URL(), nats.UserInfo("laptop", password))
 
 	t.Run("nkey", func(t *testing.T) {
 		cfg := simConfig(t, srv.URL(), "pi1")
@@ -259,11 +251,7 @@ func TestHardeningDevicePermissions(t *testing.T) {
 	logs := &testutil.LogBuffer{}
 	startWith(t, cfg, startOpts{log: logs})
 
-	laptop, err := nats.Connect(srv.URL(), nats.UserInfo("laptop", "change-me-laptop"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer laptop.Close()
+	laptop := testutil.Connect(t, srv.URL(), nats.UserInfo("laptop", "change-me-laptop"))
 	env := testutil.SubscribeSync(t, laptop, "sensehat.pi1.sensors.env")
 	waitStatus(t, laptop, "pi1", 10*time.Second)
 	m := request(t, laptop, "sensehat.pi1.led.text", []byte(`{"text":"ok","speed":100}`), 10*time.Second)

@@ -204,11 +204,7 @@ func TestProcessWithNATSCLI(t *testing.T) {
 
 	// The daemon retries until the server is up, so wait on the status
 	// endpoint rather than on either process's log.
-	nc, err := nats.Connect(cli.url, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, cli.url, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		m, err := nc.Request("sensehat.pi1.status", nil, 500*time.Millisecond)

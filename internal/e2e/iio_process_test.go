@@ -58,11 +58,7 @@ func TestProcessIIOSensors(t *testing.T) {
 		"--env-interval", "100ms", "--motion-interval", "100ms",
 		"--id", "iio1", "--nats", url)
 
-	nc, err := nats.Connect(url, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, url, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	envSub := testutil.SubscribeSync(t, nc, "sensehat.iio1.sensors.env")
 	motSub := testutil.SubscribeSync(t, nc, "sensehat.iio1.sensors.motion")
 	next := func(sub *nats.Subscription, what string) map[string]any {

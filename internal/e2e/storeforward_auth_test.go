@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/sensehat/sensehat/internal/testutil"
 )
 
@@ -29,11 +27,7 @@ func TestLeafNodeNeedsThePassword(t *testing.T) {
 			leafPort := testutil.FreePort(t)
 			hub := hubServer(t, t.TempDir(), leafPort)
 			hub.start(t)
-			hc, err := nats.Connect(hub.url())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer hc.Close()
+			hc := testutil.Connect(t, hub.url())
 			for _, c := range []struct {
 				name, userinfo string
 				ok             bool
@@ -46,11 +40,7 @@ func TestLeafNodeNeedsThePassword(t *testing.T) {
 					leaf := leafNode(t, t.TempDir(), ls.bin, fmt.Sprintf("nats-leaf://%s127.0.0.1:%d", c.userinfo, leafPort))
 					leaf.start(t)
 					defer leaf.stop(t)
-					lc, err := nats.Connect(leaf.url())
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer lc.Close()
+					lc := testutil.Connect(t, leaf.url())
 					subject := "sensehat." + sfID + ".sensors.env"
 					sub := testutil.SubscribeSync(t, hc, subject)
 					defer sub.Unsubscribe()

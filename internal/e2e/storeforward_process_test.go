@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sensehat/sensehat/internal/cli"
@@ -161,11 +160,7 @@ func TestStoreAndForwardFull(t *testing.T) {
 		return streamState(t, f.hub.url(), "SENSEHAT").Msgs >= 50
 	})
 
-	onLeaf, err := nats.Connect(f.leaf.url())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer onLeaf.Close()
+	onLeaf := testutil.Connect(t, f.leaf.url())
 	f.hub.stop(t)
 	cut := streamState(t, f.leaf.url(), "SENSEHAT_"+sfID)
 	early := f.statusOn(t, onLeaf, 10*time.Second)

@@ -23,11 +23,7 @@ func TestBrowser(t *testing.T) {
 	ctx := headless.Browser(t)
 	e, ns := startEmulator(t, 200*time.Millisecond)
 
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, ns.URL())
 	joy := make(chan *nats.Msg, 16)
 	env := make(chan *nats.Msg, 64)
 	col := make(chan *nats.Msg, 64)

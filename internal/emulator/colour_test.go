@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/tcs34xx"
 )
@@ -97,11 +95,7 @@ func TestPageHasColourControl(t *testing.T) {
 func TestColourControlChangesPublishedReading(t *testing.T) {
 	testutil.CheckLeaks(t)
 	e, ns := startEmulator(t, time.Second)
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, ns.URL())
 	sub := testutil.SubscribeSync(t, nc, "sensehat.emu.sensors.colour")
 	// What the page sends for colour #ff8000 at brightness 300 (app.js
 	// lightFields): red 300, green 300 × 128 / 255 = 150.59, blue 0, clear

@@ -44,11 +44,7 @@ func TestFleetPageAgainstThreeDevices(t *testing.T) {
 	for _, id := range []string{"pi1", "pi2", "pi3"} {
 		devs[id] = startDevice(t, ns.URL(), id)
 	}
-	watch, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer watch.Close()
+	watch := testutil.Connect(t, ns.URL())
 	var live atomic.Int64
 	if _, err := watch.Subscribe("sensehat.*.led.frame.live", func(*nats.Msg) { live.Add(1) }); err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sensehat/sensehat/internal/fleet"
@@ -175,11 +174,7 @@ func TestSpanManyBatches(t *testing.T) {
 func TestSpanWithoutStream(t *testing.T) {
 	testutil.CheckLeaks(t)
 	ns := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, ns.URL())
 	for _, stream := range []string{"", "NO_SUCH_STREAM"} {
 		o := testOpts()
 		o.HistoryStream = stream
@@ -204,11 +199,7 @@ func TestSpanWithoutStream(t *testing.T) {
 func TestSpanStreamError(t *testing.T) {
 	testutil.CheckLeaks(t)
 	ns := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, ns.URL())
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)

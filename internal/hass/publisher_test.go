@@ -41,11 +41,7 @@ func TestPublisherResends(t *testing.T) {
 	pub.Store(p)
 	testutil.WaitFor(t, 15*time.Second, "discovery at start", func() bool { return p.Sent() == 1 })
 
-	other, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := testutil.Connect(t, srv.URL())
 	if err := other.Publish(dev.HA.Status(), []byte(Online)); err != nil {
 		t.Fatal(err)
 	}
@@ -65,11 +61,7 @@ func TestPublisherResends(t *testing.T) {
 func TestStartRefusesAnEmptyDevice(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, srv.URL())
 	if _, err := Start(nc, Device{}, func() Board { return Board{} }, nil); err == nil {
 		t.Error("Start with an empty device succeeded")
 	}
@@ -91,11 +83,7 @@ func TestIsBirth(t *testing.T) {
 func TestPublisherAnnouncesABoardThatChanged(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, srv.URL())
 	dev := testDevice(t)
 	msgs := make(chan *nats.Msg, 256)
 	sub, err := nc.ChanSubscribe(dev.ConfigSubject(), msgs)

@@ -30,12 +30,13 @@ type Server struct {
 // URL is the client URL.
 func (s *Server) URL() string { return s.ClientURL() }
 
-// Connect connects a plain client to url, closed when the test ends.
-func Connect(t testing.TB, url string) *nats.Conn {
+// Connect connects a client to url with opts (credentials, TLS), closed
+// when the test ends.
+func Connect(t testing.TB, url string, opts ...nats.Option) *nats.Conn {
 	t.Helper()
-	nc, err := nats.Connect(url)
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("connecting to %s: %v", url, err)
 	}
 	t.Cleanup(nc.Close)
 	return nc

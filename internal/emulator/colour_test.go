@@ -34,15 +34,7 @@ func TestLightPostFeedsColourSensor(t *testing.T) {
 	// colour is raw // ceil(1024 / 256) = raw // 4.
 	opts := tcs34xx.DefaultOpts
 	opts.SkipKernelCheck = true // a simulated bus has no kernel
-	d, err := tcs34xx.New(hat.Bus, &opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Halt()
-	var r tcs34xx.Reading
-	if err := d.Sense(&r); err != nil {
-		t.Fatal(err)
-	}
+	r := testutil.SenseOnce[tcs34xx.Reading](t, func() (*tcs34xx.Dev, error) { return tcs34xx.New(hat.Bus, &opts) })
 	if r.Red != 200 || r.Green != 100 || r.Blue != 50 || r.Clear != 350 {
 		t.Errorf("sensor reads %+v, want 200 100 50 350", r)
 	}

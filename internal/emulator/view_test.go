@@ -226,29 +226,13 @@ func TestConditionsPostFeedsChips(t *testing.T) {
 	// Read back through the real drivers, as the daemon does.
 	hopts := hts221.DefaultOpts
 	hopts.SkipKernelCheck = true // a simulated bus has no kernel
-	h, err := hts221.New(hat.Bus, &hopts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Halt()
-	var hr hts221.Reading
-	if err := h.Sense(&hr); err != nil {
-		t.Fatal(err)
-	}
+	hr := testutil.SenseOnce[hts221.Reading](t, func() (*hts221.Dev, error) { return hts221.New(hat.Bus, &hopts) })
 	if math.Abs(hr.TemperatureC-30) > 0.05 || math.Abs(hr.HumidityPct-45) > 0.1 {
 		t.Errorf("HTS221 reads %.2f °C %.2f %%, want 30 °C 45 %%", hr.TemperatureC, hr.HumidityPct)
 	}
 	popts := lps25h.DefaultOpts
 	popts.SkipKernelCheck = true
-	p, err := lps25h.New(hat.Bus, &popts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Halt()
-	var pr lps25h.Reading
-	if err := p.Sense(&pr); err != nil {
-		t.Fatal(err)
-	}
+	pr := testutil.SenseOnce[lps25h.Reading](t, func() (*lps25h.Dev, error) { return lps25h.New(hat.Bus, &popts) })
 	if math.Abs(pr.PressureHPa-980.5) > 0.01 || math.Abs(pr.TemperatureC-30) > 0.05 {
 		t.Errorf("LPS25H reads %.3f hPa %.2f °C, want 980.5 hPa 30 °C", pr.PressureHPa, pr.TemperatureC)
 	}

@@ -254,3 +254,27 @@ func SubscribeSync(t testing.TB, nc *nats.Conn, subject string) *nats.Subscripti
 	}
 	return sub
 }
+
+// Sensor is a chip driver that reads into an R and can be halted, as
+// every driver under sensehat/ is.
+type Sensor[R any] interface {
+	Sense(r *R) error
+	Halt() error
+}
+
+// SenseOnce opens a sensor with open, reads it once, halts it and returns
+// the reading, failing the test on any error: reading back through the
+// real driver what a simulated chip or a fake sysfs tree was set to.
+func SenseOnce[R any, D Sensor[R]](t testing.TB, open func() (D, error)) R {
+	t.Helper()
+	d, err := open()
+	if err != nil {
+		t.Fatalf("opening the sensor: %v", err)
+	}
+	defer d.Halt()
+	var r R
+	if err := d.Sense(&r); err != nil {
+		t.Fatalf("reading the sensor: %v", err)
+	}
+	return r
+}

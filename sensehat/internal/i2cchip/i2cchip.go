@@ -35,6 +35,41 @@ func CheckKernel(pkg string, errKernel error, root string, bus int, addr uint16,
 		errKernel, drv, dev, instead, dev, drv)
 }
 
+// Chip is what the start-up checks need to know of one driver's chip.
+type Chip struct {
+	// Pkg prefixes errors ("hts221"); Name is what a chip with the wrong
+	// who-am-I is not ("an HTS221").
+	Pkg, Name string
+	// Addr is the chip's address when the driver's Opts give none.
+	Addr uint16
+	// ErrKernel is the driver's ErrKernelDriver, and Instead what a user
+	// can do instead of unbinding the kernel driver (see CheckKernel).
+	ErrKernel error
+	Instead   string
+	// WhoAmIReg is the identity register, WhoAmI what it must read.
+	WhoAmIReg, WhoAmI byte
+}
+
+// Open returns the chip at addr (0 means c.Addr) on b, once no kernel
+// driver holds it (looked up in the sysfs tree at sysfsRoot, "" meaning
+// /sys, for I2C bus bus; not looked up at all when skipKernelCheck is set,
+// for a simulated bus) and its who-am-I register reads c.WhoAmI.
+func (c Chip) Open(b i2c.Bus, addr uint16, bus int, sysfsRoot string, skipKernelCheck bool) (i2c.Dev, error) {
+	if addr == 0 {
+		addr = c.Addr
+	}
+	if !skipKernelCheck {
+		if err := CheckKernel(c.Pkg, c.ErrKernel, sysfsRoot, bus, addr, c.Instead); err != nil {
+			return i2c.Dev{}, err
+		}
+	}
+	d := i2c.Dev{Bus: b, Addr: addr}
+	if err := CheckWhoAmI(c.Pkg, &d, c.WhoAmIReg, c.WhoAmI, c.Name); err != nil {
+		return i2c.Dev{}, err
+	}
+	return d, nil
+}
+
 // CheckWhoAmI reads register reg and requires want, so a wrong chip at the
 // address is refused before anything is written to it. chip names what
 // was expected ("an HTS221").

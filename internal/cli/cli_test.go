@@ -16,9 +16,53 @@ import (
 // and output.
 func run(ctx context.Context, args ...string) (code int, stdout, stderr string) {
 	var out, errOut testutil.LogBuffer
-	a := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
-	code = a.Run(ctx, args)
+	code = newApp(&out, &errOut).Run(ctx, args)
 	return code, out.String(), errOut.String()
+}
+
+// newApp is the tool with no environment, writing to out and errOut.
+func newApp(out, errOut *testutil.LogBuffer) *App {
+	return &App{Stdout: out, Stderr: errOut, Getenv: func(string) string { return "" }}
+}
+
+// background is one long-running command (watch, web, emulate) of the
+// tool, run while the test reads its output.
+type background struct {
+	out, errOut testutil.LogBuffer
+	cancel      context.CancelFunc
+	code        chan int
+	stopped     bool
+	exit        int
+}
+
+// runBackground starts the tool with args; it is stopped when the test
+// ends if the test has not stopped it.
+func runBackground(t *testing.T, args ...string) *background {
+	t.Helper()
+	b := &background{code: make(chan int, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
+	a := newApp(&b.out, &b.errOut)
+	go func() { b.code <- a.Run(ctx, args) }()
+	t.Cleanup(func() { b.stop(t) })
+	return b
+}
+
+// stop cancels the command, as Ctrl-C does, and returns its exit code; a
+// command that does not return within 15 s fails the test.
+func (b *background) stop(t *testing.T) int {
+	t.Helper()
+	if b.stopped {
+		return b.exit
+	}
+	b.stopped = true
+	b.cancel()
+	select {
+	case b.exit = <-b.code:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("the command did not return 15 s after its context was cancelled; stderr:\n%s", b.errOut.String())
+	}
+	return b.exit
 }
 
 func TestSayOneDevice(t *testing.T) {
@@ -132,25 +176,15 @@ func TestWatchJoystick(t *testing.T) {
 	srv := testutil.StartServer(t, nil)
 	hat := simdaemon.StartOn(t, srv.URL(), "pi1").HAT
 
-	var out, errOut testutil.LogBuffer
-	a := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	code := make(chan int, 1)
-	go func() { code <- a.Run(ctx, []string{"watch", "--nats", srv.URL(), "joystick"}) }()
+	w := runBackground(t, "watch", "--nats", srv.URL(), "joystick")
+	out, errOut := &w.out, &w.errOut
 
 	// watch says so on stderr once it has subscribed and flushed.
 	testutil.WaitFor(t, 10*time.Second, "watch to subscribe", func() bool { return strings.Contains(errOut.String(), "watching sensehat.*.joystick.*") })
 	hat.ATtiny.Press(sensehat.KeyLeft)
 	testutil.WaitFor(t, 10*time.Second, "the joystick event", func() bool { return strings.Contains(out.String(), "pi1.joystick.left ") })
-	cancel()
-	select {
-	case c := <-code:
-		if c != 0 {
-			t.Errorf("watch exit %d after cancel, want 0; stderr:\n%s", c, errOut.String())
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("watch did not return after its context was cancelled")
+	if c := w.stop(t); c != 0 {
+		t.Errorf("watch exit %d after cancel, want 0; stderr:\n%s", c, errOut.String())
 	}
 	line, _, _ := strings.Cut(out.String(), "\n")
 	if !regexp.MustCompile(`^pi1\.joystick\.left \{"key":"left","action":"pressed","time":"[^"]+"\}$`).MatchString(line) {

@@ -167,12 +167,8 @@ func TestHostileWatchIsEscaped(t *testing.T) {
 	srv := testutil.StartServer(t, nil)
 	nc := testutil.Connect(t, srv.URL())
 
-	var out, errOut testutil.LogBuffer
-	a := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	code := make(chan int, 1)
-	go func() { code <- a.Run(ctx, []string{"watch", "--nats", srv.URL(), "joystick", "env"}) }()
+	w := runBackground(t, "watch", "--nats", srv.URL(), "joystick", "env")
+	out, errOut := &w.out, &w.errOut
 	testutil.WaitFor(t, 10*time.Second, "watch to subscribe", func() bool { return strings.Contains(errOut.String(), "watching") })
 
 	// A subject token is any bytes but space, tab, CR, LF, '.', '*', '>'.
@@ -183,8 +179,7 @@ func TestHostileWatchIsEscaped(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.WaitFor(t, 10*time.Second, "both events", func() bool { return strings.Count(out.String(), "\n") >= 2 })
-	cancel()
-	<-code
+	w.stop(t)
 	got := out.String()
 	assertTerminalSafe(t, "watch", got)
 	for _, want := range []string{`\x1b]0;subj\x07\u202e.joystick.up \x1b]0;pwned\x07`, `pi1.sensors.env \x1b]0;pwned\x07`, `\xff\x9b\xfe\x09TAB\x0aFAKE ROW`} {

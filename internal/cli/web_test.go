@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -20,14 +19,8 @@ func TestWebServesTheFleetPage(t *testing.T) {
 	srv := testutil.StartServer(t, nil)
 	simdaemon.StartOn(t, srv.URL(), "pi1")
 
-	var out, errOut testutil.LogBuffer
-	a := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	code := make(chan int, 1)
-	go func() {
-		code <- a.Run(ctx, []string{"web", "--nats", srv.URL(), "--http", "127.0.0.1:0", "--every", "300ms"})
-	}()
+	w := runBackground(t, "web", "--nats", srv.URL(), "--http", "127.0.0.1:0", "--every", "300ms")
+	out, errOut := &w.out, &w.errOut
 	re := regexp.MustCompile(`Fleet page: (http://127\.0\.0\.1:\d+/)`)
 	testutil.WaitFor(t, 10*time.Second, "the page's address", func() bool { return re.MatchString(out.String()) })
 	base := re.FindStringSubmatch(out.String())[1]
@@ -52,13 +45,7 @@ func TestWebServesTheFleetPage(t *testing.T) {
 		_ = json.Unmarshal([]byte(get("fleet/devices")), &list)
 		return len(list) == 1 && list[0].ID == "pi1"
 	})
-	cancel()
-	select {
-	case c := <-code:
-		if c != 0 {
-			t.Errorf("web exit %d after cancel, want 0; stderr:\n%s", c, errOut.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("web did not return after its context was cancelled")
+	if c := w.stop(t); c != 0 {
+		t.Errorf("web exit %d after cancel, want 0; stderr:\n%s", c, errOut.String())
 	}
 }

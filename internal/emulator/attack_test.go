@@ -405,18 +405,8 @@ func TestNonLoopbackPageWarns(t *testing.T) {
 				Listener: ln,
 				Ready:    make(chan struct{}),
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- e.Run(ctx) }()
-			select {
-			case <-e.Ready:
-			case err := <-done:
-				t.Fatalf("Run: %v", err)
-			case <-time.After(15 * time.Second):
-				t.Fatal("not ready in 15s")
-			}
-			cancel()
-			if err := <-done; err != nil {
+			run := testutil.GoReady(t, "the emulator", e.Ready, e.Run)
+			if err := run.Stop(); err != nil {
 				t.Errorf("Run: %v", err)
 			}
 			got := logs.String()

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sensehat/sensehat/internal/fleet"
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/internal/testutil/simdaemon"
 )
 
@@ -43,11 +44,7 @@ func testOpts() fleet.Opts {
 // startFleet serves the page on a loopback port and returns its base URL.
 func startFleet(t *testing.T, natsURL string, o fleet.Opts) (*fleet.Server, string) {
 	t.Helper()
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := testutil.Connect(t, natsURL)
 	s, err := fleet.New(nc, &o)
 	if err != nil {
 		t.Fatal(err)
@@ -56,20 +53,7 @@ func startFleet(t *testing.T, natsURL string, o fleet.Opts) (*fleet.Server, stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Serve did not return 10s after cancel")
-		}
-	})
+	testutil.Go(t, "the fleet page's Serve", func(ctx context.Context) error { return s.Serve(ctx, ln) })
 	return s, "http://" + ln.Addr().String()
 }
 

@@ -3,38 +3,20 @@ package sensors
 import (
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat/sim"
 	"github.com/sensehat/sensehat/sensehat/tcs34xx"
 )
 
-// manualClock drives the simulated colour sensor and its driver together.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *manualClock) Sleep(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // colourSet opens hat's colour sensor with settings s on a manual clock;
 // sleep nil lets the driver's waits advance the clock.
-func colourSet(t testing.TB, hat *sim.HAT, s tcs34xx.Settings, sleep func(time.Duration)) (Set, *manualClock) {
+func colourSet(t testing.TB, hat *sim.HAT, s tcs34xx.Settings, sleep func(time.Duration)) (Set, *testutil.Clock) {
 	t.Helper()
-	clk := &manualClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	hat.Colour.SetClock(clk.Now)
 	if sleep == nil {
 		sleep = clk.Sleep

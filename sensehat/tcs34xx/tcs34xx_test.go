@@ -5,39 +5,24 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"periph.io/x/conn/v3/i2c/i2ctest"
 
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
 // clock is a manual clock shared by the simulated chip and the driver:
 // the driver's sleeps advance it, so integrations complete without waiting.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Sleep(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+func newClock() *testutil.Clock {
+	return testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
 // simDev opens chip at addr on a fresh bus with a manual clock.
-func simDev(t testing.TB, chip *sim.TCS34xx, addr uint16, s Settings) (*sim.Bus, *clock, *Dev) {
+func simDev(t testing.TB, chip *sim.TCS34xx, addr uint16, s Settings) (*sim.Bus, *testutil.Clock, *Dev) {
 	t.Helper()
 	b := sim.NewBus("sim")
 	clk := newClock()

@@ -7,7 +7,6 @@
 package simdaemon
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"testing"
@@ -16,12 +15,9 @@ import (
 	"github.com/sensehat/sensehat/internal/config"
 	"github.com/sensehat/sensehat/internal/daemon"
 	"github.com/sensehat/sensehat/internal/emulator"
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
-
-// Timeout bounds how long a daemon may take to become ready and to stop:
-// it bounds a hang, it does not measure speed.
-const Timeout = 15 * time.Second
 
 // Config is the configuration of device id on a simulated board joining
 // the server at natsURL, with its state in a directory of the test's own:
@@ -47,16 +43,12 @@ type Device struct {
 	ID     string
 	HAT    *sim.HAT
 	Daemon *daemon.Daemon
-
-	t       testing.TB
-	cancel  context.CancelFunc
-	done    chan error
-	stopped bool
+	run    *testutil.Task
 }
 
 // Start runs a daemon with cfg on a new simulated HAT, waits until its
-// service is registered, and stops it when the test ends. A nil opts
-// means the zero Opts.
+// service is registered, and stops it when the test ends, wanting a clean
+// stop. A nil opts means the zero Opts.
 func Start(t testing.TB, cfg config.Config, opts *Opts) *Device {
 	t.Helper()
 	var o Opts
@@ -69,7 +61,7 @@ func Start(t testing.TB, cfg config.Config, opts *Opts) *Device {
 	if o.Notifier == nil {
 		o.Notifier = nopNotifier{}
 	}
-	dev := &Device{ID: cfg.ID, HAT: sim.NewHAT(), t: t, done: make(chan error, 1)}
+	dev := &Device{ID: cfg.ID, HAT: sim.NewHAT()}
 	dev.Daemon = &daemon.Daemon{
 		Config:   cfg,
 		Log:      slog.New(slog.NewTextHandler(o.Log, &slog.HandlerOptions{Level: o.Level})),
@@ -77,38 +69,15 @@ func Start(t testing.TB, cfg config.Config, opts *Opts) *Device {
 		Notifier: o.Notifier,
 		Ready:    make(chan struct{}),
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	dev.cancel = cancel
-	go func() { dev.done <- dev.Daemon.Run(ctx) }()
-	t.Cleanup(dev.Stop)
-	select {
-	case <-dev.Daemon.Ready:
-	case err := <-dev.done:
-		dev.stopped = true
-		cancel()
-		t.Fatalf("daemon %s exited before ready: %v", cfg.ID, err)
-	case <-time.After(Timeout):
-		t.Fatalf("daemon %s not ready in %v", cfg.ID, Timeout)
-	}
+	dev.run = testutil.GoReady(t, "daemon "+cfg.ID, dev.Daemon.Ready, dev.Daemon.Run)
 	return dev
 }
 
 // Stop stops the daemon as systemd does (its context cancelled) and fails
 // the test unless Run returns nil in time. Stopping twice is harmless.
 func (d *Device) Stop() {
-	d.t.Helper()
-	if d.stopped {
-		return
-	}
-	d.stopped = true
-	d.cancel()
-	select {
-	case err := <-d.done:
-		if err != nil {
-			d.t.Errorf("daemon %s: Run = %v after a clean stop, want nil", d.ID, err)
-		}
-	case <-time.After(Timeout):
-		d.t.Errorf("daemon %s did not stop in %v", d.ID, Timeout)
+	if err := d.run.Stop(); err != nil {
+		d.run.Fail(err)
 	}
 }
 

@@ -1,11 +1,8 @@
 package daemon
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -135,26 +132,7 @@ func TestColourEndToEnd(t *testing.T) {
 // startModel runs a daemon on a simulated board of model m.
 func startModel(t *testing.T, cfg config.Config, m sim.Model) *running {
 	t.Helper()
-	r := &running{hat: sim.NewHATModel(m), notify: &fakeNotifier{}, done: make(chan error, 1)}
-	r.d = &Daemon{
-		Config:   cfg,
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		HAT:      r.hat,
-		Notifier: r.notify,
-		Ready:    make(chan struct{}),
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	go func() { r.done <- r.d.Run(ctx) }()
-	select {
-	case <-r.d.Ready:
-	case err := <-r.done:
-		t.Fatalf("daemon exited before ready: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("daemon not ready in 10s")
-	}
-	t.Cleanup(func() { r.stop(t) })
-	return r
+	return startWith(t, cfg, startOpts{model: m})
 }
 
 func TestColourAstroPi(t *testing.T) {

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -50,29 +49,17 @@ func (f *fakeNotifier) has(prefix string) bool {
 }
 
 type running struct {
-	d       *Daemon
-	hat     *sim.HAT
-	notify  *fakeNotifier
-	cancel  context.CancelFunc
-	done    chan error
-	stopped bool
+	d      *Daemon
+	hat    *sim.HAT
+	notify *fakeNotifier
+	run    *testutil.Task
 }
 
 // stop cancels the daemon and checks it exits cleanly.
 func (r *running) stop(t testing.TB) {
 	t.Helper()
-	if r.stopped {
-		return
-	}
-	r.stopped = true
-	r.cancel()
-	select {
-	case err := <-r.done:
-		if err != nil {
-			t.Errorf("Run returned %v, want nil after a clean stop", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("daemon did not stop within 10s")
+	if err := r.run.Stop(); err != nil {
+		r.run.Fail(err)
 	}
 }
 
@@ -106,13 +93,14 @@ type startOpts struct {
 	onFrame  func(*display.Frame)
 	clock    func() time.Time // nil: time.Now
 	dupCheck time.Duration    // 0: DefaultDuplicateCheck
+	model    sim.Model        // the zero Model: a Sense HAT v2
 }
 
 // startWith is start with startOpts. Ready does not depend on a server: it
 // is closed once the service is registered, connected or not.
 func startWith(t testing.TB, cfg config.Config, o startOpts) *running {
 	t.Helper()
-	r := &running{hat: sim.NewHAT(), notify: &fakeNotifier{wd: o.watchdog}, done: make(chan error, 1)}
+	r := &running{hat: sim.NewHATModel(o.model), notify: &fakeNotifier{wd: o.watchdog}}
 	if o.log == nil {
 		o.log = io.Discard
 	}
@@ -126,17 +114,7 @@ func startWith(t testing.TB, cfg config.Config, o startOpts) *running {
 		Clock:          o.clock,
 		DuplicateCheck: o.dupCheck,
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	go func() { r.done <- r.d.Run(ctx) }()
-	select {
-	case <-r.d.Ready:
-	case err := <-r.done:
-		t.Fatalf("daemon exited before ready: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("daemon not ready in 10s")
-	}
-	t.Cleanup(func() { r.stop(t) })
+	r.run = testutil.GoReady(t, "the daemon's Run", r.d.Ready, r.d.Run)
 	return r
 }
 

@@ -15,9 +15,8 @@ import (
 func (r *running) stillRunning(t testing.TB) {
 	t.Helper()
 	select {
-	case err := <-r.done:
-		r.stopped = true
-		t.Fatalf("Run returned %v during a fault; it must keep running", err)
+	case <-r.run.Finished():
+		t.Fatalf("Run returned %v during a fault; it must keep running", r.run.Err())
 	default:
 	}
 }

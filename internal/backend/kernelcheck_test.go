@@ -3,9 +3,9 @@ package backend
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/attiny"
 	"github.com/sensehat/sensehat/sensehat/hts221"
 	"github.com/sensehat/sensehat/sensehat/lps25h"
@@ -20,13 +20,7 @@ func boundTree(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
 	for _, addr := range []string{"1-0046", "1-005f", "1-005c", "1-006a", "1-001c", "1-0039"} {
-		dir := filepath.Join(root, "bus", "i2c", "devices", addr)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink("../../../../bus/i2c/drivers/some_driver", filepath.Join(dir, "driver")); err != nil {
-			t.Fatal(err)
-		}
+		testutil.BindI2CDriver(t, root, addr, "some_driver")
 	}
 	return root
 }

@@ -10,6 +10,8 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -277,4 +279,19 @@ func SenseOnce[R any, D Sensor[R]](t testing.TB, open func() (D, error)) R {
 		t.Fatalf("reading the sensor: %v", err)
 	}
 	return r
+}
+
+// BindI2CDriver makes the sysfs tree at root say that the kernel driver
+// named driver is bound to the I2C device dev ("1-005f": bus 1, address
+// 0x5f), as Linux does: bus/i2c/devices/<dev>/driver is a symlink to
+// bus/i2c/drivers/<driver>.
+func BindI2CDriver(t testing.TB, root, dev, driver string) {
+	t.Helper()
+	dir := filepath.Join(root, "bus", "i2c", "devices", dev)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../../../bus/i2c/drivers/"+driver, filepath.Join(dir, "driver")); err != nil {
+		t.Fatal(err)
+	}
 }

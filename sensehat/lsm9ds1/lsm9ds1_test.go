@@ -15,6 +15,7 @@ import (
 	"periph.io/x/conn/v3/physic"
 
 	"github.com/sensehat/sensehat/internal/pysensehat"
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/lsm9ds1"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
@@ -538,9 +539,7 @@ func TestKernelDriver(t *testing.T) {
 		t.Fatalf("unbound: %v", err)
 	}
 	for dev, drv := range map[string]string{"1-006a": "st_lsm9ds1", "1-001c": "st_magn"} {
-		if err := os.Symlink("../../../../bus/i2c/drivers/"+drv, filepath.Join(root, "bus", "i2c", "devices", dev, "driver")); err != nil {
-			t.Fatal(err)
-		}
+		testutil.BindI2CDriver(t, root, dev, drv)
 	}
 	n := b.Transactions(0x6A)
 	_, err := lsm9ds1.NewAccelGyro(b, &opts)

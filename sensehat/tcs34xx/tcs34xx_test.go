@@ -2,8 +2,6 @@ package tcs34xx
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -384,13 +382,7 @@ func TestFaultsAndReset(t *testing.T) {
 
 func TestKernelDriver(t *testing.T) {
 	root := t.TempDir()
-	dev := filepath.Join(root, "bus", "i2c", "devices", "1-0029")
-	if err := os.MkdirAll(dev, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("../../../../bus/i2c/drivers/tcs3472", filepath.Join(dev, "driver")); err != nil {
-		t.Fatal(err)
-	}
+	testutil.BindI2CDriver(t, root, "1-0029", "tcs3472")
 	b := sim.NewHATModel(sim.AstroPi).Bus
 	_, err := New(b, &Opts{SysfsRoot: root, Bus: 1})
 	if !errors.Is(err, ErrKernelDriver) || !strings.Contains(err.Error(), `"tcs3472" is bound to 1-0029`) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -375,12 +374,7 @@ func TestFanOutAllAndAny(t *testing.T) {
 func TestStartsWithoutServerAndReconnects(t *testing.T) {
 	testutil.CheckLeaks(t)
 	// Reserve a port, then leave it empty: the daemon must come up anyway.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := testutil.FreePort(t)
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	r := start(t, simConfig(t, url, "pi1"))
 	if !r.notify.has("READY=1") {

@@ -1,7 +1,6 @@
 package hass
 
 import (
-	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,12 +17,7 @@ import (
 // published from the NATS side.
 func TestPublisherResends(t *testing.T) {
 	testutil.CheckLeaks(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := testutil.FreePort(t)
 	srv := testutil.StartServer(t, &server.Options{Port: port})
 
 	var pub atomic.Pointer[Publisher]

@@ -131,20 +131,31 @@ func TestSayUnknownDevice(t *testing.T) {
 	}
 }
 
-func TestStatusTable(t *testing.T) {
+// statusOf runs `sensehat status` against daemons started with ids on a
+// fresh server; it wants exit status 0 and a header and one line per
+// distinct id, and returns the lines and stderr.
+func statusOf(t *testing.T, ids ...string) (lines []string, stderr string) {
+	t.Helper()
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
-	simdaemon.StartOn(t, srv.URL(), "pi1")
-	simdaemon.StartOn(t, srv.URL(), "pi2")
-
+	distinct := map[string]bool{}
+	for _, id := range ids {
+		simdaemon.StartOn(t, srv.URL(), id)
+		distinct[id] = true
+	}
 	code, out, errOut := run(context.Background(), "status", "--nats", srv.URL())
 	if code != 0 {
 		t.Fatalf("status exit %d, stderr:\n%s", code, errOut)
 	}
-	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("status printed %d lines, want a header and one row per device:\n%s", len(lines), out)
+	lines = strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != 1+len(distinct) {
+		t.Fatalf("status printed %d lines, want a header and one row per id:\n%s", len(lines), out)
 	}
+	return lines, errOut
+}
+
+func TestStatusTable(t *testing.T) {
+	lines, _ := statusOf(t, "pi1", "pi2")
 	header := strings.Fields(lines[0])
 	wantHeader := []string{"ID", "VERSION", "UPTIME", "DISPLAY", "JOYSTICK", "SENSORS", "TEMP", "HUMIDITY", "PRESSURE", "QUEUE", "SHOWING", "ERRORS", "INSTANCES"}
 	if strings.Join(header, " ") != strings.Join(wantHeader, " ") {
@@ -159,6 +170,27 @@ func TestStatusTable(t *testing.T) {
 		if f[0] != id || f[3] != "sim" || f[4] != "sim" || f[5] != "sim" || f[9] != "0" || f[10] != "-" {
 			t.Errorf("row %d = %q, want %s on sim backends, empty queue, showing -", i, lines[i+1], id)
 		}
+	}
+}
+
+// TestStatusMarksDuplicateIDs runs two daemons with id pi1 and one with
+// pi2: the table has one row per id, and pi1's INSTANCES cell and a
+// warning on stderr say that two daemons share it.
+func TestStatusMarksDuplicateIDs(t *testing.T) {
+	lines, errOut := statusOf(t, "pi1", "pi1", "pi2")
+	header := strings.Fields(lines[0])
+	if header[len(header)-1] != "INSTANCES" {
+		t.Fatalf("last column %q, want INSTANCES", header[len(header)-1])
+	}
+	want := map[string]string{"pi1": "2!", "pi2": "1"}
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		if got := f[len(f)-1]; got != want[f[0]] {
+			t.Errorf("%s INSTANCES = %q, want %q", f[0], got, want[f[0]])
+		}
+	}
+	if !strings.Contains(errOut, "warning: 2 daemons run with id pi1") || strings.Contains(errOut, "id pi2") {
+		t.Errorf("stderr %q, want one warning about pi1", errOut)
 	}
 }
 

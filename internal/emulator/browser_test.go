@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -158,37 +156,10 @@ func TestBrowser(t *testing.T) {
 	}
 	headless.Eventually(t, ctx, 20*time.Second, "all 64 lit", `window.sensehat.lit() === 64`)
 
-	dir := headless.ScreenshotDir(t)
 	if err := chromedp.Do(ctx, chromedp.Sleep(300*time.Millisecond)); err != nil { // let the readings table fill
 		t.Fatal(err)
 	}
-	desktop, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
-		chromedp.Sleep(300*time.Millisecond),
-	); err != nil {
-		t.Fatal(err)
-	}
-	phone, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
-	if err != nil || !fits {
-		t.Errorf("page wider than a 390 px phone (%v)", err)
-	}
-	for name, png := range map[string][]byte{"emulator-desktop.png": desktop, "emulator-phone.png": phone} {
-		if !strings.HasPrefix(string(png), "\x89PNG") {
-			t.Errorf("%s is not a PNG", name)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("screenshots in %s", dir)
+	headless.Screenshots(t, ctx, "emulator")
 }
 
 // hueRGB is a fully saturated colour of hue h (0..1) at value v.

@@ -2,9 +2,6 @@ package fleet_test
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -103,36 +100,10 @@ func TestBrowserFleet(t *testing.T) {
 	}
 
 	// Screenshots: desktop, then a 390 px phone.
-	dir := headless.ScreenshotDir(t)
-	desktop, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
-		chromedp.Sleep(300*time.Millisecond),
-	); err != nil {
-		t.Fatal(err)
-	}
-	phone, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)); err != nil || !fits {
-		t.Errorf("page wider than a 390 px phone (%v)", err)
-	}
+	headless.Screenshots(t, ctx, "fleet")
 	if shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const r = document.getElementById("span").getBoundingClientRect(); return r.width > 0 && r.right <= window.innerWidth; })()`)); err != nil || !shown {
 		t.Errorf("span selector not shown whole on a 390 px phone (%v)", err)
 	}
-	for name, png := range map[string][]byte{"fleet-desktop.png": desktop, "fleet-phone.png": phone} {
-		if !strings.HasPrefix(string(png), "\x89PNG") {
-			t.Errorf("%s is not a PNG", name)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Log(fmt.Sprintf("screenshots in %s", dir))
 }
 
 // readingsStream keeps every reading in a JetStream stream READINGS, as

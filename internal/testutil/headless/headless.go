@@ -6,6 +6,8 @@ package headless
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,4 +88,42 @@ func ScreenshotDir(t testing.TB) string {
 		return d
 	}
 	return t.TempDir()
+}
+
+// PhoneWidth is the viewport width of the phone the pages must fit: an
+// iPhone 12-15's 390 CSS px.
+const PhoneWidth = 390
+
+// Screenshots saves the page as <name>-desktop.png and, in a phone's
+// viewport (PhoneWidth, which it leaves set), as <name>-phone.png, in
+// ScreenshotDir; it fails the test if the page is wider than the phone.
+func Screenshots(t testing.TB, ctx context.Context, name string) {
+	t.Helper()
+	dir := ScreenshotDir(t)
+	desktop, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(PhoneWidth, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Sleep(300*time.Millisecond),
+	); err != nil {
+		t.Fatal(err)
+	}
+	phone, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)); err != nil || !fits {
+		t.Errorf("page wider than a %d px phone (%v)", PhoneWidth, err)
+	}
+	for file, png := range map[string][]byte{name + "-desktop.png": desktop, name + "-phone.png": phone} {
+		if !strings.HasPrefix(string(png), "\x89PNG") {
+			t.Errorf("%s is not a PNG", file)
+		}
+		if err := os.WriteFile(filepath.Join(dir, file), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("screenshots in %s", dir)
 }

@@ -173,17 +173,9 @@ func TestAttackDNSRebindingHost(t *testing.T) {
 	}
 
 	t.Run("configured name", func(t *testing.T) {
-		b, err := NewBoard(sim.NewHAT())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(b.Close)
 		o := DefaultOpts
 		o.Hosts = []string{"raspberrypi.local"}
-		v, err := New(b, &o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := newView(t, sim.NewHAT(), &o)
 		srv := httptest.NewServer(v)
 		t.Cleanup(func() { v.Close(); srv.Close() })
 		if code, msg := send(t, srv, "GET", "/api/info", "RaspberryPi.local.:8080", nil, nil); code != 200 {
@@ -312,28 +304,15 @@ func TestAttackMultipartUploadLeavesNoTempFile(t *testing.T) {
 
 func TestAttackEventStreamCap(t *testing.T) {
 	testutil.CheckLeaks(t)
-	b, err := NewBoard(sim.NewHAT())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
 	o := DefaultOpts
 	o.MaxStreams = 3
-	v, err := New(b, &o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := newView(t, sim.NewHAT(), &o)
 	srv := httptest.NewServer(v)
 	t.Cleanup(func() { v.Close(); srv.Close() })
 
 	open := func() (*http.Response, context.CancelFunc) {
 		ctx, cancel := context.WithCancel(context.Background())
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/events", nil)
-		resp, err := srv.Client().Do(req)
-		if err != nil {
-			cancel()
-			t.Fatal(err)
-		}
+		resp := getEvents(t, ctx, cancel, srv)
 		return resp, func() { cancel(); resp.Body.Close() }
 	}
 	var closers []context.CancelFunc

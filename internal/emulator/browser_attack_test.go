@@ -40,15 +40,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // headers the browser sent and the status it got.
 func recordingView(t *testing.T, hat *sim.HAT) (*httptest.Server, func() []seen) {
 	t.Helper()
-	b, err := NewBoard(hat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	v, err := New(b, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := newView(t, hat, nil)
 	var mu sync.Mutex
 	var log []seen
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

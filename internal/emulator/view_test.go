@@ -18,19 +18,27 @@ import (
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
-// newTestView serves a view of a fresh simulated HAT.
-func newTestView(t *testing.T) (*sim.HAT, *View, *httptest.Server) {
+// newView is a view of hat with opts (nil: DefaultOpts); its board is
+// closed when the test ends.
+func newView(t *testing.T, hat *sim.HAT, opts *Opts) *View {
 	t.Helper()
-	hat := sim.NewHAT()
 	b, err := NewBoard(hat)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(b.Close)
-	v, err := New(b, nil)
+	v, err := New(b, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return v
+}
+
+// newTestView serves a view of a fresh simulated HAT.
+func newTestView(t *testing.T) (*sim.HAT, *View, *httptest.Server) {
+	t.Helper()
+	hat := sim.NewHAT()
+	v := newView(t, hat, nil)
 	srv := httptest.NewServer(v)
 	t.Cleanup(func() {
 		v.Close()
@@ -41,16 +49,23 @@ func newTestView(t *testing.T) (*sim.HAT, *View, *httptest.Server) {
 
 type sseEv struct{ name, data string }
 
-// openEvents connects to /events and returns the events as they arrive.
-func openEvents(t *testing.T, srv *httptest.Server) <-chan sseEv {
+// getEvents asks srv for /events with ctx, whose cancel ends the request.
+func getEvents(t *testing.T, ctx context.Context, cancel context.CancelFunc, srv *httptest.Server) *http.Response {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/events", nil)
 	resp, err := srv.Client().Do(req)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
 	}
+	return resp
+}
+
+// openEvents connects to /events and returns the events as they arrive.
+func openEvents(t *testing.T, srv *httptest.Server) <-chan sseEv {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	resp := getEvents(t, ctx, cancel, srv)
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("Content-Type %q, want text/event-stream", ct)
 	}

@@ -66,9 +66,8 @@ func (b *background) stop(t *testing.T) int {
 }
 
 func TestSayOneDevice(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	hat := simdaemon.StartOn(t, srv.URL(), "pi1").HAT
+	srv, devs := simdaemon.OnServer(t, "pi1")
+	hat := devs[0].HAT
 	before := hat.ATtiny.FrameWrites()
 
 	code, out, errOut := run(context.Background(), "say", "--nats", srv.URL(), "--id", "pi1", "--speed", "100", "hello")
@@ -87,10 +86,7 @@ func TestSayOneDevice(t *testing.T) {
 }
 
 func TestSayAllWaitsForEveryDevice(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	simdaemon.StartOn(t, srv.URL(), "pi1")
-	simdaemon.StartOn(t, srv.URL(), "pi2")
+	srv, _ := simdaemon.OnServer(t, "pi1", "pi2")
 
 	code, out, errOut := run(context.Background(), "say", "--nats", srv.URL(), "--all", "--speed", "100", "hi")
 	if code != 0 {
@@ -114,9 +110,7 @@ func TestSayAllWaitsForEveryDevice(t *testing.T) {
 }
 
 func TestSayUnknownDevice(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	simdaemon.StartOn(t, srv.URL(), "pi1")
+	srv, _ := simdaemon.OnServer(t, "pi1")
 
 	code, out, errOut := run(context.Background(), "say", "--nats", srv.URL(), "--id", "nosuch", "x")
 	if code != 1 {
@@ -136,11 +130,9 @@ func TestSayUnknownDevice(t *testing.T) {
 // distinct id, and returns the lines and stderr.
 func statusOf(t *testing.T, ids ...string) (lines []string, stderr string) {
 	t.Helper()
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
+	srv, _ := simdaemon.OnServer(t, ids...)
 	distinct := map[string]bool{}
 	for _, id := range ids {
-		simdaemon.StartOn(t, srv.URL(), id)
 		distinct[id] = true
 	}
 	code, out, errOut := run(context.Background(), "status", "--nats", srv.URL())
@@ -204,9 +196,8 @@ func TestStatusNoDevice(t *testing.T) {
 }
 
 func TestWatchJoystick(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	hat := simdaemon.StartOn(t, srv.URL(), "pi1").HAT
+	srv, devs := simdaemon.OnServer(t, "pi1")
+	hat := devs[0].HAT
 
 	w := runBackground(t, "watch", "--nats", srv.URL(), "joystick")
 	out, errOut := &w.out, &w.errOut

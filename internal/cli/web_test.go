@@ -15,9 +15,7 @@ import (
 
 // `sensehat web` serves the fleet page and finds the device on the server.
 func TestWebServesTheFleetPage(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	simdaemon.StartOn(t, srv.URL(), "pi1")
+	srv, _ := simdaemon.OnServer(t, "pi1")
 
 	w := runBackground(t, "web", "--nats", srv.URL(), "--http", "127.0.0.1:0", "--every", "300ms")
 	out, errOut := &w.out, &w.errOut

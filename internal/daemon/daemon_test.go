@@ -79,6 +79,15 @@ func simConfig(t testing.TB, url, id string) config.Config {
 	return cfg
 }
 
+// startPi1 checks the test for leaked goroutines and starts a server and,
+// on it, daemon pi1 on a simulated board.
+func startPi1(t *testing.T) (*testutil.Server, *running) {
+	t.Helper()
+	testutil.CheckLeaks(t)
+	srv := testutil.StartServer(t, nil)
+	return srv, start(t, simConfig(t, srv.URL(), "pi1"))
+}
+
 // start runs a daemon on a fresh simulated HAT and waits until its service
 // is registered.
 func start(t testing.TB, cfg config.Config) *running { return startWith(t, cfg, startOpts{}) }
@@ -161,9 +170,7 @@ func request(t testing.TB, nc *nats.Conn, subj string, data []byte, timeout time
 }
 
 func TestStatusAndTextReplyAfterDisplay(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	r := start(t, simConfig(t, srv.URL(), "pi1"))
+	srv, r := startPi1(t)
 	nc := connect(t, srv.URL())
 
 	m := request(t, nc, "sensehat.pi1.status", nil, 2*time.Second)
@@ -203,9 +210,7 @@ func TestStatusAndTextReplyAfterDisplay(t *testing.T) {
 }
 
 func TestPixelsClearAndConfig(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	r := start(t, simConfig(t, srv.URL(), "pi1"))
+	srv, r := startPi1(t)
 	nc := connect(t, srv.URL())
 
 	raw := make([]byte, 192)
@@ -253,9 +258,7 @@ func TestPixelsClearAndConfig(t *testing.T) {
 }
 
 func TestBadInputAnswered400AndChangesNothing(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	r := start(t, simConfig(t, srv.URL(), "pi1"))
+	srv, r := startPi1(t)
 	nc := connect(t, srv.URL())
 	before := r.hat.ATtiny.FrameWrites()
 	for _, tc := range []struct {
@@ -425,9 +428,7 @@ func waitStatus(t testing.TB, nc *nats.Conn, id string, within time.Duration) {
 }
 
 func TestJoystickAndReadingsPublished(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	r := start(t, simConfig(t, srv.URL(), "pi1"))
+	srv, r := startPi1(t)
 	r.hat.HTS221.Set(30, 60)
 	r.hat.LPS25H.Set(990, 30)
 	nc := connect(t, srv.URL())
@@ -488,9 +489,7 @@ func abs(x float64) float64 {
 }
 
 func TestStopDuringScrollClearsAndNotifies(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	r := start(t, simConfig(t, srv.URL(), "pi1"))
+	srv, r := startPi1(t)
 	nc := connect(t, srv.URL())
 	reply := make(chan *nats.Msg, 1)
 	go func() {

@@ -92,3 +92,18 @@ func StartOn(t testing.TB, natsURL, id string) *Device {
 	t.Helper()
 	return Start(t, Config(t, natsURL, id), nil)
 }
+
+// OnServer checks the test for leaked goroutines (testutil.CheckLeaks, so
+// call it first), starts a NATS server and, on it, a daemon for each of
+// ids (StartOn); it returns the server and the devices in the order of
+// ids.
+func OnServer(t testing.TB, ids ...string) (*testutil.Server, []*Device) {
+	t.Helper()
+	testutil.CheckLeaks(t)
+	srv := testutil.StartServer(t, nil)
+	devs := make([]*Device, len(ids))
+	for i, id := range ids {
+		devs[i] = StartOn(t, srv.URL(), id)
+	}
+	return srv, devs
+}

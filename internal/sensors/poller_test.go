@@ -17,6 +17,16 @@ import (
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
+// newPoller is NewPoller, failing the test on an error.
+func newPoller(t testing.TB, s Set, o Opts) *Poller {
+	t.Helper()
+	p, err := NewPoller(s, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // simSet opens every chip of a simulated HAT through the real drivers.
 func simSet(t testing.TB, hat *sim.HAT) Set {
 	t.Helper()
@@ -108,10 +118,7 @@ func TestEnvPayloadFollowsSimulatedValues(t *testing.T) {
 	hat := sim.NewHAT()
 	hat.HTS221.Set(21.5, 45)
 	hat.LPS25H.Set(1013.25, 21.5)
-	p, err := NewPoller(simSet(t, hat), Opts{EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newPoller(t, simSet(t, hat), Opts{EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond})
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	m := decode(t, p.PollEnv(now))
 	near(t, m, "temperature_c", 21.5, 0.1)
@@ -135,10 +142,7 @@ func TestMissingChipIsAbsentNotZero(t *testing.T) {
 	s := simSet(t, hat)
 	s.HTS221 = nil
 	s.Missing = map[string]string{"hts221": "not found at 0x5f"}
-	p, err := NewPoller(s, Opts{EnvInterval: time.Second, MotionInterval: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newPoller(t, s, Opts{EnvInterval: time.Second, MotionInterval: time.Second})
 	m := decode(t, p.PollEnv(time.Now()))
 	if _, ok := m["humidity_pct"]; ok {
 		t.Errorf("humidity present without an HTS221: %v", m)
@@ -152,10 +156,7 @@ func TestMissingChipIsAbsentNotZero(t *testing.T) {
 func TestFailingChipBacksOffAndOthersContinue(t *testing.T) {
 	hat := sim.NewHAT()
 	rec := &recorder{}
-	p, err := NewPoller(simSet(t, hat), Opts{EnvInterval: time.Second, MotionInterval: time.Second, Errors: rec, MaxBackoff: 8 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newPoller(t, simSet(t, hat), Opts{EnvInterval: time.Second, MotionInterval: time.Second, Errors: rec, MaxBackoff: 8 * time.Second})
 	hat.Bus.Detach(sim.HTS221Addr)
 	now := time.Now()
 	before := hat.Bus.Transactions(sim.HTS221Addr)
@@ -186,10 +187,7 @@ func TestFailingChipBacksOffAndOthersContinue(t *testing.T) {
 
 func TestMotionFlatAndTilted(t *testing.T) {
 	hat := sim.NewHAT()
-	p, err := NewPoller(simSet(t, hat), Opts{EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newPoller(t, simSet(t, hat), Opts{EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond})
 	now := time.Now()
 	m := decode(t, p.PollMotion(now))
 	acc, ok := m["accel_g"].([]any)
@@ -230,10 +228,7 @@ func TestMotionMatchesPythonSenseHat(t *testing.T) {
 		hat := sim.NewHAT()
 		hat.LSM9DS1.SetAttitude(att[0], att[1], att[2])
 		hat.LSM9DS1.SetRates(att[3], att[4], att[5])
-		p, err := NewPoller(simSet(t, hat), Opts{EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond, StateDir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := newPoller(t, simSet(t, hat), Opts{EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond, StateDir: dir})
 		m := decode(t, p.PollMotion(time.Now()))
 
 		regs := func(c sim.Chip, reg byte) []byte {
@@ -284,10 +279,7 @@ func TestNewPollerRejectsZeroIntervals(t *testing.T) {
 
 func BenchmarkPollEnv(b *testing.B) {
 	hat := sim.NewHAT()
-	p, err := NewPoller(simSet(b, hat), Opts{EnvInterval: time.Second, MotionInterval: time.Second})
-	if err != nil {
-		b.Fatal(err)
-	}
+	p := newPoller(b, simSet(b, hat), Opts{EnvInterval: time.Second, MotionInterval: time.Second})
 	now := time.Now()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
@@ -299,10 +291,7 @@ func BenchmarkPollEnv(b *testing.B) {
 
 func BenchmarkPollMotion(b *testing.B) {
 	hat := sim.NewHAT()
-	p, err := NewPoller(simSet(b, hat), Opts{EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond})
-	if err != nil {
-		b.Fatal(err)
-	}
+	p := newPoller(b, simSet(b, hat), Opts{EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond})
 	now := time.Now()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {

@@ -135,13 +135,19 @@ func (h *Hardware) openDisplay(r Request) error {
 	return fmt.Errorf("backend: unknown display backend %q", b.Kind)
 }
 
+// devPath is path, or when path is "" the node find finds for the device
+// called name in the sysfs tree at root.
+func devPath(path string, find func(root, name string) (string, error), root, name string) (string, error) {
+	if path != "" {
+		return path, nil
+	}
+	return find(root, name)
+}
+
 func (h *Hardware) fbDisplay(r Request, path string) error {
-	if path == "" {
-		p, err := sysfs.FindFramebuffer(r.SysfsRoot, sysfs.FramebufferName)
-		if err != nil {
-			return err
-		}
-		path = p
+	path, err := devPath(path, sysfs.FindFramebuffer, r.SysfsRoot, sysfs.FramebufferName)
+	if err != nil {
+		return err
 	}
 	d, err := fb.Open(path, nil)
 	if err != nil {
@@ -197,12 +203,9 @@ func (h *Hardware) openJoystick(r Request) error {
 }
 
 func (h *Hardware) evdevJoystick(r Request, path string) error {
-	if path == "" {
-		p, err := sysfs.FindInput(r.SysfsRoot, sysfs.JoystickName)
-		if err != nil {
-			return err
-		}
-		path = p
+	path, err := devPath(path, sysfs.FindInput, r.SysfsRoot, sysfs.JoystickName)
+	if err != nil {
+		return err
 	}
 	j, err := evdev.Open(path, nil)
 	if err != nil {

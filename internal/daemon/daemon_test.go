@@ -80,12 +80,12 @@ func simConfig(t testing.TB, url, id string) config.Config {
 }
 
 // startPi1 checks the test for leaked goroutines and starts a server and,
-// on it, daemon pi1 on a simulated board.
-func startPi1(t *testing.T) (*testutil.Server, *running) {
+// on it, daemon pi1 on a simulated board, with o.
+func startPi1(t *testing.T, o startOpts) (*testutil.Server, *running) {
 	t.Helper()
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
-	return srv, start(t, simConfig(t, srv.URL(), "pi1"))
+	return srv, startWith(t, simConfig(t, srv.URL(), "pi1"), o)
 }
 
 // start runs a daemon on a fresh simulated HAT and waits until its service
@@ -170,7 +170,7 @@ func request(t testing.TB, nc *nats.Conn, subj string, data []byte, timeout time
 }
 
 func TestStatusAndTextReplyAfterDisplay(t *testing.T) {
-	srv, r := startPi1(t)
+	srv, r := startPi1(t, startOpts{})
 	nc := connect(t, srv.URL())
 
 	m := request(t, nc, "sensehat.pi1.status", nil, 2*time.Second)
@@ -210,7 +210,7 @@ func TestStatusAndTextReplyAfterDisplay(t *testing.T) {
 }
 
 func TestPixelsClearAndConfig(t *testing.T) {
-	srv, r := startPi1(t)
+	srv, r := startPi1(t, startOpts{})
 	nc := connect(t, srv.URL())
 
 	raw := make([]byte, 192)
@@ -258,7 +258,7 @@ func TestPixelsClearAndConfig(t *testing.T) {
 }
 
 func TestBadInputAnswered400AndChangesNothing(t *testing.T) {
-	srv, r := startPi1(t)
+	srv, r := startPi1(t, startOpts{})
 	nc := connect(t, srv.URL())
 	before := r.hat.ATtiny.FrameWrites()
 	for _, tc := range []struct {
@@ -428,7 +428,7 @@ func waitStatus(t testing.TB, nc *nats.Conn, id string, within time.Duration) {
 }
 
 func TestJoystickAndReadingsPublished(t *testing.T) {
-	srv, r := startPi1(t)
+	srv, r := startPi1(t, startOpts{})
 	r.hat.HTS221.Set(30, 60)
 	r.hat.LPS25H.Set(990, 30)
 	nc := connect(t, srv.URL())
@@ -489,7 +489,7 @@ func abs(x float64) float64 {
 }
 
 func TestStopDuringScrollClearsAndNotifies(t *testing.T) {
-	srv, r := startPi1(t)
+	srv, r := startPi1(t, startOpts{})
 	nc := connect(t, srv.URL())
 	reply := make(chan *nats.Msg, 1)
 	go func() {

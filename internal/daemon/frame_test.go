@@ -19,7 +19,7 @@ import (
 // the rotation, as raw RGB888 and as a PNG that Go's image/png (an
 // independent decoder) reads back to the same colours.
 func TestFrameEndpointRawAndPNG(t *testing.T) {
-	srv, r := startPi1(t)
+	srv, r := startPi1(t, startOpts{})
 	nc := connect(t, srv.URL())
 	subj := wire.Subjects{Prefix: "sensehat", ID: "pi1"}
 
@@ -115,7 +115,7 @@ func (lf *liveFrames) count() int {
 // Live frames cost nothing until someone leases them, flow while the lease
 // runs at no more than FrameRate a second, and stop when it ends.
 func TestLiveFramesOnlyWhileLeased(t *testing.T) {
-	srv, r := startPi1(t)
+	srv, r := startPi1(t, startOpts{})
 	nc := connect(t, srv.URL())
 	subj := wire.Subjects{Prefix: "sensehat", ID: "pi1"}
 	lf := subscribeLive(t, nc, subj.FrameLive())

@@ -58,9 +58,7 @@ func drain(sub *nats.Subscription) {
 }
 
 func TestHardeningBusFaults(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	r := startWith(t, simConfig(t, srv.URL(), "pi1"), startOpts{watchdog: 100 * time.Millisecond})
+	srv, r := startPi1(t, startOpts{watchdog: 100 * time.Millisecond})
 	nc := connect(t, srv.URL())
 	env := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.env")
 	mot := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.motion")

@@ -8,7 +8,7 @@ import (
 )
 
 func TestMiddlePressShowsIDWhenIdle(t *testing.T) {
-	_, r := startPi1(t)
+	_, r := startPi1(t, startOpts{})
 	r.hat.ATtiny.Press(sensehat.KeyMiddle)
 	deadline := time.Now().Add(5 * time.Second)
 	for r.d.player.Status().Showing == "" {

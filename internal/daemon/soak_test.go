@@ -44,9 +44,7 @@ func TestSoakClusterFailovers(t *testing.T) {
 // TestSoakBusFaultsLong keeps every fault going for a minute at once and
 // checks the readings and the display come back when they stop.
 func TestSoakBusFaultsLong(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	r := startWith(t, simConfig(t, srv.URL(), "pi1"), startOpts{watchdog: 100 * time.Millisecond})
+	srv, r := startPi1(t, startOpts{watchdog: 100 * time.Millisecond})
 	nc := connect(t, srv.URL())
 	env := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.env")
 	end := time.Now().Add(time.Minute)

@@ -295,3 +295,21 @@ func BindI2CDriver(t testing.TB, root, dev, driver string) {
 		t.Fatal(err)
 	}
 }
+
+// BenchSense times Sense of the sensor open returns, with allocations
+// reported: a sensor read must make none.
+func BenchSense[R any, D Sensor[R]](b *testing.B, open func() (D, error)) {
+	b.Helper()
+	d, err := open()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Halt()
+	var r R
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.Sense(&r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/iio/iiotest"
 	"github.com/sensehat/sensehat/sensehat/lps25h"
 )
@@ -220,18 +221,7 @@ func BenchmarkRead(b *testing.B) {
 }
 
 func BenchmarkLPS25HSense(b *testing.B) {
-	l, err := NewLPS25H(fakeTreeB(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Halt()
-	var r lps25h.Reading
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := l.Sense(&r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchSense[lps25h.Reading](b, func() (*LPS25HDev, error) { return NewLPS25H(fakeTreeB(b)) })
 }
 
 func fakeTreeB(b *testing.B) string {

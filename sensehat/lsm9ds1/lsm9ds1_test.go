@@ -622,32 +622,12 @@ func TestHaltPowersDown(t *testing.T) {
 func BenchmarkSense(b *testing.B) {
 	bus, s := newSim(b)
 	s.SetAttitude(10, 20, 30)
-	d, err := lsm9ds1.NewAccelGyro(bus, &simOpts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var m lsm9ds1.Motion
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := d.Sense(&m); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchSense[lsm9ds1.Motion](b, func() (*lsm9ds1.AccelGyro, error) { return lsm9ds1.NewAccelGyro(bus, &simOpts) })
 }
 
 func BenchmarkMagSense(b *testing.B) {
 	bus, _ := newSim(b)
-	d, err := lsm9ds1.NewMag(bus, &simMagOpts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var f [3]float64
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := d.Sense(&f); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchSense[[3]float64](b, func() (*lsm9ds1.Mag, error) { return lsm9ds1.NewMag(bus, &simMagOpts) })
 }
 
 // scale multiplies a python-sense-hat vector by k, for rad/s to deg/s.

@@ -110,6 +110,20 @@ func startProcessEnv(t *testing.T, env []string, name string, args ...string) *p
 	return p
 }
 
+// terminate sends the process SIGTERM, as systemd stops a service, and
+// waits up to within for it to exit; what names it in the failure.
+func (p *process) terminate(t *testing.T, what string, within time.Duration) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.waited:
+	case <-time.After(within):
+		t.Fatalf("%s still running %v after SIGTERM", what, within)
+	}
+}
+
 // buildDaemon builds cmd/sensehatd into dir, as a user would.
 func buildDaemon(t *testing.T, dir string) string {
 	t.Helper()
@@ -277,14 +291,7 @@ func TestProcessWithNATSCLI(t *testing.T) {
 		cli.run(t, "pub", "sensehat.pi1.led.text", `{"text":"a long message that scrolls for a good while","speed":5}`)
 		waitFrame(t, fbPath, 10*time.Second, "lit up", func(b []byte) bool { return !allZero(b) })
 		sent := time.Now()
-		if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-d.waited:
-		case <-time.After(15 * time.Second):
-			t.Fatal("sensehatd still running 15s after SIGTERM")
-		}
+		d.terminate(t, "sensehatd", 15*time.Second)
 		if took := time.Since(sent); took > 2*time.Second {
 			t.Errorf("sensehatd took %v to exit after SIGTERM, want < 2s", took)
 		}

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -119,14 +118,7 @@ func (s *server) start(t *testing.T) {
 // stop ends the server as systemd does (SIGTERM) and waits for it.
 func (s *server) stop(t *testing.T) {
 	t.Helper()
-	if err := s.proc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-s.proc.waited:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s still running 30s after SIGTERM", s.conf)
-	}
+	s.proc.terminate(t, s.conf, 30*time.Second)
 }
 
 // fleet is a hub, a Pi's leaf node and the daemon on the simulated HAT

@@ -9,7 +9,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,14 +22,7 @@ import (
 // daemon drains what it published into the leaf node first.
 func stopDaemon(t *testing.T, f *fleet) {
 	t.Helper()
-	if err := f.daemon.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-f.daemon.waited:
-	case <-time.After(30 * time.Second):
-		t.Fatal("sensehatd still running 30s after SIGTERM")
-	}
+	f.daemon.terminate(t, "sensehatd", 30*time.Second)
 	if f.daemon.err != nil {
 		t.Fatalf("sensehatd exit after SIGTERM: %v, want status 0", f.daemon.err)
 	}

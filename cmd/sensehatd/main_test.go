@@ -8,12 +8,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go"
 
 	"github.com/sensehat/sensehat/internal/testutil"
 )
@@ -28,24 +25,6 @@ func TestMain(m *testing.M) {
 		return
 	}
 	os.Exit(m.Run())
-}
-
-// lockedBuf collects the child's output while the test reads it.
-type lockedBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func allZero(b []byte) bool {
@@ -74,7 +53,7 @@ func TestStopSignalsClearAndExitZero(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "--display", "fb:"+fb, "--joystick", "none", "--sensors", "none",
 				"--id", id, "--nats", srv.URL())
 			cmd.Env = append(os.Environ(), runMainEnv+"=1")
-			var out lockedBuf
+			var out testutil.LogBuffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
@@ -97,11 +76,7 @@ func TestStopSignalsClearAndExitZero(t *testing.T) {
 				}
 			}()
 
-			nc, err := nats.Connect(srv.URL())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer nc.Close()
+			nc := testutil.Connect(t, srv.URL())
 			deadline := time.Now().Add(20 * time.Second)
 			for {
 				m, err := nc.Request("sensehat."+id+".status", nil, 500*time.Millisecond)
@@ -116,10 +91,7 @@ func TestStopSignalsClearAndExitZero(t *testing.T) {
 			// The requester waits for the text to be shown; a clean stop
 			// answers it before NATS is drained and closed.
 			inbox := nc.NewRespInbox()
-			replies, err := nc.SubscribeSync(inbox)
-			if err != nil {
-				t.Fatal(err)
-			}
+			replies := testutil.SubscribeSync(t, nc, inbox)
 			if err := nc.PublishRequest("sensehat."+id+".led.text", inbox, []byte(`{"text":"a long text that scrolls for a good while","speed":5}`)); err != nil {
 				t.Fatal(err)
 			}

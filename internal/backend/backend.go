@@ -135,13 +135,19 @@ func (h *Hardware) openDisplay(r Request) error {
 	return fmt.Errorf("backend: unknown display backend %q", b.Kind)
 }
 
+// devPath is path, or when path is "" the node find finds for the device
+// called name in the sysfs tree at root.
+func devPath(path string, find func(root, name string) (string, error), root, name string) (string, error) {
+	if path != "" {
+		return path, nil
+	}
+	return find(root, name)
+}
+
 func (h *Hardware) fbDisplay(r Request, path string) error {
-	if path == "" {
-		p, err := sysfs.FindFramebuffer(r.SysfsRoot, sysfs.FramebufferName)
-		if err != nil {
-			return err
-		}
-		path = p
+	path, err := devPath(path, sysfs.FindFramebuffer, r.SysfsRoot, sysfs.FramebufferName)
+	if err != nil {
+		return err
 	}
 	d, err := fb.Open(path, nil)
 	if err != nil {
@@ -197,12 +203,9 @@ func (h *Hardware) openJoystick(r Request) error {
 }
 
 func (h *Hardware) evdevJoystick(r Request, path string) error {
-	if path == "" {
-		p, err := sysfs.FindInput(r.SysfsRoot, sysfs.JoystickName)
-		if err != nil {
-			return err
-		}
-		path = p
+	path, err := devPath(path, sysfs.FindInput, r.SysfsRoot, sysfs.JoystickName)
+	if err != nil {
+		return err
 	}
 	j, err := evdev.Open(path, nil)
 	if err != nil {
@@ -214,8 +217,8 @@ func (h *Hardware) evdevJoystick(r Request, path string) error {
 }
 
 func (h *Hardware) i2cJoystick(r Request, n int) error {
-	if drv, err := sysfs.I2CDriver(r.SysfsRoot, n, attiny.Addr); err == nil && drv != "" {
-		return fmt.Errorf("backend: the kernel driver %s holds the joystick chip (%d-%04x); use --joystick evdev", drv, n, attiny.Addr)
+	if err := attiny.CheckKernel(r.SysfsRoot, n); err != nil {
+		return fmt.Errorf("backend: joystick over I2C: %w", err)
 	}
 	bus, err := h.bus(n)
 	if err != nil {

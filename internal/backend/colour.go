@@ -16,12 +16,11 @@ const colourNotInIIO = "--sensors iio reads only the kernel's IIO drivers, and t
 // openColour looks for the colour sensor (TCS3400 at 0x39 or TCS34725 at
 // 0x29) and tells it apart by its ID register. Most boards have none (a
 // Sense HAT v1): that is noted in the status, not warned about.
-func (h *Hardware) openColour(r Request, b i2c.Bus, n int, sysfsRoot string, set *sensors.Set) {
+func (h *Hardware) openColour(r Request, b i2c.Bus, n int, kc kernelCheck, set *sensors.Set) {
 	d, err := tcs34xx.New(b, &tcs34xx.Opts{
-		Bus:       n,
-		SysfsRoot: sysfsRoot,
-		// A simulated bus comes with no sysfs root: nothing to check.
-		SkipKernelCheck: sysfsRoot == "",
+		Bus:             n,
+		SysfsRoot:       kc.root,
+		SkipKernelCheck: kc.skip,
 		Settings:        tcs34xx.Settings{Gain: r.ColourGain, IntegrationCycles: r.ColourCycles},
 	})
 	if err != nil {

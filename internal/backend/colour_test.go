@@ -3,12 +3,11 @@ package backend
 import (
 	"bytes"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/sensehat/sensehat/internal/sensors"
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/sim"
 	"github.com/sensehat/sensehat/sensehat/tcs34xx"
 )
@@ -100,17 +99,11 @@ func TestColourIIOSaysWhy(t *testing.T) {
 
 func TestColourHeldByKernelSaysWhatToDo(t *testing.T) {
 	root := t.TempDir()
-	dev := filepath.Join(root, "bus", "i2c", "devices", "1-0029")
-	if err := os.MkdirAll(dev, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("../../../../bus/i2c/drivers/tcs3472", filepath.Join(dev, "driver")); err != nil {
-		t.Fatal(err)
-	}
+	testutil.BindI2CDriver(t, root, "1-0029", "tcs3472")
 	hat := sim.NewHATModel(sim.AstroPi)
 	h := &Hardware{}
 	set := &sensors.Set{Missing: map[string]string{}}
-	h.openColour(Request{Log: quiet()}, hat.Bus, 1, root, set)
+	h.openColour(Request{Log: quiet()}, hat.Bus, 1, kernelCheck{root: root}, set)
 	why := set.Missing[sensors.ColourChip]
 	if set.Colour != nil || !strings.Contains(why, `"tcs3472" is bound to 1-0029`) || !strings.Contains(why, "unbind the driver") {
 		t.Fatalf("colour %v, missing %q", set.Colour, why)

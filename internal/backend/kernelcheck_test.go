@@ -3,9 +3,9 @@ package backend
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/attiny"
 	"github.com/sensehat/sensehat/sensehat/hts221"
 	"github.com/sensehat/sensehat/sensehat/lps25h"
@@ -14,22 +14,24 @@ import (
 	"github.com/sensehat/sensehat/sensehat/tcs34xx"
 )
 
+// boundTree is a sysfs tree in which a kernel driver is bound to every
+// Sense HAT chip on bus 1.
+func boundTree(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, addr := range []string{"1-0046", "1-005f", "1-005c", "1-006a", "1-001c", "1-0039"} {
+		testutil.BindI2CDriver(t, root, addr, "some_driver")
+	}
+	return root
+}
+
 // The kernel-driver check means the same in every chip driver: a driver
 // bound to the chip's sysfs device (Linux: /sys/bus/i2c/devices/1-00XX/
 // driver, a symlink to the driver) refuses the chip with the driver's
 // ErrKernelDriver, SysfsRoot "" means /sys, and SkipKernelCheck (simulated
 // buses) claims the chip anyway.
 func TestKernelCheckMeansTheSameInEveryDriver(t *testing.T) {
-	root := t.TempDir()
-	for _, addr := range []string{"1-0046", "1-005f", "1-005c", "1-006a", "1-001c", "1-0039"} {
-		dir := filepath.Join(root, "bus", "i2c", "devices", addr)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink("../../../../bus/i2c/drivers/some_driver", filepath.Join(dir, "driver")); err != nil {
-			t.Fatal(err)
-		}
-	}
+	root := boundTree(t)
 	open := []struct {
 		name      string
 		errKernel error
@@ -77,5 +79,20 @@ func TestKernelCheckMeansTheSameInEveryDriver(t *testing.T) {
 				t.Errorf(`SysfsRoot "" (/sys, nothing bound): %v`, err)
 			}
 		})
+	}
+}
+
+// A simulated board has no kernel: the sim backends claim its chips even
+// where the sysfs tree says a driver holds every address, because they
+// skip the check (SkipKernelCheck), not because of what SysfsRoot says.
+func TestSimulatedBoardSkipsTheKernelCheck(t *testing.T) {
+	h, err := Open(Request{Display: spec(t, "sim"), Joystick: spec(t, "sim"), Sensors: spec(t, "sim"),
+		SysfsRoot: boundTree(t), HAT: sim.NewHAT(), Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if len(h.Sensors.Missing) != 0 {
+		t.Errorf("simulated chips missing: %v", h.Sensors.Missing)
 	}
 }

@@ -18,8 +18,18 @@ import (
 	"github.com/sensehat/sensehat/sensehat/thermal"
 )
 
-// chipOpener opens one chip over I2C; sysfsRoot "" (a simulated bus) skips
-// the kernel check.
+// kernelCheck says where a chip opener looks for a kernel driver bound to
+// the chip: the sysfs tree at root ("" means /sys, as in the drivers), or
+// nowhere when skip is set, for a simulated bus, which has no kernel.
+type kernelCheck struct {
+	root string
+	skip bool
+}
+
+// simulated is the kernel check of a simulated bus: none.
+var simulated = kernelCheck{skip: true}
+
+// chipOpener opens one chip over I2C or through IIO.
 type chipOpener struct {
 	name string
 	// addr is the chip's address on the Sense HAT's bus; iioNames the IIO
@@ -27,7 +37,7 @@ type chipOpener struct {
 	// missing.
 	addr     uint16
 	iioNames string
-	i2c      func(b i2c.Bus, bus int, sysfsRoot string, s *sensors.Set) error
+	i2c      func(b i2c.Bus, bus int, kc kernelCheck, s *sensors.Set) error
 	// iio opens the chip through the kernel's IIO driver and returns the
 	// device, for its RateErr.
 	iio func(root string, s *sensors.Set) (slowRate, error)
@@ -36,8 +46,8 @@ type chipOpener struct {
 var chips = []chipOpener{
 	{
 		name: "hts221", addr: hts221.Addr, iioNames: iio.NameHTS221,
-		i2c: func(b i2c.Bus, n int, root string, s *sensors.Set) error {
-			d, err := hts221.New(b, &hts221.Opts{Bus: n, SysfsRoot: root, SkipKernelCheck: root == ""})
+		i2c: func(b i2c.Bus, n int, kc kernelCheck, s *sensors.Set) error {
+			d, err := hts221.New(b, &hts221.Opts{Bus: n, SysfsRoot: kc.root, SkipKernelCheck: kc.skip})
 			if err == nil {
 				s.HTS221 = d
 			}
@@ -54,8 +64,8 @@ var chips = []chipOpener{
 	},
 	{
 		name: "lps25h", addr: lps25h.Addr, iioNames: iio.NameLPS25H,
-		i2c: func(b i2c.Bus, n int, root string, s *sensors.Set) error {
-			d, err := lps25h.New(b, &lps25h.Opts{Bus: n, SysfsRoot: root, SkipKernelCheck: root == ""})
+		i2c: func(b i2c.Bus, n int, kc kernelCheck, s *sensors.Set) error {
+			d, err := lps25h.New(b, &lps25h.Opts{Bus: n, SysfsRoot: kc.root, SkipKernelCheck: kc.skip})
 			if err == nil {
 				s.LPS25H = d
 			}
@@ -72,8 +82,8 @@ var chips = []chipOpener{
 	},
 	{
 		name: "lsm9ds1", addr: lsm9ds1.AccelGyroAddr, iioNames: iio.NameLSM9DS1Accel + " and " + iio.NameLSM9DS1Gyro,
-		i2c: func(b i2c.Bus, n int, root string, s *sensors.Set) error {
-			d, err := lsm9ds1.NewAccelGyro(b, &lsm9ds1.Opts{Bus: n, SysfsRoot: root, SkipKernelCheck: root == ""})
+		i2c: func(b i2c.Bus, n int, kc kernelCheck, s *sensors.Set) error {
+			d, err := lsm9ds1.NewAccelGyro(b, &lsm9ds1.Opts{Bus: n, SysfsRoot: kc.root, SkipKernelCheck: kc.skip})
 			if err == nil {
 				s.AccelGyro = d
 			}
@@ -90,8 +100,8 @@ var chips = []chipOpener{
 	},
 	{
 		name: "lsm9ds1_mag", addr: lsm9ds1.MagAddr, iioNames: iio.NameLSM9DS1Magn,
-		i2c: func(b i2c.Bus, n int, root string, s *sensors.Set) error {
-			d, err := lsm9ds1.NewMag(b, &lsm9ds1.MagOpts{Bus: n, SysfsRoot: root, SkipKernelCheck: root == ""})
+		i2c: func(b i2c.Bus, n int, kc kernelCheck, s *sensors.Set) error {
+			d, err := lsm9ds1.NewMag(b, &lsm9ds1.MagOpts{Bus: n, SysfsRoot: kc.root, SkipKernelCheck: kc.skip})
 			if err == nil {
 				s.Mag = d
 			}
@@ -159,11 +169,11 @@ func (h *Hardware) openSensors(r Request) error {
 			return errors.New("backend: --sensors sim needs a simulated HAT")
 		}
 		for _, c := range chips {
-			if err := c.i2c(r.HAT.Bus, 1, "", set); err != nil {
+			if err := c.i2c(r.HAT.Bus, 1, simulated, set); err != nil {
 				set.Missing[c.name] = err.Error()
 			}
 		}
-		h.openColour(r, r.HAT.Bus, 1, "", set)
+		h.openColour(r, r.HAT.Bus, 1, simulated, set)
 		h.SensorsName = "sim"
 	case config.KindIIO:
 		for _, c := range chips {
@@ -186,7 +196,7 @@ func (h *Hardware) openSensors(r Request) error {
 		for _, c := range chips {
 			var err error
 			if bus != nil {
-				err = c.i2c(bus, n, r.SysfsRoot, set)
+				err = c.i2c(bus, n, kernelCheck{root: r.SysfsRoot}, set)
 			}
 			// The kernel owns the chip: read it where the kernel publishes it.
 			if (bus == nil || isKernelHeld(err)) && b.Kind == config.KindAuto {
@@ -201,7 +211,7 @@ func (h *Hardware) openSensors(r Request) error {
 			}
 		}
 		if bus != nil {
-			h.openColour(r, bus, n, r.SysfsRoot, set)
+			h.openColour(r, bus, n, kernelCheck{root: r.SysfsRoot}, set)
 		} else {
 			set.Missing[sensors.ColourChip] = "no I2C bus to look for a colour sensor on"
 		}

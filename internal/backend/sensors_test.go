@@ -10,6 +10,7 @@ import (
 
 	"periph.io/x/conn/v3/i2c"
 
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/iio"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
@@ -31,13 +32,7 @@ func kernelTree(t *testing.T) string {
 		}
 	}
 	for dev, drv := range map[string]string{"1-005c": "st-press-i2c", "1-006a": "st_lsm6dsx_i2c", "1-001c": "st-magn-i2c"} {
-		dir := filepath.Join(root, "bus/i2c/devices", dev)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink("../../../../bus/i2c/drivers/"+drv, filepath.Join(dir, "driver")); err != nil {
-			t.Fatal(err)
-		}
+		testutil.BindI2CDriver(t, root, dev, drv)
 	}
 	for file, v := range map[string]string{
 		"iio:device0/name": iio.NameLPS25H, "iio:device0/in_pressure_raw": "4150272",

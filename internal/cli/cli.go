@@ -62,6 +62,18 @@ Connection flags (every subcommand): --nats URL (env NATS_URL), --creds,
 --nkey, --user, --password, --tlscert, --tlskey, --tlsca, --prefix.
 `
 
+// commands are the subcommands, by the name on the command line.
+var commands = map[string]func(a *App, ctx context.Context, args []string) error{
+	"say":       (*App).say,
+	"status":    (*App).status,
+	"watch":     (*App).watch,
+	"emulate":   (*App).emulate,
+	"ha-remove": (*App).haRemove,
+	"web":       (*App).web,
+	"history":   (*App).history,
+	"fleet":     (*App).fleet,
+}
+
 // Run runs the subcommand in args and returns the exit code.
 func (a *App) Run(ctx context.Context, args []string) int {
 	a.init()
@@ -79,33 +91,23 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	wrapped.Stdout, wrapped.Stderr = out, errOut
 	a = &wrapped
 	var err error
-	switch args[0] {
-	case "say":
-		err = a.say(ctx, args[1:])
-	case "status":
-		err = a.status(ctx, args[1:])
-	case "watch":
-		err = a.watch(ctx, args[1:])
-	case "emulate":
-		a.Stdout = raw
-		err = a.emulate(ctx, args[1:])
-	case "ha-remove":
-		err = a.haRemove(ctx, args[1:])
-	case "web":
-		err = a.web(ctx, args[1:])
-	case "history":
-		err = a.history(ctx, args[1:])
-	case "fleet":
-		err = a.fleet(ctx, args[1:])
-	case "version", "--version", "-version":
-		fmt.Fprintln(a.Stdout, version.String("sensehat"))
-		return 0
-	case "help", "-h", "--help":
-		fmt.Fprint(a.Stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(a.Stderr, "sensehat: unknown command %q\n\n%s", args[0], usage)
-		return 2
+	if cmd, ok := commands[args[0]]; ok {
+		if args[0] == "emulate" {
+			a.Stdout = raw
+		}
+		err = cmd(a, ctx, args[1:])
+	} else {
+		switch args[0] {
+		case "version", "--version", "-version":
+			fmt.Fprintln(a.Stdout, version.String("sensehat"))
+			return 0
+		case "help", "-h", "--help":
+			fmt.Fprint(a.Stdout, usage)
+			return 0
+		default:
+			fmt.Fprintf(a.Stderr, "sensehat: unknown command %q\n\n%s", args[0], usage)
+			return 2
+		}
 	}
 	switch {
 	case err == nil:
@@ -158,6 +160,15 @@ func (c *conn) connect() (*nats.Conn, error) {
 		return nil, fmt.Errorf("connecting to %s: %w", natsconn.Redact(c.URL), natsconn.Explain(err))
 	}
 	return nc, nil
+}
+
+// flagSet is the flag set of subcommand name with the connection flags
+// every subcommand shares (--nats, credentials, TLS, --prefix).
+func (a *App) flagSet(name, synopsis string) (*flag.FlagSet, *conn) {
+	fs := newFlagSet(name, a.Stderr, synopsis)
+	c := &conn{}
+	c.flags(fs, a.Getenv)
+	return fs, c
 }
 
 func newFlagSet(name string, out io.Writer, synopsis string) *flag.FlagSet {

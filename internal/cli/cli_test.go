@@ -1,105 +1,73 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/sensehat/sensehat/internal/config"
-	"github.com/sensehat/sensehat/internal/daemon"
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/testutil/simdaemon"
 	"github.com/sensehat/sensehat/sensehat"
-	"github.com/sensehat/sensehat/sensehat/sim"
 )
-
-// syncBuffer is an output the test reads while a command still writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// startDevice runs a daemon with id on a simulated HAT against url and stops
-// it when the test ends.
-func startDevice(t *testing.T, url, id string) *sim.HAT {
-	t.Helper()
-	cfg := config.DefaultConfig()
-	cfg.NATS, cfg.ID = url, id
-	for _, b := range []*config.Backend{&cfg.Display, &cfg.Joystick, &cfg.Sensors} {
-		if err := b.Set("sim"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg.StateDir = t.TempDir()
-	hat := sim.NewHAT()
-	d := &daemon.Daemon{
-		Config:   cfg,
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		HAT:      hat,
-		Notifier: nopNotifier{},
-		Ready:    make(chan struct{}),
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	select {
-	case <-d.Ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("daemon %s exited before ready: %v", id, err)
-	case <-time.After(10 * time.Second):
-		cancel()
-		t.Fatalf("daemon %s not ready in 10s", id)
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("daemon %s: %v", id, err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("daemon %s did not stop in 10s", id)
-		}
-	})
-	return hat
-}
-
-type nopNotifier struct{}
-
-func (nopNotifier) Notify(string) error             { return nil }
-func (nopNotifier) WatchdogInterval() time.Duration { return 0 }
 
 // run runs the tool once with no environment and returns its exit code
 // and output.
 func run(ctx context.Context, args ...string) (code int, stdout, stderr string) {
-	var out, errOut syncBuffer
-	a := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
-	code = a.Run(ctx, args)
+	var out, errOut testutil.LogBuffer
+	code = newApp(&out, &errOut).Run(ctx, args)
 	return code, out.String(), errOut.String()
 }
 
+// newApp is the tool with no environment, writing to out and errOut.
+func newApp(out, errOut *testutil.LogBuffer) *App {
+	return &App{Stdout: out, Stderr: errOut, Getenv: func(string) string { return "" }}
+}
+
+// background is one long-running command (watch, web, emulate) of the
+// tool, run while the test reads its output.
+type background struct {
+	out, errOut testutil.LogBuffer
+	cancel      context.CancelFunc
+	code        chan int
+	stopped     bool
+	exit        int
+}
+
+// runBackground starts the tool with args; it is stopped when the test
+// ends if the test has not stopped it.
+func runBackground(t *testing.T, args ...string) *background {
+	t.Helper()
+	b := &background{code: make(chan int, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
+	a := newApp(&b.out, &b.errOut)
+	go func() { b.code <- a.Run(ctx, args) }()
+	t.Cleanup(func() { b.stop(t) })
+	return b
+}
+
+// stop cancels the command, as Ctrl-C does, and returns its exit code; a
+// command that does not return within 15 s fails the test.
+func (b *background) stop(t *testing.T) int {
+	t.Helper()
+	if b.stopped {
+		return b.exit
+	}
+	b.stopped = true
+	b.cancel()
+	select {
+	case b.exit = <-b.code:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("the command did not return 15 s after its context was cancelled; stderr:\n%s", b.errOut.String())
+	}
+	return b.exit
+}
+
 func TestSayOneDevice(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	hat := startDevice(t, srv.URL(), "pi1")
+	srv, devs := simdaemon.OnServer(t, "pi1")
+	hat := devs[0].HAT
 	before := hat.ATtiny.FrameWrites()
 
 	code, out, errOut := run(context.Background(), "say", "--nats", srv.URL(), "--id", "pi1", "--speed", "100", "hello")
@@ -118,10 +86,7 @@ func TestSayOneDevice(t *testing.T) {
 }
 
 func TestSayAllWaitsForEveryDevice(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	startDevice(t, srv.URL(), "pi1")
-	startDevice(t, srv.URL(), "pi2")
+	srv, _ := simdaemon.OnServer(t, "pi1", "pi2")
 
 	code, out, errOut := run(context.Background(), "say", "--nats", srv.URL(), "--all", "--speed", "100", "hi")
 	if code != 0 {
@@ -145,9 +110,7 @@ func TestSayAllWaitsForEveryDevice(t *testing.T) {
 }
 
 func TestSayUnknownDevice(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	startDevice(t, srv.URL(), "pi1")
+	srv, _ := simdaemon.OnServer(t, "pi1")
 
 	code, out, errOut := run(context.Background(), "say", "--nats", srv.URL(), "--id", "nosuch", "x")
 	if code != 1 {
@@ -162,20 +125,29 @@ func TestSayUnknownDevice(t *testing.T) {
 	}
 }
 
-func TestStatusTable(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	startDevice(t, srv.URL(), "pi1")
-	startDevice(t, srv.URL(), "pi2")
-
+// statusOf runs `sensehat status` against daemons started with ids on a
+// fresh server; it wants exit status 0 and a header and one line per
+// distinct id, and returns the lines and stderr.
+func statusOf(t *testing.T, ids ...string) (lines []string, stderr string) {
+	t.Helper()
+	srv, _ := simdaemon.OnServer(t, ids...)
+	distinct := map[string]bool{}
+	for _, id := range ids {
+		distinct[id] = true
+	}
 	code, out, errOut := run(context.Background(), "status", "--nats", srv.URL())
 	if code != 0 {
 		t.Fatalf("status exit %d, stderr:\n%s", code, errOut)
 	}
-	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("status printed %d lines, want a header and one row per device:\n%s", len(lines), out)
+	lines = strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != 1+len(distinct) {
+		t.Fatalf("status printed %d lines, want a header and one row per id:\n%s", len(lines), out)
 	}
+	return lines, errOut
+}
+
+func TestStatusTable(t *testing.T) {
+	lines, _ := statusOf(t, "pi1", "pi2")
 	header := strings.Fields(lines[0])
 	wantHeader := []string{"ID", "VERSION", "UPTIME", "DISPLAY", "JOYSTICK", "SENSORS", "TEMP", "HUMIDITY", "PRESSURE", "QUEUE", "SHOWING", "ERRORS", "INSTANCES"}
 	if strings.Join(header, " ") != strings.Join(wantHeader, " ") {
@@ -193,6 +165,27 @@ func TestStatusTable(t *testing.T) {
 	}
 }
 
+// TestStatusMarksDuplicateIDs runs two daemons with id pi1 and one with
+// pi2: the table has one row per id, and pi1's INSTANCES cell and a
+// warning on stderr say that two daemons share it.
+func TestStatusMarksDuplicateIDs(t *testing.T) {
+	lines, errOut := statusOf(t, "pi1", "pi1", "pi2")
+	header := strings.Fields(lines[0])
+	if header[len(header)-1] != "INSTANCES" {
+		t.Fatalf("last column %q, want INSTANCES", header[len(header)-1])
+	}
+	want := map[string]string{"pi1": "2!", "pi2": "1"}
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		if got := f[len(f)-1]; got != want[f[0]] {
+			t.Errorf("%s INSTANCES = %q, want %q", f[0], got, want[f[0]])
+		}
+	}
+	if !strings.Contains(errOut, "warning: 2 daemons run with id pi1") || strings.Contains(errOut, "id pi2") {
+		t.Errorf("stderr %q, want one warning about pi1", errOut)
+	}
+}
+
 func TestStatusNoDevice(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
@@ -203,46 +196,23 @@ func TestStatusNoDevice(t *testing.T) {
 }
 
 func TestWatchJoystick(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	hat := startDevice(t, srv.URL(), "pi1")
+	srv, devs := simdaemon.OnServer(t, "pi1")
+	hat := devs[0].HAT
 
-	var out, errOut syncBuffer
-	a := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	code := make(chan int, 1)
-	go func() { code <- a.Run(ctx, []string{"watch", "--nats", srv.URL(), "joystick"}) }()
+	w := runBackground(t, "watch", "--nats", srv.URL(), "joystick")
+	out, errOut := &w.out, &w.errOut
 
 	// watch says so on stderr once it has subscribed and flushed.
-	waitFor(t, "watch to subscribe", func() bool { return strings.Contains(errOut.String(), "watching sensehat.*.joystick.*") })
+	testutil.WaitFor(t, 10*time.Second, "watch to subscribe", func() bool { return strings.Contains(errOut.String(), "watching sensehat.*.joystick.*") })
 	hat.ATtiny.Press(sensehat.KeyLeft)
-	waitFor(t, "the joystick event", func() bool { return strings.Contains(out.String(), "pi1.joystick.left ") })
-	cancel()
-	select {
-	case c := <-code:
-		if c != 0 {
-			t.Errorf("watch exit %d after cancel, want 0; stderr:\n%s", c, errOut.String())
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("watch did not return after its context was cancelled")
+	testutil.WaitFor(t, 10*time.Second, "the joystick event", func() bool { return strings.Contains(out.String(), "pi1.joystick.left ") })
+	if c := w.stop(t); c != 0 {
+		t.Errorf("watch exit %d after cancel, want 0; stderr:\n%s", c, errOut.String())
 	}
 	line, _, _ := strings.Cut(out.String(), "\n")
 	// The quantities under the contract's names (wire.Quantities), the
 	// time on the local clock.
 	if !regexp.MustCompile(`^pi1\.joystick\.left \d\d:\d\d:\d\d\.\d{3} joystick\.key=left joystick\.action=pressed$`).MatchString(line) {
 		t.Errorf("first line = %q, want the pressed event as subject, time and quantities", line)
-	}
-}
-
-// waitFor polls cond; the deadline only bounds a hang.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

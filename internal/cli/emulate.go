@@ -27,9 +27,7 @@ import (
 // --terminal, in this terminal: the page is then served only if --http is
 // given as well, so an SSH session opens no port by surprise.
 func (a *App) emulate(ctx context.Context, args []string) error {
-	fs := newFlagSet("emulate", a.Stderr, "[--nats-listen ADDR] [--mqtt-listen ADDR] [--ha-prefix P] [--http ADDR] [--http-host NAME] [--nats URL] [--terminal [--cells]] [--id ID]")
-	var c conn
-	c.flags(fs, a.Getenv)
+	fs, c := a.flagSet("emulate", "[--nats-listen ADDR] [--mqtt-listen ADDR] [--ha-prefix P] [--http ADDR] [--http-host NAME] [--nats URL] [--terminal [--cells]] [--id ID]")
 	listen := fs.String("nats-listen", "127.0.0.1:4222", "where the embedded nats-server listens (ignored with --nats)")
 	mqttListen := fs.String("mqtt-listen", "127.0.0.1:1883", `where the embedded nats-server's MQTT listener is, for MQTT clients and Home Assistant ("" for none; ignored with --nats)`)
 	haPrefix := fs.String("ha-prefix", "homeassistant", `Home Assistant MQTT discovery prefix ("" for none)`)

@@ -93,9 +93,8 @@ func TestHARemove(t *testing.T) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	var out, errOut syncBuffer
-	app := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
-	if code := app.Run(context.Background(), []string{"ha-remove", "--nats", srv.URL(), "--id", "pi1"}); code != 0 {
+	var out, errOut testutil.LogBuffer
+	if code := newApp(&out, &errOut).Run(context.Background(), []string{"ha-remove", "--nats", srv.URL(), "--id", "pi1"}); code != 0 {
 		t.Fatalf("ha-remove exit %d: %s", code, errOut.String())
 	}
 	var rest []string
@@ -122,22 +121,11 @@ func TestHARemove(t *testing.T) {
 func TestEmulateMQTT(t *testing.T) {
 	testutil.CheckLeaks(t)
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	var out, errOut syncBuffer
-	app := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- app.Run(ctx, []string{"emulate", "--nats-listen", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--env-interval", "100ms"})
-	}()
+	em := runBackground(t, "emulate", "--nats-listen", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--env-interval", "100ms")
+	out, errOut := &em.out, &em.errOut
 	defer func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("emulate exit %d: %s", code, errOut.String())
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("emulate did not stop in 15s")
+		if code := em.stop(t); code != 0 {
+			t.Errorf("emulate exit %d: %s", code, errOut.String())
 		}
 	}()
 	re := regexp.MustCompile(`MQTT on (127\.0\.0\.1:\d+)`)
@@ -181,7 +169,7 @@ func TestMQTTListenAddrTaken(t *testing.T) {
 	}
 	defer l.Close()
 	taken := l.Addr().String()
-	var logOut syncBuffer
+	var logOut testutil.LogBuffer
 	log := slog.New(slog.NewTextHandler(&logOut, nil))
 
 	got, err := mqttListenAddr(taken, false, log)

@@ -13,9 +13,7 @@ import (
 // device's daemon must be stopped (or run with --ha-prefix ""), or it
 // announces itself again at the next birth message or reconnect.
 func (a *App) haRemove(ctx context.Context, args []string) error {
-	fs := newFlagSet("ha-remove", a.Stderr, "--id ID [--ha-prefix P]")
-	var c conn
-	c.flags(fs, a.Getenv)
+	fs, c := a.flagSet("ha-remove", "--id ID [--ha-prefix P]")
 	id := fs.String("id", "", "device id to remove from Home Assistant")
 	prefix := fs.String("ha-prefix", hass.DefaultPrefix, "Home Assistant MQTT discovery prefix")
 	if err := fs.Parse(args); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/testutil/simdaemon"
 	"github.com/sensehat/sensehat/sensehat"
 )
 
@@ -58,11 +59,7 @@ type published struct {
 func TestHistoryCSVIsWhatWasPublished(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, srv.URL())
 	piStream(t, nc, "pi1")
 
 	msgs := make(chan *nats.Msg, 4096)
@@ -74,7 +71,7 @@ func TestHistoryCSVIsWhatWasPublished(t *testing.T) {
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	hat := startDevice(t, srv.URL(), "pi1")
+	hat := simdaemon.StartOn(t, srv.URL(), "pi1").HAT
 
 	var got []published
 	var until time.Time

@@ -230,19 +230,19 @@ func TestHostileWatchReadings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	var out, errOut syncBuffer
+	var out, errOut testutil.LogBuffer
 	a := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	code := make(chan int, 1)
 	go func() { code <- a.Run(ctx, []string{"watch", "--nats", srv.URL(), "env", "joystick"}) }()
-	waitFor(t, "watch to subscribe", func() bool { return strings.Contains(errOut.String(), "watching") })
+	testutil.WaitFor(t, 15*time.Second, "watch to subscribe", func() bool { return strings.Contains(errOut.String(), "watching") })
 	for _, m := range hostileReadings(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)) {
 		if err := nc.Publish(m.subject, []byte(m.data)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "three lines", func() bool { return strings.Count(out.String(), "\n") >= 3 })
+	testutil.WaitFor(t, 15*time.Second, "three lines", func() bool { return strings.Count(out.String(), "\n") >= 3 })
 	cancel()
 	<-code
 	got := out.String()

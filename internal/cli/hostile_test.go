@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -165,19 +166,11 @@ func TestHostileSayReplyIsEscaped(t *testing.T) {
 func TestHostileWatchIsEscaped(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, srv.URL())
 
-	var out, errOut syncBuffer
-	a := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	code := make(chan int, 1)
-	go func() { code <- a.Run(ctx, []string{"watch", "--nats", srv.URL(), "joystick", "env"}) }()
-	waitFor(t, "watch to subscribe", func() bool { return strings.Contains(errOut.String(), "watching") })
+	w := runBackground(t, "watch", "--nats", srv.URL(), "joystick", "env")
+	out, errOut := &w.out, &w.errOut
+	testutil.WaitFor(t, 10*time.Second, "watch to subscribe", func() bool { return strings.Contains(errOut.String(), "watching") })
 
 	// A subject token is any bytes but space, tab, CR, LF, '.', '*', '>'.
 	if err := nc.Publish("sensehat.\x1b]0;subj\x07\u202e.joystick.up", []byte(hostile)); err != nil {
@@ -186,9 +179,8 @@ func TestHostileWatchIsEscaped(t *testing.T) {
 	if err := nc.Publish("sensehat.pi1.sensors.env", []byte(hostile)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "both events", func() bool { return strings.Count(out.String(), "\n") >= 2 })
-	cancel()
-	<-code
+	testutil.WaitFor(t, 10*time.Second, "both events", func() bool { return strings.Count(out.String(), "\n") >= 2 })
+	w.stop(t)
 	got := out.String()
 	assertTerminalSafe(t, "watch", got)
 	for _, want := range []string{`\x1b]0;subj\x07\u202e.joystick.up \x1b]0;pwned\x07`, `pi1.sensors.env \x1b]0;pwned\x07`, `\xff\x9b\xfe\x09TAB\x0aFAKE ROW`} {

@@ -15,9 +15,7 @@ import (
 )
 
 func (a *App) say(ctx context.Context, args []string) error {
-	fs := newFlagSet("say", a.Stderr, "[--id ID|--all|--any] [--color C] [--background C] [--speed N] [--replace] TEXT...")
-	var c conn
-	c.flags(fs, a.Getenv)
+	fs, c := a.flagSet("say", "[--id ID|--all|--any] [--color C] [--background C] [--speed N] [--replace] TEXT...")
 	id := fs.String("id", "", "device id to show the text on")
 	all := fs.Bool("all", false, "show on every device, wait for all of them")
 	anyDev := fs.Bool("any", false, "show on one device of the fleet (the default without --id)")

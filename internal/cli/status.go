@@ -71,9 +71,7 @@ func countDevices(ctx context.Context, nc *nats.Conn) (int, error) {
 }
 
 func (a *App) status(ctx context.Context, args []string) error {
-	fs := newFlagSet("status", a.Stderr, "[--json]")
-	var c conn
-	c.flags(fs, a.Getenv)
+	fs, c := a.flagSet("status", "[--json]")
 	asJSON := fs.Bool("json", false, "print the raw status replies, one per line")
 	if err := fs.Parse(args); err != nil {
 		return err

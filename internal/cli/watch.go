@@ -11,9 +11,7 @@ import (
 )
 
 func (a *App) watch(ctx context.Context, args []string) error {
-	fs := newFlagSet("watch", a.Stderr, "[--id ID] [joystick|env|motion|colour]...")
-	var c conn
-	c.flags(fs, a.Getenv)
+	fs, c := a.flagSet("watch", "[--id ID] [joystick|env|motion|colour]...")
 	id := fs.String("id", "*", "device id (default: every device)")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -16,9 +16,7 @@ import (
 // mirrored, its readings plotted, and actions. It keeps reconnecting to
 // NATS, as a page left open on a wall should.
 func (a *App) web(ctx context.Context, args []string) error {
-	fs := newFlagSet("web", a.Stderr, "[--nats URL] [--http ADDR] [--http-host NAME] [--every D] [--window D] [--history-stream STREAM]")
-	var c conn
-	c.flags(fs, a.Getenv)
+	fs, c := a.flagSet("web", "[--nats URL] [--http ADDR] [--http-host NAME] [--every D] [--window D] [--history-stream STREAM]")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "where the page is served (it has no authentication: keep it on loopback unless the network is trusted)")
 	var httpHosts hostList
 	fs.Var(&httpHosts, "http-host", "a `NAME` the page answers to besides localhost and IP addresses (repeatable, or comma-separated)")

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,24 +10,17 @@ import (
 	"time"
 
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/testutil/simdaemon"
 )
 
 // `sensehat web` serves the fleet page and finds the device on the server.
 func TestWebServesTheFleetPage(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	startDevice(t, srv.URL(), "pi1")
+	srv, _ := simdaemon.OnServer(t, "pi1")
 
-	var out, errOut syncBuffer
-	a := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	code := make(chan int, 1)
-	go func() {
-		code <- a.Run(ctx, []string{"web", "--nats", srv.URL(), "--http", "127.0.0.1:0", "--every", "300ms"})
-	}()
+	w := runBackground(t, "web", "--nats", srv.URL(), "--http", "127.0.0.1:0", "--every", "300ms")
+	out, errOut := &w.out, &w.errOut
 	re := regexp.MustCompile(`Fleet page: (http://127\.0\.0\.1:\d+/)`)
-	waitFor(t, "the page's address", func() bool { return re.MatchString(out.String()) })
+	testutil.WaitFor(t, 10*time.Second, "the page's address", func() bool { return re.MatchString(out.String()) })
 	base := re.FindStringSubmatch(out.String())[1]
 
 	get := func(path string) string {
@@ -46,18 +38,12 @@ func TestWebServesTheFleetPage(t *testing.T) {
 	if page := get(""); !strings.Contains(page, `src="fleet.js"`) {
 		t.Errorf("page lacks fleet.js:\n%s", page)
 	}
-	waitFor(t, "pi1 on the page", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "pi1 on the page", func() bool {
 		var list []struct{ ID string }
 		_ = json.Unmarshal([]byte(get("fleet/devices")), &list)
 		return len(list) == 1 && list[0].ID == "pi1"
 	})
-	cancel()
-	select {
-	case c := <-code:
-		if c != 0 {
-			t.Errorf("web exit %d after cancel, want 0; stderr:\n%s", c, errOut.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("web did not return after its context was cancelled")
+	if c := w.stop(t); c != 0 {
+		t.Errorf("web exit %d after cancel, want 0; stderr:\n%s", c, errOut.String())
 	}
 }

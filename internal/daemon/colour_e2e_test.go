@@ -1,11 +1,8 @@
 package daemon
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -55,36 +52,47 @@ func nextColour(t *testing.T, sub *nats.Subscription, what string, ok func(colou
 	}
 }
 
-func colourConfig(t *testing.T, url string) config.Config {
-	cfg := simConfig(t, url, "pi1")
-	cfg.ColourInterval = 100 * time.Millisecond
-	cfg.ColourGain, cfg.ColourCycles = 16, 10
-	return cfg
-}
-
-func TestColourEndToEnd(t *testing.T) {
+// colourDaemon checks the test for leaks and runs daemon pi1 on a board of
+// model m, reading the colour sensor every 100 ms at gain 16 over 10
+// cycles unless adjust (if not nil) changes that; it returns the daemon,
+// a connection, and that connection's subscription to the readings.
+func colourDaemon(t *testing.T, m sim.Model, adjust func(*config.Config)) (*running, *nats.Conn, *nats.Subscription) {
+	t.Helper()
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
-	r := start(t, colourConfig(t, srv.URL()))
+	cfg := simConfig(t, srv.URL(), "pi1")
+	cfg.ColourInterval = 100 * time.Millisecond
+	cfg.ColourGain, cfg.ColourCycles = 16, 10
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	r := startWith(t, cfg, startOpts{model: m})
 	nc := connect(t, srv.URL())
-	sub, err := nc.SubscribeSync("sensehat.pi1.sensors.colour")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	r.hat.Colour.SetLight(10, 20, 5, 40)
+	return r, nc, testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.colour")
+}
 
-	// Raw = light × gain 16 × 10 cycles; full scale 10240, so
-	// python-sense-hat's colour is raw // ceil(10240 / 256) = raw // 40
-	// (sense_hat/colour.py, ColourSensor.colour); 10 × 2.75 ms.
-	got := nextColour(t, sub, "flags' settings", func(c colourReading) bool { return c.RedRaw == 1600 })
-	want := colourReading{Red: 40, Green: 80, Blue: 20, Clear: 160, RedRaw: 1600, GreenRaw: 3200, BlueRaw: 800, ClearRaw: 6400,
-		Gain: 16, IntegrationCycles: 10, IntegrationTimeMS: 27.5, MaxRaw: 10240, Time: got.Time}
+// lightGives sets the light (red, green, blue, clear) r's colour sensor
+// sees, waits on sub for a reading with want's red raw count and wants it
+// to be want, its time aside, which it returns.
+func lightGives(t *testing.T, r *running, sub *nats.Subscription, what string, light [4]float64, want colourReading) colourReading {
+	t.Helper()
+	r.hat.Colour.SetLight(light[0], light[1], light[2], light[3])
+	got := nextColour(t, sub, what, func(c colourReading) bool { return c.RedRaw == want.RedRaw })
+	want.Time = got.Time
 	if got != want {
 		t.Fatalf("reading %+v\nwant    %+v", got, want)
 	}
+	return got
+}
+
+func TestColourEndToEnd(t *testing.T) {
+	r, nc, sub := colourDaemon(t, sim.SenseHATv2, nil)
+	// Raw = light × gain 16 × 10 cycles; full scale 10240, so
+	// python-sense-hat's colour is raw // ceil(10240 / 256) = raw // 40
+	// (sense_hat/colour.py, ColourSensor.colour); 10 × 2.75 ms.
+	got := lightGives(t, r, sub, "flags' settings", [4]float64{10, 20, 5, 40},
+		colourReading{Red: 40, Green: 80, Blue: 20, Clear: 160, RedRaw: 1600, GreenRaw: 3200, BlueRaw: 800, ClearRaw: 6400,
+			Gain: 16, IntegrationCycles: 10, IntegrationTimeMS: 27.5, MaxRaw: 10240})
 	if _, err := time.Parse(time.RFC3339Nano, got.Time); err != nil {
 		t.Errorf("time %q: %v", got.Time, err)
 	}
@@ -101,7 +109,7 @@ func TestColourEndToEnd(t *testing.T) {
 	// Raw = light × 64 × 20, saturating at 20 × 1024 = 20480; colour =
 	// raw // 80.
 	got = nextColour(t, sub, "new settings", func(c colourReading) bool { return c.Gain == 64 })
-	want = colourReading{Red: 160, Green: 256, Blue: 80, Clear: 256, RedRaw: 12800, GreenRaw: 20480, BlueRaw: 6400, ClearRaw: 20480,
+	want := colourReading{Red: 160, Green: 256, Blue: 80, Clear: 256, RedRaw: 12800, GreenRaw: 20480, BlueRaw: 6400, ClearRaw: 20480,
 		Gain: 64, IntegrationCycles: 20, IntegrationTimeMS: 55, MaxRaw: 20480, Time: got.Time}
 	if got != want {
 		t.Fatalf("reading after colour.config %+v\nwant %+v", got, want)
@@ -138,74 +146,20 @@ func TestColourEndToEnd(t *testing.T) {
 	}
 }
 
-// startModel runs a daemon on a simulated board of model m.
-func startModel(t *testing.T, cfg config.Config, m sim.Model) *running {
-	t.Helper()
-	r := &running{hat: sim.NewHATModel(m), notify: &fakeNotifier{}, done: make(chan error, 1)}
-	r.d = &Daemon{
-		Config:   cfg,
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		HAT:      r.hat,
-		Notifier: r.notify,
-		Ready:    make(chan struct{}),
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	go func() { r.done <- r.d.Run(ctx) }()
-	select {
-	case <-r.d.Ready:
-	case err := <-r.done:
-		t.Fatalf("daemon exited before ready: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("daemon not ready in 10s")
-	}
-	t.Cleanup(func() { r.stop(t) })
-	return r
-}
-
 func TestColourAstroPi(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	cfg := colourConfig(t, srv.URL())
-	cfg.ColourGain = 60
-	r := startModel(t, cfg, sim.AstroPi)
-	nc := connect(t, srv.URL())
-	sub, err := nc.SubscribeSync("sensehat.pi1.sensors.colour")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	r.hat.Colour.SetLight(3, 2, 1, 6)
+	r, _, sub := colourDaemon(t, sim.AstroPi, func(cfg *config.Config) { cfg.ColourGain = 60 })
 	// The TCS34725: raw = light × 60 × 10, colour = raw // 40, 10 × 2.4 ms.
-	got := nextColour(t, sub, "TCS34725", func(c colourReading) bool { return c.RedRaw == 1800 })
-	want := colourReading{Red: 45, Green: 30, Blue: 15, Clear: 90, RedRaw: 1800, GreenRaw: 1200, BlueRaw: 600, ClearRaw: 3600,
-		Gain: 60, IntegrationCycles: 10, IntegrationTimeMS: 24, MaxRaw: 10240, Time: got.Time}
-	if got != want {
-		t.Fatalf("reading %+v\nwant    %+v", got, want)
-	}
+	lightGives(t, r, sub, "TCS34725", [4]float64{3, 2, 1, 6},
+		colourReading{Red: 45, Green: 30, Blue: 15, Clear: 90, RedRaw: 1800, GreenRaw: 1200, BlueRaw: 600, ClearRaw: 3600,
+			Gain: 60, IntegrationCycles: 10, IntegrationTimeMS: 24, MaxRaw: 10240})
 }
 
 func TestColourAbsentOnV1Board(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	cfg := colourConfig(t, srv.URL())
-	cfg.ColourInterval = 20 * time.Millisecond
-	cfg.ColourCycles = 1
-	startModel(t, cfg, sim.SenseHATv1)
-	nc := connect(t, srv.URL())
-	col, err := nc.SubscribeSync("sensehat.pi1.sensors.colour")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := nc.SubscribeSync("sensehat.pi1.sensors.env")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	_, nc, col := colourDaemon(t, sim.SenseHATv1, func(cfg *config.Config) {
+		cfg.ColourInterval = 20 * time.Millisecond
+		cfg.ColourCycles = 1
+	})
+	env := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.env")
 	// Ten env readings take 500 ms: 25 colour intervals without a reading.
 	for i := 0; i < 10; i++ {
 		if _, err := env.NextMsg(5 * time.Second); err != nil {

@@ -1,12 +1,10 @@
 package daemon
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -50,29 +48,17 @@ func (f *fakeNotifier) has(prefix string) bool {
 }
 
 type running struct {
-	d       *Daemon
-	hat     *sim.HAT
-	notify  *fakeNotifier
-	cancel  context.CancelFunc
-	done    chan error
-	stopped bool
+	d      *Daemon
+	hat    *sim.HAT
+	notify *fakeNotifier
+	run    *testutil.Task
 }
 
 // stop cancels the daemon and checks it exits cleanly.
 func (r *running) stop(t testing.TB) {
 	t.Helper()
-	if r.stopped {
-		return
-	}
-	r.stopped = true
-	r.cancel()
-	select {
-	case err := <-r.done:
-		if err != nil {
-			t.Errorf("Run returned %v, want nil after a clean stop", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("daemon did not stop within 10s")
+	if err := r.run.Stop(); err != nil {
+		r.run.Fail(err)
 	}
 }
 
@@ -93,6 +79,15 @@ func simConfig(t testing.TB, url, id string) config.Config {
 	return cfg
 }
 
+// startPi1 checks the test for leaked goroutines and starts a server and,
+// on it, daemon pi1 on a simulated board, with o.
+func startPi1(t *testing.T, o startOpts) (*testutil.Server, *running) {
+	t.Helper()
+	testutil.CheckLeaks(t)
+	srv := testutil.StartServer(t, nil)
+	return srv, startWith(t, simConfig(t, srv.URL(), "pi1"), o)
+}
+
 // start runs a daemon on a fresh simulated HAT and waits until its service
 // is registered.
 func start(t testing.TB, cfg config.Config) *running { return startWith(t, cfg, startOpts{}) }
@@ -106,13 +101,14 @@ type startOpts struct {
 	onFrame  func(*display.Frame)
 	clock    func() time.Time // nil: time.Now
 	dupCheck time.Duration    // 0: DefaultDuplicateCheck
+	model    sim.Model        // the zero Model: a Sense HAT v2
 }
 
 // startWith is start with startOpts. Ready does not depend on a server: it
 // is closed once the service is registered, connected or not.
 func startWith(t testing.TB, cfg config.Config, o startOpts) *running {
 	t.Helper()
-	r := &running{hat: sim.NewHAT(), notify: &fakeNotifier{wd: o.watchdog}, done: make(chan error, 1)}
+	r := &running{hat: sim.NewHATModel(o.model), notify: &fakeNotifier{wd: o.watchdog}}
 	if o.log == nil {
 		o.log = io.Discard
 	}
@@ -126,17 +122,7 @@ func startWith(t testing.TB, cfg config.Config, o startOpts) *running {
 		Clock:          o.clock,
 		DuplicateCheck: o.dupCheck,
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	go func() { r.done <- r.d.Run(ctx) }()
-	select {
-	case <-r.d.Ready:
-	case err := <-r.done:
-		t.Fatalf("daemon exited before ready: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("daemon not ready in 10s")
-	}
-	t.Cleanup(func() { r.stop(t) })
+	r.run = testutil.GoReady(t, "the daemon's Run", r.d.Ready, r.d.Run)
 	return r
 }
 
@@ -184,9 +170,7 @@ func request(t testing.TB, nc *nats.Conn, subj string, data []byte, timeout time
 }
 
 func TestStatusAndTextReplyAfterDisplay(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	r := start(t, simConfig(t, srv.URL(), "pi1"))
+	srv, r := startPi1(t, startOpts{})
 	nc := connect(t, srv.URL())
 
 	m := request(t, nc, "sensehat.pi1.status", nil, 2*time.Second)
@@ -226,9 +210,7 @@ func TestStatusAndTextReplyAfterDisplay(t *testing.T) {
 }
 
 func TestPixelsClearAndConfig(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	r := start(t, simConfig(t, srv.URL(), "pi1"))
+	srv, r := startPi1(t, startOpts{})
 	nc := connect(t, srv.URL())
 
 	raw := make([]byte, 192)
@@ -276,9 +258,7 @@ func TestPixelsClearAndConfig(t *testing.T) {
 }
 
 func TestBadInputAnswered400AndChangesNothing(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	r := start(t, simConfig(t, srv.URL(), "pi1"))
+	srv, r := startPi1(t, startOpts{})
 	nc := connect(t, srv.URL())
 	before := r.hat.ATtiny.FrameWrites()
 	for _, tc := range []struct {
@@ -325,10 +305,7 @@ func TestFanOutAllAndAny(t *testing.T) {
 
 	// all: every device shows it and replies.
 	inbox := nc.NewRespInbox()
-	sub, err := nc.SubscribeSync(inbox)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := testutil.SubscribeSync(t, nc, inbox)
 	if err := nc.PublishRequest("sensehat.all.led.text", inbox, []byte(`{"text":"A","speed":100}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -400,12 +377,7 @@ func TestFanOutAllAndAny(t *testing.T) {
 func TestStartsWithoutServerAndReconnects(t *testing.T) {
 	testutil.CheckLeaks(t)
 	// Reserve a port, then leave it empty: the daemon must come up anyway.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := testutil.FreePort(t)
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	r := start(t, simConfig(t, url, "pi1"))
 	if !r.notify.has("READY=1") {
@@ -415,11 +387,7 @@ func TestStartsWithoutServerAndReconnects(t *testing.T) {
 	opts := testutil.DefaultOptions()
 	opts.Port = port
 	srv := testutil.StartServer(t, opts)
-	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	waitStatus(t, nc, "pi1", 15*time.Second)
 
 	// Server restart: the daemon reconnects and serves again.
@@ -460,27 +428,13 @@ func waitStatus(t testing.TB, nc *nats.Conn, id string, within time.Duration) {
 }
 
 func TestJoystickAndReadingsPublished(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	r := start(t, simConfig(t, srv.URL(), "pi1"))
+	srv, r := startPi1(t, startOpts{})
 	r.hat.HTS221.Set(30, 60)
 	r.hat.LPS25H.Set(990, 30)
 	nc := connect(t, srv.URL())
-	joy, err := nc.SubscribeSync("sensehat.pi1.joystick.*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := nc.SubscribeSync("sensehat.pi1.sensors.env")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mot, err := nc.SubscribeSync("sensehat.pi1.sensors.motion")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	joy := testutil.SubscribeSync(t, nc, "sensehat.pi1.joystick.*")
+	env := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.env")
+	mot := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.motion")
 
 	r.hat.ATtiny.Press(sensehat.KeyUp)
 	m, err := joy.NextMsg(5 * time.Second)
@@ -535,9 +489,7 @@ func abs(x float64) float64 {
 }
 
 func TestStopDuringScrollClearsAndNotifies(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	r := start(t, simConfig(t, srv.URL(), "pi1"))
+	srv, r := startPi1(t, startOpts{})
 	nc := connect(t, srv.URL())
 	reply := make(chan *nats.Msg, 1)
 	go func() {

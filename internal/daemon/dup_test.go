@@ -38,18 +38,14 @@ func TestDuplicateIDDetected(t *testing.T) {
 		}
 		return cfg
 	}
-	var logA, logB, logC logBuffer
+	var logA, logB, logC testutil.LogBuffer
 	a := startWith(t, asDevice("pi1"), startOpts{log: &logA, dupCheck: 50 * time.Millisecond})
 	c := startWith(t, asDevice("pi2"), startOpts{log: &logC, dupCheck: 50 * time.Millisecond})
-	nc, err := nats.Connect(srv.URL(), nats.UserInfo("laptop", "change-me-laptop"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, srv.URL(), nats.UserInfo("laptop", "change-me-laptop"))
 
 	// Alone (pi2 is another id), A finds nothing, announcement after
 	// announcement.
-	waitFor(t, 10*time.Second, "A announced three times", func() bool { return a.d.dups.announcements() >= 3 })
+	testutil.WaitFor(t, 10*time.Second, "A announced three times", func() bool { return a.d.dups.announcements() >= 3 })
 	if d := status(t, nc, "pi1").Duplicates; len(d) != 0 {
 		t.Fatalf("A alone lists duplicates %+v", d)
 	}
@@ -62,14 +58,14 @@ func TestDuplicateIDDetected(t *testing.T) {
 		t.Fatalf("both daemons have micro instance id %s", idA)
 	}
 	host, _ := os.Hostname()
-	waitFor(t, 10*time.Second, "B finds A at start", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "B finds A at start", func() bool {
 		d := b.d.Status().Duplicates
 		return len(d) == 1 && d[0].Instance == idA
 	})
 	if d := b.d.Status().Duplicates[0]; d.Host != host || d.Version == "" {
 		t.Errorf("B's duplicate entry %+v, want host %q and a version", d, host)
 	}
-	waitFor(t, 10*time.Second, "A finds B as it appears", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "A finds B as it appears", func() bool {
 		d := a.d.Status().Duplicates
 		return len(d) == 1 && d[0].Instance == idB
 	})
@@ -78,28 +74,28 @@ func TestDuplicateIDDetected(t *testing.T) {
 		t.Errorf("status of pi1 over NATS lists %+v, want the other instance", d)
 	}
 	// The supervise loop refreshes STATUS= every 2 s.
-	waitFor(t, 10*time.Second, "A's STATUS= line names the duplicate", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "A's STATUS= line names the duplicate", func() bool {
 		return containsState(a.notify, "DUPLICATE ID: 1 other instance(s)")
 	})
 
 	// Many more announcements: still one ERROR each.
 	n := a.d.dups.announcements()
-	waitFor(t, 10*time.Second, "A announced five more times", func() bool { return a.d.dups.announcements() >= n+5 })
-	for name, l := range map[string]*logBuffer{"A": &logA, "B": &logB} {
-		if got := l.lines("level=ERROR", "another sensehatd serves this device id"); len(got) != 1 {
+	testutil.WaitFor(t, 10*time.Second, "A announced five more times", func() bool { return a.d.dups.announcements() >= n+5 })
+	for name, l := range map[string]*testutil.LogBuffer{"A": &logA, "B": &logB} {
+		if got := l.Lines("level=ERROR", "another sensehatd serves this device id"); len(got) != 1 {
 			t.Errorf("%s logged %d ERROR lines about the duplicate, want 1:\n%s", name, len(got), l.String())
 		}
 	}
-	if d := c.d.Status().Duplicates; len(d) != 0 || len(logC.lines("level=ERROR")) != 0 {
+	if d := c.d.Status().Duplicates; len(d) != 0 || len(logC.Lines("level=ERROR")) != 0 {
 		t.Errorf("pi2 lists duplicates %+v or logged an error; it has none", d)
 	}
 
 	// B stops: A forgets it and says so.
 	b.stop(t)
-	waitFor(t, 10*time.Second, "A forgets B", func() bool { return len(a.d.Status().Duplicates) == 0 })
-	logA.waitLog(t, 5*time.Second, "level=INFO", "other sensehatd with this device id stopped", idB)
-	for name, l := range map[string]*logBuffer{"A": &logA, "B": &logB, "C": &logC} {
-		if ls := l.lines("ermission"); len(ls) > 0 {
+	testutil.WaitFor(t, 10*time.Second, "A forgets B", func() bool { return len(a.d.Status().Duplicates) == 0 })
+	logA.WaitLog(t, 5*time.Second, "level=INFO", "other sensehatd with this device id stopped", idB)
+	for name, l := range map[string]*testutil.LogBuffer{"A": &logA, "B": &logB, "C": &logC} {
+		if ls := l.Lines("ermission"); len(ls) > 0 {
 			t.Errorf("%s hit permission errors under the shipped config: %q", name, ls)
 		}
 	}
@@ -124,20 +120,20 @@ func TestDuplicateFoundAfterReconnect(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
 	g := newGate(t, srv.Addr().String())
-	var logA logBuffer
+	var logA testutil.LogBuffer
 	a := startWith(t, simConfig(t, g.url(), "pi1"), startOpts{log: &logA, dupCheck: time.Hour})
-	waitFor(t, 10*time.Second, "A connected", a.d.nc.IsConnected)
+	testutil.WaitFor(t, 10*time.Second, "A connected", a.d.nc.IsConnected)
 
 	g.shut()
-	waitFor(t, 10*time.Second, "A disconnected", func() bool { return !a.d.nc.IsConnected() })
+	testutil.WaitFor(t, 10*time.Second, "A disconnected", func() bool { return !a.d.nc.IsConnected() })
 	b := startWith(t, simConfig(t, srv.URL(), "pi1"), startOpts{dupCheck: time.Hour})
-	waitFor(t, 10*time.Second, "B announced", func() bool { return b.d.dups.announcements() >= 1 })
+	testutil.WaitFor(t, 10*time.Second, "B announced", func() bool { return b.d.dups.announcements() >= 1 })
 	if n := a.d.dups.count() + b.d.dups.count(); n != 0 {
 		t.Fatalf("%d duplicates known while A is cut off; nobody can know yet", n)
 	}
 
 	g.open.Store(true)
-	waitFor(t, 30*time.Second, "A finds B after reconnecting", func() bool { return a.d.dups.count() == 1 })
-	waitFor(t, 10*time.Second, "B finds A after A reconnects", func() bool { return b.d.dups.count() == 1 })
-	logA.waitLog(t, 5*time.Second, "level=ERROR", "another sensehatd serves this device id")
+	testutil.WaitFor(t, 30*time.Second, "A finds B after reconnecting", func() bool { return a.d.dups.count() == 1 })
+	testutil.WaitFor(t, 10*time.Second, "B finds A after A reconnects", func() bool { return b.d.dups.count() == 1 })
+	logA.WaitLog(t, 5*time.Second, "level=ERROR", "another sensehatd serves this device id")
 }

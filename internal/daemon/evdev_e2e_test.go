@@ -48,13 +48,7 @@ func TestEvdevFIFOToNATS(t *testing.T) {
 	}
 	start(t, cfg)
 	nc := connect(t, srv.URL())
-	sub, err := nc.SubscribeSync("sensehat.pi1.joystick.*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	sub := testutil.SubscribeSync(t, nc, "sensehat.pi1.joystick.*")
 
 	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
 	if err != nil {

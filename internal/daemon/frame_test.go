@@ -19,9 +19,7 @@ import (
 // the rotation, as raw RGB888 and as a PNG that Go's image/png (an
 // independent decoder) reads back to the same colours.
 func TestFrameEndpointRawAndPNG(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	r := start(t, simConfig(t, srv.URL(), "pi1"))
+	srv, r := startPi1(t, startOpts{})
 	nc := connect(t, srv.URL())
 	subj := wire.Subjects{Prefix: "sensehat", ID: "pi1"}
 
@@ -117,9 +115,7 @@ func (lf *liveFrames) count() int {
 // Live frames cost nothing until someone leases them, flow while the lease
 // runs at no more than FrameRate a second, and stop when it ends.
 func TestLiveFramesOnlyWhileLeased(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	r := start(t, simConfig(t, srv.URL(), "pi1"))
+	srv, r := startPi1(t, startOpts{})
 	nc := connect(t, srv.URL())
 	subj := wire.Subjects{Prefix: "sensehat", ID: "pi1"}
 	lf := subscribeLive(t, nc, subj.FrameLive())
@@ -149,14 +145,14 @@ func TestLiveFramesOnlyWhileLeased(t *testing.T) {
 	if wr.Subject != subj.FrameLive() || wr.LeaseS != 4 || wr.MaxRateHz != FrameRate {
 		t.Errorf("watch reply %+v, want subject %s, 4 s, %d/s", wr, subj.FrameLive(), FrameRate)
 	}
-	waitFor(t, 5*time.Second, "the first live frame", func() bool { return lf.count() >= 1 })
+	testutil.WaitFor(t, 5*time.Second, "the first live frame", func() bool { return lf.count() >= 1 })
 	began := time.Now()
 	tk := make(chan *nats.Msg, 1)
 	go func() {
 		m, _ := nc.Request(subj.Text(), []byte(`{"text":"watched now","speed":40}`), 10*time.Second)
 		tk <- m
 	}()
-	waitFor(t, 5*time.Second, "frames of the scroll", func() bool { return lf.count() >= 5 })
+	testutil.WaitFor(t, 5*time.Second, "frames of the scroll", func() bool { return lf.count() >= 5 })
 	<-tk
 	// Rate bound: over any stretch, no more than one frame per 1/FrameRate
 	// plus the one that opens the stretch (a slow machine only lowers it).
@@ -178,9 +174,9 @@ func TestLiveFramesOnlyWhileLeased(t *testing.T) {
 	}
 
 	// After the lease: nothing more, however much the matrix changes.
-	waitFor(t, 10*time.Second, "the lease to end", func() bool { return !r.d.frames.watched(time.Now()) })
+	testutil.WaitFor(t, 10*time.Second, "the lease to end", func() bool { return !r.d.frames.watched(time.Now()) })
 	// Every frame the daemon published has landed: no timing guess.
-	waitFor(t, 10*time.Second, "published frames to arrive", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "published frames to arrive", func() bool {
 		return uint64(lf.count()) == r.d.frames.published.Load()
 	})
 	after, copied, published := lf.count(), r.d.frames.copied.Load(), r.d.frames.published.Load()

@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
+	"github.com/sensehat/sensehat/internal/config"
 	"github.com/sensehat/sensehat/internal/testutil"
 )
 
@@ -38,26 +39,36 @@ func writePEM(t testing.TB, path, typ string, der []byte) {
 	}
 }
 
-func newCA(t testing.TB, dir, name string) *testCA {
+// sign makes a P-256 key and a certificate for it from tmpl, valid from
+// an hour ago to an hour from now with the next serial, signed by parent
+// and its key (nil: by the new key itself, for a CA).
+func sign(t testing.TB, tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (der []byte, key *ecdsa.PrivateKey) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	serial++
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(serial),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	tmpl.SerialNumber = big.NewInt(serial)
+	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	if parent == nil {
+		parent, parentKey = tmpl, key
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err = x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return der, key
+}
+
+func newCA(t testing.TB, dir, name string) *testCA {
+	t.Helper()
+	der, key := sign(t, &x509.Certificate{
+		Subject:               pkix.Name{CommonName: name},
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}, nil, nil)
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
 		t.Fatal(err)
@@ -71,24 +82,12 @@ func newCA(t testing.TB, dir, name string) *testCA {
 // returns the certificate and key files.
 func (ca *testCA) issue(t testing.TB, dir, name string, usage x509.ExtKeyUsage) (certFile, keyFile string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial++
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	der, key := sign(t, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: name},
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{usage},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+	}, ca.cert, ca.key)
 	kder, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
 		t.Fatal(err)
@@ -126,11 +125,7 @@ func TestHardeningMutualTLS(t *testing.T) {
 		cfg := simConfig(t, url, "pi1")
 		cfg.TLSCA, cfg.TLSCert, cfg.TLSKey = ca.file, cert, key
 		startWith(t, cfg, startOpts{})
-		nc, err := nats.Connect(url, nats.RootCAs(ca.file), nats.ClientCert(laptopCert, laptopKey))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
+		nc := testutil.Connect(t, url, nats.RootCAs(ca.file), nats.ClientCert(laptopCert, laptopKey))
 		waitStatus(t, nc, "pi1", 10*time.Second)
 		if st := status(t, nc, "pi1"); !st.NATS.Connected || !strings.HasPrefix(st.NATS.Server, "tls://") {
 			t.Errorf("status nats = %+v, want connected over tls://", st.NATS)
@@ -142,20 +137,32 @@ func TestHardeningMutualTLS(t *testing.T) {
 		g := newGate(t, srv.Addr().String())
 		cfg := simConfig(t, "tls://"+g.l.Addr().String(), "pi2")
 		cfg.TLSCA, cfg.TLSCert, cfg.TLSKey = other.file, cert, key
-		logs := &logBuffer{}
-		r := startWith(t, cfg, startOpts{log: logs, level: -4})
-		line := logs.waitLog(t, 10*time.Second, "certificate", "--tlsca")
-		if !strings.Contains(line, "level=WARN") && !strings.Contains(line, "level=ERROR") {
-			t.Errorf("the TLS failure is only logged at %q; a user at the default level would not see it", line)
-		}
-		// Still trying: nats.go reports only the first failed handshake,
-		// so the attempts are counted where they arrive.
-		waitFor(t, 10*time.Second, "three attempts", func() bool { return g.dials.Load() >= 3 })
-		r.stillRunning(t)
-		if r.d.nc.IsClosed() {
-			t.Error("the connection was closed after a TLS failure; it must keep retrying")
-		}
+		refusedAndRetrying(t, cfg, g, "TLS failure", "certificate", "--tlsca")
 	})
+}
+
+// refusedAndRetrying starts a daemon with cfg whose connections, made
+// through g, are refused (what names why): the refusal must be logged at
+// WARN or ERROR, in a line with every one of words, and the daemon must
+// keep running and dialling. nats.go reports only the first failed TLS
+// handshake, and gives up after the same auth error twice unless told not
+// to, so the attempts are counted where they arrive (g): an edge device
+// must keep trying, since the server may be fixed later. It returns the
+// daemon's log.
+func refusedAndRetrying(t *testing.T, cfg config.Config, g *gate, what string, words ...string) *testutil.LogBuffer {
+	t.Helper()
+	logs := &testutil.LogBuffer{}
+	r := startWith(t, cfg, startOpts{log: logs, level: -4})
+	line := logs.WaitLog(t, 10*time.Second, words...)
+	if !strings.Contains(line, "level=WARN") && !strings.Contains(line, "level=ERROR") {
+		t.Errorf("the %s is only logged at %q; a user at the default level would not see it", what, line)
+	}
+	testutil.WaitFor(t, 10*time.Second, "three attempts", func() bool { return g.dials.Load() >= 3 })
+	r.stillRunning(t)
+	if r.d.nc.IsClosed() {
+		t.Errorf("the connection was closed after the %s; it must keep retrying", what)
+	}
+	return logs
 }
 
 // authServer starts a server with one user/password and one nkey user.
@@ -187,16 +194,12 @@ func TestHardeningNKeyAndPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := authServer(t, "laptop", password, pub)
-	nc, err := nats.Connect(srv.URL(), nats.UserInfo("laptop", password))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, srv.URL(), nats.UserInfo("laptop", password))
 
 	t.Run("nkey", func(t *testing.T) {
 		cfg := simConfig(t, srv.URL(), "pi1")
 		cfg.NKey = seedFile
-		logs := &logBuffer{}
+		logs := &testutil.LogBuffer{}
 		startWith(t, cfg, startOpts{log: logs, level: -4})
 		waitStatus(t, nc, "pi1", 10*time.Second)
 		if strings.Contains(logs.String(), string(seed)) {
@@ -207,11 +210,11 @@ func TestHardeningNKeyAndPassword(t *testing.T) {
 	t.Run("user and password", func(t *testing.T) {
 		cfg := simConfig(t, srv.URL(), "pi2")
 		cfg.User, cfg.Password = "laptop", password
-		logs := &logBuffer{}
+		logs := &testutil.LogBuffer{}
 		startWith(t, cfg, startOpts{log: logs, level: -4})
 		waitStatus(t, nc, "pi2", 10*time.Second)
 		if strings.Contains(logs.String(), password) {
-			t.Errorf("the password appears in the log:\n%s", logs.lines(password))
+			t.Errorf("the password appears in the log:\n%s", logs.Lines(password))
 		}
 	})
 
@@ -221,22 +224,9 @@ func TestHardeningNKeyAndPassword(t *testing.T) {
 		g := newGate(t, srv.Addr().String())
 		cfg := simConfig(t, "nats://laptop:"+wrong+"@"+g.l.Addr().String(), "pi3")
 		cfg.User, cfg.Password = "laptop", wrong
-		logs := &logBuffer{}
-		r := startWith(t, cfg, startOpts{log: logs, level: -4})
-		line := logs.waitLog(t, 10*time.Second, "Authorization Violation", "--user/--password")
-		if !strings.Contains(line, "level=WARN") && !strings.Contains(line, "level=ERROR") {
-			t.Errorf("the refused credentials are only logged at %q; a user at the default level would not see it", line)
-		}
-		// nats.go gives up after the same auth error twice from a server
-		// unless told not to; an edge device must keep trying, since the
-		// server's user list may be fixed later.
-		waitFor(t, 10*time.Second, "three attempts", func() bool { return g.dials.Load() >= 3 })
-		r.stillRunning(t)
-		if r.d.nc.IsClosed() {
-			t.Error("the connection was closed after refused credentials; it must keep retrying")
-		}
+		logs := refusedAndRetrying(t, cfg, g, "refused credentials", "Authorization Violation", "--user/--password")
 		for _, secret := range []string{wrong, password} {
-			if ls := logs.lines(secret); len(ls) > 0 {
+			if ls := logs.Lines(secret); len(ls) > 0 {
 				t.Errorf("a password appears in the log: %q", ls)
 			}
 		}
@@ -256,18 +246,11 @@ func TestHardeningDevicePermissions(t *testing.T) {
 	srv := testutil.StartServer(t, opts)
 	cfg := simConfig(t, srv.URL(), "pi1")
 	cfg.User, cfg.Password = "pi1", "change-me-pi1"
-	logs := &logBuffer{}
+	logs := &testutil.LogBuffer{}
 	startWith(t, cfg, startOpts{log: logs})
 
-	laptop, err := nats.Connect(srv.URL(), nats.UserInfo("laptop", "change-me-laptop"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer laptop.Close()
-	env, err := laptop.SubscribeSync("sensehat.pi1.sensors.env")
-	if err != nil {
-		t.Fatal(err)
-	}
+	laptop := testutil.Connect(t, srv.URL(), nats.UserInfo("laptop", "change-me-laptop"))
+	env := testutil.SubscribeSync(t, laptop, "sensehat.pi1.sensors.env")
 	waitStatus(t, laptop, "pi1", 10*time.Second)
 	m := request(t, laptop, "sensehat.pi1.led.text", []byte(`{"text":"ok","speed":100}`), 10*time.Second)
 	if !strings.Contains(string(m.Data), `"displayed":true`) {
@@ -281,7 +264,7 @@ func TestHardeningDevicePermissions(t *testing.T) {
 	if !strings.Contains(string(m.Data), `"name":"sensehat"`) {
 		t.Errorf("$SRV.PING.sensehat: %s", m.Data)
 	}
-	if ls := logs.lines("ermission"); len(ls) > 0 {
+	if ls := logs.Lines("ermission"); len(ls) > 0 {
 		t.Errorf("the daemon hit permission errors under the shipped config: %q", ls)
 	}
 

@@ -60,21 +60,10 @@ func drain(sub *nats.Subscription) {
 }
 
 func TestHardeningBusFaults(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	r := startWith(t, simConfig(t, srv.URL(), "pi1"), startOpts{watchdog: 100 * time.Millisecond})
+	srv, r := startPi1(t, startOpts{watchdog: 100 * time.Millisecond})
 	nc := connect(t, srv.URL())
-	env, err := nc.SubscribeSync("sensehat.pi1.sensors.env")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mot, err := nc.SubscribeSync("sensehat.pi1.sensors.motion")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	env := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.env")
+	mot := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.motion")
 	hts := func() uint64 { return status(t, nc, "pi1").Errors.Counts["hts221"] }
 
 	t.Run("intermittent NACK", func(t *testing.T) {
@@ -95,7 +84,7 @@ func TestHardeningBusFaults(t *testing.T) {
 	t.Run("short reads", func(t *testing.T) {
 		before := hts()
 		r.hat.Bus.InjectShortRead(sim.HTS221Addr, 3)
-		waitFor(t, 5*time.Second, "short reads counted", func() bool { return hts() > before })
+		testutil.WaitFor(t, 5*time.Second, "short reads counted", func() bool { return hts() > before })
 		drain(env)
 		if with, _ := humidityReadings(t, env, time.Second); with == 0 {
 			t.Error("no humidity after the short reads ended")
@@ -131,7 +120,7 @@ func TestHardeningBusFaults(t *testing.T) {
 		// Recovery: readings of every chip resume, the matrix shows text.
 		drain(env)
 		drain(mot)
-		waitFor(t, 10*time.Second, "humidity after recovery", func() bool {
+		testutil.WaitFor(t, 10*time.Second, "humidity after recovery", func() bool {
 			with, _ := humidityReadings(t, env, 200*time.Millisecond)
 			return with > 0
 		})
@@ -149,12 +138,12 @@ func TestHardeningBusFaults(t *testing.T) {
 		if st := r.d.Status(); st.Display.DeviceErrors == 0 {
 			t.Error("display.device_errors = 0: the frames refused by the stuck bus were not counted")
 		}
-		waitFor(t, 10*time.Second, "sensors ok again", func() bool { return status(t, nc, "pi1").Sensors["hts221"] == "ok" })
+		testutil.WaitFor(t, 10*time.Second, "sensors ok again", func() bool { return status(t, nc, "pi1").Sensors["hts221"] == "ok" })
 	})
 
 	t.Run("chip detached and re-attached", func(t *testing.T) {
 		r.hat.Bus.Detach(sim.HTS221Addr)
-		waitFor(t, 5*time.Second, "hts221 failing", func() bool {
+		testutil.WaitFor(t, 5*time.Second, "hts221 failing", func() bool {
 			return strings.HasPrefix(status(t, nc, "pi1").Sensors["hts221"], "failing")
 		})
 		drain(env)
@@ -162,7 +151,7 @@ func TestHardeningBusFaults(t *testing.T) {
 			t.Errorf("with the HTS221 gone: %d readings with humidity, %d without; want none with and pressure going on", with, without)
 		}
 		r.hat.Bus.Attach(sim.HTS221Addr, r.hat.HTS221)
-		waitFor(t, 10*time.Second, "hts221 ok again", func() bool { return status(t, nc, "pi1").Sensors["hts221"] == "ok" })
+		testutil.WaitFor(t, 10*time.Second, "hts221 ok again", func() bool { return status(t, nc, "pi1").Sensors["hts221"] == "ok" })
 		drain(env)
 		if with, _ := humidityReadings(t, env, time.Second); with == 0 {
 			t.Error("no humidity after the HTS221 came back")
@@ -228,7 +217,7 @@ func TestHardeningWatchdogWithheldWhenDisplayBlocks(t *testing.T) {
 		wg.Wait()
 	})
 
-	waitFor(t, 2*time.Second, "pings while healthy", func() bool { return notify.count("WATCHDOG=1") >= 3 })
+	testutil.WaitFor(t, 2*time.Second, "pings while healthy", func() bool { return notify.count("WATCHDOG=1") >= 3 })
 	close(dev.block)
 	if _, err := p.Submit(display.TextItem("stuck", display.ScrollOpts{Speed: 50}), display.Queue); err != nil {
 		t.Fatal(err)
@@ -238,7 +227,7 @@ func TestHardeningWatchdogWithheldWhenDisplayBlocks(t *testing.T) {
 	// stops pinging: systemd restarts a process that really hangs.
 	quietSince := time.Now()
 	last := notify.count("WATCHDOG=1")
-	waitFor(t, 8*time.Second, "pings withheld", func() bool {
+	testutil.WaitFor(t, 8*time.Second, "pings withheld", func() bool {
 		n := notify.count("WATCHDOG=1")
 		if n != last {
 			last, quietSince = n, time.Now()
@@ -249,5 +238,5 @@ func TestHardeningWatchdogWithheldWhenDisplayBlocks(t *testing.T) {
 
 	// Unwedged, the loop beats again and the pings come back.
 	release()
-	waitFor(t, 5*time.Second, "pings resume", func() bool { return notify.count("WATCHDOG=1") > last })
+	testutil.WaitFor(t, 5*time.Second, "pings resume", func() bool { return notify.count("WATCHDOG=1") > last })
 }

@@ -55,7 +55,7 @@ func flood(t testing.TB, total int, d time.Duration) floodResult {
 	if err := nc.Publish("sensehat.pi1.led.text", []byte(fmt.Sprintf(`{"text":%q,"speed":50}`, long))); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "scroll started", func() bool { return r.d.Status().Display.Showing != "" })
+	testutil.WaitFor(t, 5*time.Second, "scroll started", func() bool { return r.d.Status().Display.Showing != "" })
 	fps := func(within time.Duration) float64 {
 		f0, t0 := r.hat.ATtiny.FrameWrites(), time.Now()
 		time.Sleep(within)
@@ -148,7 +148,7 @@ func flood(t testing.TB, total int, d time.Duration) floodResult {
 		time.Sleep(time.Until(began.Add(time.Duration(b+1) * d / batches)))
 	}
 	// Every refusal has come back when no reply arrived for half a second.
-	waitFor(t, 60*time.Second, "replies settle", func() bool {
+	testutil.WaitFor(t, 60*time.Second, "replies settle", func() bool {
 		return time.Since(time.Unix(0, lastReply.Load())) > 500*time.Millisecond
 	})
 	close(done)

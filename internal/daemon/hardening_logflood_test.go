@@ -34,7 +34,7 @@ func TestRefusedFloodLogIsBounded(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
 	clk := newTestClock()
-	var logs logBuffer
+	var logs testutil.LogBuffer
 	r := startWith(t, simConfig(t, srv.URL(), "pi1"), startOpts{log: &logs, clock: clk.now})
 	nc := connect(t, srv.URL())
 
@@ -51,7 +51,7 @@ func TestRefusedFloodLogIsBounded(t *testing.T) {
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "every bad text counted", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "every bad text counted", func() bool {
 		return status(t, nc, "pi1").Errors.Counts["request"] == sent
 	})
 
@@ -59,7 +59,7 @@ func TestRefusedFloodLogIsBounded(t *testing.T) {
 	if got := st.Errors.SuppressedLogs["request refused"]; got != sent-health.LogBurst {
 		t.Errorf("errors.suppressed_logs[request refused] = %d, want %d (%d refused, %d logged)", got, sent-health.LogBurst, sent, health.LogBurst)
 	}
-	refusedLines := logs.lines("request refused")
+	refusedLines := logs.Lines("request refused")
 	if len(refusedLines) != health.LogBurst {
 		t.Errorf("%d \"request refused\" lines for %d refusals, want %d", len(refusedLines), sent, health.LogBurst)
 	}
@@ -73,11 +73,11 @@ func TestRefusedFloodLogIsBounded(t *testing.T) {
 	// The window ends: the supervise loop writes the summary.
 	clk.advance(health.LogWindow)
 	want := fmt.Sprintf("suppressed %d similar warnings in the last 10s", sent-health.LogBurst)
-	line := logs.waitLog(t, 10*time.Second, want)
+	line := logs.WaitLog(t, 10*time.Second, want)
 	if !strings.Contains(line, `kind="request refused"`) {
 		t.Errorf("summary line %q does not name its kind", line)
 	}
-	if n := len(logs.lines("suppressed ")); n != 1 {
+	if n := len(logs.Lines("suppressed ")); n != 1 {
 		t.Errorf("%d summary lines, want 1", n)
 	}
 	r.stop(t)

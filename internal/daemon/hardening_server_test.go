@@ -145,8 +145,8 @@ func serverRestart(t testing.TB, outage time.Duration) time.Duration {
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "text queued", func() bool { return r.d.Status().Display.QueueLength == 2 })
-	waitFor(t, 5*time.Second, "readings flowing", func() bool { return lastOf(r).Env != "" })
+	testutil.WaitFor(t, 5*time.Second, "text queued", func() bool { return r.d.Status().Display.QueueLength == 2 })
+	testutil.WaitFor(t, 5*time.Second, "readings flowing", func() bool { return lastOf(r).Env != "" })
 	envBefore := lastOf(r).Env
 
 	// testutil's Restart reads the port from the stopped server, which no
@@ -158,22 +158,22 @@ func serverRestart(t testing.TB, outage time.Duration) time.Duration {
 	g.shut()
 	srv.Shutdown()
 	srv.WaitForShutdown()
-	waitFor(t, 5*time.Second, "daemon notices the outage", func() bool { return !r.d.nc.IsConnected() })
+	testutil.WaitFor(t, 5*time.Second, "daemon notices the outage", func() bool { return !r.d.nc.IsConnected() })
 	framesAtOutage := r.hat.ATtiny.FrameWrites()
 
 	// Pressed during the outage: held in the reconnect buffer.
 	keys := []sensehat.Key{sensehat.KeyUp, sensehat.KeyLeft, sensehat.KeyDown}
 	for _, k := range keys {
 		r.hat.ATtiny.Press(k)
-		waitFor(t, 2*time.Second, "press seen", func() bool {
+		testutil.WaitFor(t, 2*time.Second, "press seen", func() bool {
 			return strings.HasPrefix(lastOf(r).Joystick, fmt.Sprintf(`{"key":%q,"action":"pressed"`, k.String()))
 		})
 		r.hat.ATtiny.Release(k)
-		waitFor(t, 2*time.Second, "release seen", func() bool {
+		testutil.WaitFor(t, 2*time.Second, "release seen", func() bool {
 			return strings.HasPrefix(lastOf(r).Joystick, fmt.Sprintf(`{"key":%q,"action":"released"`, k.String()))
 		})
 	}
-	waitFor(t, 5*time.Second, "readings buffered", func() bool { return r.d.Status().NATS.Buffered > 0 })
+	testutil.WaitFor(t, 5*time.Second, "readings buffered", func() bool { return r.d.Status().NATS.Buffered > 0 })
 	if outage > 0 {
 		time.Sleep(outage)
 	}
@@ -192,17 +192,8 @@ func serverRestart(t testing.TB, outage time.Duration) time.Duration {
 	// Same port, fresh server; the watcher subscribes first.
 	srv2 := testutil.StartServer(t, restart)
 	watch := connect(t, srv2.URL())
-	joy, err := watch.SubscribeSync("sensehat.pi1.joystick.*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := watch.SubscribeSync("sensehat.pi1.sensors.env")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := watch.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	joy := testutil.SubscribeSync(t, watch, "sensehat.pi1.joystick.*")
+	env := testutil.SubscribeSync(t, watch, "sensehat.pi1.sensors.env")
 	g.open.Store(true)
 	back := time.Now()
 	waitStatus(t, watch, "pi1", 30*time.Second)
@@ -266,7 +257,7 @@ func cluster(t testing.TB) []*testutil.Server {
 		o.Routes = seed
 		nodes = append(nodes, testutil.StartServer(t, o))
 	}
-	waitFor(t, 15*time.Second, "cluster routes up", func() bool {
+	testutil.WaitFor(t, 15*time.Second, "cluster routes up", func() bool {
 		for _, n := range nodes {
 			rz, err := n.Routez(nil)
 			if err != nil {
@@ -313,7 +304,7 @@ func TestHardeningClusterFailover(t *testing.T) {
 	nodes[on].Shutdown()
 	killed := time.Now()
 	other := clients[(on+1)%len(nodes)]
-	waitFor(t, 20*time.Second, "failover", func() bool {
+	testutil.WaitFor(t, 20*time.Second, "failover", func() bool {
 		m, err := other.Request("sensehat.pi1.status", nil, 500*time.Millisecond)
 		if err != nil {
 			return false

@@ -22,13 +22,7 @@ func TestReadingsCarryMsgIDsAndCounts(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
 	nc := connect(t, srv.URL())
-	sub, err := nc.SubscribeSync("sensehat.pi-1.sensors.env")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	sub := testutil.SubscribeSync(t, nc, "sensehat.pi-1.sensors.env")
 	start(t, simConfig(t, srv.URL(), "pi-1"))
 
 	var boot string

@@ -4,14 +4,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat"
 )
 
 func TestMiddlePressShowsIDWhenIdle(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	r := start(t, simConfig(t, srv.URL(), "pi1"))
+	_, r := startPi1(t, startOpts{})
 	r.hat.ATtiny.Press(sensehat.KeyMiddle)
 	deadline := time.Now().Add(5 * time.Second)
 	for r.d.player.Status().Showing == "" {

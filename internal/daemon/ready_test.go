@@ -153,9 +153,9 @@ func TestNoServerIsAWarningAtOnce(t *testing.T) {
 	}
 	url := "nats://" + l.Addr().String()
 	l.Close() // refused from now on
-	var log logBuffer
+	var log testutil.LogBuffer
 	r := startWith(t, simConfig(t, url, "pi1"), startOpts{log: &log, level: slog.LevelInfo})
-	line := log.waitLog(t, 5*time.Second, "level=WARN", "cannot reach the NATS server", "failed_attempts=1 ")
+	line := log.WaitLog(t, 5*time.Second, "level=WARN", "cannot reach the NATS server", "failed_attempts=1 ")
 	if !strings.Contains(line, "server="+url) {
 		t.Errorf("warning %q does not name the server", line)
 	}

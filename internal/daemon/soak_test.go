@@ -44,17 +44,9 @@ func TestSoakClusterFailovers(t *testing.T) {
 // TestSoakBusFaultsLong keeps every fault going for a minute at once and
 // checks the readings and the display come back when they stop.
 func TestSoakBusFaultsLong(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := testutil.StartServer(t, nil)
-	r := startWith(t, simConfig(t, srv.URL(), "pi1"), startOpts{watchdog: 100 * time.Millisecond})
+	srv, r := startPi1(t, startOpts{watchdog: 100 * time.Millisecond})
 	nc := connect(t, srv.URL())
-	env, err := nc.SubscribeSync("sensehat.pi1.sensors.env")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	env := testutil.SubscribeSync(t, nc, "sensehat.pi1.sensors.env")
 	end := time.Now().Add(time.Minute)
 	for i := 0; time.Now().Before(end); i++ {
 		r.hat.Bus.InjectIntermittent(sim.HTS221Addr, 3)
@@ -73,7 +65,7 @@ func TestSoakBusFaultsLong(t *testing.T) {
 	}
 	r.hat.Bus.InjectIntermittent(sim.HTS221Addr, 0)
 	r.hat.Bus.InjectIntermittent(sim.LPS25HAddr, 0)
-	waitFor(t, 60*time.Second, "sensors ok", func() bool {
+	testutil.WaitFor(t, 60*time.Second, "sensors ok", func() bool {
 		st := status(t, nc, "pi1")
 		return st.Sensors["hts221"] == "ok" && st.Sensors["lps25h"] == "ok"
 	})

@@ -5,17 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/testutil"
 )
 
 // Versions .ci/run pins; the hint below names them so a CI failure says
@@ -67,39 +67,10 @@ func tool(t *testing.T, name string) string {
 	return ""
 }
 
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// freePort returns a loopback port nobody listened on a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // process is a child the test started; stopping it twice is harmless.
 type process struct {
 	cmd    *exec.Cmd
-	out    *syncBuffer
+	out    *testutil.LogBuffer
 	waited chan struct{}
 	err    error
 }
@@ -113,7 +84,7 @@ func startProcess(t *testing.T, name string, args ...string) *process {
 // environment.
 func startProcessEnv(t *testing.T, env []string, name string, args ...string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(name, args...), out: &syncBuffer{}, waited: make(chan struct{})}
+	p := &process{cmd: exec.Command(name, args...), out: &testutil.LogBuffer{}, waited: make(chan struct{})}
 	if env != nil {
 		p.cmd.Env = append(os.Environ(), env...)
 	}
@@ -137,6 +108,20 @@ func startProcessEnv(t *testing.T, env []string, name string, args ...string) *p
 		}
 	})
 	return p
+}
+
+// terminate sends the process SIGTERM, as systemd stops a service, and
+// waits up to within for it to exit; what names it in the failure.
+func (p *process) terminate(t *testing.T, what string, within time.Duration) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.waited:
+	case <-time.After(within):
+		t.Fatalf("%s still running %v after SIGTERM", what, within)
+	}
 }
 
 // buildDaemon builds cmd/sensehatd into dir, as a user would.
@@ -223,7 +208,7 @@ func TestProcessWithNATSCLI(t *testing.T) {
 	dir := t.TempDir()
 	daemonBin := buildDaemon(t, dir)
 
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	cli.url = fmt.Sprintf("nats://127.0.0.1:%d", port)
 	startProcess(t, serverBin, "-a", "127.0.0.1", "-p", fmt.Sprint(port))
 	fbPath := filepath.Join(dir, "fb0")
@@ -233,11 +218,7 @@ func TestProcessWithNATSCLI(t *testing.T) {
 
 	// The daemon retries until the server is up, so wait on the status
 	// endpoint rather than on either process's log.
-	nc, err := nats.Connect(cli.url, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, cli.url, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		m, err := nc.Request("sensehat.pi1.status", nil, 500*time.Millisecond)
@@ -310,14 +291,7 @@ func TestProcessWithNATSCLI(t *testing.T) {
 		cli.run(t, "pub", "sensehat.pi1.led.text", `{"text":"a long message that scrolls for a good while","speed":5}`)
 		waitFrame(t, fbPath, 10*time.Second, "lit up", func(b []byte) bool { return !allZero(b) })
 		sent := time.Now()
-		if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-d.waited:
-		case <-time.After(15 * time.Second):
-			t.Fatal("sensehatd still running 15s after SIGTERM")
-		}
+		d.terminate(t, "sensehatd", 15*time.Second)
 		if took := time.Since(sent); took > 2*time.Second {
 			t.Errorf("sensehatd took %v to exit after SIGTERM, want < 2s", took)
 		}

@@ -49,7 +49,7 @@ func TestProcessIIOSensors(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	startProcess(t, serverBin, "-a", "127.0.0.1", "-p", fmt.Sprint(port))
 	d := startProcess(t, daemonBin,
@@ -58,19 +58,9 @@ func TestProcessIIOSensors(t *testing.T) {
 		"--env-interval", "100ms", "--motion-interval", "100ms",
 		"--id", "iio1", "--nats", url)
 
-	nc, err := nats.Connect(url, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	envSub, err := nc.SubscribeSync("sensehat.iio1.sensors.env")
-	if err != nil {
-		t.Fatal(err)
-	}
-	motSub, err := nc.SubscribeSync("sensehat.iio1.sensors.motion")
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := testutil.Connect(t, url, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	envSub := testutil.SubscribeSync(t, nc, "sensehat.iio1.sensors.env")
+	motSub := testutil.SubscribeSync(t, nc, "sensehat.iio1.sensors.motion")
 	next := func(sub *nats.Subscription, what string) map[string]any {
 		t.Helper()
 		m, err := sub.NextMsg(30 * time.Second)

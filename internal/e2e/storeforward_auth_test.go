@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
+	"github.com/sensehat/sensehat/internal/testutil"
 )
 
 // TestLeafNodeNeedsThePassword: deploy/nats/hub.conf's leaf node port lets
@@ -24,14 +24,10 @@ func TestLeafNodeNeedsThePassword(t *testing.T) {
 	}
 	for _, ls := range leafServers(t) {
 		t.Run("leaf "+ls.name, func(t *testing.T) {
-			leafPort := freePort(t)
+			leafPort := testutil.FreePort(t)
 			hub := hubServer(t, t.TempDir(), leafPort)
 			hub.start(t)
-			hc, err := nats.Connect(hub.url())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer hc.Close()
+			hc := testutil.Connect(t, hub.url())
 			for _, c := range []struct {
 				name, userinfo string
 				ok             bool
@@ -44,22 +40,15 @@ func TestLeafNodeNeedsThePassword(t *testing.T) {
 					leaf := leafNode(t, t.TempDir(), ls.bin, fmt.Sprintf("nats-leaf://%s127.0.0.1:%d", c.userinfo, leafPort))
 					leaf.start(t)
 					defer leaf.stop(t)
-					lc, err := nats.Connect(leaf.url())
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer lc.Close()
+					lc := testutil.Connect(t, leaf.url())
 					subject := "sensehat." + sfID + ".sensors.env"
-					sub, err := hc.SubscribeSync(subject)
-					if err != nil {
-						t.Fatal(err)
-					}
+					sub := testutil.SubscribeSync(t, hc, subject)
 					defer sub.Unsubscribe()
 					if err := hc.Flush(); err != nil {
 						t.Fatal(err)
 					}
 					if !c.ok {
-						waitFor(t, 20*time.Second, "the hub to refuse the leaf node", func() bool {
+						testutil.WaitFor(t, 20*time.Second, "the hub to refuse the leaf node", func() bool {
 							return strings.Contains(leaf.proc.out.String(), "Authorization Violation")
 						})
 					}
@@ -97,7 +86,7 @@ func TestHubWithoutLeafPasswordRefusesToStart(t *testing.T) {
 	}
 	for _, ls := range leafServers(t) { // every version that may be the hub
 		t.Run(ls.name, func(t *testing.T) {
-			hub := hubServer(t, t.TempDir(), freePort(t))
+			hub := hubServer(t, t.TempDir(), testutil.FreePort(t))
 			p := startProcess(t, ls.bin, "-c", hub.conf, "-a", "127.0.0.1", "-p", fmt.Sprint(hub.port))
 			select {
 			case <-p.waited:

@@ -10,13 +10,13 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/internal/wire"
 )
 
@@ -118,14 +118,7 @@ func (s *server) start(t *testing.T) {
 // stop ends the server as systemd does (SIGTERM) and waits for it.
 func (s *server) stop(t *testing.T) {
 	t.Helper()
-	if err := s.proc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-s.proc.waited:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s still running 30s after SIGTERM", s.conf)
-	}
+	s.proc.terminate(t, s.conf, 30*time.Second)
 }
 
 // fleet is a hub, a Pi's leaf node and the daemon on the simulated HAT
@@ -150,7 +143,7 @@ const (
 // leafPort and the password in its environment.
 func hubServer(t *testing.T, dir string, leafPort int) *server {
 	t.Helper()
-	return &server{bin: tool(t, "nats-server"), port: freePort(t), conf: render(t, dir, "hub.conf",
+	return &server{bin: tool(t, "nats-server"), port: testutil.FreePort(t), conf: render(t, dir, "hub.conf",
 		"0.0.0.0:7422", fmt.Sprintf("127.0.0.1:%d", leafPort),
 		"/var/lib/nats/hub", filepath.Join(dir, "hub-store")),
 		env: []string{"SENSEHAT_LEAF_PASSWORD=" + leafPassword}}
@@ -160,7 +153,7 @@ func hubServer(t *testing.T, dir string, leafPort int) *server {
 // hubURL.
 func leafNode(t *testing.T, dir, bin, hubURL string) *server {
 	t.Helper()
-	return &server{bin: bin, port: freePort(t), conf: render(t, dir, "leaf.conf",
+	return &server{bin: bin, port: testutil.FreePort(t), conf: render(t, dir, "leaf.conf",
 		"@ID@", sfID,
 		"@HUB_URL@", hubURL,
 		"/var/lib/nats/sensehat", filepath.Join(dir, "leaf-store"))}
@@ -169,7 +162,7 @@ func leafNode(t *testing.T, dir, bin, hubURL string) *server {
 func startFleet(t *testing.T, leafBin string) *fleet {
 	t.Helper()
 	f := &fleet{dir: t.TempDir()}
-	leafPort := freePort(t)
+	leafPort := testutil.FreePort(t)
 	f.hub = hubServer(t, f.dir, leafPort)
 	f.leaf = leafNode(t, f.dir, leafBin, fmt.Sprintf("nats-leaf://%s:%s@127.0.0.1:%d", leafUser, leafPassword, leafPort))
 	f.hub.start(t)

@@ -9,42 +9,20 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sensehat/sensehat/internal/cli"
 	"github.com/sensehat/sensehat/internal/testutil"
 )
 
-// waitFor polls cond every 50ms until it holds; the deadline bounds a
-// hang, it does not measure speed.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // stopDaemon sends SIGTERM, as systemd does, and wants exit status 0: the
 // daemon drains what it published into the leaf node first.
 func stopDaemon(t *testing.T, f *fleet) {
 	t.Helper()
-	if err := f.daemon.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-f.daemon.waited:
-	case <-time.After(30 * time.Second):
-		t.Fatal("sensehatd still running 30s after SIGTERM")
-	}
+	f.daemon.terminate(t, "sensehatd", 30*time.Second)
 	if f.daemon.err != nil {
 		t.Fatalf("sensehatd exit after SIGTERM: %v, want status 0", f.daemon.err)
 	}
@@ -72,7 +50,7 @@ func TestStoreAndForwardOutage(t *testing.T) {
 			f := startFleet(t, ls.bin)
 			f.streams(t)
 			f.startDaemon(t, daemonBin)
-			waitFor(t, 30*time.Second, "hub stream receives readings", func() bool {
+			testutil.WaitFor(t, 30*time.Second, "hub stream receives readings", func() bool {
 				return streamState(t, f.hub.url(), "SENSEHAT").Msgs >= 50
 			})
 			before := f.status(t, 10*time.Second)
@@ -92,7 +70,7 @@ func TestStoreAndForwardOutage(t *testing.T) {
 			outage := back.Sub(cut)
 			// nats-server retries a source with a growing backoff (10 s
 			// per failure, at most 2 min) once the hub is back.
-			waitFor(t, 300*time.Second, "hub catches up with the leaf's backlog", func() bool {
+			testutil.WaitFor(t, 300*time.Second, "hub catches up with the leaf's backlog", func() bool {
 				return streamState(t, f.hub.url(), "SENSEHAT").Msgs >= backlog
 			})
 			catchUp := time.Since(back)
@@ -104,7 +82,7 @@ func TestStoreAndForwardOutage(t *testing.T) {
 
 			leafState := streamState(t, f.leaf.url(), "SENSEHAT_"+sfID)
 			newest := lastID(t, f.leaf.url(), "SENSEHAT_"+sfID)
-			waitFor(t, 300*time.Second, "hub holds all the leaf holds", func() bool {
+			testutil.WaitFor(t, 300*time.Second, "hub holds all the leaf holds", func() bool {
 				return lastID(t, f.hub.url(), "SENSEHAT") == newest
 			})
 			hub := readAll(t, f.hub.url(), "SENSEHAT")
@@ -170,20 +148,16 @@ func TestStoreAndForwardFull(t *testing.T) {
 	f.cli.url = f.hub.url()
 	f.cli.run(t, "stream", "add", "--config", render(t, f.dir, "hub-stream.json"))
 	f.startDaemon(t, daemonBin)
-	waitFor(t, 30*time.Second, "hub stream receives readings", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "hub stream receives readings", func() bool {
 		return streamState(t, f.hub.url(), "SENSEHAT").Msgs >= 50
 	})
 
-	onLeaf, err := nats.Connect(f.leaf.url())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer onLeaf.Close()
+	onLeaf := testutil.Connect(t, f.leaf.url())
 	f.hub.stop(t)
 	cut := streamState(t, f.leaf.url(), "SENSEHAT_"+sfID)
 	early := f.statusOn(t, onLeaf, 10*time.Second)
 	var full jetstream.StreamState
-	waitFor(t, 120*time.Second, "the Pi's stream drops the readings stored before the outage", func() bool {
+	testutil.WaitFor(t, 120*time.Second, "the Pi's stream drops the readings stored before the outage", func() bool {
 		full = streamState(t, f.leaf.url(), "SENSEHAT_"+sfID)
 		return full.FirstSeq > cut.LastSeq+1
 	})
@@ -201,7 +175,7 @@ func TestStoreAndForwardFull(t *testing.T) {
 	newest := lastID(t, f.leaf.url(), "SENSEHAT_"+sfID)
 	// nats-server retries a source with a growing backoff (10 s per
 	// failure, at most 2 min) once the hub is back: wait generously.
-	waitFor(t, 300*time.Second, "hub catches up with the Pi's newest reading", func() bool {
+	testutil.WaitFor(t, 300*time.Second, "hub catches up with the Pi's newest reading", func() bool {
 		return lastID(t, f.hub.url(), "SENSEHAT") == newest
 	})
 	hub := readAll(t, f.hub.url(), "SENSEHAT")

@@ -13,7 +13,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -174,17 +173,9 @@ func TestAttackDNSRebindingHost(t *testing.T) {
 	}
 
 	t.Run("configured name", func(t *testing.T) {
-		b, err := NewBoard(sim.NewHAT())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(b.Close)
 		o := DefaultOpts
 		o.Hosts = []string{"raspberrypi.local"}
-		v, err := New(b, &o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := newView(t, sim.NewHAT(), &o)
 		srv := httptest.NewServer(v)
 		t.Cleanup(func() { v.Close(); srv.Close() })
 		if code, msg := send(t, srv, "GET", "/api/info", "RaspberryPi.local.:8080", nil, nil); code != 200 {
@@ -313,28 +304,15 @@ func TestAttackMultipartUploadLeavesNoTempFile(t *testing.T) {
 
 func TestAttackEventStreamCap(t *testing.T) {
 	testutil.CheckLeaks(t)
-	b, err := NewBoard(sim.NewHAT())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
 	o := DefaultOpts
 	o.MaxStreams = 3
-	v, err := New(b, &o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := newView(t, sim.NewHAT(), &o)
 	srv := httptest.NewServer(v)
 	t.Cleanup(func() { v.Close(); srv.Close() })
 
 	open := func() (*http.Response, context.CancelFunc) {
 		ctx, cancel := context.WithCancel(context.Background())
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/events", nil)
-		resp, err := srv.Client().Do(req)
-		if err != nil {
-			cancel()
-			t.Fatal(err)
-		}
+		resp := getEvents(t, ctx, cancel, srv)
 		return resp, func() { cancel(); resp.Body.Close() }
 	}
 	var closers []context.CancelFunc
@@ -399,25 +377,15 @@ func TestNonLoopbackPageWarns(t *testing.T) {
 			if exposed {
 				ln = wildcardListener{ln}
 			}
-			var logs syncBuf
+			var logs testutil.LogBuffer
 			e := &Emulator{
 				Config:   SimConfig("emu", ns.URL(), t.TempDir()),
 				Log:      slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 				Listener: ln,
 				Ready:    make(chan struct{}),
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- e.Run(ctx) }()
-			select {
-			case <-e.Ready:
-			case err := <-done:
-				t.Fatalf("Run: %v", err)
-			case <-time.After(15 * time.Second):
-				t.Fatal("not ready in 15s")
-			}
-			cancel()
-			if err := <-done; err != nil {
+			run := testutil.GoReady(t, "the emulator", e.Ready, e.Run)
+			if err := run.Stop(); err != nil {
 				t.Errorf("Run: %v", err)
 			}
 			got := logs.String()
@@ -428,21 +396,4 @@ func TestNonLoopbackPageWarns(t *testing.T) {
 			}
 		})
 	}
-}
-
-type syncBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

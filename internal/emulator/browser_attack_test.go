@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/testutil/headless"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
@@ -39,15 +40,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // headers the browser sent and the status it got.
 func recordingView(t *testing.T, hat *sim.HAT) (*httptest.Server, func() []seen) {
 	t.Helper()
-	b, err := NewBoard(hat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	v, err := New(b, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := newView(t, hat, nil)
 	var mu sync.Mutex
 	var log []seen
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -71,7 +64,7 @@ func recordingView(t *testing.T, hat *sim.HAT) (*httptest.Server, func() []seen)
 // the headers are exactly those Chromium sends.
 func TestBrowserAttacks(t *testing.T) {
 	testutil.CheckLeaks(t)
-	ctx := browser(t,
+	ctx := headless.Browser(t,
 		chromedp.Flag("host-resolver-rules", "MAP evil.test 127.0.0.1, MAP rebind.test 127.0.0.1"),
 		chromedp.Flag("disable-features", "HttpsUpgrades,HttpsFirstBalancedModeAutoEnable"),
 	)

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,87 +13,16 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/testutil/headless"
 	"github.com/sensehat/sensehat/internal/wire"
 )
 
-const chromiumPath = "/usr/bin/chromium"
-
-// browser starts headless Chromium for the test. Without Chromium the test
-// is skipped on a workstation and fails in CI, where it must run.
-func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		const msg = "install chromium: apt-get install -y chromium"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000),
-	)
-	opts = append(opts, extra...)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelBrowser := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
-	})
-	// Start the browser now, so its start-up is not charged to a step.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	return ctx
-}
-
-// eventually evaluates js until it returns true.
-func eventually(t *testing.T, ctx context.Context, what, js string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still false after 20s: %s", what, js)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func screenshotDir(t *testing.T) string {
-	if d := os.Getenv("SCREENSHOT_DIR"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.TempDir()
-}
-
 func TestBrowser(t *testing.T) {
 	testutil.CheckLeaks(t)
-	ctx := browser(t)
+	ctx := headless.Browser(t)
 	e, ns := startEmulator(t, 200*time.Millisecond)
 
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, ns.URL())
 	joy := make(chan *nats.Msg, 16)
 	env := make(chan *nats.Msg, 64)
 	col := make(chan *nats.Msg, 64)
@@ -116,7 +43,7 @@ func TestBrowser(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, ctx, "first frame", `Number(document.getElementById("matrix").dataset.frames) >= 1`)
+	headless.Eventually(t, ctx, 20*time.Second, "first frame", `Number(document.getElementById("matrix").dataset.frames) >= 1`)
 	if lit, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.sensehat.lit()`)); err != nil || lit != 0 {
 		t.Fatalf("lit at start %d (%v), want a dark matrix", lit, err)
 	}
@@ -125,7 +52,7 @@ func TestBrowser(t *testing.T) {
 		if err := nc.Publish("sensehat.emu.led.text", []byte(`{"text":"Hi","speed":50,"color":"red"}`)); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, ctx, "lit cells after text", `Number(document.getElementById("matrix").dataset.lit) > 0`)
+		headless.Eventually(t, ctx, 20*time.Second, "lit cells after text", `Number(document.getElementById("matrix").dataset.lit) > 0`)
 		// Red text: every lit LED has a red duty and nothing else.
 		onlyRed, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
 			for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) {
@@ -259,39 +186,12 @@ func TestBrowser(t *testing.T) {
 	if err := nc.Publish("sensehat.emu.led.pixels", []byte("["+strings.Join(cols, ",")+"]")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, ctx, "all 64 lit", `window.sensehat.lit() === 64`)
+	headless.Eventually(t, ctx, 20*time.Second, "all 64 lit", `window.sensehat.lit() === 64`)
 
-	dir := screenshotDir(t)
 	if err := chromedp.Do(ctx, chromedp.Sleep(300*time.Millisecond)); err != nil { // let the readings table fill
 		t.Fatal(err)
 	}
-	desktop, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
-		chromedp.Sleep(300*time.Millisecond),
-	); err != nil {
-		t.Fatal(err)
-	}
-	phone, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
-	if err != nil || !fits {
-		t.Errorf("page wider than a 390 px phone (%v)", err)
-	}
-	for name, png := range map[string][]byte{"emulator-desktop.png": desktop, "emulator-phone.png": phone} {
-		if !strings.HasPrefix(string(png), "\x89PNG") {
-			t.Errorf("%s is not a PNG", name)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("screenshots in %s", dir)
+	headless.Screenshots(t, ctx, "emulator")
 }
 
 // hueRGB is a fully saturated colour of hue h (0..1) at value v.

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/tcs34xx"
 )
@@ -35,16 +33,8 @@ func TestLightPostFeedsColourSensor(t *testing.T) {
 	// cycle counts what one cycle gathers, rounded; python-sense-hat's
 	// colour is raw // ceil(1024 / 256) = raw // 4.
 	opts := tcs34xx.DefaultOpts
-	opts.SysfsRoot = ""
-	d, err := tcs34xx.New(hat.Bus, &opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Halt()
-	var r tcs34xx.Reading
-	if err := d.Sense(&r); err != nil {
-		t.Fatal(err)
-	}
+	opts.SkipKernelCheck = true // a simulated bus has no kernel
+	r := testutil.SenseOnce[tcs34xx.Reading](t, func() (*tcs34xx.Dev, error) { return tcs34xx.New(hat.Bus, &opts) })
 	if r.Red != 200 || r.Green != 100 || r.Blue != 50 || r.Clear != 350 {
 		t.Errorf("sensor reads %+v, want 200 100 50 350", r)
 	}
@@ -97,18 +87,8 @@ func TestPageHasColourControl(t *testing.T) {
 func TestColourControlChangesPublishedReading(t *testing.T) {
 	testutil.CheckLeaks(t)
 	e, ns := startEmulator(t, time.Second)
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	sub, err := nc.SubscribeSync("sensehat.emu.sensors.colour")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	nc := testutil.Connect(t, ns.URL())
+	sub := testutil.SubscribeSync(t, nc, "sensehat.emu.sensors.colour")
 	// What the page sends for colour #ff8000 at brightness 300 (app.js
 	// lightFields): red 300, green 300 × 128 / 255 = 150.59, blue 0, clear
 	// the sum.

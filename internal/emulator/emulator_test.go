@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"context"
 	"log/slog"
 	"net"
 	"testing"
@@ -27,26 +26,6 @@ func startEmulator(t *testing.T, envInterval time.Duration) (*Emulator, *testuti
 		Listener: ln,
 		Ready:    make(chan struct{}),
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("Run did not return 15s after cancel")
-		}
-	})
-	select {
-	case <-e.Ready:
-	case err := <-done:
-		t.Fatalf("Run ended before ready: %v", err)
-	case <-time.After(15 * time.Second):
-		t.Fatal("emulator not ready in 15s")
-	}
+	testutil.GoReady(t, "the emulator", e.Ready, e.Run)
 	return e, ns
 }

@@ -18,19 +18,27 @@ import (
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
-// newTestView serves a view of a fresh simulated HAT.
-func newTestView(t *testing.T) (*sim.HAT, *View, *httptest.Server) {
+// newView is a view of hat with opts (nil: DefaultOpts); its board is
+// closed when the test ends.
+func newView(t *testing.T, hat *sim.HAT, opts *Opts) *View {
 	t.Helper()
-	hat := sim.NewHAT()
 	b, err := NewBoard(hat)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(b.Close)
-	v, err := New(b, nil)
+	v, err := New(b, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return v
+}
+
+// newTestView serves a view of a fresh simulated HAT.
+func newTestView(t *testing.T) (*sim.HAT, *View, *httptest.Server) {
+	t.Helper()
+	hat := sim.NewHAT()
+	v := newView(t, hat, nil)
 	srv := httptest.NewServer(v)
 	t.Cleanup(func() {
 		v.Close()
@@ -41,16 +49,23 @@ func newTestView(t *testing.T) (*sim.HAT, *View, *httptest.Server) {
 
 type sseEv struct{ name, data string }
 
-// openEvents connects to /events and returns the events as they arrive.
-func openEvents(t *testing.T, srv *httptest.Server) <-chan sseEv {
+// getEvents asks srv for /events with ctx, whose cancel ends the request.
+func getEvents(t *testing.T, ctx context.Context, cancel context.CancelFunc, srv *httptest.Server) *http.Response {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/events", nil)
 	resp, err := srv.Client().Do(req)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
 	}
+	return resp
+}
+
+// openEvents connects to /events and returns the events as they arrive.
+func openEvents(t *testing.T, srv *httptest.Server) <-chan sseEv {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	resp := getEvents(t, ctx, cancel, srv)
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("Content-Type %q, want text/event-stream", ct)
 	}
@@ -225,30 +240,14 @@ func TestConditionsPostFeedsChips(t *testing.T) {
 
 	// Read back through the real drivers, as the daemon does.
 	hopts := hts221.DefaultOpts
-	hopts.SysfsRoot = ""
-	h, err := hts221.New(hat.Bus, &hopts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Halt()
-	var hr hts221.Reading
-	if err := h.Sense(&hr); err != nil {
-		t.Fatal(err)
-	}
+	hopts.SkipKernelCheck = true // a simulated bus has no kernel
+	hr := testutil.SenseOnce[hts221.Reading](t, func() (*hts221.Dev, error) { return hts221.New(hat.Bus, &hopts) })
 	if math.Abs(hr.TemperatureC-30) > 0.05 || math.Abs(hr.HumidityPct-45) > 0.1 {
 		t.Errorf("HTS221 reads %.2f °C %.2f %%, want 30 °C 45 %%", hr.TemperatureC, hr.HumidityPct)
 	}
 	popts := lps25h.DefaultOpts
-	popts.SysfsRoot = ""
-	p, err := lps25h.New(hat.Bus, &popts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Halt()
-	var pr lps25h.Reading
-	if err := p.Sense(&pr); err != nil {
-		t.Fatal(err)
-	}
+	popts.SkipKernelCheck = true
+	pr := testutil.SenseOnce[lps25h.Reading](t, func() (*lps25h.Dev, error) { return lps25h.New(hat.Bus, &popts) })
 	if math.Abs(pr.PressureHPa-980.5) > 0.01 || math.Abs(pr.TemperatureC-30) > 0.05 {
 		t.Errorf("LPS25H reads %.3f hPa %.2f °C, want 980.5 hPa 30 °C", pr.PressureHPa, pr.TemperatureC)
 	}

@@ -2,9 +2,6 @@ package fleet_test
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,73 +10,9 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/testutil/headless"
+	"github.com/sensehat/sensehat/internal/testutil/simdaemon"
 )
-
-const chromiumPath = "/usr/bin/chromium"
-
-// browser starts headless Chromium (Debian's) for the test. Without it the
-// test is skipped on a workstation and fails in CI, where it must run.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		const msg = "install chromium: apt-get install -y chromium"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelBrowser := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	return ctx
-}
-
-// eventually evaluates js until it returns true, for up to within.
-func eventually(t *testing.T, ctx context.Context, within time.Duration, what, js string) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still false after %v: %s", what, within, js)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func screenshotDir(t *testing.T) string {
-	if d := os.Getenv("SCREENSHOT_DIR"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.TempDir()
-}
 
 // The fleet page in Chromium against three daemons on simulated HATs and a
 // real nats-server: every card appears with its matrix mirrored; text sent
@@ -90,10 +23,10 @@ func screenshotDir(t *testing.T) string {
 // rounds).
 func TestBrowserFleet(t *testing.T) {
 	testutil.CheckLeaks(t)
-	ctx := browser(t)
+	ctx := headless.Browser(t)
 	ns := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
 	readingsStream(t, ns.URL())
-	devs := map[string]*device{}
+	devs := map[string]*simdaemon.Device{}
 	for _, id := range []string{"pi1", "pi2", "pi3"} {
 		devs[id] = startDevice(t, ns.URL(), id)
 	}
@@ -106,15 +39,15 @@ func TestBrowserFleet(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, ctx, 20*time.Second, "three cards", `document.querySelectorAll("#devices .device").length === 3`)
-	eventually(t, ctx, 20*time.Second, "a mirrored frame on each card",
+	headless.Eventually(t, ctx, 20*time.Second, "three cards", `document.querySelectorAll("#devices .device").length === 3`)
+	headless.Eventually(t, ctx, 20*time.Second, "a mirrored frame on each card",
 		`["pi1","pi2","pi3"].every(id => window.fleet.frames(id) >= 1)`)
 	if hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("sim").hidden`)); err != nil || !hidden {
 		t.Errorf("simulation panel shown on the fleet page (hidden=%v, %v)", hidden, err)
 	}
 
 	// Text to pi2, typed and sent from the page.
-	eventually(t, ctx, 10*time.Second, "pi2 in the target list", `Array.from(document.getElementById("target").options).some(o => o.value === "pi2")`)
+	headless.Eventually(t, ctx, 10*time.Second, "pi2 in the target list", `Array.from(document.getElementById("target").options).some(o => o.value === "pi2")`)
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
 		document.getElementById("target").value = "pi2";
 		document.getElementById("text").value = "A";
@@ -123,8 +56,8 @@ func TestBrowserFleet(t *testing.T) {
 	})()`)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, ctx, 20*time.Second, "pi2's mirror lit", `window.fleet.lit("pi2") > 0`)
-	eventually(t, ctx, 20*time.Second, "pi2's reply shown", `!!document.querySelector('#replies li[data-from="pi2"][data-result="ok"]')`)
+	headless.Eventually(t, ctx, 20*time.Second, "pi2's mirror lit", `window.fleet.lit("pi2") > 0`)
+	headless.Eventually(t, ctx, 20*time.Second, "pi2's reply shown", `!!document.querySelector('#replies li[data-from="pi2"][data-result="ok"]')`)
 	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.fleet.lit("pi1") === 0 && window.fleet.lit("pi3") === 0`)); err != nil || !ok {
 		t.Errorf("pi1 or pi3 lit after a text to pi2 only (%v)", err)
 	}
@@ -133,11 +66,11 @@ func TestBrowserFleet(t *testing.T) {
 	}
 
 	// Humidity: the simulated HTS221 of pi3 reports 77 %rH from now on.
-	eventually(t, ctx, 20*time.Second, "humidity plotted", `window.fleet.plot("env.humidity_pct")`)
-	eventually(t, ctx, 20*time.Second, "a humidity line per device",
+	headless.Eventually(t, ctx, 20*time.Second, "humidity plotted", `window.fleet.plot("env.humidity_pct")`)
+	headless.Eventually(t, ctx, 20*time.Second, "a humidity line per device",
 		`["pi1","pi2","pi3"].every(id => window.fleet.plotLast(id) !== null)`)
-	devs["pi3"].hat.HTS221.Set(21.5, 77)
-	eventually(t, ctx, 20*time.Second, "pi3's line at 77",
+	devs["pi3"].HAT.HTS221.Set(21.5, 77)
+	headless.Eventually(t, ctx, 20*time.Second, "pi3's line at 77",
 		`Math.abs(Number(document.querySelector('#plot polyline[data-id="pi3"]').dataset.last) - 77) < 1`)
 	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`Math.abs(window.fleet.plotLast("pi1") - 45) < 1 && Math.abs(window.fleet.plotLast("pi2") - 45) < 1`)); err != nil || !ok {
 		t.Errorf("pi1 or pi2's humidity line moved with pi3's (%v)", err)
@@ -148,55 +81,29 @@ func TestBrowserFleet(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(`#span input[value="day"] + span`)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, ctx, 20*time.Second, "the day drawn from the stream",
+	headless.Eventually(t, ctx, 20*time.Second, "the day drawn from the stream",
 		`window.fleet.plotSpan() === "day" && window.fleet.plotSource() === "stream" && document.getElementById("plot-span").textContent === "last day"`)
-	eventually(t, ctx, 20*time.Second, "pi3's day line",
+	headless.Eventually(t, ctx, 20*time.Second, "pi3's day line",
 		`!!document.querySelector('#plot polyline[data-id="pi3"]') && window.fleet.plotLast("pi3") !== null`)
 	if err := chromedp.Do(ctx, chromedp.Click(`#span input[value="hour"] + span`)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, ctx, 20*time.Second, "back to the hour from memory", `window.fleet.plotSpan() === "hour" && window.fleet.plotSource() === "memory"`)
+	headless.Eventually(t, ctx, 20*time.Second, "back to the hour from memory", `window.fleet.plotSpan() === "hour" && window.fleet.plotSource() === "memory"`)
 
 	// pi1 stops.
-	devs["pi1"].stop()
+	devs["pi1"].Stop()
 	stopped := time.Now()
-	eventually(t, ctx, 10*time.Second, "pi1 marked gone", `window.fleet.state("pi1") === "gone"`)
+	headless.Eventually(t, ctx, 10*time.Second, "pi1 marked gone", `window.fleet.state("pi1") === "gone"`)
 	t.Logf("pi1 marked gone on the page %v after it stopped", time.Since(stopped).Round(100*time.Millisecond))
 	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.fleet.state("pi2") !== "gone" && window.fleet.state("pi3") !== "gone"`)); err != nil || !ok {
 		t.Errorf("pi2 or pi3 marked gone (%v)", err)
 	}
 
 	// Screenshots: desktop, then a 390 px phone.
-	dir := screenshotDir(t)
-	desktop, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
-		chromedp.Sleep(300*time.Millisecond),
-	); err != nil {
-		t.Fatal(err)
-	}
-	phone, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)); err != nil || !fits {
-		t.Errorf("page wider than a 390 px phone (%v)", err)
-	}
+	headless.Screenshots(t, ctx, "fleet")
 	if shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const r = document.getElementById("span").getBoundingClientRect(); return r.width > 0 && r.right <= window.innerWidth; })()`)); err != nil || !shown {
 		t.Errorf("span selector not shown whole on a 390 px phone (%v)", err)
 	}
-	for name, png := range map[string][]byte{"fleet-desktop.png": desktop, "fleet-phone.png": phone} {
-		if !strings.HasPrefix(string(png), "\x89PNG") {
-			t.Errorf("%s is not a PNG", name)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Log(fmt.Sprintf("screenshots in %s", dir))
 }
 
 // readingsStream keeps every reading in a JetStream stream READINGS, as

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sensehat/sensehat/internal/fleet"
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/testutil/simdaemon"
 )
 
 // lit counts the lit pixels of a 192-byte RGB888 frame in hex.
@@ -39,22 +40,18 @@ func lit(t *testing.T, h string) int {
 func TestFleetPageAgainstThreeDevices(t *testing.T) {
 	testutil.CheckLeaks(t)
 	ns := testutil.StartServer(t, nil)
-	devs := map[string]*device{}
+	devs := map[string]*simdaemon.Device{}
 	for _, id := range []string{"pi1", "pi2", "pi3"} {
 		devs[id] = startDevice(t, ns.URL(), id)
 	}
-	watch, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer watch.Close()
+	watch := testutil.Connect(t, ns.URL())
 	var live atomic.Int64
 	if _, err := watch.Subscribe("sensehat.*.led.frame.live", func(*nats.Msg) { live.Add(1) }); err != nil {
 		t.Fatal(err)
 	}
 	_, base := startFleet(t, ns.URL(), testOpts())
 
-	waitFor(t, 10*time.Second, "three cards", func() bool { return len(cards(t, base)) == 3 })
+	testutil.WaitFor(t, 10*time.Second, "three cards", func() bool { return len(cards(t, base)) == 3 })
 	for id, c := range cards(t, base) {
 		var st struct {
 			ID      string  `json:"id"`
@@ -126,9 +123,9 @@ func TestFleetPageAgainstThreeDevices(t *testing.T) {
 	}
 
 	// A humidity on pi3 only moves pi3's series.
-	devs["pi3"].hat.HTS221.Set(21.5, 77)
+	devs["pi3"].HAT.HTS221.Set(21.5, 77)
 	var last map[string]float64
-	waitFor(t, 10*time.Second, "pi3 humidity 77 in its series", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "pi3 humidity 77 in its series", func() bool {
 		var s map[string][]fleet.Sample
 		getJSON(t, base+"/fleet/series?q=env.humidity_pct", &s)
 		last = map[string]float64{}
@@ -166,9 +163,9 @@ func TestFleetPageAgainstThreeDevices(t *testing.T) {
 	}
 
 	// pi1 stops: its card is marked gone after 3 missed rounds of 300 ms.
-	devs["pi1"].stop()
+	devs["pi1"].Stop()
 	stopped := time.Now()
-	waitFor(t, 10*time.Second, "pi1 marked gone", func() bool { return cards(t, base)["pi1"].Gone })
+	testutil.WaitFor(t, 10*time.Second, "pi1 marked gone", func() bool { return cards(t, base)["pi1"].Gone })
 	t.Logf("pi1 marked gone %v after it stopped", time.Since(stopped).Round(100*time.Millisecond))
 	if c := cards(t, base); c["pi2"].Gone || c["pi3"].Gone {
 		t.Errorf("pi2 or pi3 marked gone: %+v", c)
@@ -201,7 +198,7 @@ func TestFleetLimitsAndVectorReadings(t *testing.T) {
 
 	// Flat and face up, the accelerometer reads (0, 0, 1) g (design.md,
 	// as python-sense-hat reports a board lying on a table).
-	waitFor(t, 10*time.Second, "motion.accel_g.z plotted", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "motion.accel_g.z plotted", func() bool {
 		var s map[string][]fleet.Sample
 		getJSON(t, base+"/fleet/series?q=motion.accel_g.z", &s)
 		ss := s["pi1"]

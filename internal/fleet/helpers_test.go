@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,63 +15,19 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/sensehat/sensehat/internal/config"
-	"github.com/sensehat/sensehat/internal/daemon"
 	"github.com/sensehat/sensehat/internal/fleet"
-	"github.com/sensehat/sensehat/sensehat/sim"
+	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/testutil/simdaemon"
 )
 
-// device is one sensehatd on a simulated HAT.
-type device struct {
-	id   string
-	hat  *sim.HAT
-	stop func()
-}
-
-func startDevice(t *testing.T, natsURL, id string) *device {
+// startDevice runs device id on a simulated HAT, publishing often enough
+// for the page's plots to move within a test.
+func startDevice(t *testing.T, natsURL, id string) *simdaemon.Device {
 	t.Helper()
-	cfg := config.DefaultConfig()
-	cfg.NATS, cfg.ID = natsURL, id
-	for _, b := range []*config.Backend{&cfg.Display, &cfg.Joystick, &cfg.Sensors} {
-		if err := b.Set("sim"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cfg := simdaemon.Config(t, natsURL, id)
 	cfg.EnvInterval = 100 * time.Millisecond
 	cfg.MotionInterval = 200 * time.Millisecond
-	cfg.TempFactor = 0
-	cfg.StateDir = t.TempDir()
-	hat := sim.NewHAT()
-	d := &daemon.Daemon{Config: cfg, Log: slog.New(slog.DiscardHandler), HAT: hat, Ready: make(chan struct{})}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	select {
-	case <-d.Ready:
-	case err := <-done:
-		t.Fatalf("daemon %s exited: %v", id, err)
-	case <-time.After(15 * time.Second):
-		t.Fatalf("daemon %s not ready in 15s", id)
-	}
-	stopped := false
-	dev := &device{id: id, hat: hat}
-	dev.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("daemon %s: %v", id, err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Errorf("daemon %s did not stop in 15s", id)
-		}
-	}
-	t.Cleanup(dev.stop)
-	return dev
+	return simdaemon.Start(t, cfg, nil)
 }
 
 // testOpts makes rounds short so a test sees devices come and go in
@@ -89,11 +44,7 @@ func testOpts() fleet.Opts {
 // startFleet serves the page on a loopback port and returns its base URL.
 func startFleet(t *testing.T, natsURL string, o fleet.Opts) (*fleet.Server, string) {
 	t.Helper()
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := testutil.Connect(t, natsURL)
 	s, err := fleet.New(nc, &o)
 	if err != nil {
 		t.Fatal(err)
@@ -102,20 +53,7 @@ func startFleet(t *testing.T, natsURL string, o fleet.Opts) (*fleet.Server, stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Serve did not return 10s after cancel")
-		}
-	})
+	testutil.Go(t, "the fleet page's Serve", func(ctx context.Context) error { return s.Serve(ctx, ln) })
 	return s, "http://" + ln.Addr().String()
 }
 
@@ -220,17 +158,6 @@ func events(t *testing.T, base string) <-chan sseEvent {
 		<-done
 	})
 	return ch
-}
-
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // readingsJS connects to the JetStream server at url and creates the

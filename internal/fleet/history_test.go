@@ -26,7 +26,7 @@ func TestHistoryFromStream(t *testing.T) {
 	o := testOpts()
 	o.HistoryStream = "READINGS"
 	_, base := startFleet(t, ns.URL(), o)
-	waitFor(t, 10*time.Second, "old1's stored humidity plotted", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "old1's stored humidity plotted", func() bool {
 		var s map[string][]fleet.Sample
 		getJSON(t, base+"/fleet/series?q=env.humidity_pct", &s)
 		return len(s["old1"]) == 1 && math.Abs(s["old1"][0].V-33.5) < 1e-9

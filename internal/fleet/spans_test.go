@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sensehat/sensehat/internal/fleet"
@@ -177,16 +176,12 @@ func TestSpanManyBatches(t *testing.T) {
 func TestSpanWithoutStream(t *testing.T) {
 	testutil.CheckLeaks(t)
 	ns := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, ns.URL())
 	for _, stream := range []string{"", "NO_SUCH_STREAM"} {
 		o := testOpts()
 		o.HistoryStream = stream
 		_, base := startFleet(t, ns.URL(), o)
-		waitFor(t, 10*time.Second, "a live reading in memory", func() bool {
+		testutil.WaitFor(t, 10*time.Second, "a live reading in memory", func() bool {
 			if err := nc.Publish("sensehat.live1.sensors.env", []byte(`{"humidity_pct":40}`)); err != nil {
 				t.Fatal(err)
 			}
@@ -206,11 +201,7 @@ func TestSpanWithoutStream(t *testing.T) {
 func TestSpanStreamError(t *testing.T) {
 	testutil.CheckLeaks(t)
 	ns := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, ns.URL())
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)

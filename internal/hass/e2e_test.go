@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -17,31 +15,18 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
-	"github.com/sensehat/sensehat/internal/config"
-	"github.com/sensehat/sensehat/internal/daemon"
 	"github.com/sensehat/sensehat/internal/hass"
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/testutil/simdaemon"
 	"github.com/sensehat/sensehat/sensehat"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
-
-// freePort finds a loopback port for the MQTT listener, whose chosen port
-// the server does not export.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // mqttServer is an embedded nats-server with its MQTT listener on, which
 // needs JetStream and a server name.
 func mqttServer(t *testing.T) (*testutil.Server, int) {
 	t.Helper()
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	srv := testutil.StartServer(t, &server.Options{
 		ServerName: "hass-e2e",
 		JetStream:  true,
@@ -222,47 +207,12 @@ func TestHomeAssistantOverMQTT(t *testing.T) {
 // (also run at cleanup).
 func startDaemon(t *testing.T, url, user, password string, logOut io.Writer) (*sim.HAT, func()) {
 	t.Helper()
-	cfg := config.DefaultConfig()
-	cfg.NATS, cfg.ID = url, "pi1"
+	cfg := simdaemon.Config(t, url, "pi1")
 	cfg.User, cfg.Password = user, password
-	for _, b := range []*config.Backend{&cfg.Display, &cfg.Joystick, &cfg.Sensors} {
-		if err := b.Set("sim"); err != nil {
-			t.Fatal(err)
-		}
-	}
 	cfg.EnvInterval = 50 * time.Millisecond
 	cfg.MotionInterval = 50 * time.Millisecond
-	cfg.TempFactor = 0
-	cfg.StateDir = t.TempDir()
-	hat := sim.NewHAT()
-	d := &daemon.Daemon{Config: cfg, Log: slog.New(slog.NewTextHandler(logOut, nil)), HAT: hat, Ready: make(chan struct{})}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("daemon Run = %v after a clean stop", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Fatal("daemon did not stop in 15s")
-		}
-	}
-	t.Cleanup(stop)
-	select {
-	case <-d.Ready:
-	case <-time.After(10 * time.Second):
-		t.Fatal("daemon not ready in 10s")
-	}
-
-	return hat, stop
+	d := simdaemon.Start(t, cfg, &simdaemon.Opts{Log: logOut})
+	return d.HAT, d.Stop
 }
 
 func litWithin(hat *sim.HAT, within time.Duration) bool {
@@ -280,24 +230,6 @@ func litWithin(hat *sim.HAT, within time.Duration) bool {
 	return false
 }
 
-// logBuffer collects the daemon's log for a look afterwards.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // The shipped server configuration for MQTT (deploy/nats/
 // nats-server-mqtt.conf and accounts.conf) lets the daemon, as device user
 // pi1, do all of this with no permission error, and Home Assistant, as
@@ -309,12 +241,12 @@ func TestShippedMQTTConfig(t *testing.T) {
 	if err != nil {
 		t.Fatalf("loading the shipped server config: %v", err)
 	}
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	opts.Host, opts.Port = "127.0.0.1", server.RANDOM_PORT
 	opts.StoreDir = t.TempDir()
 	opts.MQTT.Host, opts.MQTT.Port = "127.0.0.1", port
 	srv := testutil.StartServer(t, opts)
-	logs := &logBuffer{}
+	logs := &testutil.LogBuffer{}
 	hat, stop := startDaemon(t, srv.URL(), "pi1", "change-me-pi1", logs)
 
 	ha := []string{"-u", "homeassistant", "-P", "change-me-homeassistant"}

@@ -1,7 +1,6 @@
 package hass
 
 import (
-	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,29 +11,13 @@ import (
 	"github.com/sensehat/sensehat/internal/testutil"
 )
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 15s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // Discovery goes out at start, again on Home Assistant's birth message,
 // and again after a reconnect to
 // a restarted server, which kept nothing: nats-server retains no message
 // published from the NATS side.
 func TestPublisherResends(t *testing.T) {
 	testutil.CheckLeaks(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := testutil.FreePort(t)
 	srv := testutil.StartServer(t, &server.Options{Port: port})
 
 	var pub atomic.Pointer[Publisher]
@@ -50,22 +33,18 @@ func TestPublisherResends(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub.Store(p)
-	waitFor(t, "discovery at start", func() bool { return p.Sent() == 1 })
+	testutil.WaitFor(t, 15*time.Second, "discovery at start", func() bool { return p.Sent() == 1 })
 
-	other, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := testutil.Connect(t, srv.URL())
 	if err := other.Publish(dev.HA.Status(), []byte(Online)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "discovery after the birth message", func() bool { return p.Sent() == 2 })
+	testutil.WaitFor(t, 15*time.Second, "discovery after the birth message", func() bool { return p.Sent() == 2 })
 
 	srv.Shutdown()
 	srv.WaitForShutdown()
 	testutil.StartServer(t, &server.Options{Port: port})
-	waitFor(t, "discovery after a reconnect", func() bool { return p.Sent() == 3 })
+	testutil.WaitFor(t, 15*time.Second, "discovery after a reconnect", func() bool { return p.Sent() == 3 })
 
 	if err := p.Stop(); err != nil {
 		t.Errorf("Stop: %v", err)
@@ -76,11 +55,7 @@ func TestPublisherResends(t *testing.T) {
 func TestStartRefusesAnEmptyDevice(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, srv.URL())
 	if _, err := Start(nc, Device{}, func() Board { return Board{} }, nil); err == nil {
 		t.Error("Start with an empty device succeeded")
 	}
@@ -102,11 +77,7 @@ func TestIsBirth(t *testing.T) {
 func TestPublisherAnnouncesABoardThatChanged(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, srv.URL())
 	dev := testDevice(t)
 	msgs := make(chan *nats.Msg, 256)
 	sub, err := nc.ChanSubscribe(dev.ConfigSubject(), msgs)

@@ -1,10 +1,8 @@
 package natsconn
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,23 +12,6 @@ import (
 	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/testutil"
 )
-
-type lockedLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.b.String(), s)
-}
 
 // TestPermissionViolationsAreRateLimited publishes where the server
 // refuses it, many times: the server answers each publish with its own
@@ -45,7 +26,7 @@ func TestPermissionViolationsAreRateLimited(t *testing.T) {
 	}}})
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	errs := &health.Registry{Clock: func() time.Time { return clock }}
-	var logs lockedLog
+	var logs testutil.LogBuffer
 	nc, err := Connect(Settings{URL: srv.URL(), User: "dev", Password: "pw", Errors: errs}, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +48,7 @@ func TestPermissionViolationsAreRateLimited(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if got := logs.count("level=WARN msg=\"NATS error\""); got != health.LogBurst {
+	if got := strings.Count(logs.String(), "level=WARN msg=\"NATS error\""); got != health.LogBurst {
 		t.Errorf("%d \"NATS error\" lines for %d violations, want %d", got, sent, health.LogBurst)
 	}
 	if got := errs.Suppressed("NATS error"); got != sent-health.LogBurst {

@@ -3,43 +3,25 @@ package sensors
 import (
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/internal/wire"
 	"github.com/sensehat/sensehat/sensehat/sim"
 	"github.com/sensehat/sensehat/sensehat/tcs34xx"
 )
 
-// manualClock drives the simulated colour sensor and its driver together.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *manualClock) Sleep(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // colourSet opens hat's colour sensor with settings s on a manual clock;
 // sleep nil lets the driver's waits advance the clock.
-func colourSet(t testing.TB, hat *sim.HAT, s tcs34xx.Settings, sleep func(time.Duration)) (Set, *manualClock) {
+func colourSet(t testing.TB, hat *sim.HAT, s tcs34xx.Settings, sleep func(time.Duration)) (Set, *testutil.Clock) {
 	t.Helper()
-	clk := &manualClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	hat.Colour.SetClock(clk.Now)
 	if sleep == nil {
 		sleep = clk.Sleep
 	}
-	d, err := tcs34xx.New(hat.Bus, &tcs34xx.Opts{Settings: s, Now: clk.Now, Sleep: sleep})
+	d, err := tcs34xx.New(hat.Bus, &tcs34xx.Opts{SkipKernelCheck: true, Settings: s, Now: clk.Now, Sleep: sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,10 +59,7 @@ func TestColourPayload(t *testing.T) {
 			hat := sim.NewHATModel(tc.model)
 			hat.Colour.SetLight(tc.light[0], tc.light[1], tc.light[2], tc.light[3])
 			s, _ := colourSet(t, hat, tc.set, nil)
-			p, err := NewPoller(s, colourOpts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := newPoller(t, s, colourOpts)
 			got := payloadOf(p.PollColour(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)))
 			if string(got) != tc.want {
 				t.Fatalf("payload\n got %s\nwant %s", got, tc.want)
@@ -96,15 +75,12 @@ func TestColourPayload(t *testing.T) {
 func TestColourAbsentOnV1(t *testing.T) {
 	rec := &recorder{}
 	hat := sim.NewHATModel(sim.SenseHATv1)
-	_, err := tcs34xx.New(hat.Bus, &tcs34xx.Opts{Bus: 1})
+	_, err := tcs34xx.New(hat.Bus, &tcs34xx.Opts{Bus: 1, SkipKernelCheck: true})
 	s := simSet(t, hat)
 	s.Missing = map[string]string{ColourChip: err.Error()}
 	o := colourOpts
 	o.Errors = rec
-	p, err := NewPoller(s, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newPoller(t, s, o)
 	for i := 0; i < 5; i++ {
 		if b := p.PollColour(time.Now()); b != nil {
 			t.Fatalf("colour payload without a colour sensor: %s", payloadOf(b))
@@ -135,10 +111,7 @@ func TestColourControl(t *testing.T) {
 	hat := sim.NewHAT()
 	hat.Colour.SetLight(2, 3, 4, 5)
 	s, _ := colourSet(t, hat, tcs34xx.Settings{Gain: 1, IntegrationCycles: 1}, nil)
-	p, err := NewPoller(s, colourOpts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newPoller(t, s, colourOpts)
 	c := NewColourControl(&s, 500*time.Millisecond)
 	gain, cycles := 64, 100
 	got, err := c.SetColour(&gain, &cycles)
@@ -190,10 +163,7 @@ func TestColourNotReadyIsNoError(t *testing.T) {
 	s, clk := colourSet(t, hat, tcs34xx.Settings{Gain: 1, IntegrationCycles: 1}, func(time.Duration) {})
 	o := colourOpts
 	o.Errors = rec
-	p, err := NewPoller(s, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newPoller(t, s, o)
 	if err := s.Colour.Configure(tcs34xx.Settings{Gain: 4, IntegrationCycles: 10}); err != nil {
 		t.Fatal(err)
 	}
@@ -216,10 +186,7 @@ func TestColourFailureBacksOff(t *testing.T) {
 	s, _ := colourSet(t, hat, tcs34xx.Settings{Gain: 1, IntegrationCycles: 1}, nil)
 	o := colourOpts
 	o.Errors, o.MaxBackoff = rec, 8*time.Second
-	p, err := NewPoller(s, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newPoller(t, s, o)
 	hat.Bus.Detach(sim.TCS3400Addr)
 	now := time.Now()
 	for i := 0; i < 10; i++ {
@@ -249,10 +216,7 @@ func ptr(v int) *int { return &v }
 func BenchmarkPollColour(b *testing.B) {
 	hat := sim.NewHAT()
 	s, _ := colourSet(b, hat, tcs34xx.Settings{Gain: 16, IntegrationCycles: 64}, nil)
-	p, err := NewPoller(s, colourOpts)
-	if err != nil {
-		b.Fatal(err)
-	}
+	p := newPoller(b, s, colourOpts)
 	now := time.Now()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {

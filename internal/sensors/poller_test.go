@@ -17,23 +17,36 @@ import (
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
-// simSet opens every chip of a simulated HAT through the real drivers.
-func simSet(t testing.TB, hat *sim.HAT) Set {
+// newPoller is NewPoller, failing the test on an error.
+func newPoller(t testing.TB, s Set, o Opts) *Poller {
 	t.Helper()
-	h, err := hts221.New(hat.Bus, nil)
+	p, err := NewPoller(s, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := lps25h.New(hat.Bus, nil)
+	return p
+}
+
+// simSet opens every chip of a simulated HAT through the real drivers.
+func simSet(t testing.TB, hat *sim.HAT) Set {
+	t.Helper()
+	// A simulated bus has no kernel: nothing to look for in /sys.
+	ho, lo := hts221.DefaultOpts, lps25h.DefaultOpts
+	ho.SkipKernelCheck, lo.SkipKernelCheck = true, true
+	h, err := hts221.New(hat.Bus, &ho)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lps25h.New(hat.Bus, &lo)
 	if err != nil {
 		t.Fatal(err)
 	}
 	noSleep := func(time.Duration) {}
-	ag, err := lsm9ds1.NewAccelGyro(hat.Bus, &lsm9ds1.Opts{Sleep: noSleep})
+	ag, err := lsm9ds1.NewAccelGyro(hat.Bus, &lsm9ds1.Opts{Sleep: noSleep, SkipKernelCheck: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := lsm9ds1.NewMag(hat.Bus, &lsm9ds1.MagOpts{Sleep: noSleep})
+	m, err := lsm9ds1.NewMag(hat.Bus, &lsm9ds1.MagOpts{Sleep: noSleep, SkipKernelCheck: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,10 +118,7 @@ func TestEnvPayloadFollowsSimulatedValues(t *testing.T) {
 	hat := sim.NewHAT()
 	hat.HTS221.Set(21.5, 45)
 	hat.LPS25H.Set(1013.25, 21.5)
-	p, err := NewPoller(simSet(t, hat), Opts{EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newPoller(t, simSet(t, hat), Opts{EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond})
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	m := decode(t, p.PollEnv(now))
 	near(t, m, "temperature_c", 21.5, 0.1)
@@ -132,10 +142,7 @@ func TestMissingChipIsAbsentNotZero(t *testing.T) {
 	s := simSet(t, hat)
 	s.HTS221 = nil
 	s.Missing = map[string]string{"hts221": "not found at 0x5f"}
-	p, err := NewPoller(s, Opts{EnvInterval: time.Second, MotionInterval: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newPoller(t, s, Opts{EnvInterval: time.Second, MotionInterval: time.Second})
 	m := decode(t, p.PollEnv(time.Now()))
 	if _, ok := m["humidity_pct"]; ok {
 		t.Errorf("humidity present without an HTS221: %v", m)
@@ -149,10 +156,7 @@ func TestMissingChipIsAbsentNotZero(t *testing.T) {
 func TestFailingChipBacksOffAndOthersContinue(t *testing.T) {
 	hat := sim.NewHAT()
 	rec := &recorder{}
-	p, err := NewPoller(simSet(t, hat), Opts{EnvInterval: time.Second, MotionInterval: time.Second, Errors: rec, MaxBackoff: 8 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newPoller(t, simSet(t, hat), Opts{EnvInterval: time.Second, MotionInterval: time.Second, Errors: rec, MaxBackoff: 8 * time.Second})
 	hat.Bus.Detach(sim.HTS221Addr)
 	now := time.Now()
 	before := hat.Bus.Transactions(sim.HTS221Addr)
@@ -183,10 +187,7 @@ func TestFailingChipBacksOffAndOthersContinue(t *testing.T) {
 
 func TestMotionFlatAndTilted(t *testing.T) {
 	hat := sim.NewHAT()
-	p, err := NewPoller(simSet(t, hat), Opts{EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newPoller(t, simSet(t, hat), Opts{EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond})
 	now := time.Now()
 	m := decode(t, p.PollMotion(now))
 	acc, ok := m["accel_g"].([]any)
@@ -227,10 +228,7 @@ func TestMotionMatchesPythonSenseHat(t *testing.T) {
 		hat := sim.NewHAT()
 		hat.LSM9DS1.SetAttitude(att[0], att[1], att[2])
 		hat.LSM9DS1.SetRates(att[3], att[4], att[5])
-		p, err := NewPoller(simSet(t, hat), Opts{EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond, StateDir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := newPoller(t, simSet(t, hat), Opts{EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond, StateDir: dir})
 		m := decode(t, p.PollMotion(time.Now()))
 
 		regs := func(c sim.Chip, reg byte) []byte {
@@ -281,10 +279,7 @@ func TestNewPollerRejectsZeroIntervals(t *testing.T) {
 
 func BenchmarkPollEnv(b *testing.B) {
 	hat := sim.NewHAT()
-	p, err := NewPoller(simSet(b, hat), Opts{EnvInterval: time.Second, MotionInterval: time.Second})
-	if err != nil {
-		b.Fatal(err)
-	}
+	p := newPoller(b, simSet(b, hat), Opts{EnvInterval: time.Second, MotionInterval: time.Second})
 	now := time.Now()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
@@ -296,10 +291,7 @@ func BenchmarkPollEnv(b *testing.B) {
 
 func BenchmarkPollMotion(b *testing.B) {
 	hat := sim.NewHAT()
-	p, err := NewPoller(simSet(b, hat), Opts{EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond})
-	if err != nil {
-		b.Fatal(err)
-	}
+	p := newPoller(b, simSet(b, hat), Opts{EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond})
 	now := time.Now()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {

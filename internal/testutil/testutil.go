@@ -1,10 +1,17 @@
-// Package testutil starts real NATS servers for tests and checks that a
-// test leaves no goroutine behind.
+// Package testutil holds what tests across the project share: real NATS
+// servers, a check that a test leaves no goroutine behind, waiting for a
+// condition, free loopback ports and a log buffer safe for several
+// goroutines. Starting a daemon on a simulated board is in package
+// simdaemon, a headless browser in package headless (both below this one),
+// so that this package imports neither the daemon nor Chromium's driver.
 package testutil
 
 import (
 	"bytes"
 	"fmt"
+	"net"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -25,12 +32,13 @@ type Server struct {
 // URL is the client URL.
 func (s *Server) URL() string { return s.ClientURL() }
 
-// Connect connects a plain client to url, closed when the test ends.
-func Connect(t testing.TB, url string) *nats.Conn {
+// Connect connects a client to url with opts (credentials, TLS), closed
+// when the test ends.
+func Connect(t testing.TB, url string, opts ...nats.Option) *nats.Conn {
 	t.Helper()
-	nc, err := nats.Connect(url)
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("connecting to %s: %v", url, err)
 	}
 	t.Cleanup(nc.Close)
 	return nc
@@ -169,4 +177,139 @@ func (l *LogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
+}
+
+// Lines returns the lines written so far that contain every one of words.
+func (l *LogBuffer) Lines(words ...string) []string {
+	var out []string
+	for _, line := range strings.Split(l.String(), "\n") {
+		all := line != ""
+		for _, w := range words {
+			all = all && strings.Contains(line, w)
+		}
+		if all {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// WaitLog waits until a line holds every one of words and returns the
+// first such line; it fails the test, showing the log, if none does
+// within.
+func (l *LogBuffer) WaitLog(t testing.TB, within time.Duration, words ...string) string {
+	t.Helper()
+	var line string
+	WaitFor(t, within, fmt.Sprintf("a log line with %q", words), func() bool {
+		ls := l.Lines(words...)
+		if len(ls) > 0 {
+			line = ls[0]
+		}
+		return len(ls) > 0
+	}, func() string { return "log:\n" + l.String() })
+	return line
+}
+
+// WaitFor polls cond every 10 ms until it holds, and fails the test naming
+// what if it does not within: the deadline bounds a hang, it does not
+// measure speed. explain, if given, adds to the failure what the test saw
+// (a log, a last value).
+func WaitFor(t testing.TB, within time.Duration, what string, cond func() bool, explain ...func() string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			msg := fmt.Sprintf("%s: not within %v", what, within)
+			for _, e := range explain {
+				msg += "; " + e()
+			}
+			t.Fatal(msg)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago, for a
+// server the test starts as a process or by address, which cannot be
+// handed an open listener. Another process may take it in between; on
+// loopback in a test that is rare enough.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// SubscribeSync subscribes nc to subject and flushes, so the server holds
+// the interest before the test makes anything publish.
+func SubscribeSync(t testing.TB, nc *nats.Conn, subject string) *nats.Subscription {
+	t.Helper()
+	sub, err := nc.SubscribeSync(subject)
+	if err != nil {
+		t.Fatalf("subscribing to %s: %v", subject, err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatalf("flushing the subscription to %s: %v", subject, err)
+	}
+	return sub
+}
+
+// Sensor is a chip driver that reads into an R and can be halted, as
+// every driver under sensehat/ is.
+type Sensor[R any] interface {
+	Sense(r *R) error
+	Halt() error
+}
+
+// SenseOnce opens a sensor with open, reads it once, halts it and returns
+// the reading, failing the test on any error: reading back through the
+// real driver what a simulated chip or a fake sysfs tree was set to.
+func SenseOnce[R any, D Sensor[R]](t testing.TB, open func() (D, error)) R {
+	t.Helper()
+	d, err := open()
+	if err != nil {
+		t.Fatalf("opening the sensor: %v", err)
+	}
+	defer d.Halt()
+	var r R
+	if err := d.Sense(&r); err != nil {
+		t.Fatalf("reading the sensor: %v", err)
+	}
+	return r
+}
+
+// BindI2CDriver makes the sysfs tree at root say that the kernel driver
+// named driver is bound to the I2C device dev ("1-005f": bus 1, address
+// 0x5f), as Linux does: bus/i2c/devices/<dev>/driver is a symlink to
+// bus/i2c/drivers/<driver>.
+func BindI2CDriver(t testing.TB, root, dev, driver string) {
+	t.Helper()
+	dir := filepath.Join(root, "bus", "i2c", "devices", dev)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../../../bus/i2c/drivers/"+driver, filepath.Join(dir, "driver")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BenchSense times Sense of the sensor open returns, with allocations
+// reported: a sensor read must make none.
+func BenchSense[R any, D Sensor[R]](b *testing.B, open func() (D, error)) {
+	b.Helper()
+	d, err := open()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Halt()
+	var r R
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.Sense(&r); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"periph.io/x/conn/v3/i2c"
 
 	"github.com/sensehat/sensehat/display"
+	"github.com/sensehat/sensehat/sensehat/internal/i2cchip"
 	"github.com/sensehat/sensehat/sensehat/sysfs"
 )
 
@@ -104,7 +105,7 @@ func New(b i2c.Bus, opts *Opts) (*Dev, error) {
 		}
 	}
 	if !opts.SkipKernelCheck {
-		if err := checkKernel(opts.SysfsRoot, opts.Bus); err != nil {
+		if err := CheckKernel(opts.SysfsRoot, opts.Bus); err != nil {
 			return nil, err
 		}
 	}
@@ -125,24 +126,16 @@ func New(b i2c.Bus, opts *Opts) (*Dev, error) {
 	return d, nil
 }
 
-// checkKernel refuses a chip a kernel driver is bound to: writing it from
-// user space would race the driver's own frame updates and joystick reads.
-func checkKernel(root string, bus int) error {
-	if root == "" {
-		root = sysfs.Root
-	}
-	drv, err := sysfs.I2CDriver(root, bus, Addr)
-	if err != nil {
-		return fmt.Errorf("attiny: checking for a kernel driver (set SkipKernelCheck to claim the chip anyway): %w", err)
-	}
-	if drv == "" {
-		return nil
-	}
-	dev := fmt.Sprintf("%d-%04x", bus, Addr)
-	return fmt.Errorf("%w: driver %q is bound to %s; use --display fb (and --joystick evdev), "+
-		"or stop the rpi-sense overlay from loading (force_eeprom_read=0 in config.txt), "+
-		"or unbind it: echo %s | sudo tee /sys/bus/i2c/drivers/%s/unbind",
-		ErrKernelDriver, drv, dev, dev, drv)
+// CheckKernel returns an error wrapping ErrKernelDriver when a kernel
+// driver (rpi-sense) is bound to the ATtiny on bus, looked up in the sysfs
+// tree at root ("" means /sys). New calls it unless Opts.SkipKernelCheck is
+// set; a caller that claims the joystick alone (NewJoystick) calls it
+// first. Writing the chip from user space while the driver holds it would
+// race the driver's own frame updates and joystick reads.
+func CheckKernel(root string, bus int) error {
+	return i2cchip.CheckKernel("attiny", ErrKernelDriver, root, bus, Addr,
+		"use --display fb and --joystick evdev (the kernel's own devices), "+
+			"or stop the rpi-sense overlay from loading (force_eeprom_read=0 in config.txt)")
 }
 
 // probe reads who-am-I and the firmware version, one register per

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"periph.io/x/conn/v3/physic"
 
 	"github.com/sensehat/sensehat/display"
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/attiny"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
@@ -387,13 +387,7 @@ func TestNewWhoAmI(t *testing.T) {
 
 func TestNewKernelDriver(t *testing.T) {
 	root := t.TempDir()
-	dev := filepath.Join(root, "bus", "i2c", "devices", "1-0046")
-	if err := os.MkdirAll(dev, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("../../../../bus/i2c/drivers/rpi-sense", filepath.Join(dev, "driver")); err != nil {
-		t.Fatal(err)
-	}
+	testutil.BindI2CDriver(t, root, "1-0046", "rpi-sense")
 	b := sim.NewBus("sim")
 	b.Attach(attiny.Addr, sim.NewATtiny())
 

@@ -13,13 +13,17 @@ import (
 )
 
 func Example() {
-	// On a Pi the bus comes from i2creg.Open("1"); here the simulated HAT.
+	// On a Pi the bus comes from i2creg.Open("1") and opts is nil: New
+	// then looks in /sys and refuses the chip with ErrKernelDriver if the
+	// rpi-sense kernel driver holds it (use package fb and evdev instead,
+	// or unbind the driver). Here a simulated chip stands in, on a bus no
+	// kernel knows of, so there is nothing to look for.
 	bus := sim.NewBus("sim")
 	chip := sim.NewATtiny()
 	bus.Attach(attiny.Addr, chip)
 
 	opts := attiny.DefaultOpts
-	opts.SkipKernelCheck = true // no sysfs for a simulated bus
+	opts.SkipKernelCheck = true
 	dev, err := attiny.New(bus, &opts)
 	if err != nil {
 		log.Fatal(err)

@@ -124,7 +124,7 @@ var _ conn.Resource = (*Joystick)(nil)
 // NewJoystick identifies the ATtiny on b and returns its joystick. irq is
 // the GPIO23 input (nil to poll). A nil opts means DefaultJoystickOpts.
 // It does not check for a kernel driver: New does, and a caller that
-// claims the joystick without the matrix should check sysfs itself.
+// claims the joystick without the matrix calls CheckKernel first.
 func NewJoystick(b i2c.Bus, irq gpio.PinIn, opts *JoystickOpts) (*Joystick, error) {
 	if b == nil {
 		return nil, errors.New("attiny: nil I2C bus")

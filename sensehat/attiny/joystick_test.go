@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
 
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat"
 	"github.com/sensehat/sensehat/sensehat/attiny"
 	"github.com/sensehat/sensehat/sensehat/sim"
@@ -92,45 +92,17 @@ func TestAppendChanges(t *testing.T) {
 	}
 }
 
-// clock is a manual clock for the repeat timing.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+// newClock is a manual clock for the repeat timing.
+func newClock() *testutil.Clock {
+	return testutil.NewClock(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // run starts j.Run and stops it at the end of the test, failing if it
 // does not return nil.
 func run(t *testing.T, j *attiny.Joystick) <-chan sensehat.Event {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	out := make(chan sensehat.Event, 16)
-	done := make(chan error, 1)
-	go func() { done <- j.Run(ctx, out) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run returned %v, want nil", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Run did not return after cancel")
-		}
-	})
+	testutil.Go(t, "the joystick's Run", func(ctx context.Context) error { return j.Run(ctx, out) })
 	return out
 }
 
@@ -435,24 +407,16 @@ func TestJoystickCancel(t *testing.T) {
 	}{{"interrupt", simIRQ}, {"polling", nil}} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, a, j := newJoystickSim(t, tc.irq, &noRepeat)
-			ctx, cancel := context.WithCancel(context.Background())
 			out := make(chan sensehat.Event) // never read: Run blocks sending
-			done := make(chan error, 1)
-			go func() { done <- j.Run(ctx, out) }()
+			running := testutil.Go(t, "the joystick's Run", func(ctx context.Context) error { return j.Run(ctx, out) })
 			a.Press(sensehat.KeyUp)
 			// Run is blocked sending or waiting; it must still return.
 			time.Sleep(10 * time.Millisecond)
-			if err := j.Run(ctx, make(chan sensehat.Event)); err == nil {
+			if err := j.Run(context.Background(), make(chan sensehat.Event)); err == nil {
 				t.Fatal("second concurrent Run succeeded")
 			}
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatalf("Run = %v, want nil", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("Run did not return after cancel")
+			if err := running.Stop(); err != nil {
+				t.Fatalf("Run = %v, want nil", err)
 			}
 		})
 	}
@@ -461,15 +425,12 @@ func TestJoystickCancel(t *testing.T) {
 func TestJoystickStuckBusCancel(t *testing.T) {
 	b, _, j := newJoystickSim(t, nil, &noRepeat)
 	b.SetStuck(true)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- j.Run(ctx, make(chan sensehat.Event, 1)) }()
+	running := testutil.Go(t, "the joystick's Run", func(ctx context.Context) error { return j.Run(ctx, make(chan sensehat.Event, 1)) })
 	deadline := time.Now().Add(10 * time.Second)
 	for j.Errors() < 2 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := running.Stop(); err != nil {
 		t.Fatalf("Run = %v, want nil", err)
 	}
 	if err := j.LastError(); !errors.Is(err, sim.ErrStuck) {

@@ -9,15 +9,18 @@ import (
 )
 
 func Example() {
-	// On the Pi the bus comes from i2creg.Open("1") and opts is nil; here
-	// a simulated chip stands in for it.
+	// On a Pi the bus comes from i2creg.Open("1") and opts is nil: New
+	// then looks in /sys and refuses the chip with ErrKernelDriver if a
+	// kernel driver holds it (read it through package iio, or unbind the
+	// driver). Here a simulated chip stands in, on a bus no kernel knows
+	// of, so there is nothing to look for.
 	bus := sim.NewBus("sim")
 	chip := sim.NewHTS221()
 	bus.Attach(hts221.Addr, chip)
 	chip.Set(21.5, 45)
 
 	opts := hts221.DefaultOpts
-	opts.SysfsRoot = "" // no kernel driver to look for on a simulated bus
+	opts.SkipKernelCheck = true
 	dev, err := hts221.New(bus, &opts)
 	if err != nil {
 		log.Fatal(err)

@@ -100,6 +100,13 @@ func (c *Calibration) Convert(hOut, tOut int16, r *Reading) {
 	r.HumidityPct = min(max(h, 0), 100)
 }
 
+// chip is what New checks before it writes anything.
+var chip = i2cchip.Chip{
+	Pkg: "hts221", Name: "an HTS221", Addr: Addr,
+	ErrKernel: ErrKernelDriver, Instead: "read it through IIO (package iio)",
+	WhoAmIReg: regWhoAmI, WhoAmI: whoAmI,
+}
+
 // Dev is an HTS221 on an I2C bus. It is safe for concurrent use.
 type Dev struct {
 	mu     sync.Mutex
@@ -119,19 +126,11 @@ func New(b i2c.Bus, opts *Opts) (*Dev, error) {
 	if opts == nil {
 		opts = &DefaultOpts
 	}
-	addr := opts.Addr
-	if addr == 0 {
-		addr = Addr
-	}
-	if !opts.SkipKernelCheck {
-		if err := i2cchip.CheckKernel("hts221", ErrKernelDriver, opts.SysfsRoot, opts.Bus, addr); err != nil {
-			return nil, err
-		}
-	}
-	d := &Dev{c: i2c.Dev{Bus: b, Addr: addr}}
-	if err := i2cchip.CheckWhoAmI("hts221", &d.c, regWhoAmI, whoAmI, "an HTS221"); err != nil {
+	c, err := chip.Open(b, opts.Addr, opts.Bus, opts.SysfsRoot, opts.SkipKernelCheck)
+	if err != nil {
 		return nil, err
 	}
+	d := &Dev{c: c}
 	var raw [16]byte
 	if err := d.c.Tx([]byte{regCal | autoInc}, raw[:]); err != nil {
 		return nil, busErr("reading calibration", err)

@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,10 +12,11 @@ import (
 	"periph.io/x/conn/v3/i2c/i2ctest"
 	"periph.io/x/conn/v3/physic"
 
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
-var simOpts = Opts{Addr: Addr} // no kernel check on a simulated bus
+var simOpts = Opts{Addr: Addr, SkipKernelCheck: true} // a simulated bus has no kernel
 
 func newSim(t testing.TB) (*sim.Bus, *sim.HTS221, *Dev) {
 	t.Helper()
@@ -251,13 +251,7 @@ func TestHaltPowersDown(t *testing.T) {
 
 func TestKernelDriver(t *testing.T) {
 	root := t.TempDir()
-	dev := filepath.Join(root, "bus", "i2c", "devices", "1-005f")
-	if err := os.MkdirAll(dev, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("../../../../bus/i2c/drivers/hts221", filepath.Join(dev, "driver")); err != nil {
-		t.Fatal(err)
-	}
+	testutil.BindI2CDriver(t, root, "1-005f", "hts221")
 	b, _, _ := newSim(t)
 	n := b.Transactions(Addr)
 	_, err := New(b, &Opts{SysfsRoot: root, Bus: 1})

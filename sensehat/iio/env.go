@@ -11,10 +11,7 @@ import (
 
 // LPS25HDev reads an LPS25H held by the kernel's st_pressure driver,
 // offering the same Sense as the I2C driver in package lps25h.
-type LPS25HDev struct {
-	d       *Device
-	rateErr error
-}
+type LPS25HDev struct{ chip }
 
 var _ conn.Resource = (*LPS25HDev)(nil)
 
@@ -22,17 +19,11 @@ var _ conn.Resource = (*LPS25HDev)(nil)
 // reads it once, so a channel the driver lacks fails here and not at the
 // first poll.
 func NewLPS25H(root string) (*LPS25HDev, error) {
-	d, err := Find(root, NameLPS25H)
+	c, err := findChip(root, NameLPS25H)
 	if err != nil {
 		return nil, err
 	}
-	l := &LPS25HDev{d: d, rateErr: rateErr(d)}
-	var r lps25h.Reading
-	if err := l.Sense(&r); err != nil {
-		d.Close()
-		return nil, err
-	}
-	return l, nil
+	return readOnce[lps25h.Reading](&LPS25HDev{c})
 }
 
 // Sense reads pressure (st_pressure's kPa, converted to hPa) and
@@ -51,40 +42,23 @@ func (l *LPS25HDev) Sense(r *lps25h.Reading) error {
 	return nil
 }
 
-// RateErr says why the device was left at a slow sampling rate (see
-// Device.SetFastest), or nil.
-func (l *LPS25HDev) RateErr() error { return l.rateErr }
-
 // String implements conn.Resource.
 func (l *LPS25HDev) String() string { return fmt.Sprintf("LPS25H{iio %s}", l.d.Dir) }
 
-// Halt implements conn.Resource. The kernel driver powers the chip between
-// reads on its own; Halt closes the open sysfs files.
-func (l *LPS25HDev) Halt() error { return l.d.Close() }
-
 // HTS221Dev reads an HTS221 held by the kernel's hts221 driver, offering the
 // same Sense as the I2C driver in package hts221.
-type HTS221Dev struct {
-	d       *Device
-	rateErr error
-}
+type HTS221Dev struct{ chip }
 
 var _ conn.Resource = (*HTS221Dev)(nil)
 
 // NewHTS221 finds the HTS221's IIO device under the sysfs root root and
 // reads it once.
 func NewHTS221(root string) (*HTS221Dev, error) {
-	d, err := Find(root, NameHTS221)
+	c, err := findChip(root, NameHTS221)
 	if err != nil {
 		return nil, err
 	}
-	h := &HTS221Dev{d: d, rateErr: rateErr(d)}
-	var r hts221.Reading
-	if err := h.Sense(&r); err != nil {
-		d.Close()
-		return nil, err
-	}
-	return h, nil
+	return readOnce[hts221.Reading](&HTS221Dev{c})
 }
 
 // Sense reads temperature and relative humidity into r, humidity clamped
@@ -106,11 +80,45 @@ func (h *HTS221Dev) Sense(r *hts221.Reading) error {
 	return nil
 }
 
-// RateErr says why the device was left at a slow sampling rate, or nil.
-func (h *HTS221Dev) RateErr() error { return h.rateErr }
-
 // String implements conn.Resource.
 func (h *HTS221Dev) String() string { return fmt.Sprintf("HTS221{iio %s}", h.d.Dir) }
 
-// Halt implements conn.Resource: it closes the open sysfs files.
-func (h *HTS221Dev) Halt() error { return h.d.Close() }
+// chip is what the readers of one IIO device share: the device, and why
+// it was left at a slow sampling rate.
+type chip struct {
+	d       *Device
+	rateErr error
+}
+
+// findChip finds the IIO device called name under the sysfs root root and
+// asks it for its fastest rate.
+func findChip(root, name string) (chip, error) {
+	d, err := Find(root, name)
+	if err != nil {
+		return chip{}, err
+	}
+	return chip{d: d, rateErr: rateErr(d)}, nil
+}
+
+// RateErr says why the device was left at a slow sampling rate (see
+// Device.SetFastest), or nil.
+func (c *chip) RateErr() error { return c.rateErr }
+
+// Halt implements conn.Resource. The kernel driver powers the chip between
+// reads on its own; Halt closes the open sysfs files.
+func (c *chip) Halt() error { return c.d.Close() }
+
+// readOnce reads d once, so a channel the driver lacks fails when d is
+// opened and not at the first poll; on error it halts d.
+func readOnce[R any, D interface {
+	Sense(*R) error
+	Halt() error
+}](d D) (D, error) {
+	var r R
+	if err := d.Sense(&r); err != nil {
+		d.Halt()
+		var none D
+		return none, err
+	}
+	return d, nil
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/iio/iiotest"
 	"github.com/sensehat/sensehat/sensehat/lps25h"
 )
@@ -76,13 +77,21 @@ func TestRead(t *testing.T) {
 	}
 }
 
-func TestReadSeesNewValues(t *testing.T) {
-	root := senseHAT(t)
-	d, err := Find(root, "lps25h")
+// mustFind is Find, failing the test on an error; the device is closed
+// when the test ends.
+func mustFind(t testing.TB, root, name string) *Device {
+	t.Helper()
+	d, err := Find(root, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func TestReadSeesNewValues(t *testing.T) {
+	root := senseHAT(t)
+	d := mustFind(t, root, "lps25h")
 	if _, err := d.Read("temp"); err != nil {
 		t.Fatal(err)
 	}
@@ -203,11 +212,7 @@ func TestLPS25HDev(t *testing.T) {
 
 func BenchmarkRead(b *testing.B) {
 	root := fakeTreeB(b)
-	d, err := Find(root, "lps25h")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
+	d := mustFind(b, root, "lps25h")
 	if _, err := d.Read("pressure"); err != nil {
 		b.Fatal(err)
 	}
@@ -220,18 +225,7 @@ func BenchmarkRead(b *testing.B) {
 }
 
 func BenchmarkLPS25HSense(b *testing.B) {
-	l, err := NewLPS25H(fakeTreeB(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Halt()
-	var r lps25h.Reading
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := l.Sense(&r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchSense[lps25h.Reading](b, func() (*LPS25HDev, error) { return NewLPS25H(fakeTreeB(b)) })
 }
 
 func fakeTreeB(b *testing.B) string {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/hts221"
 	"github.com/sensehat/sensehat/sensehat/iio/iiotest"
 	"github.com/sensehat/sensehat/sensehat/lps25h"
@@ -96,15 +97,7 @@ func TestHTS221FromKernelArithmetic(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			root := fakeTree(t, map[int]map[string]string{0: iiotest.HTS221(tc.cal, tc.hOut, tc.tOut)})
-			d, err := NewHTS221(root)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.Halt()
-			var r hts221.Reading
-			if err := d.Sense(&r); err != nil {
-				t.Fatal(err)
-			}
+			r := testutil.SenseOnce[hts221.Reading](t, func() (*HTS221Dev, error) { return NewHTS221(root) })
 			wantH, wantT, hTol, tTol := iiotest.HTS221Datasheet(tc.cal, tc.hOut, tc.tOut)
 			if math.Abs(r.TemperatureC-wantT) > tTol {
 				t.Errorf("temperature %.4f °C, datasheet %.4f ± %.4f", r.TemperatureC, wantT, tTol)

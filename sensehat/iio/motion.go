@@ -63,12 +63,7 @@ func NewLSM9DS1(root string) (*LSM9DS1Dev, error) {
 		d.accelCh[i] = "accel_" + ax
 		d.gyroCh[i] = "anglvel_" + ax
 	}
-	var m lsm9ds1.Motion
-	if err := d.Sense(&m); err != nil {
-		d.Halt()
-		return nil, err
-	}
-	return d, nil
+	return readOnce[lsm9ds1.Motion](d)
 }
 
 // Sense reads acceleration (m/s², converted to g) and angular rate (rad/s,
@@ -107,29 +102,23 @@ func (d *LSM9DS1Dev) Halt() error { return errors.Join(d.accel.Close(), d.gyro.C
 // LSM9DS1MagDev reads the LSM9DS1's magnetometer when the kernel's st_magn
 // driver holds it, offering the same Sense as lsm9ds1.Mag.
 type LSM9DS1MagDev struct {
-	d       *Device
-	ch      [3]string
-	rateErr error
+	chip
+	ch [3]string
 }
 
 var _ conn.Resource = (*LSM9DS1MagDev)(nil)
 
 // NewLSM9DS1Mag finds st_magn's NameLSM9DS1Magn device and reads it once.
 func NewLSM9DS1Mag(root string) (*LSM9DS1MagDev, error) {
-	dev, err := Find(root, NameLSM9DS1Magn)
+	c, err := findChip(root, NameLSM9DS1Magn)
 	if err != nil {
 		return nil, err
 	}
-	d := &LSM9DS1MagDev{d: dev, rateErr: rateErr(dev)}
+	d := &LSM9DS1MagDev{chip: c}
 	for i, ax := range axes {
 		d.ch[i] = "magn_" + ax
 	}
-	var v [3]float64
-	if err := d.Sense(&v); err != nil {
-		dev.Close()
-		return nil, err
-	}
-	return d, nil
+	return readOnce[[3]float64](d)
 }
 
 // Sense reads the field (gauss, converted to µT) into v, in the board
@@ -146,11 +135,5 @@ func (d *LSM9DS1MagDev) Sense(v *[3]float64) error {
 	return nil
 }
 
-// RateErr says why the device was left at a slow sampling rate, or nil.
-func (d *LSM9DS1MagDev) RateErr() error { return d.rateErr }
-
 // String implements conn.Resource.
 func (d *LSM9DS1MagDev) String() string { return fmt.Sprintf("LSM9DS1Mag{iio %s}", d.d.Dir) }
-
-// Halt implements conn.Resource: it closes the sysfs files.
-func (d *LSM9DS1MagDev) Halt() error { return d.d.Close() }

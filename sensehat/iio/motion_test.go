@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/hts221"
 	"github.com/sensehat/sensehat/sensehat/iio/iiotest"
 	"github.com/sensehat/sensehat/sensehat/lsm9ds1"
@@ -32,46 +33,13 @@ func kernelTreeB(b *testing.B) string {
 // The motion poll runs every 100 ms: reading six channels must not
 // allocate.
 func BenchmarkLSM9DS1Sense(b *testing.B) {
-	d, err := NewLSM9DS1(kernelTreeB(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Halt()
-	var m lsm9ds1.Motion
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := d.Sense(&m); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchSense[lsm9ds1.Motion](b, func() (*LSM9DS1Dev, error) { return NewLSM9DS1(kernelTreeB(b)) })
 }
 
 func BenchmarkLSM9DS1MagSense(b *testing.B) {
-	d, err := NewLSM9DS1Mag(kernelTreeB(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Halt()
-	var v [3]float64
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := d.Sense(&v); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchSense[[3]float64](b, func() (*LSM9DS1MagDev, error) { return NewLSM9DS1Mag(kernelTreeB(b)) })
 }
 
 func BenchmarkHTS221Sense(b *testing.B) {
-	d, err := NewHTS221(kernelTreeB(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Halt()
-	var r hts221.Reading
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := d.Sense(&r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchSense[hts221.Reading](b, func() (*HTS221Dev, error) { return NewHTS221(kernelTreeB(b)) })
 }

@@ -66,6 +66,13 @@ type Reading struct {
 	TemperatureC float64
 }
 
+// chip is what New checks before it writes anything.
+var chip = i2cchip.Chip{
+	Pkg: "lps25h", Name: "an LPS25H", Addr: Addr,
+	ErrKernel: ErrKernelDriver, Instead: "read it through IIO (package iio)",
+	WhoAmIReg: regWhoAmI, WhoAmI: whoAmI,
+}
+
 // Dev is an LPS25H on an I2C bus. It is safe for concurrent use.
 type Dev struct {
 	mu     sync.Mutex
@@ -84,19 +91,11 @@ func New(b i2c.Bus, opts *Opts) (*Dev, error) {
 	if opts == nil {
 		opts = &DefaultOpts
 	}
-	addr := opts.Addr
-	if addr == 0 {
-		addr = Addr
-	}
-	if !opts.SkipKernelCheck {
-		if err := i2cchip.CheckKernel("lps25h", ErrKernelDriver, opts.SysfsRoot, opts.Bus, addr); err != nil {
-			return nil, err
-		}
-	}
-	d := &Dev{c: i2c.Dev{Bus: b, Addr: addr}}
-	if err := i2cchip.CheckWhoAmI("lps25h", &d.c, regWhoAmI, whoAmI, "an LPS25H"); err != nil {
+	c, err := chip.Open(b, opts.Addr, opts.Bus, opts.SysfsRoot, opts.SkipKernelCheck)
+	if err != nil {
 		return nil, err
 	}
+	d := &Dev{c: c}
 	if opts.Averaging {
 		// Configure while powered down; FIFO mode before enabling the FIFO.
 		for _, w := range [][2]byte{{regResConf, resConf}, {regFIFOCtrl, fifoMean}, {regCtrl2, fifoEn}} {

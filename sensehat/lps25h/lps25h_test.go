@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,10 +12,11 @@ import (
 	"periph.io/x/conn/v3/i2c/i2ctest"
 	"periph.io/x/conn/v3/physic"
 
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
-var simOpts = Opts{Addr: Addr, Averaging: true} // no kernel check on a simulated bus
+var simOpts = Opts{Addr: Addr, Averaging: true, SkipKernelCheck: true} // a simulated bus has no kernel
 
 func newSim(t testing.TB) (*sim.Bus, *sim.LPS25H, *Dev) {
 	t.Helper()
@@ -91,14 +91,14 @@ func TestInitSequence(t *testing.T) {
 		opts Opts
 		init []i2ctest.IO
 	}{
-		{"averaging", Opts{Averaging: true}, []i2ctest.IO{
+		{"averaging", Opts{Averaging: true, SkipKernelCheck: true}, []i2ctest.IO{
 			{Addr: Addr, W: []byte{0x0F}, R: []byte{0xBD}},
 			{Addr: Addr, W: []byte{0x10, 0x05}},
 			{Addr: Addr, W: []byte{0x2E, 0xC0}},
 			{Addr: Addr, W: []byte{0x21, 0x40}},
 			{Addr: Addr, W: []byte{0x20, 0xC4}},
 		}},
-		{"plain", Opts{}, []i2ctest.IO{
+		{"plain", Opts{SkipKernelCheck: true}, []i2ctest.IO{
 			{Addr: Addr, W: []byte{0x0F}, R: []byte{0xBD}},
 			{Addr: Addr, W: []byte{0x20, 0xC4}},
 		}},
@@ -195,13 +195,7 @@ func TestFaultsRecover(t *testing.T) {
 
 func TestKernelDriver(t *testing.T) {
 	root := t.TempDir()
-	dev := filepath.Join(root, "bus", "i2c", "devices", "1-005c")
-	if err := os.MkdirAll(dev, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("../../../../bus/i2c/drivers/lps25h", filepath.Join(dev, "driver")); err != nil {
-		t.Fatal(err)
-	}
+	testutil.BindI2CDriver(t, root, "1-005c", "lps25h")
 	b, _, _ := newSim(t)
 	n := b.Transactions(Addr)
 	_, err := New(b, &Opts{SysfsRoot: root, Bus: 1})

@@ -244,17 +244,11 @@ func NewAccelGyro(b i2c.Bus, opts *Opts) (*AccelGyro, error) {
 	if !ok {
 		return nil, fmt.Errorf("lsm9ds1: gyro range %d dps not supported; use 245, 500 or 2000", gr)
 	}
-	addr := opts.Addr
-	if addr == 0 {
-		addr = AccelGyroAddr
-	}
-	if err := checkKernel(opts.SkipKernelCheck, opts.SysfsRoot, opts.Bus, addr); err != nil {
+	c, err := agChip.Open(b, opts.Addr, opts.Bus, opts.SysfsRoot, opts.SkipKernelCheck)
+	if err != nil {
 		return nil, err
 	}
-	d := &AccelGyro{c: i2c.Dev{Bus: b, Addr: addr}, accelSens: asens, gyroSens: gsens}
-	if err := checkWhoAmI(&d.c, regWhoAmI, whoAmIAG, "accel/gyro"); err != nil {
-		return nil, err
-	}
+	d := &AccelGyro{c: c, accelSens: asens, gyroSens: gsens}
 	// SW_RESET takes effect at the next flash boot, which BOOT starts
 	// (datasheet CTRL_REG8); RTIMULib writes BOOT alone.
 	if err := d.c.Tx([]byte{regCtrl8, ctrl8Reset}, nil); err != nil {
@@ -358,17 +352,11 @@ func NewMag(b i2c.Bus, opts *MagOpts) (*Mag, error) {
 	if !ok {
 		return nil, fmt.Errorf("lsm9ds1: magnetometer range %d gauss not supported; use 4, 8, 12 or 16", r)
 	}
-	addr := opts.Addr
-	if addr == 0 {
-		addr = MagAddr
-	}
-	if err := checkKernel(opts.SkipKernelCheck, opts.SysfsRoot, opts.Bus, addr); err != nil {
+	c, err := magChip.Open(b, opts.Addr, opts.Bus, opts.SysfsRoot, opts.SkipKernelCheck)
+	if err != nil {
 		return nil, err
 	}
-	d := &Mag{c: i2c.Dev{Bus: b, Addr: addr}, sens: sens}
-	if err := checkWhoAmI(&d.c, regWhoAmI, whoAmIMag, "magnetometer"); err != nil {
-		return nil, err
-	}
+	d := &Mag{c: c, sens: sens}
 	if err := d.c.Tx([]byte{regCtrl2M, ctrl2MReset}, nil); err != nil {
 		return nil, busErr("resetting the magnetometer (CTRL_REG2_M SOFT_RST)", err)
 	}
@@ -430,15 +418,19 @@ func sleep(f func(time.Duration)) func(time.Duration) {
 	return f
 }
 
-func checkKernel(skip bool, root string, bus int, addr uint16) error {
-	if skip {
-		return nil
+// agChip and magChip are what NewAccelGyro and NewMag check before they
+// write anything.
+var (
+	agChip = i2cchip.Chip{
+		Pkg: "lsm9ds1", Name: "an LSM9DS1 accel/gyro", Addr: AccelGyroAddr,
+		ErrKernel: ErrKernelDriver, Instead: "read it through IIO (package iio)",
+		WhoAmIReg: regWhoAmI, WhoAmI: whoAmIAG,
 	}
-	return i2cchip.CheckKernel("lsm9ds1", ErrKernelDriver, root, bus, addr)
-}
-
-func checkWhoAmI(c *i2c.Dev, reg, want byte, what string) error {
-	return i2cchip.CheckWhoAmI("lsm9ds1", c, reg, want, "an LSM9DS1 "+what)
-}
+	magChip = i2cchip.Chip{
+		Pkg: "lsm9ds1", Name: "an LSM9DS1 magnetometer", Addr: MagAddr,
+		ErrKernel: ErrKernelDriver, Instead: "read it through IIO (package iio)",
+		WhoAmIReg: regWhoAmI, WhoAmI: whoAmIMag,
+	}
+)
 
 func busErr(what string, err error) error { return i2cchip.BusErr("lsm9ds1", what, err) }

@@ -15,6 +15,7 @@ import (
 	"periph.io/x/conn/v3/physic"
 
 	"github.com/sensehat/sensehat/internal/pysensehat"
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/lsm9ds1"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
@@ -22,11 +23,11 @@ import (
 // noSleep stands in for the reboot wait.
 func noSleep(time.Duration) {}
 
-// simOpts skips the kernel check (the simulated bus has no sysfs) and the
+// simOpts skips the kernel check (a simulated bus has no kernel) and the
 // reboot wait.
 var (
-	simOpts    = lsm9ds1.Opts{Sleep: noSleep}
-	simMagOpts = lsm9ds1.MagOpts{Sleep: noSleep}
+	simOpts    = lsm9ds1.Opts{Sleep: noSleep, SkipKernelCheck: true}
+	simMagOpts = lsm9ds1.MagOpts{Sleep: noSleep, SkipKernelCheck: true}
 )
 
 // agInit is the accel/gyro's exact start-up traffic with the default
@@ -538,9 +539,7 @@ func TestKernelDriver(t *testing.T) {
 		t.Fatalf("unbound: %v", err)
 	}
 	for dev, drv := range map[string]string{"1-006a": "st_lsm9ds1", "1-001c": "st_magn"} {
-		if err := os.Symlink("../../../../bus/i2c/drivers/"+drv, filepath.Join(root, "bus", "i2c", "devices", dev, "driver")); err != nil {
-			t.Fatal(err)
-		}
+		testutil.BindI2CDriver(t, root, dev, drv)
 	}
 	n := b.Transactions(0x6A)
 	_, err := lsm9ds1.NewAccelGyro(b, &opts)
@@ -623,32 +622,12 @@ func TestHaltPowersDown(t *testing.T) {
 func BenchmarkSense(b *testing.B) {
 	bus, s := newSim(b)
 	s.SetAttitude(10, 20, 30)
-	d, err := lsm9ds1.NewAccelGyro(bus, &simOpts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var m lsm9ds1.Motion
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := d.Sense(&m); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchSense[lsm9ds1.Motion](b, func() (*lsm9ds1.AccelGyro, error) { return lsm9ds1.NewAccelGyro(bus, &simOpts) })
 }
 
 func BenchmarkMagSense(b *testing.B) {
 	bus, _ := newSim(b)
-	d, err := lsm9ds1.NewMag(bus, &simMagOpts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var f [3]float64
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := d.Sense(&f); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchSense[[3]float64](b, func() (*lsm9ds1.Mag, error) { return lsm9ds1.NewMag(bus, &simMagOpts) })
 }
 
 // scale multiplies a python-sense-hat vector by k, for rad/s to deg/s.

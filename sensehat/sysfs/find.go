@@ -30,33 +30,33 @@ var ErrNotFound = errors.New("sysfs: not found")
 // called name, scanning <root>/class/graphics/fb*/name. The number is never
 // assumed: fb0 is usually HDMI, but with a DSI or SPI screen the matrix moves.
 func FindFramebuffer(root, name string) (string, error) {
-	dir := filepath.Join(root, "class", "graphics")
-	node, err := find(dir, "fb", "name", name)
-	if err != nil {
-		return "", err
-	}
-	if node == "" {
-		return "", fmt.Errorf("%w: no framebuffer named %q under %s; the rpi-sense overlay may not be loaded "+
-			"(add dtoverlay=rpi-sense to config.txt and reboot), or drive the matrix over I2C with --display i2c",
-			ErrNotFound, name, dir)
-	}
-	return "/dev/" + node, nil
+	return findNode(root, "graphics", "fb", "name", name, "/dev/",
+		"framebuffer", "drive the matrix over I2C with --display i2c")
 }
 
 // FindInput returns the device node ("/dev/input/eventN") of the input
 // device called name, scanning <root>/class/input/event*/device/name.
 func FindInput(root, name string) (string, error) {
-	dir := filepath.Join(root, "class", "input")
-	node, err := find(dir, "event", filepath.Join("device", "name"), name)
+	return findNode(root, "input", "event", filepath.Join("device", "name"), name, "/dev/input/",
+		"input device", "read the joystick over I2C with --joystick i2c")
+}
+
+// findNode returns dev followed by the first entry prefixN of
+// <root>/class/<class> whose file rel has a line equal to name, or an
+// error wrapping ErrNotFound that names what was looked for and what to
+// do instead.
+func findNode(root, class, prefix, rel, name, dev, what, instead string) (string, error) {
+	dir := filepath.Join(root, "class", class)
+	node, err := find(dir, prefix, rel, name)
 	if err != nil {
 		return "", err
 	}
 	if node == "" {
-		return "", fmt.Errorf("%w: no input device named %q under %s; the rpi-sense overlay may not be loaded "+
-			"(add dtoverlay=rpi-sense to config.txt and reboot), or read the joystick over I2C with --joystick i2c",
-			ErrNotFound, name, dir)
+		return "", fmt.Errorf("%w: no %s named %q under %s; the rpi-sense overlay may not be loaded "+
+			"(add dtoverlay=rpi-sense to config.txt and reboot), or %s",
+			ErrNotFound, what, name, dir, instead)
 	}
-	return "/dev/input/" + node, nil
+	return dev + node, nil
 }
 
 // find returns the first entry prefixN of dir, in numeric order, whose file

@@ -9,13 +9,16 @@ import (
 )
 
 func Example() {
-	// On the Pi the bus comes from i2creg.Open("1") and opts is nil; here
-	// a simulated Sense HAT v2 stands in for it.
+	// On a Pi the bus comes from i2creg.Open("1") and opts is nil: New
+	// then looks in /sys and refuses the chip with ErrKernelDriver if a
+	// kernel driver (tcs3472 on an Astro Pi) holds it; unbind the driver
+	// to read the chip here. A simulated Sense HAT v2 stands in, on a bus
+	// no kernel knows of, so there is nothing to look for.
 	hat := sim.NewHAT()
 	hat.Colour.SetLight(10, 20, 5, 40)
 
 	opts := tcs34xx.DefaultOpts
-	opts.SysfsRoot = "" // no kernel driver to look for on a simulated bus
+	opts.SkipKernelCheck = true
 	opts.Gain, opts.IntegrationCycles = 16, 64
 	dev, err := tcs34xx.New(hat.Bus, &opts)
 	if err != nil {

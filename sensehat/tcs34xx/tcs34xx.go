@@ -248,7 +248,7 @@ func New(b i2c.Bus, opts *Opts) (*Dev, error) {
 	found := false
 	for _, a := range addrs {
 		if !opts.SkipKernelCheck {
-			if err := i2cchip.CheckKernel("tcs34xx", ErrKernelDriver, opts.SysfsRoot, opts.Bus, a); err != nil {
+			if err := i2cchip.CheckKernel("tcs34xx", ErrKernelDriver, opts.SysfsRoot, opts.Bus, a, "read it through IIO"); err != nil {
 				return nil, err
 			}
 		}

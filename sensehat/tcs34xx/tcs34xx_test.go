@@ -2,48 +2,31 @@ package tcs34xx
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"periph.io/x/conn/v3/i2c/i2ctest"
 
+	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/sim"
 )
 
 // clock is a manual clock shared by the simulated chip and the driver:
 // the driver's sleeps advance it, so integrations complete without waiting.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Sleep(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+func newClock() *testutil.Clock {
+	return testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
 // simDev opens chip at addr on a fresh bus with a manual clock.
-func simDev(t testing.TB, chip *sim.TCS34xx, addr uint16, s Settings) (*sim.Bus, *clock, *Dev) {
+func simDev(t testing.TB, chip *sim.TCS34xx, addr uint16, s Settings) (*sim.Bus, *testutil.Clock, *Dev) {
 	t.Helper()
 	b := sim.NewBus("sim")
 	clk := newClock()
 	chip.SetClock(clk.Now)
 	b.Attach(addr, chip)
-	d, err := New(b, &Opts{Settings: s, Now: clk.Now, Sleep: clk.Sleep})
+	d, err := New(b, &Opts{SkipKernelCheck: true, Settings: s, Now: clk.Now, Sleep: clk.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +181,7 @@ func TestDetectionByID(t *testing.T) {
 		b.Attach(0x29, sim.NewTCS34725())
 		b.Attach(0x39, sim.NewTCS3400())
 		clk := newClock()
-		d, err := New(b, &Opts{Now: clk.Now, Sleep: clk.Sleep})
+		d, err := New(b, &Opts{SkipKernelCheck: true, Now: clk.Now, Sleep: clk.Sleep})
 		if err != nil || d.Addr() != 0x39 {
 			t.Fatalf("New = %v, %v; want the chip at 0x39", d, err)
 		}
@@ -206,7 +189,7 @@ func TestDetectionByID(t *testing.T) {
 	t.Run("foreign ID", func(t *testing.T) {
 		b := sim.NewBus("sim")
 		b.Attach(0x39, sim.NewTCS34xx(0x12))
-		_, err := New(b, &Opts{Sleep: func(time.Duration) {}})
+		_, err := New(b, &Opts{SkipKernelCheck: true, Sleep: func(time.Duration) {}})
 		if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "0x39: ID 0x12 is neither a TCS340x (0x90-0x97) nor a TCS3472x (0x44, 0x4D)") {
 			t.Fatalf("err = %v", err)
 		}
@@ -219,14 +202,14 @@ func TestDetectionByID(t *testing.T) {
 		b.Attach(0x39, sim.NewTCS34xx(0x12))
 		b.Attach(0x29, sim.NewTCS34725())
 		clk := newClock()
-		d, err := New(b, &Opts{Now: clk.Now, Sleep: clk.Sleep})
+		d, err := New(b, &Opts{SkipKernelCheck: true, Now: clk.Now, Sleep: clk.Sleep})
 		if err != nil || d.Addr() != 0x29 || d.Variant() != TCS3472x {
 			t.Fatalf("New = %v, %v; want the TCS3472x at 0x29", d, err)
 		}
 	})
 	t.Run("none", func(t *testing.T) {
 		b := sim.NewHATModel(sim.SenseHATv1).Bus
-		_, err := New(b, &Opts{Bus: 1})
+		_, err := New(b, &Opts{SkipKernelCheck: true, Bus: 1})
 		if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "on I2C bus 1 (0x39: ") || !strings.Contains(err.Error(), "0x29: ") {
 			t.Fatalf("err = %v", err)
 		}
@@ -234,7 +217,7 @@ func TestDetectionByID(t *testing.T) {
 	t.Run("gain of the other family", func(t *testing.T) {
 		b := sim.NewBus("sim")
 		b.Attach(0x39, sim.NewTCS3400())
-		_, err := New(b, &Opts{Settings: Settings{Gain: 60, IntegrationCycles: 1}, Sleep: func(time.Duration) {}})
+		_, err := New(b, &Opts{SkipKernelCheck: true, Settings: Settings{Gain: 60, IntegrationCycles: 1}, Sleep: func(time.Duration) {}})
 		if !errors.Is(err, ErrInvalidSetting) || !strings.Contains(err.Error(), "gain 60; the TCS340x takes 1, 4, 16 or 64") {
 			t.Fatalf("err = %v", err)
 		}
@@ -270,7 +253,7 @@ func TestExactBytes(t *testing.T) {
 				{Addr: a, W: []byte{0x80, 0x00}},
 			}}
 			clk := newClock()
-			d, err := New(p, &Opts{Addr: a, Settings: tc.set, Now: clk.Now, Sleep: clk.Sleep})
+			d, err := New(p, &Opts{SkipKernelCheck: true, Addr: a, Settings: tc.set, Now: clk.Now, Sleep: clk.Sleep})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -334,7 +317,7 @@ func TestNotReadyWhileIntegrating(t *testing.T) {
 	chip.SetClock(clk.Now)
 	b.Attach(0x29, chip)
 	// Sleep does nothing: the clock only moves when the test says.
-	d, err := New(b, &Opts{Settings: Settings{Gain: 1, IntegrationCycles: 100}, Now: clk.Now, Sleep: func(time.Duration) {}})
+	d, err := New(b, &Opts{SkipKernelCheck: true, Settings: Settings{Gain: 1, IntegrationCycles: 100}, Now: clk.Now, Sleep: func(time.Duration) {}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,13 +382,7 @@ func TestFaultsAndReset(t *testing.T) {
 
 func TestKernelDriver(t *testing.T) {
 	root := t.TempDir()
-	dev := filepath.Join(root, "bus", "i2c", "devices", "1-0029")
-	if err := os.MkdirAll(dev, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("../../../../bus/i2c/drivers/tcs3472", filepath.Join(dev, "driver")); err != nil {
-		t.Fatal(err)
-	}
+	testutil.BindI2CDriver(t, root, "1-0029", "tcs3472")
 	b := sim.NewHATModel(sim.AstroPi).Bus
 	_, err := New(b, &Opts{SysfsRoot: root, Bus: 1})
 	if !errors.Is(err, ErrKernelDriver) || !strings.Contains(err.Error(), `"tcs3472" is bound to 1-0029`) {

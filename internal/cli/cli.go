@@ -1,7 +1,9 @@
-// Package cli is the laptop tool `sensehat`: say, status, watch, history,
-// web, emulate and ha-remove, one file each. What it prints leaves through
-// one function that escapes what a terminal would act on (termsafe.go). Each subcommand parses its own flags (the
-// connection flags are shared and named as the nats CLI names them).
+// Package cli is the laptop tool `sensehat`, a file per subcommand (say,
+// status, watch, history, web, emulate, ha-remove, fleet) in the command
+// table of cli.go. Each parses its own flags; the connection flags are
+// shared and named as the nats CLI names them. Everything it prints leaves
+// through one function that escapes what a terminal would act on
+// (termsafe.go), because most of it comes from devices on the network.
 package cli
 
 import (

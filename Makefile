@@ -44,7 +44,7 @@ SCP     ?= scp
 # (64-bit OS) send another build.
 DEPLOY_BIN ?= bin/linux_armv6/sensehatd
 # HUB=nats-leaf://hub.local:7422 makes make deploy also set the Pi up as a
-# store-and-forward leaf node of that hub (README, "Keep every reading").
+# store-and-forward leaf node of that hub (docs/fleet.md, "Keep every reading").
 HUB ?=
 # FLEET=fleet/pi/pi1 (what "sensehat fleet add pi1" wrote) makes make deploy
 # install the Pi as a fleet member with its own identity instead.

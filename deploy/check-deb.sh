@@ -59,7 +59,7 @@ for arch in armhf arm64; do
 
 	got=$(dpkg-deb -f "$deb" Architecture)
 	[ "$got" = "$arch" ] || bad "Architecture $got, want $arch"
-	# Store and forward runs the Pi's own nats-server (README).
+	# Store and forward runs the Pi's own nats-server (docs/fleet.md).
 	got=$(dpkg-deb -f "$deb" Recommends)
 	[ "$got" = nats-server ] || bad "Recommends '$got', want nats-server"
 	got=$(dpkg-deb -f "$deb" Package)

@@ -5,7 +5,7 @@
 #   sudo sh install.sh --store-and-forward HUB_URL [BINARY]
 #                                            also keep every reading on the
 #                                            Pi until the hub has it
-#                                            (nats/setup-pi.sh; README, "Keep
+#                                            (nats/setup-pi.sh; docs/fleet.md, "Keep
 #                                            every reading")
 #   sudo sh install.sh --fleet BUNDLE [BINARY]
 #                                            the same as a member of a fleet

@@ -1,6 +1,6 @@
 // Command sensehat is the laptop side of sensehat: it sends text to the
 // devices, lists them, watches their events and emulates a Sense HAT in the
-// browser. See README.md.
+// browser. See README.md and docs/.
 package main
 
 import (

@@ -1,6 +1,6 @@
 // Command sensehatd puts a Raspberry Pi Sense HAT on a NATS network: it
 // scrolls text sent to <prefix>.<id>.led.text, answers <prefix>.<id>.status
-// and publishes joystick events and sensor readings. See README.md.
+// and publishes joystick events and sensor readings. See README.md and docs/.
 package main
 
 import (

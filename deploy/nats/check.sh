@@ -9,7 +9,7 @@
 # refuses. Then a table shows each attempt, what accounts.conf promises
 # and what the server did. "allowed, limit" marks what a device can do
 # although it should not, because NATS permissions cannot express the
-# refusal (README.md, "A NATS server for the fleet", says why). The check
+# refusal (docs/fleet.md, "What permissions cannot refuse", says why). The check
 # fails if anything promised refused is accepted, or anything a device needs
 # is refused. It also validates the TLS variant with throwaway certs.
 #
@@ -401,7 +401,7 @@ awk -F'|' '
 	BEGIN { printf "%2s  %-56s %-15s %-9s %s\n", "#", "attempt", "expected", "outcome", "" }
 	{ printf "%2s  %-56s %-15s %-9s %s\n", $1, $2, $3, $4, $5 }
 ' "$tmp/table"
-echo '"allowed, limit": NATS permissions cannot refuse it; README.md says what follows.'
+echo '"allowed, limit": NATS permissions cannot refuse it; docs/fleet.md says what follows.'
 
 if [ "$fail" -ne 0 ]; then
 	echo "nats/check: the example permissions do not hold" >&2

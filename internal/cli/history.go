@@ -235,7 +235,7 @@ func readHistory(ctx context.Context, nc *nats.Conn, q historyQuery) (historyRes
 	defer cancel()
 	s, err := js.Stream(ctx, q.stream)
 	if err != nil {
-		return historyResult{}, fmt.Errorf("history: stream %s: %w (is store and forward set up? see README, \"Keep every reading\"; --stream and --domain pick another stream)", q.stream, err)
+		return historyResult{}, fmt.Errorf("history: stream %s: %w (is store and forward set up? see docs/fleet.md, \"Keep every reading\"; --stream and --domain pick another stream)", q.stream, err)
 	}
 	info, err := s.Info(ctx)
 	if err != nil {

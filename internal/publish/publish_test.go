@@ -31,7 +31,7 @@ func TestPublisherSubjectsAndPayloads(t *testing.T) {
 	p.Colour(&wire.Colour{Red: 3, RedRaw: 12, Gain: 4, IntegrationCycles: 1, IntegrationTime: 2400 * time.Microsecond, MaxRaw: 1024, Time: at})
 	want := []struct{ subj, data string }{
 		{"sensehat.pi1.joystick.left", `{"key":"left","action":"held","time":"2026-01-02T03:04:05.6Z"}`},
-		// The field names and precisions are README's subject table.
+		// The field names and precisions are the wire reference's (docs/reference.md).
 		{"sensehat.pi1.sensors.env", `{"temperature_c":21.50,"temperature_raw_c":30.25,"humidity_pct":40.00,"time":"2026-01-02T03:04:05.6Z"}`},
 		{"sensehat.pi1.sensors.motion", `{"accel_g":[0.0000,0.0000,1.0000],"gyro_dps":[0.00,0.00,0.00],"roll_deg":1.00,"pitch_deg":359.50,"time":"2026-01-02T03:04:05.6Z"}`},
 		{"sensehat.pi1.sensors.colour", `{"red":3,"green":0,"blue":0,"clear":0,"red_raw":12,"green_raw":0,"blue_raw":0,"clear_raw":0,"gain":4,"integration_cycles":1,"integration_time_ms":2.4,"max_raw":1024,"time":"2026-01-02T03:04:05.6Z"}`},

@@ -54,7 +54,7 @@ func roundTrip[T any](t *testing.T, name string, in T, enc func([]byte, *T) []by
 }
 
 // The contract's table of names: every quantity spelled out, so a rename
-// shows here as a change to the contract (README, "Subjects", lists the
+// shows here as a change to the contract (docs/reference.md, "Subjects", lists the
 // payloads' fields; vectors are [x, y, z]).
 func TestQuantityNames(t *testing.T) {
 	want := map[string][]string{

@@ -22,7 +22,7 @@ type Env struct {
 }
 
 // Motion is one sensors.motion reading, in python-sense-hat's quantities
-// (see README's motion table).
+// (docs/porting.md says what each means).
 type Motion struct {
 	AccelG, GyroDPS [3]float64
 	// MagUT is set when HasMag: the magnetometer is present and answers.

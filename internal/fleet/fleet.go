@@ -337,13 +337,22 @@ func (s *Server) Run(ctx context.Context) error {
 			_ = sub.Unsubscribe()
 		}
 	}()
-	for subject, h := range map[string]nats.MsgHandler{
-		s.subj.FrameLive():  s.onFrame,
-		s.subj.Sensors(">"): s.onReading,
-	} {
+	// The kinds of the contract only, so the server filters out any
+	// other a device makes up; each subscription's queue is bounded in
+	// bytes (a flood beyond it is dropped by the client, not kept).
+	handlers := map[string]nats.MsgHandler{s.subj.FrameLive(): s.onFrame, s.subj.Joystick("*"): s.onReading}
+	for _, k := range wire.Kinds {
+		if k != wire.KindJoystick {
+			handlers[s.subj.Sensors(k)] = s.onReading
+		}
+	}
+	for subject, h := range handlers {
 		sub, err := s.nc.Subscribe(subject, h)
 		if err != nil {
 			return fmt.Errorf("fleet: subscribing to %s: %w", subject, err)
+		}
+		if err := sub.SetPendingLimits(pendingMsgs, pendingBytes); err != nil {
+			return fmt.Errorf("fleet: bounding the queue of %s: %w", subject, err)
 		}
 		subs = append(subs, sub)
 	}
@@ -568,6 +577,15 @@ func (s *Server) onFrame(m *nats.Msg) {
 	j, _ := json.Marshal(map[string]string{"id": id, "rgb": h})
 	s.broadcast(sseEvent("frame", j))
 }
+
+// pendingMsgs and pendingBytes bound what waits in each subscription's
+// queue for the page's handlers (nats.go's default is 64 MB): a device
+// that floods beyond it loses readings, and the page says nothing of
+// them rather than growing.
+const (
+	pendingMsgs  = 4096
+	pendingBytes = 4 << 20
+)
 
 // readingEvery bounds the reading events per device and kind a page gets:
 // motion comes ten times a second, a page needs two.

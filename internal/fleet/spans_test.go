@@ -177,11 +177,8 @@ func TestSpanManyBatches(t *testing.T) {
 func TestSpanWithoutStream(t *testing.T) {
 	testutil.CheckLeaks(t)
 	ns := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	// The page keeps the readings of devices it discovered only.
+	nc := fakeDevice(t, ns.URL(), "live1", nil, func(string) []byte { return []byte(`{}`) })
 	for _, stream := range []string{"", "NO_SUCH_STREAM"} {
 		o := testOpts()
 		o.HistoryStream = stream

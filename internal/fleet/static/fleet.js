@@ -12,21 +12,19 @@
     if (text !== undefined) e.textContent = text;
     return e;
   };
+  // What a device sends is shown as text, never as markup, and with its
+  // control, bidi and other invisible characters written as \u{XXXX}
+  // (the server's fleet.Shown does the same to ids): an id cannot reorder
+  // or hide the text around it.
+  const hiddenRe = /[\p{Cc}\p{Cf}\u2028\u2029\\]/gu;
+  const esc = (s) => String(s).replace(hiddenRe, (c) => (c === "\\" ? "\\\\" : "\\u{" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "}"));
+  const labelOf = (id) => { const d = devices.find((x) => x.id === id); return d && d.label ? d.label : esc(id); };
   const palette = ["#4fb3ff", "#f2b84b", "#5fd38d", "#ff7b72", "#c792ea", "#ffd866", "#78dce8", "#fc9867"];
 
   // --- state ----------------------------------------------------------------
   const cards = new Map(); // id -> {root, leds, facts, state, frame, lit, frames}
   let devices = [];
   let info = { prefix: "sensehat", simulation: false };
-
-  // --- posting, in order ------------------------------------------------------
-  function post(path, fields) {
-    return fetch(path, { method: "POST", body: new URLSearchParams(fields) }).then(async (r) => {
-      const j = await r.json().catch(() => ({ error: r.statusText }));
-      if (!r.ok) throw new Error(j.error || r.statusText);
-      return j;
-    });
-  }
 
   // --- cards -----------------------------------------------------------------
   function card(id) {
@@ -35,12 +33,12 @@
     const root = el("article", "device");
     root.dataset.id = id;
     const h = el("h3");
-    h.append(el("span", "", id));
+    h.append(el("span", "id", labelOf(id)));
     const state = el("span", "state", "online");
     h.append(state);
     const mini = el("div", "mini");
     mini.setAttribute("role", "img");
-    mini.setAttribute("aria-label", "LED matrix of " + id);
+    mini.setAttribute("aria-label", "LED matrix of " + labelOf(id));
     mini.dataset.lit = "0";
     mini.dataset.frames = "0";
     const leds = [];
@@ -81,7 +79,7 @@
   }
 
   function fmt(v, digits) {
-    if (typeof v !== "number") return String(v);
+    if (typeof v !== "number") return esc(v);
     return Number.isInteger(v) ? String(v) : v.toFixed(digits === undefined ? 1 : digits);
   }
   function uptime(s) {
@@ -94,27 +92,33 @@
   function renderFacts(c, d) {
     const rows = [];
     const st = d.status || {};
-    rows.push(["version", d.version || st.version || "?"]);
+    rows.push(["version", esc(d.version || st.version || "?")]);
+    if (d.note) rows.push(["note", esc(d.note)]);
     if (typeof st.uptime_s === "number") rows.push(["uptime", uptime(st.uptime_s)]);
     if (st.nats) rows.push(["NATS", (st.nats.connected ? "connected" : "disconnected") + (st.nats.reconnects ? ", " + st.nats.reconnects + " reconnects" : "")]);
-    if (st.display) rows.push(["display", "rotation " + st.display.rotation + "°" + (st.display.low_light ? ", low light" : "") + (st.display.showing ? ", showing \u201c" + st.display.showing + "\u201d" : "")]);
+    if (st.display) rows.push(["display", "rotation " + esc(st.display.rotation) + "°" + (st.display.low_light ? ", low light" : "") + (st.display.showing ? ", showing \u201c" + esc(st.display.showing) + "\u201d" : "")]);
     const errs = st.errors || {};
     const counts = errs.counts || null;
     let nErr = 0;
     if (counts && typeof counts === "object") for (const v of Object.values(counts)) nErr += Number(v) || 0;
-    if (nErr) rows.push(["errors", String(nErr) + (errs.last ? " (last: " + errs.last + ")" : "")]);
-    const env = d.readings && d.readings.env;
+    if (nErr) rows.push(["errors", String(nErr) + (errs.last ? " (last: " + esc(errs.last) + ")" : "")]);
+    const rd = d.readings || {};
+    const env = (rd.env && rd.env.values) || null;
     if (env) {
       if (typeof env.temperature_c === "number") rows.push(["temperature", fmt(env.temperature_c) + " °C"]);
       if (typeof env.humidity_pct === "number") rows.push(["humidity", fmt(env.humidity_pct) + " %"]);
       if (typeof env.pressure_hpa === "number") rows.push(["pressure", fmt(env.pressure_hpa) + " hPa"]);
     }
-    const mo = d.readings && d.readings.motion;
+    const mo = (rd.motion && rd.motion.values) || null;
     if (mo && typeof mo.roll_deg === "number") rows.push(["roll/pitch/yaw", ["roll_deg", "pitch_deg", "yaw_deg"].map((k) => (typeof mo[k] === "number" ? fmt(mo[k], 0) : "–")).join(" / ") + " °"]);
     if (mo && typeof mo.heading_deg === "number") rows.push(["heading", fmt(mo.heading_deg, 0) + " °"]);
-    if (d.status_error) rows.push(["status", d.status_error]);
+    // Values outside their physical range: shown as sent, marked, never plotted.
+    const absurd = [];
+    for (const [kind, r] of Object.entries(rd)) for (const [k, v] of Object.entries((r && r.dropped) || {})) absurd.push(esc(kind + "." + k) + " = " + esc(v));
+    if (absurd.length) rows.push(["not physical", absurd.join(", ") + " (dropped" + (d.dropped ? ", " + d.dropped + " so far" : "") + ")"]);
+    if (d.status_error) rows.push(["status", esc(d.status_error)]);
     c.facts.replaceChildren();
-    for (const [k, v] of rows) c.facts.append(el("dt", "", k), el("dd", "", v));
+    for (const [k, v] of rows) c.facts.append(el("dt", "", k), el("dd", k === "not physical" ? "absurd" : "", v));
     let cls = "state", text = "online";
     if (d.gone) { cls += " bad"; text = "gone"; }
     else if (d.status_error) { cls += " warn"; text = "no status"; }
@@ -126,14 +130,8 @@
     c.root.dataset.state = text;
   }
 
-  function parseReadings(d) {
-    const out = {};
-    for (const [k, v] of Object.entries(d.readings || {})) out[k] = typeof v === "string" ? JSON.parse(v) : v;
-    return out;
-  }
-
   function showDevices(list) {
-    devices = list.map((d) => Object.assign(d, { readings: parseReadings(d) }));
+    devices = list.map((d) => Object.assign(d, { readings: d.readings || {} }));
     const box = $("devices");
     const seen = new Set();
     for (const d of devices) {
@@ -163,6 +161,7 @@
     const d = devices.find((x) => x.id === r.id);
     if (!d) return;
     d.readings[r.kind] = r.data;
+    if (typeof r.dropped === "number") d.dropped = r.dropped;
     renderFacts(card(r.id), d);
   }
 
@@ -175,35 +174,57 @@
     const cur = sel.value;
     sel.replaceChildren();
     for (const v of want) {
-      const o = el("option", "", v === "all" ? "all devices" : v === "any" ? "any one device" : v);
+      const o = el("option", "", v === "all" ? "all devices" : v === "any" ? "any one device" : labelOf(v));
       o.value = v;
       sel.append(o);
     }
     if (want.includes(cur)) sel.value = cur;
   }
 
-  function showReplies(what, res) {
+  function showReply(what, r) {
     const ol = $("replies");
-    for (const r of res.replies || []) {
-      let cls = "ok", text;
-      if (r.error) {
-        cls = "bad";
-        text = "error: " + r.error;
-      } else {
-        const j = r.reply || {};
-        if (j.displayed === true) text = "displayed" + (j.duration_ms ? " in " + (j.duration_ms / 1000).toFixed(1) + " s" : "");
-        else if (j.displayed === false) { cls = "warn"; text = j.reason || "not displayed"; }
-        else text = JSON.stringify(j);
-      }
-      const li = el("li", cls, new Date().toLocaleTimeString() + " " + what + " → " + (r.from || "?") + ": " + text);
-      li.dataset.from = r.from || "";
-      li.dataset.result = cls;
-      ol.prepend(li);
+    let cls = "ok", text;
+    if (r.error) {
+      cls = "bad";
+      text = "error: " + esc(r.error);
+    } else {
+      const j = r.reply || {};
+      if (j.displayed === true) text = "displayed" + (typeof j.duration_ms === "number" ? " in " + (j.duration_ms / 1000).toFixed(1) + " s" : "");
+      else if (j.displayed === false) { cls = "warn"; text = esc(j.reason || "not displayed"); }
+      else text = esc(JSON.stringify(j));
     }
-    while (ol.children.length > 30) ol.lastChild.remove();
+    const li = el("li", cls, new Date().toLocaleTimeString() + " " + what + " → " + (r.from ? labelOf(r.from) : "?") + ": " + text);
+    li.dataset.from = r.from || "";
+    li.dataset.result = cls;
+    ol.prepend(li);
+    while (ol.children.length > 100) ol.lastChild.remove();
   }
-  function act(what, path, fields) {
-    post(path, fields).then((res) => showReplies(what, res)).catch((e) => showReplies(what, { replies: [{ error: e.message }] }));
+  // Each reply is shown as it comes (the server writes one per line), so a
+  // device that never answers holds up none of the others.
+  async function act(what, path, fields) {
+    try {
+      const r = await fetch(path, { method: "POST", body: new URLSearchParams(fields), headers: { Accept: "application/x-ndjson" } });
+      if (!r.ok) {
+        const j = await r.json().catch(() => ({ error: r.statusText }));
+        throw new Error(j.error || r.statusText);
+      }
+      const reader = r.body.getReader();
+      const dec = new TextDecoder();
+      let buf = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (value) buf += dec.decode(value, { stream: true });
+        let i;
+        while ((i = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          if (line.trim()) showReply(what, JSON.parse(line));
+        }
+        if (done) break;
+      }
+    } catch (e) {
+      showReply(what, { error: e.message });
+    }
   }
   function targetDevice(to) {
     return devices.find((d) => d.id === to) || devices.find((d) => !d.gone);
@@ -259,7 +280,7 @@
       });
       const sw = el("span", "", "■");
       sw.style.color = colourOf(id);
-      lab.append(cb, sw, document.createTextNode(id));
+      lab.append(cb, sw, document.createTextNode(labelOf(id)));
       box.append(lab);
     }
   }

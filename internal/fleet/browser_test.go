@@ -205,3 +205,62 @@ func readingsStream(t *testing.T, url string) {
 	t.Helper()
 	readingsJS(t, url, 10*time.Second)
 }
+
+// The page in Chromium with a hostile fleet: an id with bidi and control
+// characters shown escaped, absurd numbers shown as such and kept out of
+// the chart, and "send to all" showing pi1's reply while a silent device
+// is still awaited.
+func TestBrowserHostileFleet(t *testing.T) {
+	testutil.CheckLeaks(t)
+	ctx := browser(t)
+	ns := testutil.StartServer(t, nil)
+	startDevice(t, ns.URL(), "pi1")
+	evil := fakeDevice(t, ns.URL(), "evil", nil, func(string) []byte { return []byte(`{"displayed":true,"id":"evil"}`) })
+	fakeDevice(t, ns.URL(), "mute", nil, nil)
+	fakeDevice(t, ns.URL(), "pi\u202Egpj\u0007", nil, nil)
+	o := testOpts()
+	o.ReplyWait = 5 * time.Second
+	_, base := startFleet(t, ns.URL(), o)
+
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, ctx, 20*time.Second, "four cards", `document.querySelectorAll("#devices .device").length === 4`)
+	// U+202E RIGHT-TO-LEFT OVERRIDE and U+0007 BELL, written out.
+	eventually(t, ctx, 10*time.Second, "the bidi id escaped",
+		`Array.from(document.querySelectorAll("#devices .device h3 .id")).some(e => e.textContent === "pi\\u{202E}gpj\\u{0007}") && !document.body.textContent.includes("\u202E")`)
+
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			_ = evil.Publish("sensehat.evil.sensors.env", []byte(`{"temperature_c":1.7e308,"humidity_pct":50}`))
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	eventually(t, ctx, 10*time.Second, "evil's absurd temperature shown as such",
+		`Array.from(document.querySelectorAll('#devices .device[data-id="evil"] dd.absurd')).some(e => e.textContent.includes("env.temperature_c = 1.7e308"))`)
+	eventually(t, ctx, 20*time.Second, "temperature plotted", `window.fleet.plot("env.temperature_c")`)
+	eventually(t, ctx, 20*time.Second, "pi1's temperature line", `window.fleet.plotLast("pi1") !== null`)
+	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.querySelector('#plot polyline[data-id="evil"]') && !Array.from(document.querySelectorAll("#plot polyline, #plot circle")).some(e => (e.getAttribute("points") || e.getAttribute("cy") || "").includes("NaN"))`)); err != nil || !ok {
+		t.Errorf("the chart draws evil's absurd temperature or NaN (%v)", err)
+	}
+
+	// Clear all: pi1's reply is on the page while mute is still awaited.
+	eventually(t, ctx, 10*time.Second, "all in the target list", `document.getElementById("target").value === "all"`)
+	start := time.Now()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(document.getElementById("clear").click(), true)`)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, ctx, 4*time.Second, "pi1's reply before mute's deadline",
+		`!!document.querySelector('#replies li[data-from="pi1"][data-result="ok"]') && !document.querySelector('#replies li[data-from="mute"]')`)
+	t.Logf("pi1's reply on the page %v after the click", time.Since(start).Round(10*time.Millisecond))
+	eventually(t, ctx, 10*time.Second, "mute listed as silent",
+		`(document.querySelector('#replies li[data-from="mute"]') || {textContent: ""}).textContent.includes("no reply within 5s")`)
+}

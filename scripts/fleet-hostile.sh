@@ -61,7 +61,7 @@ for _ in $(seq 300); do grep -q ready "$tmp/hostile.log" && break; sleep 0.2; do
 sleep 6 # a discovery round and more
 echo "after:  $(rss)"
 echo "/fleet/devices: $(curl -fs "$base/fleet/devices" | wc -c) bytes"
-curl -fs "$base/fleet/limits" | python3 -c 'import json,sys; l=json.load(sys.stdin); print("limits:", {k: l[k] for k in ("devices","ring_bytes","device_ring_bytes","dropped","refused")})'
+curl -fs "$base/fleet/limits" | python3 -c 'import json,sys; l=json.load(sys.stdin); print("limits:", {k: l[k] for k in ("devices","ring_bytes","device_ring_bytes","dropped","refused")})' || echo "limits: none (no /fleet/limits)"
 python3 - "$base" <<'PY'
 import sys, time, urllib.request
 base = sys.argv[1]

@@ -11,6 +11,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
 
 	"github.com/sensehat/sensehat/internal/testutil"
 )
@@ -263,4 +265,76 @@ func TestBrowserHostileFleet(t *testing.T) {
 	t.Logf("pi1's reply on the page %v after the click", time.Since(start).Round(10*time.Millisecond))
 	eventually(t, ctx, 10*time.Second, "mute listed as silent",
 		`(document.querySelector('#replies li[data-from="mute"]') || {textContent: ""}).textContent.includes("no reply within 5s")`)
+}
+
+// Five hundred devices on the page: the filter box narrows the cards
+// (and the plots' devices) to those matching, a page of 48 cards at a
+// time. How long the narrowing takes is logged, not asserted (timings
+// belong to BENCHMARKS.md).
+func TestBrowserFiveHundredCards(t *testing.T) {
+	testutil.CheckLeaks(t)
+	ctx := browser(t)
+	ns := testutil.StartServer(t, nil)
+	nc, err := nats.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	const n = 500
+	for i := range n {
+		id := fmt.Sprintf("sim-%04d", i+1)
+		svc, err := micro.AddService(nc, micro.Config{Name: "sensehat", Version: "0.0.1", Metadata: map[string]string{"id": id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = svc.Stop() })
+		status := []byte(`{"id":"` + id + `","version":"0.0.1","uptime_s":1}`)
+		if err := svc.AddEndpoint("status", micro.HandlerFunc(func(r micro.Request) { _ = r.Respond(status) }), micro.WithEndpointSubject("sensehat."+id+".status")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := testOpts()
+	o.Every, o.Wait = 3*time.Second, 2*time.Second
+	_, base := startFleet(t, ns.URL(), o)
+
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, ctx, 30*time.Second, "500 cards, 48 shown", `document.getElementById("devices").dataset.count === "500" && document.getElementById("devices").dataset.shown === "48"`)
+	type result struct {
+		MS      float64 `json:"ms"`
+		Sync    float64 `json:"sync"`
+		Matched int     `json:"matched"`
+		Shown   int     `json:"shown"`
+	}
+	for _, tc := range []struct {
+		text           string
+		matched, shown int
+	}{
+		{"sim-04", 100, 48}, // sim-0400 … sim-0499
+		{"sim-0123", 1, 1},
+		{"no such", 0, 0},
+		{"sim-00", 99, 48}, // sim-0001 … sim-0099
+		{"", 500, 48},
+	} {
+		r, err := chromedp.Run(ctx, chromedp.Evaluate[result](fmt.Sprintf(`window.fleet.filter(%q)`, tc.text), chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("filter %q: %d of 500 match, %d shown, in %.1f ms (%.1f ms of script, then to the next frame)", tc.text, r.Matched, r.Shown, r.MS, r.Sync)
+		if r.Matched != tc.matched || r.Shown != tc.shown {
+			t.Errorf("filter %q: %d match, %d shown; want %d and %d", tc.text, r.Matched, r.Shown, tc.matched, tc.shown)
+		}
+	}
+	// The next page of all 500, and the plots' devices follow the filter.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(document.getElementById("page-next").click(), true)`)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, ctx, 5*time.Second, "the next page", `document.getElementById("page-info").textContent === "page 2 of 11" && document.querySelector('#devices .device[data-id="sim-0049"]').hidden === false`)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.fleet.filter("sim-012")`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, ctx, 5*time.Second, "ten devices to pick for the plots", `document.querySelectorAll("#plot-devices input").length === 10`)
 }

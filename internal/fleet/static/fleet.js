@@ -49,6 +49,7 @@
     }
     const facts = el("dl", "facts");
     root.append(h, mini, facts);
+    root.hidden = true; // until applyFilter puts it on the page shown
     c = { root, leds, mini, facts, state, lit: 0, frames: 0, rgb: new Uint8Array(192) };
     cards.set(id, c);
     return c;
@@ -141,7 +142,10 @@
         if (box.querySelector(".hint")) box.replaceChildren();
         box.append(c.root);
       }
-      renderFacts(c, d);
+      // A card out of view is drawn when it comes into view (applyFilter).
+      c.d = d;
+      if (c.root.hidden) c.stale = true;
+      else renderFacts(c, d);
       if (d.frame && c.frames === 0) showFrame(d.id, d.frame);
     }
     for (const [id, c] of cards) {
@@ -153,16 +157,65 @@
     const present = devices.filter((d) => !d.gone).length;
     $("count").textContent = present + " present" + (devices.length > present ? ", " + (devices.length - present) + " gone" : "");
     box.dataset.count = String(devices.length);
+    applyFilter();
     fillTargets();
     fillPlotDevices();
   }
+
+  // --- filter and pages ----------------------------------------------------------
+  // A fleet of hundreds: the filter box narrows the cards (and the plots'
+  // devices) to those whose id, version or state holds its text; what
+  // matches is shown a page of pageSize cards at a time. Cards are hidden,
+  // not rebuilt, so narrowing 500 takes a few milliseconds.
+  const pageSize = 48;
+  let page = 0;
+  let filterText = "";
+  const matches = (d) => {
+    if (!filterText) return true;
+    return ((d.label || d.id) + " " + (d.version || "") + (d.gone ? " gone" : "")).toLowerCase().includes(filterText);
+  };
+  function applyFilter() {
+    const shown = [];
+    for (const d of devices) {
+      const c = cards.get(d.id);
+      if (!c) continue;
+      if (matches(d)) shown.push(c);
+      else if (!c.root.hidden) c.root.hidden = true;
+    }
+    const pages = Math.max(1, Math.ceil(shown.length / pageSize));
+    page = Math.min(page, pages - 1);
+    shown.forEach((c, i) => {
+      const hide = Math.floor(i / pageSize) !== page;
+      if (!hide && c.stale && c.d) { renderFacts(c, c.d); c.stale = false; }
+      if (c.root.hidden !== hide) c.root.hidden = hide;
+    });
+    $("page-nav").hidden = pages <= 1;
+    $("page-info").textContent = "page " + (page + 1) + " of " + pages;
+    const box = $("devices");
+    box.dataset.matched = String(shown.length);
+    box.dataset.shown = String(Math.max(0, Math.min(pageSize, shown.length - page * pageSize)));
+    if (filterText) $("count").textContent += " · " + shown.length + " match";
+  }
+  $("filter").addEventListener("input", () => {
+    filterText = $("filter").value.trim().toLowerCase();
+    page = 0;
+    const present = devices.filter((d) => !d.gone).length;
+    $("count").textContent = present + " present" + (devices.length > present ? ", " + (devices.length - present) + " gone" : "");
+    applyFilter();
+    fillPlotDevices();
+    drawPlot();
+  });
+  $("page-prev").addEventListener("click", () => { page = Math.max(0, page - 1); applyFilter(); });
+  $("page-next").addEventListener("click", () => { page++; applyFilter(); });
 
   function onReading(r) {
     const d = devices.find((x) => x.id === r.id);
     if (!d) return;
     d.readings[r.kind] = r.data;
     if (typeof r.dropped === "number") d.dropped = r.dropped;
-    renderFacts(card(r.id), d);
+    const c = card(r.id);
+    if (c.root.hidden) c.stale = true;
+    else renderFacts(c, d);
   }
 
   // --- actions ---------------------------------------------------------------
@@ -265,7 +318,7 @@
   const plotLast = new Map(); // id -> last plotted value
   function fillPlotDevices() {
     const box = $("plot-devices");
-    const ids = devices.map((d) => d.id);
+    const ids = devices.filter(matches).map((d) => d.id);
     if (Array.from(box.querySelectorAll("input")).map((i) => i.value).join() === ids.join()) return;
     box.replaceChildren();
     for (const id of ids) {
@@ -364,7 +417,8 @@
     // not be a sliver at its right edge.
     const now = Date.now();
     let lo = Infinity, hi = -Infinity, first = now;
-    const shown = Object.entries(series).filter(([id, s]) => !plotOff.has(id) && s && s.length);
+    const picked = (id) => { const d = devices.find((x) => x.id === id); return !d || matches(d); };
+    const shown = Object.entries(series).filter(([id, s]) => !plotOff.has(id) && picked(id) && s && s.length);
     for (const [, s] of shown) for (const p of s) { lo = Math.min(lo, p.v); hi = Math.max(hi, p.v); first = Math.min(first, p.t); }
     const t0 = src === "stream" ? now - spanMs[span] : Math.max(now - Math.max(windowMs(), spanMs[span] || 0), Math.min(first, now - 60e3));
     svg.replaceChildren();
@@ -419,6 +473,17 @@
     plot: (q) => { $("quantity").value = q; return drawPlot().then(() => $("quantity").value === q); },
     plotSpan: () => $("plot").dataset.span || "",
     plotSource: () => $("plot").dataset.source || "",
+    // filter types text into the filter box and returns how long the
+    // cards took to narrow, in ms
+    // (until the next frame is drawn), and how many match and are shown.
+    filter: async (text) => {
+      const t0 = performance.now();
+      $("filter").value = text;
+      $("filter").dispatchEvent(new Event("input"));
+      const sync = performance.now() - t0;
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      return { sync, ms: performance.now() - t0, matched: Number($("devices").dataset.matched), shown: Number($("devices").dataset.shown) };
+    },
   };
 
   // --- event stream ------------------------------------------------------------

@@ -41,12 +41,9 @@
     mini.setAttribute("aria-label", "LED matrix of " + labelOf(id));
     mini.dataset.lit = "0";
     mini.dataset.frames = "0";
+    // The 64 LEDs are made when the card first comes into view (paint):
+    // 500 cards would otherwise be 32,000 elements to style.
     const leds = [];
-    for (let i = 0; i < 64; i++) {
-      const led = el("i");
-      mini.append(led);
-      leds.push(led);
-    }
     const facts = el("dl", "facts");
     root.append(h, mini, facts);
     root.hidden = true; // until applyFilter puts it on the page shown
@@ -62,21 +59,36 @@
     for (let i = 0; i < 64; i++) {
       const r = parseInt(hex.substr(6 * i, 2), 16), g = parseInt(hex.substr(6 * i + 2, 2), 16), b = parseInt(hex.substr(6 * i + 4, 2), 16);
       c.rgb[3 * i] = r; c.rgb[3 * i + 1] = g; c.rgb[3 * i + 2] = b;
-      const led = c.leds[i];
-      if (r + g + b === 0) {
-        led.style.background = "";
-        led.style.boxShadow = "";
-        continue;
-      }
-      lit++;
-      const col = "rgb(" + r + "," + g + "," + b + ")";
-      led.style.background = col;
-      led.style.boxShadow = "0 0 6px " + col;
+      if (r + g + b) lit++;
     }
     c.lit = lit;
     c.frames++;
     c.mini.dataset.lit = String(lit);
     c.mini.dataset.frames = String(c.frames);
+    if (!c.root.hidden) paint(c);
+  }
+
+  // paint draws a card's matrix from its last frame, making its LEDs the
+  // first time.
+  function paint(c) {
+    if (!c.leds.length) {
+      for (let i = 0; i < 64; i++) {
+        const led = el("i");
+        c.mini.append(led);
+        c.leds.push(led);
+      }
+    }
+    for (let i = 0; i < 64; i++) {
+      const r = c.rgb[3 * i], g = c.rgb[3 * i + 1], b = c.rgb[3 * i + 2];
+      const led = c.leds[i];
+      if (r + g + b === 0) {
+        if (led.style.background) { led.style.background = ""; led.style.boxShadow = ""; }
+        continue;
+      }
+      const col = "rgb(" + r + "," + g + "," + b + ")";
+      led.style.background = col;
+      led.style.boxShadow = "0 0 6px " + col;
+    }
   }
 
   function fmt(v, digits) {
@@ -187,6 +199,7 @@
     shown.forEach((c, i) => {
       const hide = Math.floor(i / pageSize) !== page;
       if (!hide && c.stale && c.d) { renderFacts(c, c.d); c.stale = false; }
+      if (!hide && c.root.hidden) paint(c);
       if (c.root.hidden !== hide) c.root.hidden = hide;
     });
     $("page-nav").hidden = pages <= 1;

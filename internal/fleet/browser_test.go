@@ -221,6 +221,7 @@ func TestBrowserHostileFleet(t *testing.T) {
 	fakeDevice(t, ns.URL(), "mute", nil, nil)
 	fakeDevice(t, ns.URL(), "pi\u202Egpj\u0007", nil, nil)
 	o := testOpts()
+	o.Every, o.Wait, o.GoneAfter = time.Second, 500*time.Millisecond, 10 // nobody gone on a loaded machine
 	o.ReplyWait = 5 * time.Second
 	_, base := startFleet(t, ns.URL(), o)
 

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
 	"sort"
 	"strings"
@@ -454,6 +455,23 @@ func (s *Server) discover(ctx context.Context) {
 		case missed >= s.opts.GoneAfter && !d.Gone:
 			d.Gone = true
 			s.opts.Log.Info("device gone", "id", id, "missed_rounds", missed)
+		}
+	}
+	// Plots from the history stream of devices not listed go once their
+	// newest sample is out of the window.
+	old := now.Add(-s.opts.Window).UnixMilli()
+	for id, byQ := range s.series {
+		if s.devices[id] != nil {
+			continue
+		}
+		newest := int64(math.MinInt64)
+		for _, rg := range byQ {
+			if x, ok := rg.last(); ok {
+				newest = max(newest, x.T)
+			}
+		}
+		if newest < old {
+			s.dropSeriesLocked(id)
 		}
 	}
 	ev := s.devicesEventLocked()

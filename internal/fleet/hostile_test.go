@@ -81,8 +81,11 @@ func TestHostileFleet(t *testing.T) {
 	bidiReply, _ := json.Marshal(map[string]any{"displayed": true, "id": bidi})
 	fakeDevice(t, ns.URL(), bidi, nil, func(string) []byte { return bidiReply })
 
+	// Rounds long enough that a loaded machine marks nobody gone: what is
+	// timed here is the replies.
 	o := testOpts()
-	o.ReplyWait = 2 * time.Second
+	o.Every, o.Wait, o.GoneAfter = time.Second, 500*time.Millisecond, 10
+	o.ReplyWait = 4 * time.Second
 	srv, base := startFleet(t, ns.URL(), o)
 	waitFor(t, 10*time.Second, "four cards", func() bool { return len(cards(t, base)) == 4 })
 	waitFor(t, 10*time.Second, "pi1's env reading on its card", func() bool { return cards(t, base)["pi1"].Readings["env"] != nil })
@@ -218,7 +221,7 @@ func TestHostileFleet(t *testing.T) {
 		{"/fleet/clear", url.Values{"to": {"all"}}, time.Second, o.ReplyWait},
 		// A one-glyph text is shown still for a second before the
 		// "displayed" reply (design.md); a second per character to all.
-		{"/fleet/text", url.Values{"to": {"all"}, "text": {"A"}}, 2 * time.Second, o.ReplyWait + time.Second},
+		{"/fleet/text", url.Values{"to": {"all"}, "text": {"A"}}, 3 * time.Second, o.ReplyWait + time.Second},
 	} {
 		first, total, lines := postStream(t, base, tc.path, tc.form, "pi1")
 		t.Logf("%s to all: pi1's reply after %v, the answer complete after %v: %v", tc.path, first.Round(time.Millisecond), total.Round(time.Millisecond), lines)

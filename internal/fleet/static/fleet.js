@@ -519,6 +519,10 @@
         // The first choice is memory's window: "hour" unless --window says otherwise.
         if (i.window_s !== 3600) $("span-hour").textContent = "live " + spanText(i.window_s);
       }
+      // What the server keeps, so a value or device missing is explained.
+      fetch("fleet/limits").then((r) => r.json()).then((l) => {
+        $("limits-hint").textContent = "The page lists at most " + l.max_devices + " devices and keeps only the contract's readings of the devices it found; a value outside its sensor's physical range is shown as not physical and never plotted (" + l.dropped + " so far; ranges in fleet/limits).";
+      }).catch(() => {});
       if (i.gone_after_s) $("gone-hint").textContent = "A device that misses discovery for " + i.gone_after_s + " s is marked gone.";
       if (i.simulation) {
         // The emulator: the simulated board's controls join the page.

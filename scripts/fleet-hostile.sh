@@ -42,7 +42,7 @@ url=nats://127.0.0.1:$np
 sleep 0.5
 "$tmp/sensehat" web --nats "$url" --http "127.0.0.1:$hp" >"$tmp/web.log" 2>&1 &
 web=$!
-pids+=($web)
+pids+=("$web")
 "$tmp/sensehatd" --nats "$url" --id pi1 --display sim --joystick sim --sensors sim --state-dir "$tmp/pi1" >"$tmp/pi1.log" 2>&1 &
 pids+=($!)
 "$tmp/hostile" --nats "$url" --id mute --mute >/dev/null 2>&1 &

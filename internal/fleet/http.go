@@ -408,11 +408,12 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, to string, fanout b
 	out := newReplyWriter(w, r)
 	var err error
 	if to != wire.All {
-		_, err = s.requestMany(ctx, subject(s.subj.For(to)), body, 1, func(rep Reply) {
+		_, err = s.requestMany(ctx, subject(s.subj.For(to)), body, 1, func(rep Reply) bool {
 			if rep.From == "" && to != wire.Any {
 				rep.From = to
 			}
 			out.emit(rep)
+			return false
 		})
 	} else {
 		s.mu.Lock()
@@ -429,13 +430,20 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, to string, fanout b
 		case len(ids) == 0:
 			out.emit(Reply{Error: "no device present"})
 		case fanout:
-			var mu sync.Mutex
-			replied := map[string]bool{}
-			_, err = s.requestMany(ctx, subject(s.subj.For(wire.All)), body, len(ids), func(rep Reply) {
-				mu.Lock()
-				replied[rep.From] = true
-				mu.Unlock()
+			// Until every device listed replied: a reply from one not
+			// listed is shown but waits for nobody.
+			replied, left := map[string]bool{}, len(ids)
+			listed := map[string]bool{}
+			for _, id := range ids {
+				listed[id] = true
+			}
+			_, err = s.requestMany(ctx, subject(s.subj.For(wire.All)), body, len(ids), func(rep Reply) bool {
+				if listed[rep.From] && !replied[rep.From] {
+					replied[rep.From] = true
+					left--
+				}
 				out.emit(rep)
+				return left > 0
 			})
 			if err == nil {
 				for _, id := range ids {
@@ -450,11 +458,12 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, to string, fanout b
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					n, err := s.requestMany(ctx, subject(s.subj.For(id)), body, 1, func(rep Reply) {
+					n, err := s.requestMany(ctx, subject(s.subj.For(id)), body, 1, func(rep Reply) bool {
 						if rep.From == "" {
 							rep.From = id
 						}
 						out.emit(rep)
+						return false
 					})
 					switch {
 					case err != nil:
@@ -489,8 +498,13 @@ type replyWriter struct {
 	stream bool
 
 	mu      sync.Mutex
-	replies []Reply
+	n       int
+	replies []Reply // kept when not streamed
 }
+
+// maxReplies bounds the replies one action answers: a device that
+// replies many times cannot grow the answer.
+const maxReplies = 2048
 
 // ndjson is the type of an answer written a reply per line.
 const ndjson = "application/x-ndjson"
@@ -509,18 +523,23 @@ func newReplyWriter(w http.ResponseWriter, r *http.Request) *replyWriter {
 func (rw *replyWriter) emit(rep Reply) {
 	rw.mu.Lock()
 	defer rw.mu.Unlock()
-	rw.replies = append(rw.replies, rep)
-	if rw.stream {
-		j, _ := json.Marshal(rep)
-		_, _ = rw.w.Write(append(j, '\n'))
-		_ = rw.rc.Flush()
+	if rw.n >= maxReplies {
+		return
 	}
+	rw.n++
+	if !rw.stream {
+		rw.replies = append(rw.replies, rep)
+		return
+	}
+	j, _ := json.Marshal(rep)
+	_, _ = rw.w.Write(append(j, '\n'))
+	_ = rw.rc.Flush()
 }
 
 func (rw *replyWriter) count() int {
 	rw.mu.Lock()
 	defer rw.mu.Unlock()
-	return len(rw.replies)
+	return rw.n
 }
 
 // finish writes the answer when it is not streamed; err is a failure to
@@ -528,6 +547,7 @@ func (rw *replyWriter) count() int {
 func (rw *replyWriter) finish(err error) {
 	switch {
 	case rw.stream && err != nil:
+		rw.n = 0 // the error is said whatever came before
 		rw.emit(Reply{Error: err.Error()})
 	case rw.stream:
 	case err != nil:
@@ -537,11 +557,12 @@ func (rw *replyWriter) finish(err error) {
 	}
 }
 
-// requestMany publishes body with a reply inbox and hands emit each of up
-// to want replies until ctx ends; it returns how many came.
-func (s *Server) requestMany(ctx context.Context, subject string, body []byte, want int, emit func(Reply)) (int, error) {
+// requestMany publishes body with a reply inbox and hands take each reply
+// until take returns false or ctx ends; it returns how many came. room
+// sizes the queue of replies.
+func (s *Server) requestMany(ctx context.Context, subject string, body []byte, room int, take func(Reply) bool) (int, error) {
 	inbox := s.nc.NewRespInbox()
-	ch := make(chan *nats.Msg, want+8)
+	ch := make(chan *nats.Msg, room+8)
 	sub, err := s.nc.ChanSubscribe(inbox, ch)
 	if err != nil {
 		return 0, fmt.Errorf("fleet: subscribing for replies: %w", err)
@@ -551,16 +572,17 @@ func (s *Server) requestMany(ctx context.Context, subject string, body []byte, w
 		return 0, fmt.Errorf("fleet: sending to %s: %w", subject, err)
 	}
 	n := 0
-	for n < want {
+	for {
 		select {
 		case <-ctx.Done():
 			return n, nil
 		case m := <-ch:
-			emit(toReply(m))
 			n++
+			if !take(toReply(m)) {
+				return n, nil
+			}
 		}
 	}
-	return n, nil
 }
 
 // textWait is how long a text to all waits for the replies, which come

@@ -303,7 +303,11 @@ func TestBrowserFiveHundredCards(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/")); err != nil {
 		t.Fatal(err)
 	}
+	loaded := time.Now()
 	eventually(t, ctx, 30*time.Second, "500 cards, 48 shown", `document.getElementById("devices").dataset.count === "500" && document.getElementById("devices").dataset.shown === "48"`)
+	if m, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`[performance.memory ? performance.memory.usedJSHeapSize : 0, document.getElementsByTagName("*").length]`)); err == nil {
+		t.Logf("500 cards listed %v after the page loaded; JS heap %.1f MB, %d elements", time.Since(loaded).Round(100*time.Millisecond), m[0]/1e6, int(m[1]))
+	}
 	type result struct {
 		MS      float64 `json:"ms"`
 		Sync    float64 `json:"sync"`

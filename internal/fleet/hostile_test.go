@@ -110,7 +110,7 @@ func TestHostileFleet(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		time.Sleep(120 * time.Millisecond) // past SampleEvery: each would be a sample
+		time.Sleep(120 * time.Millisecond) // readings keep coming, as a device's do
 	}
 	for i := range 300 {
 		if err := evil.Publish(fmt.Sprintf("sensehat.ghost%d.sensors.env", i), []byte(`{"humidity_pct":40}`)); err != nil {

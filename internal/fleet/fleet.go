@@ -68,8 +68,9 @@ type Opts struct {
 	// card is marked gone; it is dropped after twice as many.
 	GoneAfter int
 	// Window is how far back the plots reach; SampleEvery thins the
-	// readings kept for them (a bounded ring per device and quantity of
-	// Window/SampleEvery samples).
+	// readings kept for them (a ring per device and quantity of
+	// Window/SampleEvery samples, at most 3600: New raises SampleEvery to
+	// Window/3600 when it is less).
 	Window, SampleEvery time.Duration
 	// Lease is what each frame lease asks for; it is renewed every third
 	// of it while a page is open.

@@ -2,12 +2,15 @@ package fleet_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
 
 	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/internal/testutil/headless"
@@ -111,4 +114,140 @@ func TestBrowserFleet(t *testing.T) {
 func readingsStream(t *testing.T, url string) {
 	t.Helper()
 	readingsJS(t, url, 10*time.Second)
+}
+
+// The page in Chromium with a hostile fleet: an id with bidi and control
+// characters shown escaped, absurd numbers shown as such and kept out of
+// the chart, and "send to all" showing pi1's reply while a silent device
+// is still awaited.
+func TestBrowserHostileFleet(t *testing.T) {
+	testutil.CheckLeaks(t)
+	ctx := headless.Browser(t)
+	ns := testutil.StartServer(t, nil)
+	startDevice(t, ns.URL(), "pi1")
+	evil := fakeDevice(t, ns.URL(), "evil", nil, func(string) []byte { return []byte(`{"displayed":true,"id":"evil"}`) })
+	fakeDevice(t, ns.URL(), "mute", nil, nil)
+	fakeDevice(t, ns.URL(), "pi\u202Egpj\u0007", nil, nil)
+	o := testOpts()
+	o.Every, o.Wait, o.GoneAfter = time.Second, 500*time.Millisecond, 10 // nobody gone on a loaded machine
+	o.ReplyWait = 5 * time.Second
+	_, base := startFleet(t, ns.URL(), o)
+
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/")); err != nil {
+		t.Fatal(err)
+	}
+	headless.Eventually(t, ctx, 20*time.Second, "four cards", `document.querySelectorAll("#devices .device").length === 4`)
+	// U+202E RIGHT-TO-LEFT OVERRIDE and U+0007 BELL, written out.
+	headless.Eventually(t, ctx, 10*time.Second, "the bidi id escaped",
+		`Array.from(document.querySelectorAll("#devices .device h3 .id")).some(e => e.textContent === "pi\\u{202E}gpj\\u{0007}") && !document.body.textContent.includes("\u202E")`)
+
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			_ = evil.Publish("sensehat.evil.sensors.env", []byte(`{"temperature_c":1.7e308,"humidity_pct":50}`))
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	headless.Eventually(t, ctx, 10*time.Second, "evil's absurd temperature shown as such",
+		`Array.from(document.querySelectorAll('#devices .device[data-id="evil"] dd.absurd')).some(e => e.textContent.includes("env.temperature_c = 1.7e308"))`)
+	headless.Eventually(t, ctx, 20*time.Second, "temperature plotted", `window.fleet.plot("env.temperature_c")`)
+	headless.Eventually(t, ctx, 20*time.Second, "pi1's temperature line", `window.fleet.plotLast("pi1") !== null`)
+	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.querySelector('#plot polyline[data-id="evil"]') && !Array.from(document.querySelectorAll("#plot polyline, #plot circle")).some(e => (e.getAttribute("points") || e.getAttribute("cy") || "").includes("NaN"))`)); err != nil || !ok {
+		t.Errorf("the chart draws evil's absurd temperature or NaN (%v)", err)
+	}
+
+	// Clear all: pi1's reply is on the page while mute is still awaited.
+	headless.Eventually(t, ctx, 10*time.Second, "all in the target list", `document.getElementById("target").value === "all"`)
+	start := time.Now()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(document.getElementById("clear").click(), true)`)); err != nil {
+		t.Fatal(err)
+	}
+	headless.Eventually(t, ctx, 4*time.Second, "pi1's reply before mute's deadline",
+		`!!document.querySelector('#replies li[data-from="pi1"][data-result="ok"]') && !document.querySelector('#replies li[data-from="mute"]')`)
+	t.Logf("pi1's reply on the page %v after the click", time.Since(start).Round(10*time.Millisecond))
+	headless.Eventually(t, ctx, 10*time.Second, "mute listed as silent",
+		`(document.querySelector('#replies li[data-from="mute"]') || {textContent: ""}).textContent.includes("no reply within 5s")`)
+}
+
+// Five hundred devices on the page: the filter box narrows the cards
+// (and the plots' devices) to those matching, a page of 48 cards at a
+// time. How long the narrowing takes is logged, not asserted (timings
+// belong to BENCHMARKS.md).
+func TestBrowserFiveHundredCards(t *testing.T) {
+	testutil.CheckLeaks(t)
+	ctx := headless.Browser(t)
+	ns := testutil.StartServer(t, nil)
+	nc, err := nats.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	const n = 500
+	for i := range n {
+		id := fmt.Sprintf("sim-%04d", i+1)
+		svc, err := micro.AddService(nc, micro.Config{Name: "sensehat", Version: "0.0.1", Metadata: map[string]string{"id": id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = svc.Stop() })
+		status := []byte(`{"id":"` + id + `","version":"0.0.1","uptime_s":1}`)
+		if err := svc.AddEndpoint("status", micro.HandlerFunc(func(r micro.Request) { _ = r.Respond(status) }), micro.WithEndpointSubject("sensehat."+id+".status")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := testOpts()
+	o.Every, o.Wait = 3*time.Second, 2*time.Second
+	_, base := startFleet(t, ns.URL(), o)
+
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/")); err != nil {
+		t.Fatal(err)
+	}
+	loaded := time.Now()
+	headless.Eventually(t, ctx, 30*time.Second, "500 cards, 48 shown", `document.getElementById("devices").dataset.count === "500" && document.getElementById("devices").dataset.shown === "48"`)
+	if m, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`[performance.memory ? performance.memory.usedJSHeapSize : 0, document.getElementsByTagName("*").length]`)); err == nil {
+		t.Logf("500 cards listed %v after the page loaded; JS heap %.1f MB, %d elements", time.Since(loaded).Round(100*time.Millisecond), m[0]/1e6, int(m[1]))
+	}
+	type result struct {
+		MS      float64 `json:"ms"`
+		Sync    float64 `json:"sync"`
+		Matched int     `json:"matched"`
+		Shown   int     `json:"shown"`
+	}
+	for _, tc := range []struct {
+		text           string
+		matched, shown int
+	}{
+		{"sim-04", 100, 48}, // sim-0400 … sim-0499
+		{"sim-0123", 1, 1},
+		{"no such", 0, 0},
+		{"sim-00", 99, 48}, // sim-0001 … sim-0099
+		{"", 500, 48},
+	} {
+		r, err := chromedp.Run(ctx, chromedp.Evaluate[result](fmt.Sprintf(`window.fleet.filter(%q)`, tc.text), chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("filter %q: %d of 500 match, %d shown, in %.1f ms (%.1f ms of script, then to the next frame)", tc.text, r.Matched, r.Shown, r.MS, r.Sync)
+		if r.Matched != tc.matched || r.Shown != tc.shown {
+			t.Errorf("filter %q: %d match, %d shown; want %d and %d", tc.text, r.Matched, r.Shown, tc.matched, tc.shown)
+		}
+	}
+	// The next page of all 500, and the plots' devices follow the filter.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(document.getElementById("page-next").click(), true)`)); err != nil {
+		t.Fatal(err)
+	}
+	headless.Eventually(t, ctx, 5*time.Second, "the next page", `document.getElementById("page-info").textContent === "page 2 of 11" && document.querySelector('#devices .device[data-id="sim-0049"]').hidden === false`)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.fleet.filter("sim-012")`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatal(err)
+	}
+	headless.Eventually(t, ctx, 5*time.Second, "ten devices to pick for the plots", `document.querySelectorAll("#plot-devices input").length === 10`)
 }

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
 	"sort"
 	"strings"
@@ -67,8 +68,9 @@ type Opts struct {
 	// card is marked gone; it is dropped after twice as many.
 	GoneAfter int
 	// Window is how far back the plots reach; SampleEvery thins the
-	// readings kept for them (a bounded ring per device and quantity of
-	// Window/SampleEvery samples).
+	// readings kept for them (a ring per device and quantity of
+	// Window/SampleEvery samples, at most 3600: New raises SampleEvery to
+	// Window/3600 when it is less).
 	Window, SampleEvery time.Duration
 	// Lease is what each frame lease asks for; it is renewed every third
 	// of it while a page is open.
@@ -87,6 +89,14 @@ type Opts struct {
 	// is answered with the part read and a note saying so.
 	HistoryTimeout     time.Duration
 	HistoryMaxMessages int
+	// MaxDevices bounds the cards: a device found beyond it is not listed
+	// (and logged), so a flood of ids cannot grow the server.
+	MaxDevices int
+	// ReplyWait is how long an action sent to all devices waits for their
+	// replies (a text to all: plus about one second per character, the
+	// time to scroll it, up to TextTimeout). The page shows each reply as
+	// it comes; a device still silent then is listed as such.
+	ReplyWait time.Duration
 }
 
 // DefaultOpts are the options New uses for a nil *Opts; copy and adjust.
@@ -106,6 +116,8 @@ var DefaultOpts = Opts{
 	// from one device is 604800.
 	HistoryTimeout:     20 * time.Second,
 	HistoryMaxMessages: 1_000_000,
+	MaxDevices:         1000,
+	ReplyWait:          5 * time.Second,
 }
 
 // PageHeader marks the requests the page's server makes on its own (status
@@ -128,30 +140,109 @@ type Server struct {
 	// series are the plots' samples by device and quantity. They outlive
 	// a device's card (its history stays plotted) and come from history
 	// too, for devices not present.
-	series  map[string]map[string]*ring
-	round   int
-	clients map[chan []byte]struct{}
-	closed  bool
-	done    chan struct{}
+	series map[string]map[string]*ring
+	// ringBytes is what the rings of series hold, for /fleet/limits.
+	ringBytes int
+	// dropped counts the values outside their physical range, and
+	// refused the devices found beyond MaxDevices.
+	dropped, refused int
+	round            int
+	clients          map[*client]struct{}
+	closed           bool
+	done             chan struct{}
 
 	spanCache spanCache // day and week, read from the history stream
 }
 
-// device is what the page knows of one device.
+// device is what the page knows of one device: every field bounded in
+// bytes (limits.go), whatever the device sends.
 type device struct {
-	ID        string                     `json:"id"`
-	Version   string                     `json:"version"`
-	Metadata  map[string]string          `json:"metadata"`
-	FirstSeen time.Time                  `json:"first_seen"`
-	LastSeen  time.Time                  `json:"last_seen"`
-	Gone      bool                       `json:"gone"`
-	Status    json.RawMessage            `json:"status,omitempty"`
-	StatusErr string                     `json:"status_error,omitempty"`
-	Frame     string                     `json:"frame,omitempty"` // 192 bytes RGB888 as hex
-	Readings  map[string]json.RawMessage `json:"readings"`
+	ID string `json:"id"`
+	// Label is the id as the page shows it (Shown: control and bidi
+	// characters escaped).
+	Label     string            `json:"label"`
+	Version   string            `json:"version"`
+	Metadata  map[string]string `json:"metadata"`
+	Note      string            `json:"note,omitempty"` // what was left out of the discovery answer
+	FirstSeen time.Time         `json:"first_seen"`
+	LastSeen  time.Time         `json:"last_seen"`
+	Gone      bool              `json:"gone"`
+	Status    json.RawMessage   `json:"status,omitempty"`
+	StatusErr string            `json:"status_error,omitempty"`
+	Frame     string            `json:"frame,omitempty"` // 192 bytes RGB888 as hex
+	// Readings are the latest reading of each kind of the contract, as
+	// parsed numbers and words, never the message as sent.
+	Readings map[string]*cardReading `json:"readings"`
+	// Dropped counts this device's values outside their physical range.
+	Dropped int `json:"dropped,omitempty"`
 
 	lastRound int
 	sentAt    map[string]time.Time // last reading event per kind
+}
+
+// cardReading is what a card keeps of a reading: the contract's
+// quantities only, by field (accel_g.x for a vector's element), at most
+// one value each, so its size is bounded by the contract.
+type cardReading struct {
+	Time   time.Time          `json:"time,omitzero"`
+	Values map[string]float64 `json:"values"`
+	Words  map[string]string  `json:"words,omitempty"`
+	// Dropped are the values outside their quantity's physical range, as
+	// sent (clipped): shown as absurd, never plotted.
+	Dropped map[string]string `json:"dropped,omitempty"`
+}
+
+// set replaces c's values with r's, keeping its maps; it returns how
+// many values were dropped as not physical.
+func (c *cardReading) set(r *wire.Reading) int {
+	clear(c.Values)
+	clear(c.Words)
+	clear(c.Dropped)
+	c.Time = r.Time
+	dropped := 0
+	for _, v := range r.Values {
+		q, _ := wire.LookupQuantity(v.Name)
+		key := strings.TrimPrefix(v.Name, q.Kind+".")
+		switch {
+		case q.Word:
+			if w, ok := knownWord(q.Field, v.Text); ok {
+				if c.Words == nil {
+					c.Words = map[string]string{}
+				}
+				c.Words[key] = w
+			}
+		case isPhysical(v.Name, v.Num):
+			c.Values[key] = v.Num
+		default:
+			if c.Dropped == nil {
+				c.Dropped = map[string]string{}
+			}
+			c.Dropped[key] = clipText(v.Text, maxShownBytes)
+			dropped++
+		}
+	}
+	return dropped
+}
+
+// knownWord returns the contract's word for a joystick field (the
+// contract's own string, not the device's), ok false for another.
+func knownWord(field, w string) (string, bool) {
+	list := wire.JoystickActions
+	if field == wire.FieldKey {
+		list = wire.JoystickKeys
+	}
+	for _, k := range list {
+		if k == w {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// client is one page's event stream: its queue and the bytes in it.
+type client struct {
+	ch     chan []byte
+	queued int // under Server.mu
 }
 
 // New returns the page's server on nc; Run makes it find devices.
@@ -173,7 +264,7 @@ func New(nc *nats.Conn, opts *Opts) (*Server, error) {
 	}{
 		{&o.Every, def.Every}, {&o.Wait, def.Wait}, {&o.Window, def.Window}, {&o.SampleEvery, def.SampleEvery},
 		{&o.Lease, def.Lease}, {&o.KeepAlive, def.KeepAlive}, {&o.TextTimeout, def.TextTimeout},
-		{&o.HistoryTimeout, def.HistoryTimeout},
+		{&o.HistoryTimeout, def.HistoryTimeout}, {&o.ReplyWait, def.ReplyWait},
 	} {
 		if *d.v <= 0 {
 			*d.v = d.def
@@ -182,6 +273,12 @@ func New(nc *nats.Conn, opts *Opts) (*Server, error) {
 	if o.GoneAfter <= 0 {
 		o.GoneAfter = def.GoneAfter
 	}
+	if o.MaxDevices <= 0 {
+		o.MaxDevices = def.MaxDevices
+	}
+	// A ring holds at most maxRingSamples: a longer window keeps fewer
+	// samples per second rather than more memory.
+	o.SampleEvery = max(o.SampleEvery, o.Window/maxRingSamples)
 	if o.HistoryMaxMessages <= 0 {
 		o.HistoryMaxMessages = def.HistoryMaxMessages
 	}
@@ -201,7 +298,7 @@ func New(nc *nats.Conn, opts *Opts) (*Server, error) {
 	s := &Server{
 		nc: nc, opts: o, subj: wire.Subjects{Prefix: o.Prefix, ID: "*"}, guard: g,
 		poke: make(chan struct{}, 1), again: make(chan struct{}, 1), devices: map[string]*device{}, series: map[string]map[string]*ring{},
-		clients: map[chan []byte]struct{}{}, done: make(chan struct{}), spanCache: spanCache{reads: make(chan struct{}, spanReads)},
+		clients: map[*client]struct{}{}, done: make(chan struct{}), spanCache: spanCache{reads: make(chan struct{}, spanReads)},
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /", http.FileServerFS(Static()))
@@ -242,13 +339,22 @@ func (s *Server) Run(ctx context.Context) error {
 			_ = sub.Unsubscribe()
 		}
 	}()
-	for subject, h := range map[string]nats.MsgHandler{
-		s.subj.FrameLive():  s.onFrame,
-		s.subj.Sensors(">"): s.onReading,
-	} {
+	// The kinds of the contract only, so the server filters out any
+	// other a device makes up; each subscription's queue is bounded in
+	// bytes (a flood beyond it is dropped by the client, not kept).
+	handlers := map[string]nats.MsgHandler{s.subj.FrameLive(): s.onFrame, s.subj.Joystick("*"): s.onReading}
+	for _, k := range wire.Kinds {
+		if k != wire.KindJoystick {
+			handlers[s.subj.Sensors(k)] = s.onReading
+		}
+	}
+	for subject, h := range handlers {
 		sub, err := s.nc.Subscribe(subject, h)
 		if err != nil {
 			return fmt.Errorf("fleet: subscribing to %s: %w", subject, err)
+		}
+		if err := sub.SetPendingLimits(pendingMsgs, pendingBytes); err != nil {
+			return fmt.Errorf("fleet: bounding the queue of %s: %w", subject, err)
 		}
 		subs = append(subs, sub)
 	}
@@ -323,7 +429,12 @@ func (s *Server) discover(ctx context.Context) {
 	for id, info := range found {
 		d := s.devices[id]
 		if d == nil {
-			d = &device{ID: id, FirstSeen: now, Readings: map[string]json.RawMessage{}, sentAt: map[string]time.Time{}}
+			if len(s.devices) >= s.opts.MaxDevices {
+				s.refused++
+				s.opts.Log.Warn("device not listed: the page lists at most MaxDevices", "id", id, "max", s.opts.MaxDevices)
+				continue
+			}
+			d = &device{ID: id, Label: Shown(id), FirstSeen: now, Readings: map[string]*cardReading{}, sentAt: map[string]time.Time{}}
 			s.devices[id] = d
 			s.opts.Log.Info("device found", "id", id, "version", info.Version)
 		}
@@ -331,7 +442,8 @@ func (s *Server) discover(ctx context.Context) {
 			s.opts.Log.Info("device back", "id", id)
 		}
 		fresh = fresh || d.Gone || d.lastRound == 0
-		d.Version, d.Metadata, d.LastSeen, d.lastRound, d.Gone = info.Version, info.Metadata, now, s.round, false
+		d.Metadata, d.Note = boundedMetadata(info.Metadata)
+		d.Version, d.LastSeen, d.lastRound, d.Gone = clipText(info.Version, maxVersionBytes), now, s.round, false
 		st := statuses[id]
 		d.Status, d.StatusErr = st.body, st.err
 	}
@@ -340,9 +452,27 @@ func (s *Server) discover(ctx context.Context) {
 		switch {
 		case missed >= 2*s.opts.GoneAfter:
 			delete(s.devices, id)
+			s.dropSeriesLocked(id)
 		case missed >= s.opts.GoneAfter && !d.Gone:
 			d.Gone = true
 			s.opts.Log.Info("device gone", "id", id, "missed_rounds", missed)
+		}
+	}
+	// Plots from the history stream of devices not listed go once their
+	// newest sample is out of the window.
+	old := now.Add(-s.opts.Window).UnixMilli()
+	for id, byQ := range s.series {
+		if s.devices[id] != nil {
+			continue
+		}
+		newest := int64(math.MinInt64)
+		for _, rg := range byQ {
+			if x, ok := rg.last(); ok {
+				newest = max(newest, x.T)
+			}
+		}
+		if newest < old {
+			s.dropSeriesLocked(id)
 		}
 	}
 	ev := s.devicesEventLocked()
@@ -382,7 +512,7 @@ func (s *Server) ask(ctx context.Context) map[string]micro.Info {
 				continue
 			}
 			id := info.Metadata["id"]
-			if wire.CheckToken("id", id) != nil || !s.ours(info, id) {
+			if len(id) > maxIDBytes || wire.CheckToken("id", id) != nil || !s.ours(info, id) {
 				continue
 			}
 			found[id] = info
@@ -424,6 +554,8 @@ func (s *Server) statuses(ctx context.Context, found map[string]micro.Info) map[
 			switch {
 			case err != nil:
 				r.err = "status: " + err.Error()
+			case len(m.Data) > maxStatusBytes:
+				r.err = fmt.Sprintf("status: a reply of %d bytes, more than the %d the page keeps", len(m.Data), maxStatusBytes)
 			case !json.Valid(m.Data):
 				r.err = "status: not JSON"
 			default:
@@ -465,6 +597,15 @@ func (s *Server) onFrame(m *nats.Msg) {
 	s.broadcast(sseEvent("frame", j))
 }
 
+// pendingMsgs and pendingBytes bound what waits in each subscription's
+// queue for the page's handlers (nats.go's default is 64 MB): a device
+// that floods beyond it loses readings, and the page says nothing of
+// them rather than growing.
+const (
+	pendingMsgs  = 4096
+	pendingBytes = 4 << 20
+)
+
 // readingEvery bounds the reading events per device and kind a page gets:
 // motion comes ten times a second, a page needs two.
 const readingEvery = 500 * time.Millisecond
@@ -483,38 +624,75 @@ func (s *Server) onReading(m *nats.Msg) {
 	}
 	now := time.Now()
 	s.mu.Lock()
-	s.sampleLocked(id, &r, now)
 	d := s.devices[id]
 	if d == nil {
+		// Only discovered devices: an id seen in a reading alone keeps
+		// nothing.
 		s.mu.Unlock()
 		return
 	}
-	d.Readings[kind] = m.Data
+	s.sampleLocked(id, &r, now)
+	c := d.Readings[kind]
+	if c == nil {
+		c = &cardReading{Values: map[string]float64{}}
+		d.Readings[kind] = c
+	}
+	n := c.set(&r)
+	d.Dropped += n
+	s.dropped += n
 	send := now.Sub(d.sentAt[kind]) >= readingEvery
+	var j []byte
 	if send {
 		d.sentAt[kind] = now
+		j, _ = json.Marshal(struct {
+			ID      string       `json:"id"`
+			Kind    string       `json:"kind"`
+			Data    *cardReading `json:"data"`
+			Dropped int          `json:"dropped"`
+		}{id, kind, c, d.Dropped})
 	}
 	s.mu.Unlock()
 	if send {
-		j, _ := json.Marshal(struct {
-			ID   string          `json:"id"`
-			Kind string          `json:"kind"`
-			Data json.RawMessage `json:"data"`
-		}{id, kind, m.Data})
 		s.broadcast(sseEvent("reading", j))
 	}
 }
 
+// boundedMetadata keeps at most maxMetadata entries of a discovery
+// answer's metadata, maxMetadataBytes in all, and says what it left out.
+func boundedMetadata(md map[string]string) (map[string]string, string) {
+	keys := make([]string, 0, len(md))
+	for k := range md {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := map[string]string{}
+	size, left := 0, 0
+	for _, k := range keys {
+		if len(out) >= maxMetadata || size+len(k)+len(md[k]) > maxMetadataBytes {
+			left++
+			continue
+		}
+		out[k] = md[k]
+		size += len(k) + len(md[k])
+	}
+	if left > 0 {
+		return out, fmt.Sprintf("%d metadata entries left out: the page keeps %d, %d bytes in all", left, maxMetadata, maxMetadataBytes)
+	}
+	return out, ""
+}
+
 // sampleLocked keeps each number of the reading under its quantity's
 // name (wire.Quantities: motion.accel_g.x) for the plots, at most one per
-// SampleEvery.
+// SampleEvery; a value outside its physical range is left out. The
+// caller decides whose readings count: live ones of discovered devices,
+// stored ones of the history stream.
 func (s *Server) sampleLocked(id string, r *wire.Reading, now time.Time) {
-	if wire.CheckToken("id", id) != nil {
+	if len(id) > maxIDBytes || wire.CheckToken("id", id) != nil {
 		return
 	}
 	byQ := s.series[id]
 	if byQ == nil {
-		if len(s.series) >= maxSeriesDevices {
+		if len(s.series) >= s.opts.MaxDevices {
 			return
 		}
 		byQ = map[string]*ring{}
@@ -522,17 +700,15 @@ func (s *Server) sampleLocked(id string, r *wire.Reading, now time.Time) {
 	}
 	ms := now.UnixMilli()
 	for _, v := range r.Values {
-		if !v.IsNum {
+		if !v.IsNum || !isPhysical(v.Name, v.Num) {
 			continue
 		}
 		rg := byQ[v.Name]
 		if rg == nil {
-			if len(byQ) >= maxQuantities {
-				continue
-			}
-			n := int(s.opts.Window / s.opts.SampleEvery)
-			rg = newRing(max(n, 2))
+			n := max(min(int(s.opts.Window/s.opts.SampleEvery), maxRingSamples), 2)
+			rg = newRing(n)
 			byQ[v.Name] = rg
+			s.ringBytes += n * sampleBytes
 		}
 		if last, ok := rg.last(); ok && ms-last.T < s.opts.SampleEvery.Milliseconds() {
 			continue
@@ -541,13 +717,14 @@ func (s *Server) sampleLocked(id string, r *wire.Reading, now time.Time) {
 	}
 }
 
-// maxSeriesDevices and maxQuantities bound the plots' memory whatever
-// is published: at most 256 devices of 64 quantities of Window/SampleEvery
-// samples (3600 by default; 16 bytes each).
-const (
-	maxSeriesDevices = 256
-	maxQuantities    = 64
-)
+// dropSeriesLocked forgets the plots of a device whose card is removed:
+// the rings are bounded by the devices listed.
+func (s *Server) dropSeriesLocked(id string) {
+	for _, rg := range s.series[id] {
+		s.ringBytes -= len(rg.buf) * sampleBytes
+	}
+	delete(s.series, id)
+}
 
 // devicesEventLocked is the "devices" event: every card, sorted by id.
 func (s *Server) devicesEventLocked() []byte {
@@ -564,14 +741,19 @@ func (s *Server) listLocked() []*device {
 	return list
 }
 
-// broadcast queues ev for every stream; a stream too far behind loses it
-// rather than holding up the others.
+// broadcast queues ev for every stream; a stream too far behind (its
+// queue full or holding streamBytes) loses it rather than holding up the
+// others or growing the server.
 func (s *Server) broadcast(ev []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for ch := range s.clients {
+	for c := range s.clients {
+		if c.queued > 0 && c.queued+len(ev) > streamBytes {
+			continue
+		}
 		select {
-		case ch <- ev:
+		case c.ch <- ev:
+			c.queued += len(ev)
 		default:
 		}
 	}

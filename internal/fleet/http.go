@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 
@@ -24,6 +25,7 @@ import (
 //	GET  /fleet/devices     the cards as JSON
 //	GET  /fleet/quantities  the quantities with samples, sorted
 //	GET  /fleet/series?q=env.temperature_c[&span=hour|day|week][&id=pi1...]
+//	GET  /fleet/limits      what the page keeps at most, and what it dropped
 //	POST /fleet/text        to=<id>|all|any, text=...: the devices' replies
 //	POST /fleet/clear       to=<id>|all
 //	POST /fleet/config      to=<id>|all, rotation=0|90|180|270, low_light=true|false
@@ -35,6 +37,7 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /fleet/devices", s.list)
 	mux.HandleFunc("GET /fleet/quantities", s.quantities)
 	mux.HandleFunc("GET /fleet/series", s.getSeries)
+	mux.HandleFunc("GET /fleet/limits", s.limits)
 	mux.HandleFunc("POST /fleet/text", s.text)
 	mux.HandleFunc("POST /fleet/clear", s.clear)
 	mux.HandleFunc("POST /fleet/config", s.config)
@@ -65,6 +68,53 @@ func (s *Server) list(w http.ResponseWriter, _ *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(j)
+}
+
+// Limits is what /fleet/limits answers: what the page keeps at most
+// (docs/fleet.md, "What the page keeps"), what it holds now, and what it
+// dropped.
+type Limits struct {
+	MaxDevices       int `json:"max_devices"`
+	MaxIDBytes       int `json:"max_id_bytes"`
+	MaxStatusBytes   int `json:"max_status_bytes"`
+	MaxMetadataBytes int `json:"max_metadata_bytes"`
+	StreamBytes      int `json:"stream_bytes"`
+	RingSamples      int `json:"ring_samples"`
+	// DeviceRingBytes is the most one device's plot rings take.
+	DeviceRingBytes int `json:"device_ring_bytes"`
+	// Bounds are the physical range of each numeric quantity.
+	Bounds map[string]Bounds `json:"bounds"`
+
+	Devices   int `json:"devices"`
+	RingBytes int `json:"ring_bytes"`
+	// Dropped counts the values outside their physical range, Refused
+	// the devices found beyond MaxDevices.
+	Dropped int `json:"dropped"`
+	Refused int `json:"refused"`
+}
+
+// Limits returns the page's bounds and what it holds now.
+func (s *Server) Limits() Limits {
+	n := max(min(int(s.opts.Window/s.opts.SampleEvery), maxRingSamples), 2)
+	l := Limits{
+		MaxDevices: s.opts.MaxDevices, MaxIDBytes: maxIDBytes, MaxStatusBytes: maxStatusBytes, MaxMetadataBytes: maxMetadataBytes,
+		StreamBytes: streamBytes, RingSamples: n, DeviceRingBytes: deviceRingBytes(n), Bounds: map[string]Bounds{},
+	}
+	for _, k := range wire.Kinds {
+		for _, q := range wire.Quantities(k) {
+			if b, ok := boundsOf(q); ok {
+				l.Bounds[q.Name] = b
+			}
+		}
+	}
+	s.mu.Lock()
+	l.Devices, l.RingBytes, l.Dropped, l.Refused = len(s.devices), s.ringBytes, s.dropped, s.refused
+	s.mu.Unlock()
+	return l
+}
+
+func (s *Server) limits(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Limits())
 }
 
 func (s *Server) quantities(w http.ResponseWriter, _ *http.Request) {
@@ -207,18 +257,18 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 
-	ch := make(chan []byte, 256)
+	c := &client{ch: make(chan []byte, 256)}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return
 	}
 	first := s.devicesEventLocked()
-	s.clients[ch] = struct{}{}
+	s.clients[c] = struct{}{}
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		delete(s.clients, ch)
+		delete(s.clients, c)
 		s.mu.Unlock()
 	}()
 	// The first page wants frames now, not at the next renewal.
@@ -241,7 +291,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-s.done:
 			return
-		case ev := <-ch:
+		case ev := <-c.ch:
+			s.mu.Lock()
+			c.queued -= len(ev)
+			s.mu.Unlock()
 			err = webguard.WriteEvent(rc, w, ev)
 		case <-keepAlive.C:
 			err = webguard.WriteEvent(rc, w, webguard.KeepAlive)
@@ -286,7 +339,7 @@ func (s *Server) text(w http.ResponseWriter, r *http.Request) {
 		webguard.Error(w, http.StatusBadRequest, "fleet: text is empty; type something to show")
 		return
 	}
-	s.act(w, r, to, true, func(sj wire.Subjects) string { return sj.Text() }, []byte(text), s.opts.TextTimeout)
+	s.act(w, r, to, true, func(sj wire.Subjects) string { return sj.Text() }, []byte(text), s.opts.TextTimeout, s.textWait(text))
 }
 
 func (s *Server) clear(w http.ResponseWriter, r *http.Request) {
@@ -299,7 +352,7 @@ func (s *Server) clear(w http.ResponseWriter, r *http.Request) {
 		webguard.Error(w, http.StatusBadRequest, "fleet: clear needs to=<device id> or all")
 		return
 	}
-	s.act(w, r, to, false, func(sj wire.Subjects) string { return sj.Clear() }, nil, 10*time.Second)
+	s.act(w, r, to, false, func(sj wire.Subjects) string { return sj.Clear() }, nil, 10*time.Second, s.opts.ReplyWait)
 }
 
 func (s *Server) config(w http.ResponseWriter, r *http.Request) {
@@ -334,20 +387,34 @@ func (s *Server) config(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := json.Marshal(cfg)
-	s.act(w, r, to, false, func(sj wire.Subjects) string { return sj.Config() }, body, 10*time.Second)
+	s.act(w, r, to, false, func(sj wire.Subjects) string { return sj.Config() }, body, 10*time.Second, s.opts.ReplyWait)
 }
 
 // act sends body to the subject of device to and answers the page with
-// its reply. For "all", a subject with a fan-out (fanout: led.text) is sent
-// once and a reply awaited from every device present; other subjects are
-// sent to each device present in turn, at once.
-func (s *Server) act(w http.ResponseWriter, r *http.Request, to string, fanout bool, subject func(wire.Subjects) string, body []byte, timeout time.Duration) {
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+// the replies. For "all", a subject with a fan-out (fanout: led.text) is
+// sent once and a reply awaited from every device present; other
+// subjects are sent to each device present, at once. One device is
+// waited for up to one; all of them up to all, after which each device
+// still silent is answered "no reply". A page that asks with Accept:
+// application/x-ndjson gets each reply on its own line as it comes,
+// so one silent device holds up none of the others.
+func (s *Server) act(w http.ResponseWriter, r *http.Request, to string, fanout bool, subject func(wire.Subjects) string, body []byte, one, all time.Duration) {
+	wait := one
+	if to == wire.All {
+		wait = all
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
-	var replies []Reply
+	out := newReplyWriter(w, r)
 	var err error
 	if to != wire.All {
-		replies, err = s.requestMany(ctx, subject(s.subj.For(to)), body, 1)
+		_, err = s.requestMany(ctx, subject(s.subj.For(to)), body, 1, func(rep Reply) bool {
+			if rep.From == "" && to != wire.Any {
+				rep.From = to
+			}
+			out.emit(rep)
+			return false
+		})
 	} else {
 		s.mu.Lock()
 		var ids []string
@@ -358,75 +425,172 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, to string, fanout b
 		}
 		s.mu.Unlock()
 		sort.Strings(ids)
+		silent := fmt.Sprintf("no reply within %s", shortDuration(wait.Round(time.Second)))
 		switch {
 		case len(ids) == 0:
-			replies = []Reply{{Error: "no device present"}}
+			out.emit(Reply{Error: "no device present"})
 		case fanout:
-			replies, err = s.requestMany(ctx, subject(s.subj.For(wire.All)), body, len(ids))
+			// Until every device listed replied: a reply from one not
+			// listed is shown but waits for nobody.
+			replied, left := map[string]bool{}, len(ids)
+			listed := map[string]bool{}
+			for _, id := range ids {
+				listed[id] = true
+			}
+			_, err = s.requestMany(ctx, subject(s.subj.For(wire.All)), body, len(ids), func(rep Reply) bool {
+				if listed[rep.From] && !replied[rep.From] {
+					replied[rep.From] = true
+					left--
+				}
+				out.emit(rep)
+				return left > 0
+			})
+			if err == nil {
+				for _, id := range ids {
+					if !replied[id] {
+						out.emit(Reply{From: id, Error: silent})
+					}
+				}
+			}
 		default:
-			replies = make([]Reply, len(ids))
 			var wg sync.WaitGroup
-			for i, id := range ids {
+			for _, id := range ids {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					rs, err := s.requestMany(ctx, subject(s.subj.For(id)), body, 1)
-					if err != nil {
-						rs = []Reply{{Error: err.Error()}}
-					}
-					replies[i] = rs[0]
-					if replies[i].From == "" {
-						replies[i].From = id
+					n, err := s.requestMany(ctx, subject(s.subj.For(id)), body, 1, func(rep Reply) bool {
+						if rep.From == "" {
+							rep.From = id
+						}
+						out.emit(rep)
+						return false
+					})
+					switch {
+					case err != nil:
+						out.emit(Reply{From: id, Error: err.Error()})
+					case n == 0:
+						out.emit(Reply{From: id, Error: silent})
 					}
 				}()
 			}
 			wg.Wait()
 		}
 	}
-	if err != nil {
-		webguard.Error(w, http.StatusBadGateway, err.Error())
-		return
-	}
-	if to != wire.All && to != wire.Any {
-		for i := range replies {
-			if replies[i].From == "" {
-				replies[i].From = to
-			}
+	if err == nil && to != wire.All && out.count() == 0 {
+		msg := "no reply in time"
+		if errors.Is(ctx.Err(), context.Canceled) {
+			msg = "the page went away"
 		}
+		from := to
+		if to == wire.Any {
+			from = "" // nobody answered
+		}
+		out.emit(Reply{From: from, Error: msg})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"replies": replies})
+	out.finish(err)
 }
 
-// requestMany publishes body with a reply inbox and collects up to want
-// replies until ctx ends.
-func (s *Server) requestMany(ctx context.Context, subject string, body []byte, want int) ([]Reply, error) {
+// replyWriter answers an action: as one JSON object once every reply is
+// in, or a line per reply as it comes (ndjson).
+type replyWriter struct {
+	w      http.ResponseWriter
+	rc     *http.ResponseController
+	stream bool
+
+	mu      sync.Mutex
+	n       int
+	replies []Reply // kept when not streamed
+}
+
+// maxReplies bounds the replies one action answers: a device that
+// replies many times cannot grow the answer.
+const maxReplies = 2048
+
+// ndjson is the type of an answer written a reply per line.
+const ndjson = "application/x-ndjson"
+
+func newReplyWriter(w http.ResponseWriter, r *http.Request) *replyWriter {
+	rw := &replyWriter{w: w, rc: http.NewResponseController(w), stream: strings.Contains(r.Header.Get("Accept"), ndjson)}
+	if rw.stream {
+		w.Header().Set("Content-Type", ndjson)
+		w.Header().Set("X-Accel-Buffering", "no")
+		w.WriteHeader(http.StatusOK)
+		_ = rw.rc.Flush()
+	}
+	return rw
+}
+
+func (rw *replyWriter) emit(rep Reply) {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	if rw.n >= maxReplies {
+		return
+	}
+	rw.n++
+	if !rw.stream {
+		rw.replies = append(rw.replies, rep)
+		return
+	}
+	j, _ := json.Marshal(rep)
+	_, _ = rw.w.Write(append(j, '\n'))
+	_ = rw.rc.Flush()
+}
+
+func (rw *replyWriter) count() int {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	return rw.n
+}
+
+// finish writes the answer when it is not streamed; err is a failure to
+// send at all.
+func (rw *replyWriter) finish(err error) {
+	switch {
+	case rw.stream && err != nil:
+		rw.n = 0 // the error is said whatever came before
+		rw.emit(Reply{Error: err.Error()})
+	case rw.stream:
+	case err != nil:
+		webguard.Error(rw.w, http.StatusBadGateway, err.Error())
+	default:
+		writeJSON(rw.w, http.StatusOK, map[string]any{"replies": rw.replies})
+	}
+}
+
+// requestMany publishes body with a reply inbox and hands take each reply
+// until take returns false or ctx ends; it returns how many came. room
+// sizes the queue of replies.
+func (s *Server) requestMany(ctx context.Context, subject string, body []byte, room int, take func(Reply) bool) (int, error) {
 	inbox := s.nc.NewRespInbox()
-	ch := make(chan *nats.Msg, want+8)
+	ch := make(chan *nats.Msg, room+8)
 	sub, err := s.nc.ChanSubscribe(inbox, ch)
 	if err != nil {
-		return nil, fmt.Errorf("fleet: subscribing for replies: %w", err)
+		return 0, fmt.Errorf("fleet: subscribing for replies: %w", err)
 	}
 	defer func() { _ = sub.Unsubscribe() }()
 	if err := s.nc.PublishRequest(subject, inbox, body); err != nil {
-		return nil, fmt.Errorf("fleet: sending to %s: %w", subject, err)
+		return 0, fmt.Errorf("fleet: sending to %s: %w", subject, err)
 	}
-	var out []Reply
-	for len(out) < want {
+	n := 0
+	for {
 		select {
 		case <-ctx.Done():
-			if len(out) == 0 {
-				msg := "no reply in time"
-				if errors.Is(ctx.Err(), context.Canceled) {
-					msg = "the page went away"
-				}
-				out = append(out, Reply{Error: msg})
-			}
-			return out, nil
+			return n, nil
 		case m := <-ch:
-			out = append(out, toReply(m))
+			n++
+			if !take(toReply(m)) {
+				return n, nil
+			}
 		}
 	}
-	return out, nil
+}
+
+// textWait is how long a text to all waits for the replies, which come
+// once it is shown: ReplyWait, plus a second per character (the default
+// speed scrolls about 10 columns a second, a glyph and its gap are up to
+// 8), up to TextTimeout.
+func (s *Server) textWait(text string) time.Duration {
+	return min(s.opts.ReplyWait+time.Duration(utf8.RuneCountInString(text))*time.Second, s.opts.TextTimeout)
 }
 
 func toReply(m *nats.Msg) Reply {
@@ -435,7 +599,9 @@ func toReply(m *nats.Msg) Reply {
 	}
 	var rep Reply
 	if code := m.Header.Get("Nats-Service-Error-Code"); code != "" {
-		rep.Error = code + ": " + m.Header.Get("Nats-Service-Error")
+		rep.Error = clipText(code+": "+m.Header.Get("Nats-Service-Error"), maxErrorBytes)
+	} else if len(m.Data) > maxStatusBytes {
+		rep.Error = fmt.Sprintf("a reply of %d bytes, more than the %d the page shows", len(m.Data), maxStatusBytes)
 	} else if json.Valid(m.Data) {
 		rep.Reply = m.Data
 	} else {

@@ -260,7 +260,7 @@ func (s *Server) readSpan(ctx context.Context, q string, ids []string, d time.Du
 			}
 			b := byID[id]
 			if b == nil {
-				if len(byID) >= maxSeriesDevices {
+				if len(byID) >= s.opts.MaxDevices {
 					continue
 				}
 				b = newBuckets(from, to, spanPoints)
@@ -270,7 +270,9 @@ func (s *Server) readSpan(ctx context.Context, q string, ids []string, d time.Du
 			if err != nil {
 				continue
 			}
-			if v, ok := r.Value(qty.Name); ok {
+			// A value outside its physical range would make the mean
+			// absurd, or infinite and the answer no JSON at all.
+			if v, ok := r.Value(qty.Name); ok && isPhysical(qty.Name, v.Num) {
 				b.add(md.Timestamp.UnixMilli(), v.Num)
 			}
 		}

@@ -176,7 +176,8 @@ func TestSpanManyBatches(t *testing.T) {
 func TestSpanWithoutStream(t *testing.T) {
 	testutil.CheckLeaks(t)
 	ns := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
-	nc := testutil.Connect(t, ns.URL())
+	// The page keeps the readings of devices it discovered only.
+	nc := fakeDevice(t, ns.URL(), "live1", nil, func(string) []byte { return []byte(`{}`) })
 	for _, stream := range []string{"", "NO_SUCH_STREAM"} {
 		o := testOpts()
 		o.HistoryStream = stream

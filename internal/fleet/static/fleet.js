@@ -12,21 +12,19 @@
     if (text !== undefined) e.textContent = text;
     return e;
   };
+  // What a device sends is shown as text, never as markup, and with its
+  // control, bidi and other invisible characters written as \u{XXXX}
+  // (the server's fleet.Shown does the same to ids): an id cannot reorder
+  // or hide the text around it.
+  const hiddenRe = /[\p{Cc}\p{Cf}\u2028\u2029\\]/gu;
+  const esc = (s) => String(s).replace(hiddenRe, (c) => (c === "\\" ? "\\\\" : "\\u{" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "}"));
+  const labelOf = (id) => { const d = devices.find((x) => x.id === id); return d && d.label ? d.label : esc(id); };
   const palette = ["#4fb3ff", "#f2b84b", "#5fd38d", "#ff7b72", "#c792ea", "#ffd866", "#78dce8", "#fc9867"];
 
   // --- state ----------------------------------------------------------------
   const cards = new Map(); // id -> {root, leds, facts, state, frame, lit, frames}
   let devices = [];
   let info = { prefix: "sensehat", simulation: false };
-
-  // --- posting, in order ------------------------------------------------------
-  function post(path, fields) {
-    return fetch(path, { method: "POST", body: new URLSearchParams(fields) }).then(async (r) => {
-      const j = await r.json().catch(() => ({ error: r.statusText }));
-      if (!r.ok) throw new Error(j.error || r.statusText);
-      return j;
-    });
-  }
 
   // --- cards -----------------------------------------------------------------
   function card(id) {
@@ -35,22 +33,20 @@
     const root = el("article", "device");
     root.dataset.id = id;
     const h = el("h3");
-    h.append(el("span", "", id));
+    h.append(el("span", "id", labelOf(id)));
     const state = el("span", "state", "online");
     h.append(state);
     const mini = el("div", "mini");
     mini.setAttribute("role", "img");
-    mini.setAttribute("aria-label", "LED matrix of " + id);
+    mini.setAttribute("aria-label", "LED matrix of " + labelOf(id));
     mini.dataset.lit = "0";
     mini.dataset.frames = "0";
+    // The 64 LEDs are made when the card first comes into view (paint):
+    // 500 cards would otherwise be 32,000 elements to style.
     const leds = [];
-    for (let i = 0; i < 64; i++) {
-      const led = el("i");
-      mini.append(led);
-      leds.push(led);
-    }
     const facts = el("dl", "facts");
     root.append(h, mini, facts);
+    root.hidden = true; // until applyFilter puts it on the page shown
     c = { root, leds, mini, facts, state, lit: 0, frames: 0, rgb: new Uint8Array(192) };
     cards.set(id, c);
     return c;
@@ -63,25 +59,40 @@
     for (let i = 0; i < 64; i++) {
       const r = parseInt(hex.substr(6 * i, 2), 16), g = parseInt(hex.substr(6 * i + 2, 2), 16), b = parseInt(hex.substr(6 * i + 4, 2), 16);
       c.rgb[3 * i] = r; c.rgb[3 * i + 1] = g; c.rgb[3 * i + 2] = b;
-      const led = c.leds[i];
-      if (r + g + b === 0) {
-        led.style.background = "";
-        led.style.boxShadow = "";
-        continue;
-      }
-      lit++;
-      const col = "rgb(" + r + "," + g + "," + b + ")";
-      led.style.background = col;
-      led.style.boxShadow = "0 0 6px " + col;
+      if (r + g + b) lit++;
     }
     c.lit = lit;
     c.frames++;
     c.mini.dataset.lit = String(lit);
     c.mini.dataset.frames = String(c.frames);
+    if (!c.root.hidden) paint(c);
+  }
+
+  // paint draws a card's matrix from its last frame, making its LEDs the
+  // first time.
+  function paint(c) {
+    if (!c.leds.length) {
+      for (let i = 0; i < 64; i++) {
+        const led = el("i");
+        c.mini.append(led);
+        c.leds.push(led);
+      }
+    }
+    for (let i = 0; i < 64; i++) {
+      const r = c.rgb[3 * i], g = c.rgb[3 * i + 1], b = c.rgb[3 * i + 2];
+      const led = c.leds[i];
+      if (r + g + b === 0) {
+        if (led.style.background) { led.style.background = ""; led.style.boxShadow = ""; }
+        continue;
+      }
+      const col = "rgb(" + r + "," + g + "," + b + ")";
+      led.style.background = col;
+      led.style.boxShadow = "0 0 6px " + col;
+    }
   }
 
   function fmt(v, digits) {
-    if (typeof v !== "number") return String(v);
+    if (typeof v !== "number") return esc(v);
     return Number.isInteger(v) ? String(v) : v.toFixed(digits === undefined ? 1 : digits);
   }
   function uptime(s) {
@@ -94,27 +105,33 @@
   function renderFacts(c, d) {
     const rows = [];
     const st = d.status || {};
-    rows.push(["version", d.version || st.version || "?"]);
+    rows.push(["version", esc(d.version || st.version || "?")]);
+    if (d.note) rows.push(["note", esc(d.note)]);
     if (typeof st.uptime_s === "number") rows.push(["uptime", uptime(st.uptime_s)]);
     if (st.nats) rows.push(["NATS", (st.nats.connected ? "connected" : "disconnected") + (st.nats.reconnects ? ", " + st.nats.reconnects + " reconnects" : "")]);
-    if (st.display) rows.push(["display", "rotation " + st.display.rotation + "°" + (st.display.low_light ? ", low light" : "") + (st.display.showing ? ", showing \u201c" + st.display.showing + "\u201d" : "")]);
+    if (st.display) rows.push(["display", "rotation " + esc(st.display.rotation) + "°" + (st.display.low_light ? ", low light" : "") + (st.display.showing ? ", showing \u201c" + esc(st.display.showing) + "\u201d" : "")]);
     const errs = st.errors || {};
     const counts = errs.counts || null;
     let nErr = 0;
     if (counts && typeof counts === "object") for (const v of Object.values(counts)) nErr += Number(v) || 0;
-    if (nErr) rows.push(["errors", String(nErr) + (errs.last ? " (last: " + errs.last + ")" : "")]);
-    const env = d.readings && d.readings.env;
+    if (nErr) rows.push(["errors", String(nErr) + (errs.last ? " (last: " + esc(errs.last) + ")" : "")]);
+    const rd = d.readings || {};
+    const env = (rd.env && rd.env.values) || null;
     if (env) {
       if (typeof env.temperature_c === "number") rows.push(["temperature", fmt(env.temperature_c) + " °C"]);
       if (typeof env.humidity_pct === "number") rows.push(["humidity", fmt(env.humidity_pct) + " %"]);
       if (typeof env.pressure_hpa === "number") rows.push(["pressure", fmt(env.pressure_hpa) + " hPa"]);
     }
-    const mo = d.readings && d.readings.motion;
+    const mo = (rd.motion && rd.motion.values) || null;
     if (mo && typeof mo.roll_deg === "number") rows.push(["roll/pitch/yaw", ["roll_deg", "pitch_deg", "yaw_deg"].map((k) => (typeof mo[k] === "number" ? fmt(mo[k], 0) : "–")).join(" / ") + " °"]);
     if (mo && typeof mo.heading_deg === "number") rows.push(["heading", fmt(mo.heading_deg, 0) + " °"]);
-    if (d.status_error) rows.push(["status", d.status_error]);
+    // Values outside their physical range: shown as sent, marked, never plotted.
+    const absurd = [];
+    for (const [kind, r] of Object.entries(rd)) for (const [k, v] of Object.entries((r && r.dropped) || {})) absurd.push(esc(kind + "." + k) + " = " + esc(v));
+    if (absurd.length) rows.push(["not physical", absurd.join(", ") + " (dropped" + (d.dropped ? ", " + d.dropped + " so far" : "") + ")"]);
+    if (d.status_error) rows.push(["status", esc(d.status_error)]);
     c.facts.replaceChildren();
-    for (const [k, v] of rows) c.facts.append(el("dt", "", k), el("dd", "", v));
+    for (const [k, v] of rows) c.facts.append(el("dt", "", k), el("dd", k === "not physical" ? "absurd" : "", v));
     let cls = "state", text = "online";
     if (d.gone) { cls += " bad"; text = "gone"; }
     else if (d.status_error) { cls += " warn"; text = "no status"; }
@@ -126,14 +143,8 @@
     c.root.dataset.state = text;
   }
 
-  function parseReadings(d) {
-    const out = {};
-    for (const [k, v] of Object.entries(d.readings || {})) out[k] = typeof v === "string" ? JSON.parse(v) : v;
-    return out;
-  }
-
   function showDevices(list) {
-    devices = list.map((d) => Object.assign(d, { readings: parseReadings(d) }));
+    devices = list.map((d) => Object.assign(d, { readings: d.readings || {} }));
     const box = $("devices");
     const seen = new Set();
     for (const d of devices) {
@@ -143,7 +154,10 @@
         if (box.querySelector(".hint")) box.replaceChildren();
         box.append(c.root);
       }
-      renderFacts(c, d);
+      // A card out of view is drawn when it comes into view (applyFilter).
+      c.d = d;
+      if (c.root.hidden) c.stale = true;
+      else renderFacts(c, d);
       if (d.frame && c.frames === 0) showFrame(d.id, d.frame);
     }
     for (const [id, c] of cards) {
@@ -155,15 +169,66 @@
     const present = devices.filter((d) => !d.gone).length;
     $("count").textContent = present + " present" + (devices.length > present ? ", " + (devices.length - present) + " gone" : "");
     box.dataset.count = String(devices.length);
+    applyFilter();
     fillTargets();
     fillPlotDevices();
   }
+
+  // --- filter and pages ----------------------------------------------------------
+  // A fleet of hundreds: the filter box narrows the cards (and the plots'
+  // devices) to those whose id, version or state holds its text; what
+  // matches is shown a page of pageSize cards at a time. Cards are hidden,
+  // not rebuilt, so narrowing 500 takes a few milliseconds.
+  const pageSize = 48;
+  let page = 0;
+  let filterText = "";
+  const matches = (d) => {
+    if (!filterText) return true;
+    return ((d.label || d.id) + " " + (d.version || "") + (d.gone ? " gone" : "")).toLowerCase().includes(filterText);
+  };
+  function applyFilter() {
+    const shown = [];
+    for (const d of devices) {
+      const c = cards.get(d.id);
+      if (!c) continue;
+      if (matches(d)) shown.push(c);
+      else if (!c.root.hidden) c.root.hidden = true;
+    }
+    const pages = Math.max(1, Math.ceil(shown.length / pageSize));
+    page = Math.min(page, pages - 1);
+    shown.forEach((c, i) => {
+      const hide = Math.floor(i / pageSize) !== page;
+      if (!hide && c.stale && c.d) { renderFacts(c, c.d); c.stale = false; }
+      if (!hide && c.root.hidden) paint(c);
+      if (c.root.hidden !== hide) c.root.hidden = hide;
+    });
+    $("page-nav").hidden = pages <= 1;
+    $("page-info").textContent = "page " + (page + 1) + " of " + pages;
+    const box = $("devices");
+    box.dataset.matched = String(shown.length);
+    box.dataset.shown = String(Math.max(0, Math.min(pageSize, shown.length - page * pageSize)));
+    if (filterText) $("count").textContent += " · " + shown.length + " match";
+  }
+  $("filter").addEventListener("input", () => {
+    filterText = $("filter").value.trim().toLowerCase();
+    page = 0;
+    const present = devices.filter((d) => !d.gone).length;
+    $("count").textContent = present + " present" + (devices.length > present ? ", " + (devices.length - present) + " gone" : "");
+    applyFilter();
+    fillPlotDevices();
+    drawPlot();
+  });
+  $("page-prev").addEventListener("click", () => { page = Math.max(0, page - 1); applyFilter(); });
+  $("page-next").addEventListener("click", () => { page++; applyFilter(); });
 
   function onReading(r) {
     const d = devices.find((x) => x.id === r.id);
     if (!d) return;
     d.readings[r.kind] = r.data;
-    renderFacts(card(r.id), d);
+    if (typeof r.dropped === "number") d.dropped = r.dropped;
+    const c = card(r.id);
+    if (c.root.hidden) c.stale = true;
+    else renderFacts(c, d);
   }
 
   // --- actions ---------------------------------------------------------------
@@ -175,35 +240,57 @@
     const cur = sel.value;
     sel.replaceChildren();
     for (const v of want) {
-      const o = el("option", "", v === "all" ? "all devices" : v === "any" ? "any one device" : v);
+      const o = el("option", "", v === "all" ? "all devices" : v === "any" ? "any one device" : labelOf(v));
       o.value = v;
       sel.append(o);
     }
     if (want.includes(cur)) sel.value = cur;
   }
 
-  function showReplies(what, res) {
+  function showReply(what, r) {
     const ol = $("replies");
-    for (const r of res.replies || []) {
-      let cls = "ok", text;
-      if (r.error) {
-        cls = "bad";
-        text = "error: " + r.error;
-      } else {
-        const j = r.reply || {};
-        if (j.displayed === true) text = "displayed" + (j.duration_ms ? " in " + (j.duration_ms / 1000).toFixed(1) + " s" : "");
-        else if (j.displayed === false) { cls = "warn"; text = j.reason || "not displayed"; }
-        else text = JSON.stringify(j);
-      }
-      const li = el("li", cls, new Date().toLocaleTimeString() + " " + what + " → " + (r.from || "?") + ": " + text);
-      li.dataset.from = r.from || "";
-      li.dataset.result = cls;
-      ol.prepend(li);
+    let cls = "ok", text;
+    if (r.error) {
+      cls = "bad";
+      text = "error: " + esc(r.error);
+    } else {
+      const j = r.reply || {};
+      if (j.displayed === true) text = "displayed" + (typeof j.duration_ms === "number" ? " in " + (j.duration_ms / 1000).toFixed(1) + " s" : "");
+      else if (j.displayed === false) { cls = "warn"; text = esc(j.reason || "not displayed"); }
+      else text = esc(JSON.stringify(j));
     }
-    while (ol.children.length > 30) ol.lastChild.remove();
+    const li = el("li", cls, new Date().toLocaleTimeString() + " " + what + " → " + (r.from ? labelOf(r.from) : "?") + ": " + text);
+    li.dataset.from = r.from || "";
+    li.dataset.result = cls;
+    ol.prepend(li);
+    while (ol.children.length > 100) ol.lastChild.remove();
   }
-  function act(what, path, fields) {
-    post(path, fields).then((res) => showReplies(what, res)).catch((e) => showReplies(what, { replies: [{ error: e.message }] }));
+  // Each reply is shown as it comes (the server writes one per line), so a
+  // device that never answers holds up none of the others.
+  async function act(what, path, fields) {
+    try {
+      const r = await fetch(path, { method: "POST", body: new URLSearchParams(fields), headers: { Accept: "application/x-ndjson" } });
+      if (!r.ok) {
+        const j = await r.json().catch(() => ({ error: r.statusText }));
+        throw new Error(j.error || r.statusText);
+      }
+      const reader = r.body.getReader();
+      const dec = new TextDecoder();
+      let buf = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (value) buf += dec.decode(value, { stream: true });
+        let i;
+        while ((i = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          if (line.trim()) showReply(what, JSON.parse(line));
+        }
+        if (done) break;
+      }
+    } catch (e) {
+      showReply(what, { error: e.message });
+    }
   }
   function targetDevice(to) {
     return devices.find((d) => d.id === to) || devices.find((d) => !d.gone);
@@ -244,7 +331,7 @@
   const plotLast = new Map(); // id -> last plotted value
   function fillPlotDevices() {
     const box = $("plot-devices");
-    const ids = devices.map((d) => d.id);
+    const ids = devices.filter(matches).map((d) => d.id);
     if (Array.from(box.querySelectorAll("input")).map((i) => i.value).join() === ids.join()) return;
     box.replaceChildren();
     for (const id of ids) {
@@ -259,7 +346,7 @@
       });
       const sw = el("span", "", "■");
       sw.style.color = colourOf(id);
-      lab.append(cb, sw, document.createTextNode(id));
+      lab.append(cb, sw, document.createTextNode(labelOf(id)));
       box.append(lab);
     }
   }
@@ -343,7 +430,8 @@
     // not be a sliver at its right edge.
     const now = Date.now();
     let lo = Infinity, hi = -Infinity, first = now;
-    const shown = Object.entries(series).filter(([id, s]) => !plotOff.has(id) && s && s.length);
+    const picked = (id) => { const d = devices.find((x) => x.id === id); return !d || matches(d); };
+    const shown = Object.entries(series).filter(([id, s]) => !plotOff.has(id) && picked(id) && s && s.length);
     for (const [, s] of shown) for (const p of s) { lo = Math.min(lo, p.v); hi = Math.max(hi, p.v); first = Math.min(first, p.t); }
     const t0 = src === "stream" ? now - spanMs[span] : Math.max(now - Math.max(windowMs(), spanMs[span] || 0), Math.min(first, now - 60e3));
     svg.replaceChildren();
@@ -398,6 +486,17 @@
     plot: (q) => { $("quantity").value = q; return drawPlot().then(() => $("quantity").value === q); },
     plotSpan: () => $("plot").dataset.span || "",
     plotSource: () => $("plot").dataset.source || "",
+    // filter types text into the filter box and returns how long the
+    // cards took to narrow, in ms
+    // (until the next frame is drawn), and how many match and are shown.
+    filter: async (text) => {
+      const t0 = performance.now();
+      $("filter").value = text;
+      $("filter").dispatchEvent(new Event("input"));
+      const sync = performance.now() - t0;
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      return { sync, ms: performance.now() - t0, matched: Number($("devices").dataset.matched), shown: Number($("devices").dataset.shown) };
+    },
   };
 
   // --- event stream ------------------------------------------------------------
@@ -420,6 +519,10 @@
         // The first choice is memory's window: "hour" unless --window says otherwise.
         if (i.window_s !== 3600) $("span-hour").textContent = "live " + spanText(i.window_s);
       }
+      // What the server keeps, so a value or device missing is explained.
+      fetch("fleet/limits").then((r) => r.json()).then((l) => {
+        $("limits-hint").textContent = "The page lists at most " + l.max_devices + " devices and keeps only the contract's readings of the devices it found; a value outside its sensor's physical range is shown as not physical and never plotted (" + l.dropped + " so far; ranges in fleet/limits).";
+      }).catch(() => {});
       if (i.gone_after_s) $("gone-hint").textContent = "A device that misses discovery for " + i.gone_after_s + " s is marked gone.";
       if (i.simulation) {
         // The emulator: the simulated board's controls join the page.

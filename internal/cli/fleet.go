@@ -204,6 +204,26 @@ func (a *App) fleetInit(ctx context.Context, args []string) error {
 }
 
 // hubConn dials the hub with one of the fleet's credentials files.
+// open is how every fleet subcommand that works on a fleet starts: it
+// parses args (flags may stand between the positional arguments), insists
+// on want positional arguments and on usable (when given) holding after
+// the parse, and opens the fleet directory.
+func (ff *fleetFlags) open(fs *flag.FlagSet, args []string, want int, usable func() bool) (*fleetid.Fleet, []string, error) {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(pos) != want || (usable != nil && !usable()) {
+		fs.Usage()
+		return nil, nil, errUsage
+	}
+	f, err := fleetid.Open(ff.dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, pos, nil
+}
+
 func (ff *fleetFlags) hubConn(f *fleetid.Fleet, creds string) (*nats.Conn, error) {
 	url := ff.url
 	if url == "" {
@@ -258,15 +278,7 @@ func (a *App) fleetAdd(ctx context.Context, args []string) error {
 	var ff fleetFlags
 	fs := newFlagSet("fleet add", a.Stderr, "ID [--dir DIR] [--offline]")
 	ff.register(fs, a.Getenv, true)
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	f, err := fleetid.Open(ff.dir)
+	f, pos, err := ff.open(fs, args, 1, nil)
 	if err != nil {
 		return err
 	}
@@ -285,13 +297,9 @@ func (a *App) fleetCreds(ctx context.Context, args []string) error {
 	var ff fleetFlags
 	fs := newFlagSet("fleet creds", a.Stderr, "ROLE NAME [--dir DIR] [--offline]")
 	ff.register(fs, a.Getenv, true)
-	pos, err := parseInterleaved(fs, args)
+	f, pos, err := ff.open(fs, args, 2, nil)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return errUsage
 	}
 	r, err := fleetid.ParseRole(pos[0])
 	if err != nil {
@@ -299,10 +307,6 @@ func (a *App) fleetCreds(ctx context.Context, args []string) error {
 	}
 	if r == fleetid.Device {
 		return errors.New("fleet creds: devices come from fleet add ID")
-	}
-	f, err := fleetid.Open(ff.dir)
-	if err != nil {
-		return err
 	}
 	path, err := f.AddCreds(r, pos[1])
 	if err != nil {
@@ -322,15 +326,7 @@ func (a *App) fleetRemove(ctx context.Context, args []string) error {
 	fs := newFlagSet("fleet remove", a.Stderr, "NAME [--dir DIR] [--offline]")
 	ff.register(fs, a.Getenv, true)
 	haPrefix := fs.String("ha-prefix", "", "Home Assistant discovery prefix to remove a device from (default the fleet's)")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	f, err := fleetid.Open(ff.dir)
+	f, pos, err := ff.open(fs, args, 1, nil)
 	if err != nil {
 		return err
 	}
@@ -370,14 +366,7 @@ func (a *App) fleetPush(ctx context.Context, args []string) error {
 	var ff fleetFlags
 	fs := newFlagSet("fleet push", a.Stderr, "[--dir DIR] [--nats URL]")
 	ff.register(fs, a.Getenv, true)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 || ff.offline {
-		fs.Usage()
-		return errUsage
-	}
-	f, err := fleetid.Open(ff.dir)
+	f, _, err := ff.open(fs, args, 0, func() bool { return !ff.offline })
 	if err != nil {
 		return err
 	}
@@ -388,14 +377,7 @@ func (a *App) fleetList(args []string) error {
 	var ff fleetFlags
 	fs := newFlagSet("fleet list", a.Stderr, "[--dir DIR]")
 	ff.register(fs, a.Getenv, false)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return errUsage
-	}
-	f, err := fleetid.Open(ff.dir)
+	f, _, err := ff.open(fs, args, 0, nil)
 	if err != nil {
 		return err
 	}
@@ -428,15 +410,7 @@ func (a *App) fleetLeafConf(args []string) error {
 	ca := fs.String("ca", "/etc/sensehat/leaf-ca.pem", "the hub's leaf CA on the Pi")
 	store := fs.String("store", "/var/lib/nats/sensehat", "the Pi's JetStream store")
 	listen := fs.String("listen", "127.0.0.1:4222", "the Pi's client port")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 || *hub == "" {
-		fs.Usage()
-		return errUsage
-	}
-	f, err := fleetid.Open(ff.dir)
+	f, pos, err := ff.open(fs, args, 1, func() bool { return *hub != "" })
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sensehat/sensehat/internal/fleetid"
+	"github.com/sensehat/sensehat/internal/testutil"
 )
 
 // A revocation outlives a hub restart: the full resolver keeps the pushed
@@ -22,11 +23,11 @@ func TestRevocationSurvivesRestart(t *testing.T) {
 	}
 	root := t.TempDir()
 	fdir := filepath.Join(root, "fleet")
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	runCLI(t, "fleet", "init", fdir, "--store", filepath.Join(root, "store"),
-		"--listen", fmt.Sprintf("127.0.0.1:%d", port), "--leaf-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		"--mqtt-listen", "", "--http", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--hub-url", url,
+		"--listen", fmt.Sprintf("127.0.0.1:%d", port), "--leaf-listen", fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t)),
+		"--mqtt-listen", "", "--http", fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t)), "--hub-url", url,
 		"--leaf-host", "127.0.0.1", "--nats-server", hubBin)
 	runCLI(t, "fleet", "add", "pi1", "--dir", fdir, "--offline")
 	f, err := fleetid.Open(fdir)

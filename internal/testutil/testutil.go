@@ -8,7 +8,9 @@ package testutil
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -277,6 +279,33 @@ func SenseOnce[R any, D Sensor[R]](t testing.TB, open func() (D, error)) R {
 	var r R
 	if err := d.Sense(&r); err != nil {
 		t.Fatalf("reading the sensor: %v", err)
+	}
+	return r
+}
+
+// SenseThenHalt plays a driver's life on a bus that replays what the chip
+// should see (periph's i2ctest.Playback): open, one Sense, Halt. Then the
+// bus must have played every transaction (Close says what was left), and
+// a Sense after Halt must fail with halted. It returns the one reading.
+func SenseThenHalt[R any, D Sensor[R]](t testing.TB, bus io.Closer, open func() (D, error), halted error) R {
+	t.Helper()
+	d, err := open()
+	if err != nil {
+		t.Fatalf("opening the sensor: %v", err)
+	}
+	var r R
+	if err := d.Sense(&r); err != nil {
+		t.Fatalf("reading the sensor: %v", err)
+	}
+	if err := d.Halt(); err != nil {
+		t.Fatalf("halting the sensor: %v", err)
+	}
+	if err := bus.Close(); err != nil {
+		t.Fatalf("the bus did not see what the chip should: %v", err)
+	}
+	var after R
+	if err := d.Sense(&after); !errors.Is(err, halted) {
+		t.Fatalf("Sense after Halt: %v, want %v", err, halted)
 	}
 	return r
 }

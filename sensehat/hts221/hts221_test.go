@@ -208,25 +208,9 @@ func TestInitSequence(t *testing.T) {
 		// Halt: power down, keeping BDU and ODR.
 		{Addr: Addr, W: []byte{0x20, 0x07}},
 	}, DontPanic: true}
-	d, err := New(p, &simOpts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r Reading
-	if err := d.Sense(&r); err != nil {
-		t.Fatal(err)
-	}
+	r := testutil.SenseThenHalt[Reading](t, p, func() (*Dev, error) { return New(p, &simOpts) }, ErrHalted)
 	if r != (Reading{TemperatureC: 33.5, HumidityPct: 33}) {
 		t.Fatalf("reading = %+v, want exactly 33.5 °C, 33 %%", r)
-	}
-	if err := d.Halt(); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Sense(&r); !errors.Is(err, ErrHalted) {
-		t.Fatalf("Sense after Halt: %v, want ErrHalted", err)
 	}
 }
 

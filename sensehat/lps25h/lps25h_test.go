@@ -113,25 +113,9 @@ func TestInitSequence(t *testing.T) {
 				i2ctest.IO{Addr: Addr, W: []byte{0x20, 0x44}},
 			)
 			p := &i2ctest.Playback{Ops: ops, DontPanic: true}
-			d, err := New(p, &tc.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var r Reading
-			if err := d.Sense(&r); err != nil {
-				t.Fatal(err)
-			}
+			r := testutil.SenseThenHalt[Reading](t, p, func() (*Dev, error) { return New(p, &tc.opts) }, ErrHalted)
 			if r != (Reading{PressureHPa: 1013.25, TemperatureC: 21.5}) {
 				t.Fatalf("reading = %+v, want exactly 1013.25 hPa, 21.5 °C", r)
-			}
-			if err := d.Halt(); err != nil {
-				t.Fatal(err)
-			}
-			if err := p.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if err := d.Sense(&r); !errors.Is(err, ErrHalted) {
-				t.Fatalf("Sense after Halt: %v, want ErrHalted", err)
 			}
 		})
 	}

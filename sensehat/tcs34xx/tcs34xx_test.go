@@ -253,25 +253,11 @@ func TestExactBytes(t *testing.T) {
 				{Addr: a, W: []byte{0x80, 0x00}},
 			}}
 			clk := newClock()
-			d, err := New(p, &Opts{SkipKernelCheck: true, Addr: a, Settings: tc.set, Now: clk.Now, Sleep: clk.Sleep})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var r Reading
-			if err := d.Sense(&r); err != nil {
-				t.Fatal(err)
-			}
+			r := testutil.SenseThenHalt[Reading](t, p, func() (*Dev, error) {
+				return New(p, &Opts{SkipKernelCheck: true, Addr: a, Settings: tc.set, Now: clk.Now, Sleep: clk.Sleep})
+			}, ErrHalted)
 			if r.Clear != 0x10 || r.Red != 0x20 || r.Green != 0x30 || r.Blue != 0x140 {
 				t.Fatalf("reading = %+v", r)
-			}
-			if err := d.Halt(); err != nil {
-				t.Fatal(err)
-			}
-			if err := p.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if err := d.Sense(&r); !errors.Is(err, ErrHalted) {
-				t.Fatalf("Sense after Halt: %v", err)
 			}
 		})
 	}

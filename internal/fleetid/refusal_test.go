@@ -208,9 +208,7 @@ func api(who *client, subj, body string) (bool, string) {
 }
 
 func TestRefusal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts nats-server processes; not in -short")
-	}
+	testutil.SkipShort(t, "starts nats-server processes")
 	ctx := context.Background()
 	hubBin := pinnedServer(t)
 	if err := fleetid.CheckHubBinary(ctx, hubBin); err != nil {

@@ -14,9 +14,7 @@ import (
 // A revocation outlives a hub restart: the full resolver keeps the pushed
 // account JWT, and hub.conf preloads the newest one too.
 func TestRevocationSurvivesRestart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts nats-server processes; not in -short")
-	}
+	testutil.SkipShort(t, "starts nats-server processes")
 	hubBin := pinnedServer(t)
 	if err := fleetid.CheckHubBinary(context.Background(), hubBin); err != nil {
 		t.Fatal(err)

@@ -342,3 +342,13 @@ func BenchSense[R any, D Sensor[R]](b *testing.B, open func() (D, error)) {
 		}
 	}
 }
+
+// SkipShort skips a test that does what (builds or runs processes) when
+// the tests run with -short, the quick pass a developer makes while
+// editing.
+func SkipShort(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("%s; skipped with -short", what)
+	}
+}

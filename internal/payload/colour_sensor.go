@@ -28,10 +28,7 @@ func ParseColourConfig(data []byte) (wire.ColourConfig, error) {
 	default:
 		return wire.ColourConfig{}, errorf("colour.config: payload is not a JSON object; send %s, or nothing to ask for the settings", colourConfigExample)
 	}
-	if jsonTooDeep(data, 1) {
-		return wire.ColourConfig{}, errorf("colour.config: JSON nested too deep; both fields are integers, %s", colourConfigExample)
-	}
-	m, err := decodeObject("colour.config", data, colourConfigFields, "")
+	m, err := decodeFlatObject("colour.config", data, colourConfigFields, "", "both fields are integers, "+colourConfigExample)
 	if err != nil {
 		return wire.ColourConfig{}, err
 	}

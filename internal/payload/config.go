@@ -35,11 +35,7 @@ func ParseConfig(data []byte) (display.Config, error) {
 	default:
 		return display.Config{}, errorf("led.config: payload is not a JSON object; send %s", configExample)
 	}
-	// Every accepted value is a scalar, so an object is as deep as it gets.
-	if jsonTooDeep(data, 1) {
-		return display.Config{}, errorf("led.config: JSON nested too deep; every field is a number, a boolean or a string, %s", configExample)
-	}
-	m, err := decodeObject("led.config", data, configFields, "")
+	m, err := decodeFlatObject("led.config", data, configFields, "", "every field is a number, a boolean or a string, "+configExample)
 	if err != nil {
 		return display.Config{}, err
 	}

@@ -91,6 +91,15 @@ func jsonProblem(err error) string {
 	return "malformed JSON: " + strings.TrimPrefix(err.Error(), "json: ")
 }
 
+// decodeFlatObject is decodeObject for an object whose members are all
+// scalars: deeper JSON is refused first, ending with deepHint.
+func decodeFlatObject(endpoint string, data []byte, accepted []string, hint, deepHint string) (map[string]json.RawMessage, error) {
+	if jsonTooDeep(data, 1) {
+		return nil, errorf("%s: JSON nested too deep; %s", endpoint, deepHint)
+	}
+	return decodeObject(endpoint, data, accepted, hint)
+}
+
 // decodeObject decodes a JSON object payload into its members, refusing any
 // member name not in accepted. Names are matched exactly (encoding/json would
 // match "Color" to color; the contract spells names in lower case). What

@@ -352,3 +352,16 @@ func SkipShort(t testing.TB, what string) {
 		t.Skipf("%s; skipped with -short", what)
 	}
 }
+
+// BenchShow times show on the two frames in turn, with allocations
+// reported: a picture that changes at every frame, so no write is skipped
+// as unchanged, and showing one must allocate nothing.
+func BenchShow[F any](b *testing.B, frames [2]F, show func(F) error) {
+	b.Helper()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := show(frames[i&1]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/sensehat/sensehat/display"
+	"github.com/sensehat/sensehat/internal/testutil"
 )
 
 func open(t testing.TB) (*Dev, string) {
@@ -401,12 +402,7 @@ func BenchmarkShow(b *testing.B) {
 	d, _ := open(b)
 	frames := [2]*display.Frame{display.NewFrame(), display.NewFrame()}
 	frames[1].SetRGB(4, 4, 255, 0, 0)
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if err := d.Show(frames[i&1]); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchShow(b, frames, d.Show)
 }
 
 // BenchmarkShowUnchanged is the still picture: encoded and compared, not
@@ -430,10 +426,5 @@ func BenchmarkShowLowLight(b *testing.B) {
 	}
 	frames := [2]*display.Frame{display.NewFrame(), display.NewFrame()}
 	frames[1].SetRGB(4, 4, 255, 0, 0)
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if err := d.Show(frames[i&1]); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchShow(b, frames, d.Show)
 }

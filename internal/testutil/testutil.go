@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -18,11 +19,13 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"periph.io/x/conn/v3/physic"
 )
 
 // Server is an embedded nats-server on a free loopback port.
@@ -363,5 +366,28 @@ func BenchShow[F any](b *testing.B, frames [2]F, show func(F) error) {
 		if err := show(frames[i&1]); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// DeniedBus is an I2C bus the user may not use: every transaction fails
+// with EACCES, as i2c-dev's does for a user outside the i2c group.
+type DeniedBus struct{}
+
+// String implements i2c.Bus.
+func (DeniedBus) String() string { return "denied" }
+
+// Tx implements i2c.Bus.
+func (DeniedBus) Tx(uint16, []byte, []byte) error { return syscall.EACCES }
+
+// SetSpeed implements i2c.Bus.
+func (DeniedBus) SetSpeed(physic.Frequency) error { return nil }
+
+// WantPermissionHint fails the test unless err, from opening a chip on a
+// DeniedBus (what names the call), is a permission error that says how to
+// get the permission.
+func WantPermissionHint(t testing.TB, what string, err error) {
+	t.Helper()
+	if !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), "add the user to the i2c group") {
+		t.Errorf("%s = %v, want a permission error with the hint to add the user to the i2c group", what, err)
 	}
 }

@@ -4,13 +4,11 @@ import (
 	"errors"
 	"io"
 	"math"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
 
 	"periph.io/x/conn/v3/i2c/i2ctest"
-	"periph.io/x/conn/v3/physic"
 
 	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/sim"
@@ -251,28 +249,12 @@ func TestKernelDriver(t *testing.T) {
 	}
 }
 
-// permBus fails every transaction the way i2c-dev does for a user without
-// access.
-type permBus struct{}
-
-func (permBus) String() string                  { return "perm" }
-func (permBus) Tx(uint16, []byte, []byte) error { return syscall.EACCES }
-func (permBus) SetSpeed(physic.Frequency) error { return nil }
-
 func TestPermissionHint(t *testing.T) {
-	_, err := New(permBus{}, &simOpts)
-	if !errors.Is(err, os.ErrPermission) || !strings.Contains(err.Error(), "add the user to the i2c group") {
-		t.Fatalf("err = %v", err)
-	}
+	_, err := New(testutil.DeniedBus{}, &simOpts)
+	testutil.WantPermissionHint(t, "New", err)
 }
 
 func BenchmarkSense(b *testing.B) {
 	_, _, d := newSim(b)
-	var r Reading
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := d.Sense(&r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchSense[Reading](b, func() (*Dev, error) { return d, nil })
 }

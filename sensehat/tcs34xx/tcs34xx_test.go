@@ -390,13 +390,7 @@ func BenchmarkSense(b *testing.B) {
 	chip := sim.NewTCS3400()
 	chip.SetLight(10, 20, 30, 60)
 	_, _, d := simDev(b, chip, 0x39, Settings{Gain: 16, IntegrationCycles: 64})
-	var r Reading
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := d.Sense(&r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchSense[Reading](b, func() (*Dev, error) { return d, nil })
 }
 
 func TestVariantOf(t *testing.T) {

@@ -391,3 +391,14 @@ func WantPermissionHint(t testing.TB, what string, err error) {
 		t.Errorf("%s = %v, want a permission error with the hint to add the user to the i2c group", what, err)
 	}
 }
+
+// CheckMapping fails the test for every input in want that f (named fn in
+// the message) maps to something else than want says.
+func CheckMapping[In, Out comparable](t testing.TB, fn string, f func(In) Out, want map[In]Out) {
+	t.Helper()
+	for in, w := range want {
+		if got := f(in); got != w {
+			t.Errorf("%s(%#v) = %#v, want %#v", fn, in, got, w)
+		}
+	}
+}

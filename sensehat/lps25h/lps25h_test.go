@@ -121,11 +121,7 @@ func TestInitSequence(t *testing.T) {
 
 func TestRegistersAfterInit(t *testing.T) {
 	_, p, d := newSim(t)
-	for reg, want := range map[byte]byte{0x10: 0x05, 0x2E: 0xC0, 0x21: 0x40, 0x20: 0xC4} {
-		if got := p.Register(reg); got != want {
-			t.Errorf("register %#x = %#x, want %#x", reg, got, want)
-		}
-	}
+	testutil.CheckMapping(t, "register", p.Register, map[byte]byte{0x10: 0x05, 0x2E: 0xC0, 0x21: 0x40, 0x20: 0xC4})
 	if err := d.Halt(); err != nil {
 		t.Fatal(err)
 	}

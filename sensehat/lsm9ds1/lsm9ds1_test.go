@@ -326,11 +326,7 @@ func TestResetUndoesAnotherProgram(t *testing.T) {
 	}
 	// Flat at yaw 0: chip (-21.04, 0, -43.14) µT, reported (-x, y, -z).
 	near(t, "field", f, [3]float64{21.04, 0, 43.14}, 0.014)
-	for reg, want := range map[byte]byte{0x1E: 0x38, 0x1F: 0x38, 0x22: 0x44} {
-		if got := s.AG.Reg(reg); got != want {
-			t.Errorf("accel/gyro register %#02x = %#02x, want %#02x", reg, got, want)
-		}
-	}
+	testutil.CheckMapping(t, "accel/gyro register", s.AG.Reg, map[byte]byte{0x1E: 0x38, 0x1F: 0x38, 0x22: 0x44})
 	if got := s.Mag.Reg(0x05); got != 0 {
 		t.Errorf("OFFSET_X_REG_L_M = %#02x after reset, want 0", got)
 	}

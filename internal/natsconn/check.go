@@ -94,13 +94,7 @@ func checkCreds(path string) error {
 	if err != nil || tok == string(b) || strings.Count(tok, ".") != 2 {
 		return fmt.Errorf("natsconn: --creds %s: no user JWT block (-----BEGIN NATS USER JWT-----) in the file; give %s", path, want)
 	}
-	kp, err := nkeys.ParseDecoratedNKey(b)
-	if err == nil {
-		kp.Wipe()
-	} else {
-		return fmt.Errorf("natsconn: --creds %s: no user seed in the file (%w); give %s", path, err, want)
-	}
-	return nil
+	return checkHasSeed("--creds", path, b, "user seed", want)
 }
 
 // checkSeed checks an nkey seed file as nats.NkeyOptionFromSeed reads it.
@@ -110,9 +104,15 @@ func checkSeed(path string) error {
 	if err != nil {
 		return err
 	}
+	return checkHasSeed("--nkey", path, b, "nkey seed", want)
+}
+
+// checkHasSeed checks that b, the file given to flag, holds a seed (what
+// names it in the error), and wipes the key it parsed from memory.
+func checkHasSeed(flag, path string, b []byte, what, want string) error {
 	kp, err := nkeys.ParseDecoratedNKey(b)
 	if err != nil {
-		return fmt.Errorf("natsconn: --nkey %s: no nkey seed in the file (%w); give %s", path, err, want)
+		return fmt.Errorf("natsconn: %s %s: no %s in the file (%w); give %s", flag, path, what, err, want)
 	}
 	kp.Wipe()
 	return nil

@@ -141,11 +141,7 @@ func TestEmulateMQTT(t *testing.T) {
 
 func connectPlain(t *testing.T, url string) *nats.Conn {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := testutil.Connect(t, url)
 	return nc
 }
 

@@ -47,75 +47,55 @@ var chips = []chipOpener{
 	{
 		name: "hts221", addr: hts221.Addr, iioNames: iio.NameHTS221,
 		i2c: func(b i2c.Bus, n int, kc kernelCheck, s *sensors.Set) error {
-			d, err := hts221.New(b, &hts221.Opts{Bus: n, SysfsRoot: kc.root, SkipKernelCheck: kc.skip})
-			if err == nil {
-				s.HTS221 = d
-			}
-			return err
+			return into(&s.HTS221)(hts221.New(b, &hts221.Opts{Bus: n, SysfsRoot: kc.root, SkipKernelCheck: kc.skip}))
 		},
-		iio: func(root string, s *sensors.Set) (slowRate, error) {
-			d, err := iio.NewHTS221(root)
-			if err != nil {
-				return nil, err
-			}
-			s.HTS221 = d
-			return d, nil
-		},
+		iio: viaIIO(iio.NewHTS221, func(s *sensors.Set, d *iio.HTS221Dev) { s.HTS221 = d }),
 	},
 	{
 		name: "lps25h", addr: lps25h.Addr, iioNames: iio.NameLPS25H,
 		i2c: func(b i2c.Bus, n int, kc kernelCheck, s *sensors.Set) error {
-			d, err := lps25h.New(b, &lps25h.Opts{Bus: n, SysfsRoot: kc.root, SkipKernelCheck: kc.skip})
-			if err == nil {
-				s.LPS25H = d
-			}
-			return err
+			return into(&s.LPS25H)(lps25h.New(b, &lps25h.Opts{Bus: n, SysfsRoot: kc.root, SkipKernelCheck: kc.skip}))
 		},
-		iio: func(root string, s *sensors.Set) (slowRate, error) {
-			d, err := iio.NewLPS25H(root)
-			if err != nil {
-				return nil, err
-			}
-			s.LPS25H = d
-			return d, nil
-		},
+		iio: viaIIO(iio.NewLPS25H, func(s *sensors.Set, d *iio.LPS25HDev) { s.LPS25H = d }),
 	},
 	{
 		name: "lsm9ds1", addr: lsm9ds1.AccelGyroAddr, iioNames: iio.NameLSM9DS1Accel + " and " + iio.NameLSM9DS1Gyro,
 		i2c: func(b i2c.Bus, n int, kc kernelCheck, s *sensors.Set) error {
-			d, err := lsm9ds1.NewAccelGyro(b, &lsm9ds1.Opts{Bus: n, SysfsRoot: kc.root, SkipKernelCheck: kc.skip})
-			if err == nil {
-				s.AccelGyro = d
-			}
-			return err
+			return into(&s.AccelGyro)(lsm9ds1.NewAccelGyro(b, &lsm9ds1.Opts{Bus: n, SysfsRoot: kc.root, SkipKernelCheck: kc.skip}))
 		},
-		iio: func(root string, s *sensors.Set) (slowRate, error) {
-			d, err := iio.NewLSM9DS1(root)
-			if err != nil {
-				return nil, err
-			}
-			s.AccelGyro = d
-			return d, nil
-		},
+		iio: viaIIO(iio.NewLSM9DS1, func(s *sensors.Set, d *iio.LSM9DS1Dev) { s.AccelGyro = d }),
 	},
 	{
 		name: "lsm9ds1_mag", addr: lsm9ds1.MagAddr, iioNames: iio.NameLSM9DS1Magn,
 		i2c: func(b i2c.Bus, n int, kc kernelCheck, s *sensors.Set) error {
-			d, err := lsm9ds1.NewMag(b, &lsm9ds1.MagOpts{Bus: n, SysfsRoot: kc.root, SkipKernelCheck: kc.skip})
-			if err == nil {
-				s.Mag = d
-			}
-			return err
+			return into(&s.Mag)(lsm9ds1.NewMag(b, &lsm9ds1.MagOpts{Bus: n, SysfsRoot: kc.root, SkipKernelCheck: kc.skip}))
 		},
-		iio: func(root string, s *sensors.Set) (slowRate, error) {
-			d, err := iio.NewLSM9DS1Mag(root)
-			if err != nil {
-				return nil, err
-			}
-			s.Mag = d
-			return d, nil
-		},
+		iio: viaIIO(iio.NewLSM9DS1Mag, func(s *sensors.Set, d *iio.LSM9DS1MagDev) { s.Mag = d }),
 	},
+}
+
+// into returns what keeps a chip that opened in *slot: a chip that failed
+// leaves its slot nil.
+func into[I any](slot *I) func(I, error) error {
+	return func(d I, err error) error {
+		if err == nil {
+			*slot = d
+		}
+		return err
+	}
+}
+
+// viaIIO is a chipOpener's iio: open the device under the sysfs root and
+// put it in its slot of the set.
+func viaIIO[D slowRate](open func(root string) (D, error), put func(*sensors.Set, D)) func(string, *sensors.Set) (slowRate, error) {
+	return func(root string, s *sensors.Set) (slowRate, error) {
+		d, err := open(root)
+		if err != nil {
+			return nil, err
+		}
+		put(s, d)
+		return d, nil
+	}
 }
 
 // slowRate is an IIO device that may have been left at its driver's slow

@@ -31,9 +31,7 @@ func (a *App) emulate(ctx context.Context, args []string) error {
 	listen := fs.String("nats-listen", "127.0.0.1:4222", "where the embedded nats-server listens (ignored with --nats)")
 	mqttListen := fs.String("mqtt-listen", "127.0.0.1:1883", `where the embedded nats-server's MQTT listener is, for MQTT clients and Home Assistant ("" for none; ignored with --nats)`)
 	haPrefix := fs.String("ha-prefix", "homeassistant", `Home Assistant MQTT discovery prefix ("" for none)`)
-	httpAddr := fs.String("http", "127.0.0.1:8080", "where the page is served (it has no authentication: keep it on loopback unless the network is trusted)")
-	var httpHosts hostList
-	fs.Var(&httpHosts, "http-host", "a `NAME` the page answers to besides localhost and IP addresses, e.g. raspberrypi.local (repeatable, or comma-separated)")
+	httpAddr, httpHosts := pageFlags(fs)
 	terminal := fs.Bool("terminal", false, "draw the matrix in this terminal (24-bit colour) instead of serving the page; add --http for both")
 	cells := fs.Bool("cells", false, "with --terminal: two-space cells (16x8) instead of half blocks (8x4)")
 	id := fs.String("id", "emu", "device id of the simulated HAT")
@@ -89,7 +87,7 @@ func (a *App) emulate(ctx context.Context, args []string) error {
 		return err
 	}
 
-	e := &emulator.Emulator{Config: cfg, Log: log, HTTPAddr: *httpAddr, Hosts: httpHosts}
+	e := &emulator.Emulator{Config: cfg, Log: log, HTTPAddr: *httpAddr, Hosts: *httpHosts}
 	page := ""
 	if !*terminal || given["http"] {
 		ln, err := net.Listen("tcp", *httpAddr)
@@ -221,6 +219,15 @@ func emulatorStateDir() (string, error) {
 		return "", fmt.Errorf("emulate: state directory: %w", err)
 	}
 	return dir, nil
+}
+
+// pageFlags adds the flags of a command that serves a page: where
+// (--http) and the host names it answers to (--http-host).
+func pageFlags(fs *flag.FlagSet) (addr *string, hosts *hostList) {
+	addr = fs.String("http", "127.0.0.1:8080", "where the page is served (it has no authentication: keep it on loopback unless the network is trusted)")
+	hosts = &hostList{}
+	fs.Var(hosts, "http-host", "a `NAME` the page answers to besides localhost and IP addresses, e.g. raspberrypi.local (repeatable, or comma-separated)")
+	return addr, hosts
 }
 
 // hostList is a repeatable, comma-separated flag of host names.

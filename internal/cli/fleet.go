@@ -110,6 +110,15 @@ type fleetFlags struct {
 	offline  bool
 }
 
+// fleetFlagSet is the flag set of fleet subcommand name with the flags
+// every one has (see register).
+func (a *App) fleetFlagSet(name, synopsis string, remote bool) (*fleetFlags, *flag.FlagSet) {
+	ff := &fleetFlags{}
+	fs := newFlagSet(name, a.Stderr, synopsis)
+	ff.register(fs, a.Getenv, remote)
+	return ff, fs
+}
+
 func (ff *fleetFlags) register(fs *flag.FlagSet, getenv func(string) string, remote bool) {
 	dir := getenv("SENSEHAT_FLEET_DIR")
 	if dir == "" {
@@ -204,6 +213,26 @@ func (a *App) fleetInit(ctx context.Context, args []string) error {
 }
 
 // hubConn dials the hub with one of the fleet's credentials files.
+// open is how every fleet subcommand that works on a fleet starts: it
+// parses args (flags may stand between the positional arguments), insists
+// on want positional arguments and on usable (when given) holding after
+// the parse, and opens the fleet directory.
+func (ff *fleetFlags) open(fs *flag.FlagSet, args []string, want int, usable func() bool) (*fleetid.Fleet, []string, error) {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(pos) != want || (usable != nil && !usable()) {
+		fs.Usage()
+		return nil, nil, errUsage
+	}
+	f, err := fleetid.Open(ff.dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, pos, nil
+}
+
 func (ff *fleetFlags) hubConn(f *fleetid.Fleet, creds string) (*nats.Conn, error) {
 	url := ff.url
 	if url == "" {
@@ -255,18 +284,8 @@ func (a *App) fleetSync(ctx context.Context, ff *fleetFlags, f *fleetid.Fleet) e
 }
 
 func (a *App) fleetAdd(ctx context.Context, args []string) error {
-	var ff fleetFlags
-	fs := newFlagSet("fleet add", a.Stderr, "ID [--dir DIR] [--offline]")
-	ff.register(fs, a.Getenv, true)
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	f, err := fleetid.Open(ff.dir)
+	ff, fs := a.fleetFlagSet("fleet add", "ID [--dir DIR] [--offline]", true)
+	f, pos, err := ff.open(fs, args, 1, nil)
 	if err != nil {
 		return err
 	}
@@ -278,20 +297,14 @@ func (a *App) fleetAdd(ctx context.Context, args []string) error {
 	if f.Settings.LeafURL != "" {
 		fmt.Fprintf(a.Stdout, "the Pi's bundle: %s (make deploy PI=pi@%s.local FLEET=%s)\n", f.PiBundleDir(pos[0]), pos[0], f.PiBundleDir(pos[0]))
 	}
-	return a.fleetSync(ctx, &ff, f)
+	return a.fleetSync(ctx, ff, f)
 }
 
 func (a *App) fleetCreds(ctx context.Context, args []string) error {
-	var ff fleetFlags
-	fs := newFlagSet("fleet creds", a.Stderr, "ROLE NAME [--dir DIR] [--offline]")
-	ff.register(fs, a.Getenv, true)
-	pos, err := parseInterleaved(fs, args)
+	ff, fs := a.fleetFlagSet("fleet creds", "ROLE NAME [--dir DIR] [--offline]", true)
+	f, pos, err := ff.open(fs, args, 2, nil)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return errUsage
 	}
 	r, err := fleetid.ParseRole(pos[0])
 	if err != nil {
@@ -299,10 +312,6 @@ func (a *App) fleetCreds(ctx context.Context, args []string) error {
 	}
 	if r == fleetid.Device {
 		return errors.New("fleet creds: devices come from fleet add ID")
-	}
-	f, err := fleetid.Open(ff.dir)
-	if err != nil {
-		return err
 	}
 	path, err := f.AddCreds(r, pos[1])
 	if err != nil {
@@ -314,23 +323,13 @@ func (a *App) fleetCreds(ctx context.Context, args []string) error {
 	}
 	// A new user needs no account change; push anyway so a hub that
 	// missed an earlier change catches up.
-	return a.fleetSync(ctx, &ff, f)
+	return a.fleetSync(ctx, ff, f)
 }
 
 func (a *App) fleetRemove(ctx context.Context, args []string) error {
-	var ff fleetFlags
-	fs := newFlagSet("fleet remove", a.Stderr, "NAME [--dir DIR] [--offline]")
-	ff.register(fs, a.Getenv, true)
+	ff, fs := a.fleetFlagSet("fleet remove", "NAME [--dir DIR] [--offline]", true)
 	haPrefix := fs.String("ha-prefix", "", "Home Assistant discovery prefix to remove a device from (default the fleet's)")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	f, err := fleetid.Open(ff.dir)
+	f, pos, err := ff.open(fs, args, 1, nil)
 	if err != nil {
 		return err
 	}
@@ -339,7 +338,7 @@ func (a *App) fleetRemove(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.Stdout, "%s %s revoked (key %s)\n", m.Role, m.Name, m.Key)
-	if err := a.fleetSync(ctx, &ff, f); err != nil {
+	if err := a.fleetSync(ctx, ff, f); err != nil {
 		return err
 	}
 	if m.Role != fleetid.Device || ff.offline {
@@ -367,35 +366,17 @@ func (a *App) fleetRemove(ctx context.Context, args []string) error {
 }
 
 func (a *App) fleetPush(ctx context.Context, args []string) error {
-	var ff fleetFlags
-	fs := newFlagSet("fleet push", a.Stderr, "[--dir DIR] [--nats URL]")
-	ff.register(fs, a.Getenv, true)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 || ff.offline {
-		fs.Usage()
-		return errUsage
-	}
-	f, err := fleetid.Open(ff.dir)
+	ff, fs := a.fleetFlagSet("fleet push", "[--dir DIR] [--nats URL]", true)
+	f, _, err := ff.open(fs, args, 0, func() bool { return !ff.offline })
 	if err != nil {
 		return err
 	}
-	return a.fleetSync(ctx, &ff, f)
+	return a.fleetSync(ctx, ff, f)
 }
 
 func (a *App) fleetList(args []string) error {
-	var ff fleetFlags
-	fs := newFlagSet("fleet list", a.Stderr, "[--dir DIR]")
-	ff.register(fs, a.Getenv, false)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return errUsage
-	}
-	f, err := fleetid.Open(ff.dir)
+	ff, fs := a.fleetFlagSet("fleet list", "[--dir DIR]", false)
+	f, _, err := ff.open(fs, args, 0, nil)
 	if err != nil {
 		return err
 	}
@@ -420,23 +401,13 @@ func (a *App) fleetList(args []string) error {
 }
 
 func (a *App) fleetLeafConf(args []string) error {
-	var ff fleetFlags
-	fs := newFlagSet("fleet leaf-conf", a.Stderr, "ID --hub-leaf URL [--dir DIR] [--creds FILE] [--ca FILE] [--store DIR]")
-	ff.register(fs, a.Getenv, false)
+	ff, fs := a.fleetFlagSet("fleet leaf-conf", "ID --hub-leaf URL [--dir DIR] [--creds FILE] [--ca FILE] [--store DIR]", false)
 	hub := fs.String("hub-leaf", "", "the hub's leaf node URL as the Pi dials it (tls://hub.local:7422)")
 	creds := fs.String("creds", "/etc/sensehat/device.creds", "the device's credentials on the Pi")
 	ca := fs.String("ca", "/etc/sensehat/leaf-ca.pem", "the hub's leaf CA on the Pi")
 	store := fs.String("store", "/var/lib/nats/sensehat", "the Pi's JetStream store")
 	listen := fs.String("listen", "127.0.0.1:4222", "the Pi's client port")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 || *hub == "" {
-		fs.Usage()
-		return errUsage
-	}
-	f, err := fleetid.Open(ff.dir)
+	f, pos, err := ff.open(fs, args, 1, func() bool { return *hub != "" })
 	if err != nil {
 		return err
 	}

@@ -18,16 +18,6 @@ import (
 	"github.com/sensehat/sensehat/internal/testutil"
 )
 
-func freeLoopbackPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // mqttLines runs mosquitto_sub (Debian's mosquitto-clients) printing
 // "topic length payload" per message until count messages arrived (0: no
 // limit), and
@@ -75,7 +65,7 @@ func mqttLines(t *testing.T, addr string, count int, topics ...string) <-chan st
 // client sees both.
 func TestHARemove(t *testing.T) {
 	testutil.CheckLeaks(t)
-	mport := freeLoopbackPort(t)
+	mport := testutil.FreePort(t)
 	srv := testutil.StartServer(t, &server.Options{ServerName: "ha-remove", JetStream: true, StoreDir: t.TempDir(), MQTT: server.MQTTOpts{Host: "127.0.0.1", Port: mport}})
 	maddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(mport))
 	lines := mqttLines(t, maddr, 0, "homeassistant/device/+/config", "sensehat/pi1/availability")
@@ -151,11 +141,7 @@ func TestEmulateMQTT(t *testing.T) {
 
 func connectPlain(t *testing.T, url string) *nats.Conn {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := testutil.Connect(t, url)
 	return nc
 }
 
@@ -179,7 +165,7 @@ func TestMQTTListenAddrTaken(t *testing.T) {
 	if _, err := mqttListenAddr(taken, true, log); err == nil || !strings.Contains(err.Error(), "--mqtt-listen") {
 		t.Errorf("given and taken: %v, want an error naming --mqtt-listen", err)
 	}
-	free := net.JoinHostPort("127.0.0.1", strconv.Itoa(freeLoopbackPort(t)))
+	free := net.JoinHostPort("127.0.0.1", strconv.Itoa(testutil.FreePort(t)))
 	if got, err := mqttListenAddr(free, true, log); err != nil || got != free {
 		t.Errorf("free: %q, %v", got, err)
 	}

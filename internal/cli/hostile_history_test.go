@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sensehat/sensehat/internal/testutil"
@@ -62,11 +61,7 @@ func hostileReadings(now time.Time) []struct{ subject, data string } {
 func startHostileStream(t *testing.T) (url string, at time.Time) {
 	t.Helper()
 	srv := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, srv.URL())
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
@@ -85,14 +80,24 @@ func startHostileStream(t *testing.T) (url string, at time.Time) {
 	return srv.URL(), at
 }
 
+// hostileHistory runs "sensehat history" with flags on the hostile
+// device's stream, insists on exit 0 and output safe for a terminal, and
+// returns the output and the time the readings were stored at.
+func hostileHistory(t *testing.T, flags ...string) (string, time.Time) {
+	t.Helper()
+	url, at := startHostileStream(t)
+	args := append([]string{"history", "--nats", url, "--id", evilID, "--stream", "HOSTILE"}, flags...)
+	code, out, errOut := run(context.Background(), args...)
+	if code != 0 {
+		t.Fatalf("%s exit %d: %s", strings.Join(args, " "), code, errOut)
+	}
+	assertTerminalSafe(t, strings.Join(append([]string{"history"}, flags...), " "), out)
+	return out, at
+}
+
 func TestHostileHistoryCSV(t *testing.T) {
 	testutil.CheckLeaks(t)
-	url, at := startHostileStream(t)
-	code, out, errOut := run(context.Background(), "history", "--nats", url, "--id", evilID, "--stream", "HOSTILE", "--csv")
-	if code != 0 {
-		t.Fatalf("history --csv exit %d: %s", code, errOut)
-	}
-	assertTerminalSafe(t, "history --csv", out)
+	out, at := hostileHistory(t, "--csv")
 	// Byte for byte. The header: the contract's quantities, then the
 	// first 8 fields outside it (the bound), in the order met, not the
 	// 1,000 invented ones. The cells: what came from the device escaped
@@ -139,12 +144,7 @@ func TestHostileHistoryCSV(t *testing.T) {
 
 func TestHostileHistoryTable(t *testing.T) {
 	testutil.CheckLeaks(t)
-	url, _ := startHostileStream(t)
-	code, out, errOut := run(context.Background(), "history", "--nats", url, "--id", evilID, "--stream", "HOSTILE")
-	if code != 0 {
-		t.Fatalf("history exit %d: %s", code, errOut)
-	}
-	assertTerminalSafe(t, "history", out)
+	out, _ := hostileHistory(t)
 	lines := strings.Split(out, "\n")
 	if !strings.HasPrefix(lines[0], `\u202eevil\x1b]0;t\x07: 3 readings from `) {
 		t.Errorf("first line %q", lines[0])
@@ -178,12 +178,7 @@ func TestHostileHistoryTable(t *testing.T) {
 
 func TestHostileHistoryJSON(t *testing.T) {
 	testutil.CheckLeaks(t)
-	url, _ := startHostileStream(t)
-	code, out, errOut := run(context.Background(), "history", "--nats", url, "--id", evilID, "--stream", "HOSTILE", "--json")
-	if code != 0 {
-		t.Fatalf("history --json exit %d: %s", code, errOut)
-	}
-	assertTerminalSafe(t, "history --json", out)
+	out, _ := hostileHistory(t, "--json")
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	want := hostileReadings(time.Now())
 	if len(lines) != len(want) {
@@ -225,11 +220,7 @@ func TestHostileHistoryJSON(t *testing.T) {
 func TestHostileWatchReadings(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, srv.URL())
 	var out, errOut testutil.LogBuffer
 	a := &App{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -48,11 +48,7 @@ func assertTerminalSafe(t *testing.T, what, out string) {
 // every field.
 func startHostileDevice(t *testing.T, url, pingID string) {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := testutil.Connect(t, url)
 	reply := func(subj string, data func(m *nats.Msg) *nats.Msg) {
 		if _, err := nc.Subscribe(subj, func(m *nats.Msg) { _ = m.RespondMsg(data(m)) }); err != nil {
 			t.Fatal(err)

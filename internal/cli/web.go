@@ -17,9 +17,7 @@ import (
 // NATS, as a page left open on a wall should.
 func (a *App) web(ctx context.Context, args []string) error {
 	fs, c := a.flagSet("web", "[--nats URL] [--http ADDR] [--http-host NAME] [--every D] [--window D] [--history-stream STREAM]")
-	httpAddr := fs.String("http", "127.0.0.1:8080", "where the page is served (it has no authentication: keep it on loopback unless the network is trusted)")
-	var httpHosts hostList
-	fs.Var(&httpHosts, "http-host", "a `NAME` the page answers to besides localhost and IP addresses (repeatable, or comma-separated)")
+	httpAddr, httpHosts := pageFlags(fs)
 	every := fs.Duration("every", fleet.DefaultOpts.Every, "how often devices are looked for; one missing for 3 rounds is marked gone")
 	history := fs.String("history-stream", "", "a JetStream `STREAM` of readings (store and forward): when it exists, the plots start with its last hour, and the day and week spans are read from it")
 	window := fs.Duration("window", fleet.DefaultOpts.Window, "how far back the plots reach (kept in memory: 3600 samples per device and quantity, so 24h keeps one every 24 s)")
@@ -43,7 +41,7 @@ func (a *App) web(ctx context.Context, args []string) error {
 	}
 	defer ln.Close()
 	webguard.WarnExposed(log, "--http", ln.Addr())
-	hosts := []string(httpHosts)
+	hosts := []string(*httpHosts)
 	if h, _, err := net.SplitHostPort(*httpAddr); err == nil && h != "" && net.ParseIP(h) == nil {
 		hosts = append(hosts, h)
 	}

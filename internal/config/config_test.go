@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sensehat/sensehat/internal/testutil"
 )
 
 func env(m map[string]string) func(string) string {
@@ -78,16 +80,12 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestSanitizeID(t *testing.T) {
-	for in, want := range map[string]string{
+	testutil.CheckMapping(t, "SanitizeID", SanitizeID, map[string]string{
 		"raspberrypi":      "raspberrypi",
 		"Pi-Kitchen.local": "pi-kitchen",
 		"my pi*2":          "my-pi-2",
 		"--x--":            "x",
-	} {
-		if got := SanitizeID(in); got != want {
-			t.Errorf("SanitizeID(%q) = %q, want %q", in, got, want)
-		}
-	}
+	})
 }
 
 // --ha-prefix: default homeassistant (Home Assistant's own default

@@ -200,9 +200,7 @@ func waitFrame(t *testing.T, path string, within time.Duration, what string, ok 
 // TestProcessWithNATSCLI is the README's story with real processes: a
 // nats-server, the built daemon on a file framebuffer, and the nats CLI.
 func TestProcessWithNATSCLI(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs processes; skipped with -short")
-	}
+	testutil.SkipShort(t, "builds and runs processes")
 	serverBin := tool(t, "nats-server")
 	cli := natsCLI{bin: tool(t, "nats"), config: t.TempDir()}
 	dir := t.TempDir()

@@ -22,9 +22,7 @@ import (
 // published sensors.env and sensors.motion against the datasheet values
 // for the same register contents.
 func TestProcessIIOSensors(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs processes; skipped with -short")
-	}
+	testutil.SkipShort(t, "builds and runs processes")
 	testutil.CheckLeaks(t)
 	serverBin := tool(t, "nats-server")
 	dir := t.TempDir()

@@ -19,9 +19,7 @@ import (
 // the hub), and gets through with it. The refusal is the real servers'
 // doing: the test only reads their logs and moves messages.
 func TestLeafNodeNeedsThePassword(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs nats-server processes; skipped with -short")
-	}
+	testutil.SkipShort(t, "runs nats-server processes")
 	for _, ls := range leafServers(t) {
 		t.Run("leaf "+ls.name, func(t *testing.T) {
 			leafPort := testutil.FreePort(t)
@@ -78,9 +76,7 @@ func TestLeafNodeNeedsThePassword(t *testing.T) {
 // with no SENSEHAT_LEAF_PASSWORD in its environment does not start with an
 // open leaf node port; it exits and names the variable.
 func TestHubWithoutLeafPasswordRefusesToStart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs nats-server processes; skipped with -short")
-	}
+	testutil.SkipShort(t, "runs nats-server processes")
 	if _, ok := os.LookupEnv("SENSEHAT_LEAF_PASSWORD"); ok {
 		t.Skip("SENSEHAT_LEAF_PASSWORD is set in this environment")
 	}

@@ -209,11 +209,7 @@ func (f *fleet) startDaemon(t *testing.T, bin string) {
 		"--env-interval", "50ms", "--motion-interval", "20ms",
 		"--state-dir", filepath.Join(f.dir, "state"), "--resend-window", "10s",
 		"--id", sfID, "--nats", f.leaf.url())
-	nc, err := nats.Connect(f.hub.url(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond), nats.RetryOnFailedConnect(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := testutil.Connect(t, f.hub.url(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond), nats.RetryOnFailedConnect(true))
 	f.client = nc
 	f.status(t, 30*time.Second) // the daemon answers through the leaf link
 }

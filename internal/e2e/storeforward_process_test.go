@@ -28,6 +28,22 @@ func stopDaemon(t *testing.T, f *fleet) {
 	}
 }
 
+// stopAndForward stops the daemon and waits until the hub's stream holds
+// the Pi's newest reading. It returns the Pi's stream as the daemon left
+// it and every reading the hub then holds.
+func stopAndForward(t *testing.T, f *fleet) (jetstream.StreamState, []reading) {
+	t.Helper()
+	stopDaemon(t, f)
+	leaf := streamState(t, f.leaf.url(), "SENSEHAT_"+sfID)
+	newest := lastID(t, f.leaf.url(), "SENSEHAT_"+sfID)
+	// nats-server retries a source with a growing backoff (10 s per
+	// failure, at most 2 min) once the hub is back: wait generously.
+	testutil.WaitFor(t, 300*time.Second, "hub catches up with the Pi's newest reading", func() bool {
+		return lastID(t, f.hub.url(), "SENSEHAT") == newest
+	})
+	return leaf, readAll(t, f.hub.url(), "SENSEHAT")
+}
+
 // TestStoreAndForwardOutage is the README's store-and-forward deployment
 // with real processes, built from deploy/nats: a hub, the Pi's leaf node
 // (each nats-server version the leaf configuration supports) and sensehatd
@@ -40,9 +56,7 @@ func stopDaemon(t *testing.T, f *fleet) {
 // of each kind with no gap and no repeat, n at least the count the daemon
 // reported.
 func TestStoreAndForwardOutage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs processes; skipped with -short")
-	}
+	testutil.SkipShort(t, "builds and runs processes")
 	testutil.CheckLeaks(t)
 	daemonBin := buildDaemon(t, t.TempDir())
 	for _, ls := range leafServers(t) {
@@ -78,14 +92,7 @@ func TestStoreAndForwardOutage(t *testing.T) {
 			if after.Published.Boot != before.Published.Boot {
 				t.Fatalf("daemon restarted during the test (boot %s then %s)", before.Published.Boot, after.Published.Boot)
 			}
-			stopDaemon(t, f)
-
-			leafState := streamState(t, f.leaf.url(), "SENSEHAT_"+sfID)
-			newest := lastID(t, f.leaf.url(), "SENSEHAT_"+sfID)
-			testutil.WaitFor(t, 300*time.Second, "hub holds all the leaf holds", func() bool {
-				return lastID(t, f.hub.url(), "SENSEHAT") == newest
-			})
-			hub := readAll(t, f.hub.url(), "SENSEHAT")
+			leafState, hub := stopAndForward(t, f)
 			leaf := readAll(t, f.leaf.url(), "SENSEHAT_"+sfID)
 			if len(hub) != len(leaf) {
 				t.Fatalf("hub holds %d readings, the leaf %d", len(hub), len(leaf))
@@ -134,9 +141,7 @@ func TestStoreAndForwardOutage(t *testing.T) {
 // every reading up to the outage, then the newest ones without a gap up to
 // the last, the dropped ones being exactly the oldest of the outage.
 func TestStoreAndForwardFull(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs processes; skipped with -short")
-	}
+	testutil.SkipShort(t, "builds and runs processes")
 	testutil.CheckLeaks(t)
 	daemonBin := buildDaemon(t, t.TempDir())
 	const maxBytes = 64 << 10
@@ -170,15 +175,7 @@ func TestStoreAndForwardFull(t *testing.T) {
 	}
 
 	f.hub.start(t)
-	stopDaemon(t, f)
-	last := streamState(t, f.leaf.url(), "SENSEHAT_"+sfID)
-	newest := lastID(t, f.leaf.url(), "SENSEHAT_"+sfID)
-	// nats-server retries a source with a growing backoff (10 s per
-	// failure, at most 2 min) once the hub is back: wait generously.
-	testutil.WaitFor(t, 300*time.Second, "hub catches up with the Pi's newest reading", func() bool {
-		return lastID(t, f.hub.url(), "SENSEHAT") == newest
-	})
-	hub := readAll(t, f.hub.url(), "SENSEHAT")
+	last, hub := stopAndForward(t, f)
 	groups := runs(t, "SENSEHAT", hub)
 	leaf := runs(t, "SENSEHAT_"+sfID, readAll(t, f.leaf.url(), "SENSEHAT_"+sfID))
 	var dropped uint64

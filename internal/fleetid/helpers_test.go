@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sensehat/sensehat/internal/cli"
+	"github.com/sensehat/sensehat/internal/testutil"
 )
 
 // pinnedServer is the nats-server the hub runs in the tests: the pinned
@@ -64,37 +65,9 @@ func piServer(t *testing.T) (bin string, debian bool) {
 	return bin, true
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startServer runs bin -c conf until the test ends, and waits until addr
 // accepts TCP connections.
-func startServer(t *testing.T, bin, conf, addr string) *syncBuffer {
+func startServer(t *testing.T, bin, conf, addr string) *testutil.LogBuffer {
 	t.Helper()
 	out, _ := start(t, bin, conf, addr)
 	return out
@@ -108,9 +81,9 @@ func startStoppable(t *testing.T, bin, conf, addr string) func() {
 	return stop
 }
 
-func start(t *testing.T, bin, conf, addr string) (*syncBuffer, func()) {
+func start(t *testing.T, bin, conf, addr string) (*testutil.LogBuffer, func()) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testutil.LogBuffer{}
 	cmd := exec.Command(bin, "-c", conf)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

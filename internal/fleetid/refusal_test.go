@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sensehat/sensehat/internal/fleetid"
+	"github.com/sensehat/sensehat/internal/testutil"
 )
 
 // row is one line of the refusal table: who tried what, whether the role
@@ -207,9 +208,7 @@ func api(who *client, subj, body string) (bool, string) {
 }
 
 func TestRefusal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts nats-server processes; not in -short")
-	}
+	testutil.SkipShort(t, "starts nats-server processes")
 	ctx := context.Background()
 	hubBin := pinnedServer(t)
 	if err := fleetid.CheckHubBinary(ctx, hubBin); err != nil {
@@ -223,7 +222,7 @@ func TestRefusal(t *testing.T) {
 
 	root := t.TempDir()
 	fdir := filepath.Join(root, "fleet")
-	clientPort, leafPort, mqttPort, httpPort := freePort(t), freePort(t), freePort(t), freePort(t)
+	clientPort, leafPort, mqttPort, httpPort := testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)
 	hubURL := fmt.Sprintf("nats://127.0.0.1:%d", clientPort)
 	leafURL := fmt.Sprintf("tls://127.0.0.1:%d", leafPort)
 	mqttAddr := fmt.Sprintf("127.0.0.1:%d", mqttPort)
@@ -258,7 +257,7 @@ func TestRefusal(t *testing.T) {
 
 	// pi1: the Pi as shipped, Debian's nats-server as a leaf node logging
 	// in with pi1's credentials, its own clients with them too.
-	piPort := freePort(t)
+	piPort := testutil.FreePort(t)
 	piURL := fmt.Sprintf("nats://127.0.0.1:%d", piPort)
 	ca := filepath.Join(fdir, "hub", fleetid.LeafCA)
 	conf, err := f.LeafConf("pi1", leafURL, creds("pi1"), ca, filepath.Join(root, "pi1-store"), fmt.Sprintf("127.0.0.1:%d", piPort))
@@ -275,7 +274,7 @@ func TestRefusal(t *testing.T) {
 	// own, with no rules for its local clients, logging in to the hub with
 	// pi2's credentials.
 	hostile := func(id string) string {
-		port := freePort(t)
+		port := testutil.FreePort(t)
 		c := fmt.Sprintf("listen: \"127.0.0.1:%d\"\nleafnodes { remotes [ { urls: [%q], credentials: %q, tls { ca_file: %q } } ] }\n", port, leafURL, creds(id), ca)
 		p := filepath.Join(root, id+"-hostile.conf")
 		if err := os.WriteFile(p, []byte(c), 0o600); err != nil {
@@ -286,7 +285,7 @@ func TestRefusal(t *testing.T) {
 	}
 	// pi5's too, with JetStream: its owner makes its stream hold pi1's
 	// subjects, to slip forged readings into the hub's through pi5's source.
-	pi5Port := freePort(t)
+	pi5Port := testutil.FreePort(t)
 	{
 		c := fmt.Sprintf("listen: \"127.0.0.1:%d\"\njetstream { domain: %q, store_dir: %q }\nleafnodes { remotes [ { urls: [%q], credentials: %q, tls { ca_file: %q } } ] }\n",
 			pi5Port, fleetid.DeviceDomain("pi5"), filepath.Join(root, "pi5-store"), leafURL, creds("pi5"), ca)

@@ -8,25 +8,24 @@ import (
 	"testing"
 
 	"github.com/sensehat/sensehat/internal/fleetid"
+	"github.com/sensehat/sensehat/internal/testutil"
 )
 
 // A revocation outlives a hub restart: the full resolver keeps the pushed
 // account JWT, and hub.conf preloads the newest one too.
 func TestRevocationSurvivesRestart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts nats-server processes; not in -short")
-	}
+	testutil.SkipShort(t, "starts nats-server processes")
 	hubBin := pinnedServer(t)
 	if err := fleetid.CheckHubBinary(context.Background(), hubBin); err != nil {
 		t.Fatal(err)
 	}
 	root := t.TempDir()
 	fdir := filepath.Join(root, "fleet")
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	runCLI(t, "fleet", "init", fdir, "--store", filepath.Join(root, "store"),
-		"--listen", fmt.Sprintf("127.0.0.1:%d", port), "--leaf-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		"--mqtt-listen", "", "--http", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--hub-url", url,
+		"--listen", fmt.Sprintf("127.0.0.1:%d", port), "--leaf-listen", fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t)),
+		"--mqtt-listen", "", "--http", fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t)), "--hub-url", url,
 		"--leaf-host", "127.0.0.1", "--nats-server", hubBin)
 	runCLI(t, "fleet", "add", "pi1", "--dir", fdir, "--offline")
 	f, err := fleetid.Open(fdir)

@@ -25,10 +25,6 @@ const (
 // addresses), signed by it: PEM of the CA, the certificate and the
 // certificate's and CA's keys.
 func makeLeafTLS(org string, hosts []string, now time.Time) (caPEM, certPEM, keyPEM, caKeyPEM []byte, err error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("fleetid: CA key: %w", err)
-	}
 	serial := func() *big.Int {
 		n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
 		return n
@@ -43,17 +39,9 @@ func makeLeafTLS(org string, hosts []string, now time.Time) (caPEM, certPEM, key
 		IsCA:                  true,
 		MaxPathLenZero:        true,
 	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	caCert, caKey, caPEM, caKeyPEM, err := sign(ca, nil, nil)
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("fleetid: CA: %w", err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("fleetid: CA: %w", err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("fleetid: certificate key: %w", err)
 	}
 	leaf := &x509.Certificate{
 		SerialNumber: serial(),
@@ -70,20 +58,35 @@ func makeLeafTLS(org string, hosts []string, now time.Time) (caPEM, certPEM, key
 			leaf.DNSNames = append(leaf.DNSNames, h)
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	_, _, certPEM, keyPEM, err = sign(leaf, caCert, caKey)
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("fleetid: leaf node certificate: %w", err)
 	}
+	return caPEM, certPEM, keyPEM, caKeyPEM, nil
+}
+
+// sign makes a P-256 key and a certificate of tmpl for it, signed by
+// parent's key parentKey, or by the new key itself when parent is nil (a
+// CA's own certificate). It returns both parsed and as PEM.
+func sign(tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (cert *x509.Certificate, key *ecdsa.PrivateKey, certPEM, keyPEM []byte, err error) {
+	key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("key: %w", err)
+	}
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if cert, err = x509.ParseCertificate(der); err != nil {
+		return nil, nil, nil, nil, err
+	}
 	kb, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("fleetid: %w", err)
+		return nil, nil, nil, nil, err
 	}
-	cakb, err := x509.MarshalPKCS8PrivateKey(caKey)
-	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("fleetid: %w", err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: cakb}), nil
+	return cert, key, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), nil
 }

@@ -58,11 +58,21 @@ func Check(s Settings) error {
 	return errors.Join(errs...)
 }
 
-// checkPEM reads path and checks it holds at least one PEM block.
-func checkPEM(flag, path, want string) error {
+// readGiven reads the file given to flag; the error says what to give
+// instead (want).
+func readGiven(flag, path, want string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("natsconn: %s: %w; give %s", flag, err, want)
+		return nil, fmt.Errorf("natsconn: %s: %w; give %s", flag, err, want)
+	}
+	return b, nil
+}
+
+// checkPEM reads path and checks it holds at least one PEM block.
+func checkPEM(flag, path, want string) error {
+	b, err := readGiven(flag, path, want)
+	if err != nil {
+		return err
 	}
 	if blk, _ := pem.Decode(b); blk == nil {
 		return fmt.Errorf("natsconn: %s %s is not PEM (no -----BEGIN line); give %s", flag, path, want)
@@ -74,9 +84,9 @@ func checkPEM(flag, path, want string) error {
 // user JWT and the user's seed.
 func checkCreds(path string) error {
 	const want = "the user's .creds file (nsc generate creds), holding the user JWT and seed"
-	b, err := os.ReadFile(path)
+	b, err := readGiven("--creds", path, want)
 	if err != nil {
-		return fmt.Errorf("natsconn: --creds: %w; give %s", err, want)
+		return err
 	}
 	// ParseDecoratedJWT hands back the whole file when it finds no JWT
 	// block; a JWT is three dot-separated parts.
@@ -84,25 +94,25 @@ func checkCreds(path string) error {
 	if err != nil || tok == string(b) || strings.Count(tok, ".") != 2 {
 		return fmt.Errorf("natsconn: --creds %s: no user JWT block (-----BEGIN NATS USER JWT-----) in the file; give %s", path, want)
 	}
-	kp, err := nkeys.ParseDecoratedNKey(b)
-	if err == nil {
-		kp.Wipe()
-	} else {
-		return fmt.Errorf("natsconn: --creds %s: no user seed in the file (%w); give %s", path, err, want)
-	}
-	return nil
+	return checkHasSeed("--creds", path, b, "user seed", want)
 }
 
 // checkSeed checks an nkey seed file as nats.NkeyOptionFromSeed reads it.
 func checkSeed(path string) error {
-	const want = "the file holding the user's nkey seed (a line starting SU)"
-	b, err := os.ReadFile(path)
+	const want = "the nkey seed file holding the user's seed (a line starting SU)"
+	b, err := readGiven("--nkey", path, want)
 	if err != nil {
-		return fmt.Errorf("natsconn: --nkey: reading nkey seed file: %w; give %s", err, want)
+		return err
 	}
+	return checkHasSeed("--nkey", path, b, "nkey seed", want)
+}
+
+// checkHasSeed checks that b, the file given to flag, holds a seed (what
+// names it in the error), and wipes the key it parsed from memory.
+func checkHasSeed(flag, path string, b []byte, what, want string) error {
 	kp, err := nkeys.ParseDecoratedNKey(b)
 	if err != nil {
-		return fmt.Errorf("natsconn: --nkey %s: no nkey seed in the file (%w); give %s", path, err, want)
+		return fmt.Errorf("natsconn: %s %s: no %s in the file (%w); give %s", flag, path, what, err, want)
 	}
 	kp.Wipe()
 	return nil

@@ -7,18 +7,19 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/sensehat/sensehat/internal/testutil"
 )
 
 func TestRedact(t *testing.T) {
-	for in, want := range map[string]string{
+	want := map[string]string{
 		"nats://127.0.0.1:4222":       "nats://127.0.0.1:4222",
 		"nats://bob:s3cret@host:4222": "nats://[REDACTED]@host:4222",
 		"tls://tok@a:1, nats://b:2":   "tls://[REDACTED]@a:1,nats://b:2",
 		"user:pw@host":                "[REDACTED]@host",
-	} {
-		if got := Redact(in); got != want {
-			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
-		}
+	}
+	testutil.CheckMapping(t, "Redact", Redact, want)
+	for in := range want {
 		if strings.Contains(Redact(in), "s3cret") {
 			t.Errorf("secret left in %q", Redact(in))
 		}

@@ -18,21 +18,9 @@ const colourConfigExample = `e.g. {"gain":16,"integration_cycles":64}`
 // are *wire.Error with code wire.Invalid. The gain is checked against the
 // chip by the colour sensor's control.
 func ParseColourConfig(data []byte) (wire.ColourConfig, error) {
-	if len(data) > MaxPayload {
-		return wire.ColourConfig{}, tooLarge("colour.config", len(data), MaxPayload)
-	}
-	switch firstNonSpace(data) {
-	case 0:
-		return wire.ColourConfig{}, nil
-	case '{':
-	default:
-		return wire.ColourConfig{}, errorf("colour.config: payload is not a JSON object; send %s, or nothing to ask for the settings", colourConfigExample)
-	}
-	if jsonTooDeep(data, 1) {
-		return wire.ColourConfig{}, errorf("colour.config: JSON nested too deep; both fields are integers, %s", colourConfigExample)
-	}
-	m, err := decodeObject("colour.config", data, colourConfigFields, "")
-	if err != nil {
+	m, empty, err := flatRequest("colour.config", data, colourConfigFields,
+		colourConfigExample+", or nothing to ask for the settings", "both fields are integers, "+colourConfigExample)
+	if err != nil || empty {
 		return wire.ColourConfig{}, err
 	}
 	var c wire.ColourConfig

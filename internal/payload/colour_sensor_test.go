@@ -56,15 +56,11 @@ func TestParseColourConfig(t *testing.T) {
 func eqPtr(a, b *int) bool { return (a == nil && b == nil) || (a != nil && b != nil && *a == *b) }
 
 func FuzzParseColourConfig(f *testing.F) {
-	f.Add([]byte(""))
-	f.Add([]byte(`{"gain":16,"integration_cycles":64}`))
-	f.Add([]byte(`{"gain":null}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := ParseColourConfig(data)
-		if err != nil {
-			checkError(t, err, "colour.config: ")
-			return
-		}
+	fuzzParser(f, "colour.config: ", ParseColourConfig, [][]byte{
+		[]byte(""),
+		[]byte(`{"gain":16,"integration_cycles":64}`),
+		[]byte(`{"gain":null}`),
+	}, func(t *testing.T, data []byte, c wire.ColourConfig) {
 		if c.Gain != nil && *c.Gain <= 0 {
 			t.Fatalf("gain %d accepted", *c.Gain)
 		}

@@ -10,40 +10,27 @@ import (
 )
 
 func TestParseColor(t *testing.T) {
-	tests := []struct {
-		in   string
-		want color.RGBA
-	}{
-		{"red", color.RGBA{255, 0, 0, 255}},
-		{"RED", color.RGBA{255, 0, 0, 255}},
-		{" Green ", color.RGBA{0, 255, 0, 255}},
-		{"blue", color.RGBA{0, 0, 255, 255}},
-		{"white", color.RGBA{255, 255, 255, 255}},
-		{"black", color.RGBA{0, 0, 0, 255}},
-		{"off", color.RGBA{0, 0, 0, 255}},
-		{"yellow", color.RGBA{255, 255, 0, 255}},
-		{"cyan", color.RGBA{0, 255, 255, 255}},
-		{"magenta", color.RGBA{255, 0, 255, 255}},
-		{"orange", color.RGBA{255, 165, 0, 255}},
-		{"purple", color.RGBA{128, 0, 128, 255}},
-		{"pink", color.RGBA{255, 192, 203, 255}},
-		{"#ff8800", color.RGBA{0xff, 0x88, 0x00, 255}},
-		{"#FF8800", color.RGBA{0xff, 0x88, 0x00, 255}},
-		{"#0a0B0c", color.RGBA{0x0a, 0x0b, 0x0c, 255}},
-		{"#f80", color.RGBA{0xff, 0x88, 0x00, 255}},
-		{"#ABC", color.RGBA{0xaa, 0xbb, 0xcc, 255}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := ParseColor(tc.in)
-			if err != nil {
-				t.Fatalf("ParseColor(%q): %v", tc.in, err)
-			}
-			if got != tc.want {
-				t.Errorf("ParseColor(%q) = %v, want %v", tc.in, got, tc.want)
-			}
-		})
-	}
+	parse := func(b []byte) (color.RGBA, error) { return ParseColor(string(b)) }
+	checkParses(t, "ParseColor", parse, []parseCase[color.RGBA]{
+		{in: "red", want: color.RGBA{255, 0, 0, 255}},
+		{in: "RED", want: color.RGBA{255, 0, 0, 255}},
+		{in: " Green ", want: color.RGBA{0, 255, 0, 255}},
+		{in: "blue", want: color.RGBA{0, 0, 255, 255}},
+		{in: "white", want: color.RGBA{255, 255, 255, 255}},
+		{in: "black", want: color.RGBA{0, 0, 0, 255}},
+		{in: "off", want: color.RGBA{0, 0, 0, 255}},
+		{in: "yellow", want: color.RGBA{255, 255, 0, 255}},
+		{in: "cyan", want: color.RGBA{0, 255, 255, 255}},
+		{in: "magenta", want: color.RGBA{255, 0, 255, 255}},
+		{in: "orange", want: color.RGBA{255, 165, 0, 255}},
+		{in: "purple", want: color.RGBA{128, 0, 128, 255}},
+		{in: "pink", want: color.RGBA{255, 192, 203, 255}},
+		{in: "#ff8800", want: color.RGBA{0xff, 0x88, 0x00, 255}},
+		{in: "#FF8800", want: color.RGBA{0xff, 0x88, 0x00, 255}},
+		{in: "#0a0B0c", want: color.RGBA{0x0a, 0x0b, 0x0c, 255}},
+		{in: "#f80", want: color.RGBA{0xff, 0x88, 0x00, 255}},
+		{in: "#ABC", want: color.RGBA{0xaa, 0xbb, 0xcc, 255}},
+	})
 }
 
 func TestParseColorErrors(t *testing.T) {
@@ -89,28 +76,14 @@ func TestColorErrorsBounded(t *testing.T) {
 }
 
 func TestParseColorJSON(t *testing.T) {
-	tests := []struct {
-		in   string
-		want color.RGBA
-	}{
-		{`"red"`, color.RGBA{255, 0, 0, 255}},
-		{`"#ff8800"`, color.RGBA{0xff, 0x88, 0, 255}},
-		{`"\u0023abc"`, color.RGBA{0xaa, 0xbb, 0xcc, 255}},
-		{`[1,2,3]`, color.RGBA{1, 2, 3, 255}},
-		{` [ 255 , 0,128 ] `, color.RGBA{255, 0, 128, 255}},
-		{"[0,\n0,\t0]", color.RGBA{0, 0, 0, 255}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := ParseColorJSON([]byte(tc.in))
-			if err != nil {
-				t.Fatalf("ParseColorJSON(%s): %v", tc.in, err)
-			}
-			if got != tc.want {
-				t.Errorf("ParseColorJSON(%s) = %v, want %v", tc.in, got, tc.want)
-			}
-		})
-	}
+	checkParses(t, "ParseColorJSON", ParseColorJSON, []parseCase[color.RGBA]{
+		{in: `"red"`, want: color.RGBA{255, 0, 0, 255}},
+		{in: `"#ff8800"`, want: color.RGBA{0xff, 0x88, 0, 255}},
+		{in: `"\u0023abc"`, want: color.RGBA{0xaa, 0xbb, 0xcc, 255}},
+		{in: `[1,2,3]`, want: color.RGBA{1, 2, 3, 255}},
+		{in: ` [ 255 , 0,128 ] `, want: color.RGBA{255, 0, 128, 255}},
+		{in: "[0,\n0,\t0]", want: color.RGBA{0, 0, 0, 255}},
+	})
 }
 
 func TestParseColorJSONErrors(t *testing.T) {
@@ -157,11 +130,5 @@ func TestFormatColorRoundTrip(t *testing.T) {
 }
 
 func BenchmarkParseColorJSON(b *testing.B) {
-	raw := []byte("[255, 136, 0]")
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ParseColorJSON(raw); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchParse(b, []byte("[255, 136, 0]"), ParseColorJSON)
 }

@@ -25,25 +25,11 @@ const configExample = `e.g. {"rotation":180,"low_light":true,"flip":"h","brightn
 // request and keeps its current setting; FlipH and FlipV are both set or
 // both nil, since "flip" names the whole mirroring.
 func ParseConfig(data []byte) (display.Config, error) {
-	if len(data) > MaxPayload {
-		return display.Config{}, tooLarge("led.config", len(data), MaxPayload)
-	}
-	switch firstNonSpace(data) {
-	case 0:
-		return display.Config{}, errorf("led.config: nothing to change; send a JSON object with one or more of %s, %s", strings.Join(configFields, ", "), configExample)
-	case '{':
-	default:
-		return display.Config{}, errorf("led.config: payload is not a JSON object; send %s", configExample)
-	}
-	// Every accepted value is a scalar, so an object is as deep as it gets.
-	if jsonTooDeep(data, 1) {
-		return display.Config{}, errorf("led.config: JSON nested too deep; every field is a number, a boolean or a string, %s", configExample)
-	}
-	m, err := decodeObject("led.config", data, configFields, "")
+	m, empty, err := flatRequest("led.config", data, configFields, configExample, "every field is a number, a boolean or a string, "+configExample)
 	if err != nil {
 		return display.Config{}, err
 	}
-	if len(m) == 0 {
+	if empty || len(m) == 0 {
 		return display.Config{}, errorf("led.config: nothing to change; send a JSON object with one or more of %s, %s", strings.Join(configFields, ", "), configExample)
 	}
 	var c display.Config

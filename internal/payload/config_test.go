@@ -10,11 +10,7 @@ import (
 )
 
 func TestParseClear(t *testing.T) {
-	tests := []struct {
-		name string
-		in   string
-		want color.RGBA
-	}{
+	checkParses(t, "ParseClear", ParseClear, []parseCase[color.RGBA]{
 		{"empty is black", "", color.RGBA{0, 0, 0, 255}},
 		{"white space is black", " \r\n", color.RGBA{0, 0, 0, 255}},
 		{"name", "red", color.RGBA{255, 0, 0, 255}},
@@ -24,26 +20,11 @@ func TestParseClear(t *testing.T) {
 		{"JSON string", `"blue"`, color.RGBA{0, 0, 255, 255}},
 		{"JSON array", `[1, 2, 3]`, color.RGBA{1, 2, 3, 255}},
 		{"off", "off", color.RGBA{0, 0, 0, 255}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseClear([]byte(tc.in))
-			if err != nil {
-				t.Fatalf("ParseClear(%q): %v", tc.in, err)
-			}
-			if got != tc.want {
-				t.Errorf("ParseClear(%q) = %v, want %v", tc.in, got, tc.want)
-			}
-		})
-	}
+	})
 }
 
 func TestParseClearErrors(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		phrases []string
-	}{
+	checkRefuses(t, "ParseClear", ParseClear, []badCase[string]{
 		{"unknown name", "blurple", []string{`led.clear: unknown colour "blurple"`, "#rrggbb", "an empty payload is black"}},
 		{"bad hex", "#12345", []string{"led.clear: unknown colour"}},
 		{"array too short", "[1,2]", []string{"led.clear: unknown colour"}},
@@ -53,16 +34,7 @@ func TestParseClearErrors(t *testing.T) {
 		{"invalid UTF-8", "r\xffd", []string{"led.clear: invalid UTF-8"}},
 		{"long", strings.Repeat("x", 200), []string{"led.clear: 200 bytes is too long for a colour"}},
 		{"too large", strings.Repeat(" ", MaxPayload+1), []string{"led.clear: payload of 65537 bytes is too large"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseClear([]byte(tc.in))
-			if err == nil {
-				t.Fatalf("ParseClear(%q) = %v, want an error", tc.in, got)
-			}
-			wantError(t, err, tc.phrases...)
-		})
-	}
+	})
 }
 
 // show prints a Config with its pointers followed, "-" for nil.
@@ -102,48 +74,37 @@ func show(c display.Config) string {
 	return strings.TrimSpace(b.String())
 }
 
+// parseConfigShown is ParseConfig with its result shown as a string, to
+// compare with a table's.
+func parseConfigShown(b []byte) (string, error) {
+	c, err := ParseConfig(b)
+	return show(c), err
+}
+
 func TestParseConfig(t *testing.T) {
-	tests := []struct {
-		in   string
-		want string
-	}{
-		{`{"rotation":0}`, "rotation=0 low_light=- flip_h=- flip_v=- brightness=-"},
-		{`{"rotation":90}`, "rotation=90 low_light=- flip_h=- flip_v=- brightness=-"},
-		{`{"rotation":180}`, "rotation=180 low_light=- flip_h=- flip_v=- brightness=-"},
-		{`{"rotation":270}`, "rotation=270 low_light=- flip_h=- flip_v=- brightness=-"},
-		{`{"low_light":true}`, "rotation=- low_light=true flip_h=- flip_v=- brightness=-"},
-		{`{"low_light":false}`, "rotation=- low_light=false flip_h=- flip_v=- brightness=-"},
-		{`{"flip":"h"}`, "rotation=- low_light=- flip_h=true flip_v=false brightness=-"},
-		{`{"flip":"v"}`, "rotation=- low_light=- flip_h=false flip_v=true brightness=-"},
-		{`{"flip":"hv"}`, "rotation=- low_light=- flip_h=true flip_v=true brightness=-"},
-		{`{"flip":"vh"}`, "rotation=- low_light=- flip_h=true flip_v=true brightness=-"},
-		{`{"flip":""}`, "rotation=- low_light=- flip_h=false flip_v=false brightness=-"},
-		{`{"flip":"none"}`, "rotation=- low_light=- flip_h=false flip_v=false brightness=-"},
-		{`{"brightness":0}`, "rotation=- low_light=- flip_h=- flip_v=- brightness=0"},
-		{`{"brightness":0.25}`, "rotation=- low_light=- flip_h=- flip_v=- brightness=0.25"},
-		{`{"brightness":1}`, "rotation=- low_light=- flip_h=- flip_v=- brightness=1"},
-		{` {"rotation":180, "low_light":true, "flip":"h", "brightness":0.5}`, "rotation=180 low_light=true flip_h=true flip_v=false brightness=0.5"},
-		{`{"rotation":90,"brightness":null}`, "rotation=90 low_light=- flip_h=- flip_v=- brightness=-"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := ParseConfig([]byte(tc.in))
-			if err != nil {
-				t.Fatalf("ParseConfig(%s): %v", tc.in, err)
-			}
-			if s := show(got); s != tc.want {
-				t.Errorf("ParseConfig(%s) = %s, want %s", tc.in, s, tc.want)
-			}
-		})
-	}
+	checkParses(t, "ParseConfig", parseConfigShown, []parseCase[string]{
+		{in: `{"rotation":0}`, want: "rotation=0 low_light=- flip_h=- flip_v=- brightness=-"},
+		{in: `{"rotation":90}`, want: "rotation=90 low_light=- flip_h=- flip_v=- brightness=-"},
+		{in: `{"rotation":180}`, want: "rotation=180 low_light=- flip_h=- flip_v=- brightness=-"},
+		{in: `{"rotation":270}`, want: "rotation=270 low_light=- flip_h=- flip_v=- brightness=-"},
+		{in: `{"low_light":true}`, want: "rotation=- low_light=true flip_h=- flip_v=- brightness=-"},
+		{in: `{"low_light":false}`, want: "rotation=- low_light=false flip_h=- flip_v=- brightness=-"},
+		{in: `{"flip":"h"}`, want: "rotation=- low_light=- flip_h=true flip_v=false brightness=-"},
+		{in: `{"flip":"v"}`, want: "rotation=- low_light=- flip_h=false flip_v=true brightness=-"},
+		{in: `{"flip":"hv"}`, want: "rotation=- low_light=- flip_h=true flip_v=true brightness=-"},
+		{in: `{"flip":"vh"}`, want: "rotation=- low_light=- flip_h=true flip_v=true brightness=-"},
+		{in: `{"flip":""}`, want: "rotation=- low_light=- flip_h=false flip_v=false brightness=-"},
+		{in: `{"flip":"none"}`, want: "rotation=- low_light=- flip_h=false flip_v=false brightness=-"},
+		{in: `{"brightness":0}`, want: "rotation=- low_light=- flip_h=- flip_v=- brightness=0"},
+		{in: `{"brightness":0.25}`, want: "rotation=- low_light=- flip_h=- flip_v=- brightness=0.25"},
+		{in: `{"brightness":1}`, want: "rotation=- low_light=- flip_h=- flip_v=- brightness=1"},
+		{in: ` {"rotation":180, "low_light":true, "flip":"h", "brightness":0.5}`, want: "rotation=180 low_light=true flip_h=true flip_v=false brightness=0.5"},
+		{in: `{"rotation":90,"brightness":null}`, want: "rotation=90 low_light=- flip_h=- flip_v=- brightness=-"},
+	})
 }
 
 func TestParseConfigErrors(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		phrases []string
-	}{
+	checkRefuses(t, "ParseConfig", parseConfigShown, []badCase[string]{
 		{"empty payload", "", []string{"led.config: nothing to change", "rotation, low_light, flip, brightness"}},
 		{"empty object", "{}", []string{"led.config: nothing to change"}},
 		{"only nulls", `{"rotation":null}`, []string{"nothing to change"}},
@@ -165,14 +126,5 @@ func TestParseConfigErrors(t *testing.T) {
 		{"brightness string", `{"brightness":"max"}`, []string{"brightness"}},
 		{"nested value", `{"rotation":[90]}`, []string{"led.config: JSON nested too deep"}},
 		{"too large", "{" + strings.Repeat(" ", MaxPayload) + "}", []string{"led.config: payload of 65538 bytes is too large"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseConfig([]byte(tc.in))
-			if err == nil {
-				t.Fatalf("ParseConfig(%q) = %s, want an error", tc.in, show(got))
-			}
-			wantError(t, err, tc.phrases...)
-		})
-	}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"image"
+	"image/color"
 	"strings"
 	"testing"
 	"time"
@@ -93,15 +94,11 @@ func checkError(t *testing.T, err error, endpoint string) {
 }
 
 func FuzzParseText(f *testing.F) {
-	f.Add([]byte("hello world"))
-	f.Add([]byte(`{"text":"hi","color":[1,2,3],"speed":5,"repeat":2,"mode":"replace"}`))
-	f.Add([]byte("{\"text\":\"a\\u0000\"}"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		got, err := ParseText(data)
-		if err != nil {
-			checkError(t, err, "led.text: ")
-			return
-		}
+	fuzzParser(f, "led.text: ", ParseText, [][]byte{
+		[]byte("hello world"),
+		[]byte(`{"text":"hi","color":[1,2,3],"speed":5,"repeat":2,"mode":"replace"}`),
+		[]byte("{\"text\":\"a\\u0000\"}"),
+	}, func(t *testing.T, data []byte, got Text) {
 		if firstNonSpace(data) == '{' {
 			checkStrictAccepted(t, data)
 		}
@@ -138,16 +135,12 @@ func FuzzParseText(f *testing.F) {
 }
 
 func FuzzParsePixels(f *testing.F) {
-	f.Add(make([]byte, display.FrameBytes))
-	f.Add(make([]byte, display.RGB565Bytes))
-	f.Add(manyFrameGIF(3))
-	f.Add(encodePNG(f, image.NewRGBA(image.Rect(0, 0, 8, 8))))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		a, err := ParsePixels(data)
-		if err != nil {
-			checkError(t, err, "led.pixels: ")
-			return
-		}
+	fuzzParser(f, "led.pixels: ", ParsePixels, [][]byte{
+		make([]byte, display.FrameBytes),
+		make([]byte, display.RGB565Bytes),
+		manyFrameGIF(3),
+		encodePNG(f, image.NewRGBA(image.Rect(0, 0, 8, 8))),
+	}, func(t *testing.T, data []byte, a Animation) {
 		if len(a.Frames) < 1 || len(a.Frames) > MaxFrames || len(a.Delays) != len(a.Frames) || a.Loops < 0 {
 			t.Fatalf("%d frames, %d delays, loops %d", len(a.Frames), len(a.Delays), a.Loops)
 		}
@@ -192,15 +185,11 @@ func FuzzParsePixels(f *testing.F) {
 }
 
 func FuzzParseClear(f *testing.F) {
-	f.Add([]byte(""))
-	f.Add([]byte("red"))
-	f.Add([]byte("[1,2,3]"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := ParseClear(data)
-		if err != nil {
-			checkError(t, err, "led.clear: ")
-			return
-		}
+	fuzzParser(f, "led.clear: ", ParseClear, [][]byte{
+		[]byte(""),
+		[]byte("red"),
+		[]byte("[1,2,3]"),
+	}, func(t *testing.T, data []byte, c color.RGBA) {
 		if c.A != 0xff {
 			t.Fatalf("colour %v is not opaque", c)
 		}
@@ -211,15 +200,11 @@ func FuzzParseClear(f *testing.F) {
 }
 
 func FuzzParseConfig(f *testing.F) {
-	f.Add([]byte(`{"rotation":90,"low_light":true,"flip":"hv","brightness":0.5}`))
-	f.Add([]byte(`{}`))
-	f.Add([]byte(`{"flip":null}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := ParseConfig(data)
-		if err != nil {
-			checkError(t, err, "led.config: ")
-			return
-		}
+	fuzzParser(f, "led.config: ", ParseConfig, [][]byte{
+		[]byte(`{"rotation":90,"low_light":true,"flip":"hv","brightness":0.5}`),
+		[]byte(`{}`),
+		[]byte(`{"flip":null}`),
+	}, func(t *testing.T, data []byte, c display.Config) {
 		checkStrictAccepted(t, data)
 		if c.Rotation == nil && c.LowLight == nil && c.FlipH == nil && c.Brightness == nil {
 			t.Fatal("accepted a config that changes nothing")
@@ -265,5 +250,22 @@ func FuzzParseColor(f *testing.F) {
 				t.Fatalf("ParseClear(%q) = %v, %v; ParseColorJSON gave %v", raw, got, err, c)
 			}
 		}
+	})
+}
+
+// fuzzParser fuzzes parse from seeds: every refusal is an invalid
+// *wire.Error of endpoint (see checkError), and every accepted payload
+// passes check.
+func fuzzParser[T any](f *testing.F, endpoint string, parse func([]byte) (T, error), seeds [][]byte, check func(t *testing.T, data []byte, got T)) {
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := parse(data)
+		if err != nil {
+			checkError(t, err, endpoint)
+			return
+		}
+		check(t, data, got)
 	})
 }

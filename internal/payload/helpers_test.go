@@ -167,3 +167,66 @@ func playTime(t testing.TB, led LED) time.Duration {
 	}
 	return d.Duration()
 }
+
+// parseCase is one payload a parser must accept and what it must return.
+// An empty name names the subtest after the payload.
+type parseCase[T any] struct {
+	name string
+	in   string
+	want T
+}
+
+// checkParses runs each case through parse (named fn in messages) as a
+// subtest: no error, and the result equal to want.
+func checkParses[T comparable](t *testing.T, fn string, parse func([]byte) (T, error), cases []parseCase[T]) {
+	t.Helper()
+	for _, tc := range cases {
+		name := tc.name
+		if name == "" {
+			name = tc.in
+		}
+		t.Run(name, func(t *testing.T) {
+			got, err := parse([]byte(tc.in))
+			if err != nil {
+				t.Fatalf("%s(%q): %v", fn, tc.in, err)
+			}
+			if got != tc.want {
+				t.Errorf("%s(%q) = %+v, want %+v", fn, tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// badCase is one payload a parser must refuse, with the phrases the 400
+// reply must hold.
+type badCase[In string | []byte] struct {
+	name    string
+	in      In
+	phrases []string
+}
+
+// checkRefuses runs each case through parse (named fn in messages) as a
+// subtest: an invalid *wire.Error holding every phrase.
+func checkRefuses[In string | []byte, T any](t *testing.T, fn string, parse func([]byte) (T, error), cases []badCase[In]) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parse([]byte(tc.in))
+			if err == nil {
+				t.Fatalf("%s(%.40q) = %+v, want an error", fn, tc.in, got)
+			}
+			wantError(t, err, tc.phrases...)
+		})
+	}
+}
+
+// benchParse reports the time and allocations of parsing data once.
+func benchParse[T any](b *testing.B, data []byte, parse func([]byte) (T, error)) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := parse(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -91,6 +91,34 @@ func jsonProblem(err error) string {
 	return "malformed JSON: " + strings.TrimPrefix(err.Error(), "json: ")
 }
 
+// flatRequest reads a request that is a JSON object of scalars, or
+// nothing: empty reports a payload of white space alone, for the caller to
+// give its meaning; anything else than an object is refused, ending with
+// what to send instead.
+func flatRequest(endpoint string, data []byte, accepted []string, send, deepHint string) (m map[string]json.RawMessage, empty bool, err error) {
+	if len(data) > MaxPayload {
+		return nil, false, tooLarge(endpoint, len(data), MaxPayload)
+	}
+	switch firstNonSpace(data) {
+	case 0:
+		return nil, true, nil
+	case '{':
+	default:
+		return nil, false, errorf("%s: payload is not a JSON object; send %s", endpoint, send)
+	}
+	m, err = decodeFlatObject(endpoint, data, accepted, "", deepHint)
+	return m, false, err
+}
+
+// decodeFlatObject is decodeObject for an object whose members are all
+// scalars: deeper JSON is refused first, ending with deepHint.
+func decodeFlatObject(endpoint string, data []byte, accepted []string, hint, deepHint string) (map[string]json.RawMessage, error) {
+	if jsonTooDeep(data, 1) {
+		return nil, errorf("%s: JSON nested too deep; %s", endpoint, deepHint)
+	}
+	return decodeObject(endpoint, data, accepted, hint)
+}
+
 // decodeObject decodes a JSON object payload into its members, refusing any
 // member name not in accepted. Names are matched exactly (encoding/json would
 // match "Color" to color; the contract spells names in lower case). What

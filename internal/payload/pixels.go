@@ -8,6 +8,7 @@ import (
 	"image/draw"
 	"image/gif"
 	"image/png"
+	"io"
 	"time"
 
 	"github.com/sensehat/sensehat/display"
@@ -286,8 +287,14 @@ func malformedPixels(data []byte, i int, want string) error {
 	return errorf("led.pixels: malformed JSON at byte %d: %s where %s should be; %s", i, quote(data[i:min(len(data), i+1)]), want, pixelForms)
 }
 
-// checkSize refuses an image that is not 8x8, from its header alone.
-func checkSize(kind string, cfg image.Config) error {
+// checkHeader reads an image's header alone, with decodeConfig, and
+// refuses an image that is not 8x8: a PNG claiming to be 60000x60000 is
+// refused before the decoder allocates its pixels.
+func checkHeader(kind string, data []byte, decodeConfig func(io.Reader) (image.Config, error)) error {
+	cfg, err := decodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return errorf("led.pixels: bad %s: %s; %s", kind, err, pixelForms)
+	}
 	if cfg.Width != display.Size || cfg.Height != display.Size {
 		return errorf("led.pixels: %s is %dx%d; only 8x8 images are accepted", kind, cfg.Width, cfg.Height)
 	}
@@ -295,13 +302,7 @@ func checkSize(kind string, cfg image.Config) error {
 }
 
 func parsePNG(data []byte) (Animation, error) {
-	// The header is read first so that a PNG claiming to be 60000x60000 is
-	// refused before the decoder allocates its pixels.
-	cfg, err := png.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return Animation{}, errorf("led.pixels: bad PNG: %s; %s", err, pixelForms)
-	}
-	if err := checkSize("PNG", cfg); err != nil {
+	if err := checkHeader("PNG", data, png.DecodeConfig); err != nil {
 		return Animation{}, err
 	}
 	img, err := png.Decode(bytes.NewReader(data))
@@ -321,11 +322,7 @@ func parsePNG(data []byte) (Animation, error) {
 }
 
 func parseGIF(data []byte) (Animation, error) {
-	cfg, err := gif.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return Animation{}, errorf("led.pixels: bad GIF: %s; %s", err, pixelForms)
-	}
-	if err := checkSize("GIF", cfg); err != nil {
+	if err := checkHeader("GIF", data, gif.DecodeConfig); err != nil {
 		return Animation{}, err
 	}
 	if n := countGIFFrames(data); n > MaxFrames {

@@ -46,82 +46,72 @@ func TestParsePixelsRGB888(t *testing.T) {
 	}
 }
 
-func TestParsePixelsRGB565(t *testing.T) {
-	data := make([]byte, 128)
-	put := func(x, y int, v uint16) {
-		i := 2 * (8*y + x)
-		data[i], data[i+1] = byte(v), byte(v>>8)
+// TestParsePixelsStill: each form of a still picture gives the pixels it
+// encodes, every other one black.
+func TestParsePixelsStill(t *testing.T) {
+	rgb565 := func() []byte {
+		data := make([]byte, 128)
+		put := func(x, y int, v uint16) {
+			i := 2 * (8*y + x)
+			data[i], data[i+1] = byte(v), byte(v>>8)
+		}
+		put(0, 0, 0xf800) // red
+		put(1, 0, 0x07e0) // green
+		put(2, 0, 0x001f) // blue
+		put(3, 0, 0x8410) // half grey: 16, 32, 16 widened by bit replication
+		put(7, 7, 0xffff)
+		return data
 	}
-	put(0, 0, 0xf800) // red
-	put(1, 0, 0x07e0) // green
-	put(2, 0, 0x001f) // blue
-	put(3, 0, 0x8410) // half grey: 16, 32, 16 widened by bit replication
-	put(7, 7, 0xffff)
-	a, err := ParsePixels(data)
-	if err != nil {
-		t.Fatal(err)
+	jsonArray := func() []byte {
+		cols := make([]string, 64)
+		for i := range cols {
+			cols[i] = `"black"`
+		}
+		cols[0] = `"red"`
+		cols[9] = `[1, 2, 3]`    // (1, 1)
+		cols[63] = `"#00FF80"`   // (7, 7)
+		cols[16] = ` "#abc" `    // (0, 2)
+		cols[23] = "\n[0,0,255]" // (7, 2)
+		return []byte(" [" + strings.Join(cols, ",") + "]\n")
 	}
-	wantPixels(t, wantStill(t, a), map[image.Point][3]uint8{
-		{0, 0}: {255, 0, 0},
-		{1, 0}: {0, 255, 0},
-		{2, 0}: {0, 0, 255},
-		{3, 0}: {132, 130, 132},
-		{7, 7}: {255, 255, 255},
-	}, [3]uint8{})
-}
-
-func TestParsePixelsJSON(t *testing.T) {
-	cols := make([]string, 64)
-	for i := range cols {
-		cols[i] = `"black"`
+	nrgbaPNG := func() []byte {
+		img := image.NewNRGBA(image.Rect(0, 0, 8, 8))
+		for i := 3; i < len(img.Pix); i += 4 {
+			img.Pix[i] = 0xff // opaque black
+		}
+		img.SetNRGBA(0, 0, color.NRGBA{255, 0, 0, 255})
+		img.SetNRGBA(3, 4, color.NRGBA{10, 20, 30, 255})
+		img.SetNRGBA(7, 7, color.NRGBA{0, 0, 255, 128}) // half transparent over black
+		img.SetNRGBA(6, 7, color.NRGBA{255, 255, 255, 0})
+		return encodePNG(t, img)
 	}
-	cols[0] = `"red"`
-	cols[9] = `[1, 2, 3]`    // (1, 1)
-	cols[63] = `"#00FF80"`   // (7, 7)
-	cols[16] = ` "#abc" `    // (0, 2)
-	cols[23] = "\n[0,0,255]" // (7, 2)
-	data := []byte(" [" + strings.Join(cols, ",") + "]\n")
-	a, err := ParsePixels(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantPixels(t, wantStill(t, a), map[image.Point][3]uint8{
-		{0, 0}: {255, 0, 0},
-		{1, 1}: {1, 2, 3},
-		{7, 7}: {0, 255, 0x80},
-		{0, 2}: {0xaa, 0xbb, 0xcc},
-		{7, 2}: {0, 0, 255},
-	}, [3]uint8{})
-}
-
-func TestParsePixelsPNG(t *testing.T) {
-	img := image.NewNRGBA(image.Rect(0, 0, 8, 8))
-	for i := 3; i < len(img.Pix); i += 4 {
-		img.Pix[i] = 0xff // opaque black
-	}
-	img.SetNRGBA(0, 0, color.NRGBA{255, 0, 0, 255})
-	img.SetNRGBA(3, 4, color.NRGBA{10, 20, 30, 255})
-	img.SetNRGBA(7, 7, color.NRGBA{0, 0, 255, 128}) // half transparent over black
-	img.SetNRGBA(6, 7, color.NRGBA{255, 255, 255, 0})
-	a, err := ParsePixels(encodePNG(t, img))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantPixels(t, wantStill(t, a), map[image.Point][3]uint8{
-		{0, 0}: {255, 0, 0},
-		{3, 4}: {10, 20, 30},
-		{7, 7}: {0, 0, 128},
-		{6, 7}: {0, 0, 0},
-	}, [3]uint8{})
-
 	// A paletted PNG with an offset origin decodes the same way.
-	pal := image.NewPaletted(image.Rect(0, 0, 8, 8), color.Palette{color.Black, color.RGBA{0, 255, 0, 255}})
-	pal.SetColorIndex(5, 6, 1)
-	a, err = ParsePixels(encodePNG(t, pal))
-	if err != nil {
-		t.Fatal(err)
+	palettedPNG := func() []byte {
+		pal := image.NewPaletted(image.Rect(0, 0, 8, 8), color.Palette{color.Black, color.RGBA{0, 255, 0, 255}})
+		pal.SetColorIndex(5, 6, 1)
+		return encodePNG(t, pal)
 	}
-	wantPixels(t, wantStill(t, a), map[image.Point][3]uint8{{5, 6}: {0, 255, 0}}, [3]uint8{})
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want map[image.Point][3]uint8
+	}{
+		{"RGB565", rgb565(), map[image.Point][3]uint8{{0, 0}: {255, 0, 0}, {1, 0}: {0, 255, 0}, {2, 0}: {0, 0, 255},
+			{3, 0}: {132, 130, 132}, {7, 7}: {255, 255, 255}}},
+		{"JSON", jsonArray(), map[image.Point][3]uint8{{0, 0}: {255, 0, 0}, {1, 1}: {1, 2, 3}, {7, 7}: {0, 255, 0x80},
+			{0, 2}: {0xaa, 0xbb, 0xcc}, {7, 2}: {0, 0, 255}}},
+		{"PNG", nrgbaPNG(), map[image.Point][3]uint8{{0, 0}: {255, 0, 0}, {3, 4}: {10, 20, 30}, {7, 7}: {0, 0, 128},
+			{6, 7}: {0, 0, 0}}},
+		{"paletted PNG", palettedPNG(), map[image.Point][3]uint8{{5, 6}: {0, 255, 0}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := ParsePixels(tc.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantPixels(t, wantStill(t, a), tc.want, [3]uint8{})
+		})
+	}
 }
 
 func TestParsePixelsGIF(t *testing.T) {
@@ -241,11 +231,11 @@ func TestParsePixelsErrors(t *testing.T) {
 	json64 := func(last string) string {
 		return "[" + strings.Repeat(`"red",`, 63) + last + "]"
 	}
-	tests := []struct {
-		name    string
-		in      []byte
-		phrases []string
-	}{
+	frames := func(b []byte) (int, error) {
+		a, err := ParsePixels(b)
+		return len(a.Frames), err
+	}
+	checkRefuses(t, "ParsePixels", frames, []badCase[[]byte]{
 		{"empty", nil, []string{"led.pixels: 0 bytes is no known frame", pixelForms}},
 		{"150 bytes", make([]byte, 150), []string{"led.pixels: 150 bytes is no known frame; send 192 bytes RGB888, 128 bytes RGB565 LE, a JSON array of 64 colours, a PNG or a GIF"}},
 		{"193 bytes", make([]byte, 193), []string{"193 bytes is no known frame"}},
@@ -279,16 +269,7 @@ func TestParsePixelsErrors(t *testing.T) {
 			return buf.Bytes()
 		}(), []string{"GIF is 9x8; only 8x8"}},
 		{"GIF header only", []byte("GIF89a\x08\x00"), []string{"bad GIF", pixelForms}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			a, err := ParsePixels(tc.in)
-			if err == nil {
-				t.Fatalf("got %d frames, want an error", len(a.Frames))
-			}
-			wantError(t, err, tc.phrases...)
-		})
-	}
+	})
 }
 
 func TestCountGIFFrames(t *testing.T) {
@@ -319,13 +300,7 @@ func BenchmarkParsePixelsRGB888(b *testing.B) {
 	for i := range data {
 		data[i] = byte(i * 7)
 	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		if _, err := ParsePixels(data); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchParse(b, data, ParsePixels)
 }
 
 func BenchmarkParsePixelsGIF(b *testing.B) {
@@ -337,10 +312,5 @@ func BenchmarkParsePixelsGIF(b *testing.B) {
 		},
 		Delay: []int{10, 10, 10},
 	})
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ParsePixels(data); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchParse(b, data, ParsePixels)
 }

@@ -79,13 +79,7 @@ func TestTextPlayTimeCap(t *testing.T) {
 			if got := playTime(t, led); got != tc.play {
 				t.Errorf("plays for %v, want %v", got, tc.play)
 			}
-			err = submit(t, led)
-			switch {
-			case tc.refused && !errors.Is(err, display.ErrTooLong):
-				t.Fatalf("player said %v, want refused as too long to play", err)
-			case !tc.refused && err != nil:
-				t.Fatalf("refused: %v", err)
-			}
+			wantPlayed(t, submit(t, led), tc.refused)
 		})
 	}
 }
@@ -201,13 +195,19 @@ func TestGIFPlayTimeCap(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = submit(t, led)
-			switch {
-			case tc.refused && !errors.Is(err, display.ErrTooLong):
-				t.Fatalf("player said %v, want refused as too long to play", err)
-			case !tc.refused && err != nil:
-				t.Fatalf("refused: %v", err)
-			}
+			wantPlayed(t, submit(t, led), tc.refused)
 		})
+	}
+}
+
+// wantPlayed checks the player's verdict err on an item: refused as too
+// long to play when refused is set, taken otherwise.
+func wantPlayed(t *testing.T, err error, refused bool) {
+	t.Helper()
+	switch {
+	case refused && !errors.Is(err, display.ErrTooLong):
+		t.Fatalf("player said %v, want refused as too long to play", err)
+	case !refused && err != nil:
+		t.Fatalf("refused: %v", err)
 	}
 }

@@ -63,10 +63,7 @@ func ParseFrame(data []byte) (wire.Frame, error) {
 	}
 	name := bytes.TrimSpace(data)
 	if firstNonSpace(data) == '{' {
-		if jsonTooDeep(data, 1) {
-			return wire.Frame{}, errorf("led.frame: JSON nested too deep; %s", forms)
-		}
-		m, err := decodeObject("led.frame", data, frameFields, forms)
+		m, err := decodeFlatObject("led.frame", data, frameFields, forms, forms)
 		if err != nil {
 			return wire.Frame{}, err
 		}
@@ -105,10 +102,8 @@ func ParseFrameWatch(data []byte) (time.Duration, error) {
 	}
 	var secs float64
 	if t[0] == '{' {
-		if jsonTooDeep(t, 1) {
-			return 0, errorf(`led.frame.watch: JSON nested too deep; send {"seconds":N} or nothing`)
-		}
-		m, err := decodeObject("led.frame.watch", t, frameWatchFields, `send {"seconds":N} or nothing`)
+		const forms = `send {"seconds":N} or nothing`
+		m, err := decodeFlatObject("led.frame.watch", t, frameWatchFields, forms, forms)
 		if err != nil {
 			return 0, err
 		}

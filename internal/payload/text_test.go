@@ -15,11 +15,7 @@ func TestParseText(t *testing.T) {
 	def := func(s string) Text {
 		return Text{Text: s, ScrollOpts: display.ScrollOpts{Fg: white, Bg: black, Speed: 10, Repeat: 1}}
 	}
-	tests := []struct {
-		name string
-		in   string
-		want Text
-	}{
+	checkParses(t, "ParseText", ParseText, []parseCase[Text]{
 		{"plain", "hello world", def("hello world")},
 		{"latin-1 and symbols", "Grüße, 20°C, 5€", def("Grüße, 20°C, 5€")},
 		{"outside the font is kept", "日本", def("日本")},
@@ -43,26 +39,11 @@ func TestParseText(t *testing.T) {
 		{"JSON escapes", `{"text":"\u00e9t\u00e9\n{"}`, def("été {")},
 		{"JSON text starting with brace", `{"text":"{x}"}`, def("{x}")},
 		{"max runes", strings.Repeat("é", MaxTextRunes), def(strings.Repeat("é", MaxTextRunes))},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseText([]byte(tc.in))
-			if err != nil {
-				t.Fatalf("ParseText(%q): %v", tc.in, err)
-			}
-			if got != tc.want {
-				t.Errorf("ParseText(%q) = %+v, want %+v", tc.in, got, tc.want)
-			}
-		})
-	}
+	})
 }
 
 func TestParseTextErrors(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		phrases []string
-	}{
+	checkRefuses(t, "ParseText", ParseText, []badCase[string]{
 		{"too large", strings.Repeat("a", MaxPayload+1), []string{"led.text: payload of 65537 bytes is too large", "at most 65536"}},
 		{"too many runes", strings.Repeat("é", MaxTextRunes+1), []string{"1001 characters is too long", "at most 1000"}},
 		{"empty", "", []string{"no text to show", `{"text":"hello"}`}},
@@ -98,16 +79,7 @@ func TestParseTextErrors(t *testing.T) {
 		{"mode unknown", `{"text":"hi","mode":"now"}`, []string{`mode "\"now\"" is unknown`, `"queue"`, `"replace"`}},
 		{"mode not string", `{"text":"hi","mode":1}`, []string{"mode"}},
 		{"nested", `{"text":"hi","color":[[[1]]]}`, []string{"nested too deep"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseText([]byte(tc.in))
-			if err == nil {
-				t.Fatalf("ParseText(%q) = %+v, want an error", tc.in, got)
-			}
-			wantError(t, err, tc.phrases...)
-		})
-	}
+	})
 }
 
 func TestParseTextDoesNotAlias(t *testing.T) {
@@ -131,22 +103,9 @@ func TestQuoteCutsLongInput(t *testing.T) {
 }
 
 func BenchmarkParseTextPlain(b *testing.B) {
-	data := []byte("Hello from the Sense HAT: 21.5°C, 45% humidity")
-	b.ReportAllocs()
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		if _, err := ParseText(data); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchParse(b, []byte("Hello from the Sense HAT: 21.5°C, 45% humidity"), ParseText)
 }
 
 func BenchmarkParseTextJSON(b *testing.B) {
-	data := []byte(`{"text":"Hello","color":[255,128,0],"speed":20,"mode":"replace"}`)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ParseText(data); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchParse(b, []byte(`{"text":"Hello","color":[255,128,0],"speed":20,"mode":"replace"}`), ParseText)
 }

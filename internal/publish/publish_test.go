@@ -17,10 +17,7 @@ func TestPublisherSubjectsAndPayloads(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, nil)
 	nc := testutil.Connect(t, srv.URL())
-	sub, err := nc.SubscribeSync("sensehat.pi1.>")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := testutil.SubscribeSync(t, nc, "sensehat.pi1.>")
 	var errs health.Registry
 	p := New(nc, wire.Subjects{Prefix: "sensehat", ID: "pi1"}, &errs)
 	at := time.Date(2026, 1, 2, 3, 4, 5, 600_000_000, time.UTC)

@@ -23,11 +23,7 @@ import (
 func TestResendAfterReconnectFillsTheGapInOrder(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := testutil.StartServer(t, &server.Options{JetStream: true, StoreDir: t.TempDir()})
-	nc, err := nats.Connect(srv.URL(), nats.ReconnectWait(10*time.Millisecond), nats.MaxReconnects(-1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testutil.Connect(t, srv.URL(), nats.ReconnectWait(10*time.Millisecond), nats.MaxReconnects(-1))
 	p := New(nc, wire.Subjects{Prefix: "sensehat", ID: "pi1"}, nil)
 	p.SetResendWindow(10 * time.Second)
 	reading := func(i int) { p.publish(kindEnv, p.envSubj, fmt.Appendf(nil, `{"n":%d}`, i)) }

@@ -92,21 +92,23 @@ func (sb *statusBench) ask(b *testing.B, subj string) {
 // BenchmarkStatus is one status request and its reply over loopback:
 // client, embedded server, the micro handler building the reply, back.
 func BenchmarkStatus(b *testing.B) {
-	sb := newStatusBench(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		sb.ask(b, sb.status)
-	}
-	b.ReportMetric(float64(len(sb.reply)), "reply-bytes")
+	benchAsk(b, func(sb *statusBench) string { return sb.status })
 }
 
 // BenchmarkBareResponder is BenchmarkStatus's baseline: the same loop
 // against a plain nats.go subscription answering with the same bytes.
 func BenchmarkBareResponder(b *testing.B) {
+	benchAsk(b, func(sb *statusBench) string { return sb.bare })
+}
+
+// benchAsk asks the subject that subject picks, once a loop, and reports
+// the size of the reply with the time.
+func benchAsk(b *testing.B, subject func(*statusBench) string) {
 	sb := newStatusBench(b)
+	subj := subject(sb)
 	b.ReportAllocs()
 	for b.Loop() {
-		sb.ask(b, sb.bare)
+		sb.ask(b, subj)
 	}
 	b.ReportMetric(float64(len(sb.reply)), "reply-bytes")
 }

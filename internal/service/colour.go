@@ -23,7 +23,7 @@ func colourEndpoint(s *Service, c ColourSetter) micro.Handler {
 	if c == nil {
 		return nil
 	}
-	return &colourHandler{s: s, c: c}
+	return parsed(s, "colour.config", payload.ParseColourConfig, (&colourHandler{s: s, c: c}).configure)
 }
 
 type colourHandler struct {
@@ -31,26 +31,20 @@ type colourHandler struct {
 	c ColourSetter
 }
 
-// Handle implements micro.Handler: an empty request asks for the settings,
+// configure is colour.config: an empty request asks for the settings,
 // a JSON object changes them. The reply, the settings in force, comes once
 // an integration with them has completed, so the next sensors.colour
 // reading already has them.
-func (h *colourHandler) Handle(req micro.Request) {
-	c, err := payload.ParseColourConfig(req.Data())
-	if err != nil {
-		h.s.fail(req, "colour.config", err)
-		return
-	}
+func (h *colourHandler) configure(req micro.Request, c wire.ColourConfig) error {
 	var set wire.ColourSettings
 	if c.Gain == nil && c.IntegrationCycles == nil {
 		set = h.c.Settings()
-	} else if set, err = h.c.SetColour(c.Gain, c.IntegrationCycles); err != nil {
-		h.s.fail(req, "colour.config", fmt.Errorf("colour.config: %w", err))
-		return
-	}
-	if req.Reply() != "" {
-		if err := req.RespondJSON(set); err != nil {
-			h.s.log.Debug("colour.config reply", "err", err)
+	} else {
+		var err error
+		if set, err = h.c.SetColour(c.Gain, c.IntegrationCycles); err != nil {
+			return fmt.Errorf("colour.config: %w", err)
 		}
 	}
+	h.s.answer(req, "colour.config reply", set)
+	return nil
 }

@@ -31,13 +31,8 @@ type frameHandler struct {
 	src FrameSource
 }
 
-// Handle implements micro.Handler.
-func (h *frameHandler) Handle(req micro.Request) {
-	r, err := payload.ParseFrame(req.Data())
-	if err != nil {
-		h.s.fail(req, "led.frame", err)
-		return
-	}
+// snapshot answers a led.frame request with the frame now shown.
+func (h *frameHandler) snapshot(req micro.Request, r wire.Frame) error {
 	f := display.NewFrame()
 	h.src.Snapshot(f)
 	out := f.Pix
@@ -45,8 +40,7 @@ func (h *frameHandler) Handle(req micro.Request) {
 	if r.Format == wire.FormatPNG {
 		var buf bytes.Buffer
 		if err := png.Encode(&buf, f); err != nil {
-			h.s.fail(req, "led.frame", fmt.Errorf("led.frame: encoding PNG: %w", err))
-			return
+			return fmt.Errorf("led.frame: encoding PNG: %w", err)
 		}
 		out = buf.Bytes()
 		hdr = micro.Headers{"Content-Type": []string{"image/png"}}
@@ -56,6 +50,7 @@ func (h *frameHandler) Handle(req micro.Request) {
 	if err := req.Respond(out, micro.WithHeaders(hdr)); err != nil {
 		h.s.log.Debug("frame reply", "err", err)
 	}
+	return nil
 }
 
 // watchHandler serves <prefix>.<id>.led.frame.watch: each request leases
@@ -66,20 +61,11 @@ type watchHandler struct {
 	live string
 }
 
-// Handle implements micro.Handler.
-func (h *watchHandler) Handle(req micro.Request) {
-	d, err := payload.ParseFrameWatch(req.Data())
-	if err != nil {
-		h.s.fail(req, "led.frame.watch", err)
-		return
-	}
+// lease starts or extends the live frames for d and says where they go.
+func (h *watchHandler) lease(req micro.Request, d time.Duration) error {
 	lease, rate := h.src.Watch(d)
-	if req.Reply() == "" {
-		return
-	}
-	if err := req.RespondJSON(wire.WatchReply{Subject: h.live, LeaseS: int((lease + time.Second - 1) / time.Second), MaxRateHz: rate, Format: "rgb888"}); err != nil {
-		h.s.log.Debug("watch reply", "err", err)
-	}
+	h.s.answer(req, "watch reply", wire.WatchReply{Subject: h.live, LeaseS: int((lease + time.Second - 1) / time.Second), MaxRateHz: rate, Format: "rgb888"})
+	return nil
 }
 
 // frameEndpoints returns the handlers of led.frame and led.frame.watch, or
@@ -88,5 +74,6 @@ func frameEndpoints(s *Service, src FrameSource, subj wire.Subjects) (frame, wat
 	if src == nil {
 		return nil, nil
 	}
-	return &frameHandler{s: s, src: src}, &watchHandler{s: s, src: src, live: subj.FrameLive()}
+	return parsed(s, "led.frame", payload.ParseFrame, (&frameHandler{s: s, src: src}).snapshot),
+		parsed(s, "led.frame.watch", payload.ParseFrameWatch, (&watchHandler{s: s, src: src, live: subj.FrameLive()}).lease)
 }

@@ -115,7 +115,7 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs Errors) (
 
 	subj := wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}
 	led := func(name string, parse func([]byte) (payload.LED, error)) micro.Handler {
-		return &ledHandler{s: s, p: p, id: cfg.ID, name: name, parse: parse}
+		return parsed(s, name, parse, (&ledHandler{s: s, p: p, id: cfg.ID}).submit)
 	}
 	text := led("led.text", payload.LEDText)
 	frame, watch := frameEndpoints(s, cfg.Frame, subj)
@@ -128,7 +128,7 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs Errors) (
 		{"led_text", subj.Text(), text, false, nil},
 		{"led_pixels", subj.Pixels(), led("led.pixels", payload.LEDPixels), false, nil},
 		{"led_clear", subj.Clear(), led("led.clear", payload.LEDClear), true, nil},
-		{"led_config", subj.Config(), &configHandler{s: s, p: p}, true, nil},
+		{"led_config", subj.Config(), parsed(s, "led.config", payload.ParseConfig, (&configHandler{s: s, p: p}).set), true, nil},
 		{"status", subj.Status(), &statusHandler{s: s, status: cfg.Status}, true, nil},
 		// Every device must see "all": no queue group.
 		{"all_led_text", subj.AllText(), text, false, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
@@ -229,30 +229,62 @@ func (s *Service) replyWhenShown(req micro.Request, id string, t *display.Ticket
 	}()
 }
 
-// ledHandler serves the endpoints that put an item on the matrix
-// (led.text, led.pixels, led.clear): parse the payload into an item and a
-// mode, submit it, answer once it has been shown.
-type ledHandler struct {
+// parsedHandler serves an endpoint whose requests carry a payload: every
+// one goes through the same steps, parse then serve, and a refusal from
+// either goes back through fail under the endpoint's name.
+type parsedHandler[T any] struct {
 	s     *Service
-	p     Player
-	id    string
 	name  string
-	parse func(data []byte) (payload.LED, error)
+	parse func(data []byte) (T, error)
+	serve func(req micro.Request, v T) error
+}
+
+// parsed returns the handler of endpoint name: parse reads a request's
+// payload, serve acts on what it read and answers.
+func parsed[T any](s *Service, name string, parse func([]byte) (T, error), serve func(micro.Request, T) error) micro.Handler {
+	return &parsedHandler[T]{s: s, name: name, parse: parse, serve: serve}
 }
 
 // Handle implements micro.Handler.
-func (h *ledHandler) Handle(req micro.Request) {
-	led, err := h.parse(req.Data())
+func (h *parsedHandler[T]) Handle(req micro.Request) {
+	v, err := h.parse(req.Data())
+	if err == nil {
+		err = h.serve(req, v)
+	}
 	if err != nil {
 		h.s.fail(req, h.name, err)
+	}
+}
+
+// answer replies v as JSON when the request has a reply subject; a reply
+// that cannot be sent (the requester has gone) is worth a debug line only,
+// under what.
+func (s *Service) answer(req micro.Request, what string, v any) {
+	if req.Reply() == "" {
 		return
 	}
+	if err := req.RespondJSON(v); err != nil {
+		s.log.Debug(what, "err", err)
+	}
+}
+
+// ledHandler serves the endpoints that put an item on the matrix
+// (led.text, led.pixels, led.clear): submit the parsed item in its mode,
+// answer once it has been shown.
+type ledHandler struct {
+	s  *Service
+	p  Player
+	id string
+}
+
+// submit puts the parsed item on the matrix and replies once it is shown.
+func (h *ledHandler) submit(req micro.Request, led payload.LED) error {
 	tk, err := h.p.Submit(led.Item, led.Mode)
 	if err != nil {
-		h.s.fail(req, h.name, err)
-		return
+		return err
 	}
 	h.s.replyWhenShown(req, h.id, tk)
+	return nil
 }
 
 type configHandler struct {
@@ -260,22 +292,13 @@ type configHandler struct {
 	p Player
 }
 
-// Handle implements micro.Handler.
-func (h *configHandler) Handle(req micro.Request) {
-	c, err := payload.ParseConfig(req.Data())
-	if err != nil {
-		h.s.fail(req, "led.config", err)
-		return
-	}
+// set applies led.config and confirms it.
+func (h *configHandler) set(req micro.Request, c display.Config) error {
 	if err := h.p.SetConfig(c); err != nil {
-		h.s.fail(req, "led.config", fmt.Errorf("led.config: %w", err))
-		return
+		return fmt.Errorf("led.config: %w", err)
 	}
-	if req.Reply() != "" {
-		if err := req.RespondJSON(wire.ConfigReply{OK: true}); err != nil {
-			h.s.log.Debug("config reply", "err", err)
-		}
-	}
+	h.s.answer(req, "config reply", wire.ConfigReply{OK: true})
+	return nil
 }
 
 type statusHandler struct {

@@ -72,11 +72,7 @@ func TestSlowConsumerCountedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	pub, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
+	pub := testutil.Connect(t, srv.URL())
 	// One message is taken by the stuck handler, ten wait; the rest are
 	// dropped: far more than enough to cross the limit once.
 	const sent = 200
@@ -190,11 +186,7 @@ func TestPendingLimitsBoundMemory(t *testing.T) {
 			if err := nc.Flush(); err != nil {
 				t.Fatal(err)
 			}
-			pub, err := nats.Connect(srv.URL())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer pub.Close()
+			pub := testutil.Connect(t, srv.URL())
 			subject := "sensehat.busy." + tc.subject
 			// The first request holds the handler at the gate; the rest
 			// wait unread in the subscription.

@@ -8,7 +8,10 @@ package testutil
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,11 +19,13 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"periph.io/x/conn/v3/physic"
 )
 
 // Server is an embedded nats-server on a free loopback port.
@@ -281,6 +286,33 @@ func SenseOnce[R any, D Sensor[R]](t testing.TB, open func() (D, error)) R {
 	return r
 }
 
+// SenseThenHalt plays a driver's life on a bus that replays what the chip
+// should see (periph's i2ctest.Playback): open, one Sense, Halt. Then the
+// bus must have played every transaction (Close says what was left), and
+// a Sense after Halt must fail with halted. It returns the one reading.
+func SenseThenHalt[R any, D Sensor[R]](t testing.TB, bus io.Closer, open func() (D, error), halted error) R {
+	t.Helper()
+	d, err := open()
+	if err != nil {
+		t.Fatalf("opening the sensor: %v", err)
+	}
+	var r R
+	if err := d.Sense(&r); err != nil {
+		t.Fatalf("reading the sensor: %v", err)
+	}
+	if err := d.Halt(); err != nil {
+		t.Fatalf("halting the sensor: %v", err)
+	}
+	if err := bus.Close(); err != nil {
+		t.Fatalf("the bus did not see what the chip should: %v", err)
+	}
+	var after R
+	if err := d.Sense(&after); !errors.Is(err, halted) {
+		t.Fatalf("Sense after Halt: %v, want %v", err, halted)
+	}
+	return r
+}
+
 // BindI2CDriver makes the sysfs tree at root say that the kernel driver
 // named driver is bound to the I2C device dev ("1-005f": bus 1, address
 // 0x5f), as Linux does: bus/i2c/devices/<dev>/driver is a symlink to
@@ -310,6 +342,63 @@ func BenchSense[R any, D Sensor[R]](b *testing.B, open func() (D, error)) {
 	for b.Loop() {
 		if err := d.Sense(&r); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// SkipShort skips a test that does what (builds or runs processes) when
+// the tests run with -short, the quick pass a developer makes while
+// editing.
+func SkipShort(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("%s; skipped with -short", what)
+	}
+}
+
+// BenchShow times show on the two frames in turn, with allocations
+// reported: a picture that changes at every frame, so no write is skipped
+// as unchanged, and showing one must allocate nothing.
+func BenchShow[F any](b *testing.B, frames [2]F, show func(F) error) {
+	b.Helper()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := show(frames[i&1]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// DeniedBus is an I2C bus the user may not use: every transaction fails
+// with EACCES, as i2c-dev's does for a user outside the i2c group.
+type DeniedBus struct{}
+
+// String implements i2c.Bus.
+func (DeniedBus) String() string { return "denied" }
+
+// Tx implements i2c.Bus.
+func (DeniedBus) Tx(uint16, []byte, []byte) error { return syscall.EACCES }
+
+// SetSpeed implements i2c.Bus.
+func (DeniedBus) SetSpeed(physic.Frequency) error { return nil }
+
+// WantPermissionHint fails the test unless err, from opening a chip on a
+// DeniedBus (what names the call), is a permission error that says how to
+// get the permission.
+func WantPermissionHint(t testing.TB, what string, err error) {
+	t.Helper()
+	if !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), "add the user to the i2c group") {
+		t.Errorf("%s = %v, want a permission error with the hint to add the user to the i2c group", what, err)
+	}
+}
+
+// CheckMapping fails the test for every input in want that f (named fn in
+// the message) maps to something else than want says.
+func CheckMapping[In, Out comparable](t testing.TB, fn string, f func(In) Out, want map[In]Out) {
+	t.Helper()
+	for in, w := range want {
+		if got := f(in); got != w {
+			t.Errorf("%s(%#v) = %#v, want %#v", fn, in, got, w)
 		}
 	}
 }

@@ -126,20 +126,13 @@ func DecodeEnv(data []byte, r *Env) error {
 		return err
 	}
 	var e Env
-	if err := f.needTime(&e.Time); err != nil {
-		return err
-	}
-	if err := f.num(FieldTemperatureC, &e.TemperatureC, nil); err != nil {
-		return err
-	}
-	if err := f.num(FieldTemperatureRawC, &e.TemperatureRawC, nil); err != nil {
-		return err
-	}
-	if err := f.num(FieldHumidityPct, &e.HumidityPct, &e.HasHumidity); err != nil {
-		return err
-	}
-	if err := f.num(FieldPressureHPa, &e.PressureHPa, &e.HasPressure); err != nil {
-		return err
+	f.needTime(&e.Time)
+	f.num(FieldTemperatureC, &e.TemperatureC, nil)
+	f.num(FieldTemperatureRawC, &e.TemperatureRawC, nil)
+	f.num(FieldHumidityPct, &e.HumidityPct, &e.HasHumidity)
+	f.num(FieldPressureHPa, &e.PressureHPa, &e.HasPressure)
+	if f.err != nil {
+		return f.err
 	}
 	*r = e
 	return nil
@@ -152,33 +145,18 @@ func DecodeMotion(data []byte, r *Motion) error {
 		return err
 	}
 	var m Motion
-	if err := f.needTime(&m.Time); err != nil {
-		return err
-	}
-	if err := f.vec(FieldAccelG, &m.AccelG, nil); err != nil {
-		return err
-	}
-	if err := f.vec(FieldGyroDPS, &m.GyroDPS, nil); err != nil {
-		return err
-	}
-	if err := f.vec(FieldMagUT, &m.MagUT, &m.HasMag); err != nil {
-		return err
-	}
-	if err := f.num(FieldRollDeg, &m.RollDeg, nil); err != nil {
-		return err
-	}
-	if err := f.num(FieldPitchDeg, &m.PitchDeg, nil); err != nil {
-		return err
-	}
+	f.needTime(&m.Time)
+	f.vec(FieldAccelG, &m.AccelG, nil)
+	f.vec(FieldGyroDPS, &m.GyroDPS, nil)
+	f.vec(FieldMagUT, &m.MagUT, &m.HasMag)
+	f.num(FieldRollDeg, &m.RollDeg, nil)
+	f.num(FieldPitchDeg, &m.PitchDeg, nil)
 	var yaw, compass, heading bool
-	if err := f.num(FieldYawDeg, &m.YawDeg, &yaw); err != nil {
-		return err
-	}
-	if err := f.num(FieldCompassDeg, &m.CompassDeg, &compass); err != nil {
-		return err
-	}
-	if err := f.num(FieldHeadingDeg, &m.HeadingDeg, &heading); err != nil {
-		return err
+	f.num(FieldYawDeg, &m.YawDeg, &yaw)
+	f.num(FieldCompassDeg, &m.CompassDeg, &compass)
+	f.num(FieldHeadingDeg, &m.HeadingDeg, &heading)
+	if f.err != nil {
+		return f.err
 	}
 	if yaw != compass || yaw != heading {
 		return f.errf("has only some of %s, %s and %s: a calibrated magnetometer gives all three", FieldYawDeg, FieldCompassDeg, FieldHeadingDeg)
@@ -195,9 +173,7 @@ func DecodeColour(data []byte, r *Colour) error {
 		return err
 	}
 	var c Colour
-	if err := f.needTime(&c.Time); err != nil {
-		return err
-	}
+	f.needTime(&c.Time)
 	for _, x := range []struct {
 		field string
 		v     *int
@@ -207,8 +183,8 @@ func DecodeColour(data []byte, r *Colour) error {
 		{FieldGain, &c.Gain}, {FieldIntegrationCycles, &c.IntegrationCycles}, {FieldMaxRaw, &c.MaxRaw},
 	} {
 		var n float64
-		if err := f.num(x.field, &n, nil); err != nil {
-			return err
+		if f.num(x.field, &n, nil); f.err != nil {
+			return f.err
 		}
 		if n != float64(int(n)) {
 			return f.errf("%s is %v, want a whole number", x.field, n)
@@ -216,8 +192,8 @@ func DecodeColour(data []byte, r *Colour) error {
 		*x.v = int(n)
 	}
 	var ms float64
-	if err := f.num(FieldIntegrationTimeMS, &ms, nil); err != nil {
-		return err
+	if f.num(FieldIntegrationTimeMS, &ms, nil); f.err != nil {
+		return f.err
 	}
 	c.IntegrationTime = time.Duration(ms * float64(time.Millisecond)).Round(time.Microsecond)
 	*r = c
@@ -232,8 +208,8 @@ func DecodeJoystick(data []byte, e *JoystickEvent) error {
 		return err
 	}
 	var ev JoystickEvent
-	if err := f.needTime(&ev.Time); err != nil {
-		return err
+	if f.needTime(&ev.Time); f.err != nil {
+		return f.err
 	}
 	for _, x := range []struct {
 		field string
@@ -281,6 +257,9 @@ type scanned struct {
 	raw     [maxFields][]byte
 	time    time.Time
 	hasTime bool
+	// err is the first error of needTime, num and vec; after it they do
+	// nothing, so a decoder reads every field and checks once.
+	err error
 }
 
 type member struct{ key, raw []byte }
@@ -353,61 +332,68 @@ func scanFields(kind string, data []byte, extra func(key, raw []byte)) (*scanned
 	return f, nil
 }
 
-func (f *scanned) needTime(t *time.Time) error {
+func (f *scanned) needTime(t *time.Time) {
+	if f.err != nil {
+		return
+	}
 	if !f.hasTime {
-		return f.errf("has no time")
+		f.err = f.errf("has no time")
+		return
 	}
 	*t = f.time
-	return nil
 }
 
 // num reads a number field; has, when not nil, says whether it is there,
 // and a nil has makes the field required.
-func (f *scanned) num(field string, v *float64, has *bool) error {
-	raw := f.get(field)
+func (f *scanned) num(field string, v *float64, has *bool) {
+	raw := f.present(field, has)
 	if raw == nil {
-		if has == nil {
-			return f.errf("has no %s", field)
-		}
-		*has = false
-		return nil
+		return
 	}
 	n, ok := number(raw)
 	if !ok {
-		return f.errf("%s is %s, want a number", field, clip(raw))
+		f.err = f.errf("%s is %s, want a number", field, clip(raw))
+		return
 	}
 	*v = n
-	if has != nil {
-		*has = true
+}
+
+// present returns the raw JSON of field, or nil when there is nothing to
+// read: an earlier error, or the field absent (an error when has is nil,
+// *has false otherwise). With the field there, *has is set.
+func (f *scanned) present(field string, has *bool) []byte {
+	if f.err != nil {
+		return nil
 	}
-	return nil
+	raw := f.get(field)
+	if raw == nil && has == nil {
+		f.err = f.errf("has no %s", field)
+	}
+	if has != nil {
+		*has = raw != nil
+	}
+	return raw
 }
 
 // vec reads a vector field, like num.
-func (f *scanned) vec(field string, v *[3]float64, has *bool) error {
-	raw := f.get(field)
+func (f *scanned) vec(field string, v *[3]float64, has *bool) {
+	raw := f.present(field, has)
 	if raw == nil {
-		if has == nil {
-			return f.errf("has no %s", field)
-		}
-		*has = false
-		return nil
+		return
 	}
 	var xs [3][]byte
 	if !vector(raw, &xs) {
-		return f.errf("%s is %s, want [x, y, z] of numbers", field, clip(raw))
+		f.err = f.errf("%s is %s, want [x, y, z] of numbers", field, clip(raw))
+		return
 	}
 	for i, x := range xs {
 		n, ok := number(x)
 		if !ok {
-			return f.errf("%s is %s, want [x, y, z] of numbers", field, clip(raw))
+			f.err = f.errf("%s is %s, want [x, y, z] of numbers", field, clip(raw))
+			return
 		}
 		v[i] = n
 	}
-	if has != nil {
-		*has = true
-	}
-	return nil
 }
 
 // clip quotes at most 40 bytes of a value for an error: what a device

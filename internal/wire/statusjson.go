@@ -19,53 +19,33 @@ import (
 // The last readings are written as they are: they are the bytes the
 // device published, which its own encoders made (readings.go).
 func AppendStatus(b []byte, s *Status) []byte {
-	b = append(b, `{"id":`...)
-	b = appendJSONString(b, s.ID)
-	b = append(b, `,"version":`...)
-	b = appendJSONString(b, s.Version)
-	b = append(b, `,"commit":`...)
-	b = appendJSONString(b, s.Commit)
-	b = append(b, `,"uptime_s":`...)
-	b = appendJSONFloat(b, s.UptimeS)
+	b = appendKeyString(b, `{"id":`, s.ID)
+	b = appendKeyString(b, `,"version":`, s.Version)
+	b = appendKeyString(b, `,"commit":`, s.Commit)
+	b = appendKeyFloat(b, `,"uptime_s":`, s.UptimeS)
 
-	b = append(b, `,"backends":{"display":`...)
-	b = appendJSONString(b, s.Backends.Display)
-	b = append(b, `,"joystick":`...)
-	b = appendJSONString(b, s.Backends.Joystick)
-	b = append(b, `,"sensors":`...)
-	b = appendJSONString(b, s.Backends.Sensors)
+	b = appendKeyString(b, `,"backends":{"display":`, s.Backends.Display)
+	b = appendKeyString(b, `,"joystick":`, s.Backends.Joystick)
+	b = appendKeyString(b, `,"sensors":`, s.Backends.Sensors)
 
 	d := &s.Display
-	b = append(b, `},"display":{"rotation":`...)
-	b = strconv.AppendInt(b, int64(d.Rotation), 10)
-	b = append(b, `,"low_light":`...)
-	b = strconv.AppendBool(b, d.LowLight)
-	b = append(b, `,"flip":`...)
-	b = appendJSONString(b, d.Flip)
-	b = append(b, `,"brightness":`...)
-	b = appendJSONFloat(b, d.Brightness)
-	b = append(b, `,"queue_length":`...)
-	b = strconv.AppendInt(b, int64(d.QueueLength), 10)
-	b = append(b, `,"showing":`...)
-	b = appendJSONString(b, d.Showing)
-	b = append(b, `,"frames_sent":`...)
-	b = strconv.AppendUint(b, d.FramesSent, 10)
-	b = append(b, `,"frames_skipped":`...)
-	b = strconv.AppendUint(b, d.FramesSkipped, 10)
-	b = append(b, `,"device_errors":`...)
-	b = strconv.AppendUint(b, d.DeviceErrors, 10)
+	b = appendKeyInt(b, `},"display":{"rotation":`, int64(d.Rotation))
+	b = appendKeyBool(b, `,"low_light":`, d.LowLight)
+	b = appendKeyString(b, `,"flip":`, d.Flip)
+	b = appendKeyFloat(b, `,"brightness":`, d.Brightness)
+	b = appendKeyInt(b, `,"queue_length":`, int64(d.QueueLength))
+	b = appendKeyString(b, `,"showing":`, d.Showing)
+	b = appendKeyUint(b, `,"frames_sent":`, d.FramesSent)
+	b = appendKeyUint(b, `,"frames_skipped":`, d.FramesSkipped)
+	b = appendKeyUint(b, `,"device_errors":`, d.DeviceErrors)
 
 	n := &s.NATS
-	b = append(b, `},"nats":{"connected":`...)
-	b = strconv.AppendBool(b, n.Connected)
+	b = appendKeyBool(b, `},"nats":{"connected":`, n.Connected)
 	if n.Server != "" {
-		b = append(b, `,"server":`...)
-		b = appendJSONString(b, n.Server)
+		b = appendKeyString(b, `,"server":`, n.Server)
 	}
-	b = append(b, `,"reconnects":`...)
-	b = strconv.AppendUint(b, n.Reconnects, 10)
-	b = append(b, `,"buffered":`...)
-	b = strconv.AppendInt(b, int64(n.Buffered), 10)
+	b = appendKeyUint(b, `,"reconnects":`, n.Reconnects)
+	b = appendKeyInt(b, `,"buffered":`, int64(n.Buffered))
 	b = append(b, '}')
 
 	if len(s.Sensors) > 0 {
@@ -93,27 +73,20 @@ func AppendStatus(b []byte, s *Status) []byte {
 	}
 
 	p := &s.Published
-	b = append(b, `},"published":{"boot":`...)
-	b = appendJSONString(b, p.Boot)
-	b = append(b, `,"env":`...)
-	b = strconv.AppendUint(b, p.Env, 10)
-	b = append(b, `,"motion":`...)
-	b = strconv.AppendUint(b, p.Motion, 10)
-	b = append(b, `,"colour":`...)
-	b = strconv.AppendUint(b, p.Colour, 10)
-	b = append(b, `,"joystick":`...)
-	b = strconv.AppendUint(b, p.Joystick, 10)
+	b = appendKeyString(b, `},"published":{"boot":`, p.Boot)
+	b = appendKeyUint(b, `,"env":`, p.Env)
+	b = appendKeyUint(b, `,"motion":`, p.Motion)
+	b = appendKeyUint(b, `,"colour":`, p.Colour)
+	b = appendKeyUint(b, `,"joystick":`, p.Joystick)
 
 	e := &s.Errors
 	b = append(b, `},"errors":{"counts":`...)
 	b = appendCountMap(b, e.Counts)
 	if e.Last != "" {
-		b = append(b, `,"last":`...)
-		b = appendJSONString(b, e.Last)
+		b = appendKeyString(b, `,"last":`, e.Last)
 	}
 	if e.LastAt != nil {
-		b = append(b, `,"last_at":`...)
-		b = appendJSONTime(b, *e.LastAt)
+		b = appendKeyTime(b, `,"last_at":`, *e.LastAt)
 	}
 	b = append(b, `,"suppressed_logs":`...)
 	b = appendCountMap(b, e.SuppressedLogs)
@@ -128,18 +101,14 @@ func AppendStatus(b []byte, s *Status) []byte {
 				b = append(b, ',')
 			}
 			dup := &s.Duplicates[i]
-			b = append(b, `{"instance":`...)
-			b = appendJSONString(b, dup.Instance)
+			b = appendKeyString(b, `{"instance":`, dup.Instance)
 			if dup.Host != "" {
-				b = append(b, `,"host":`...)
-				b = appendJSONString(b, dup.Host)
+				b = appendKeyString(b, `,"host":`, dup.Host)
 			}
 			if dup.Version != "" {
-				b = append(b, `,"version":`...)
-				b = appendJSONString(b, dup.Version)
+				b = appendKeyString(b, `,"version":`, dup.Version)
 			}
-			b = append(b, `,"since":`...)
-			b = appendJSONTime(b, dup.Since)
+			b = appendKeyTime(b, `,"since":`, dup.Since)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -158,24 +127,21 @@ func sortedKeys[V any](m map[string]V, buf *[16]string) []string {
 	return keys
 }
 
+// appendStringMap writes m as encoding/json does (m is not nil).
 func appendStringMap(b []byte, m map[string]string) []byte {
-	var buf [16]string
-	b = append(b, '{')
-	for i, k := range sortedKeys(m, &buf) {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, k)
-		b = append(b, ':')
-		b = appendJSONString(b, m[k])
-	}
-	return append(b, '}')
+	return appendMap(b, m, appendJSONString)
 }
 
+// appendCountMap writes m as encoding/json does, nil as null.
 func appendCountMap(b []byte, m map[string]uint64) []byte {
 	if m == nil {
 		return append(b, "null"...)
 	}
+	return appendMap(b, m, func(b []byte, v uint64) []byte { return strconv.AppendUint(b, v, 10) })
+}
+
+// appendMap writes m's entries in key order, each value with appendV.
+func appendMap[V any](b []byte, m map[string]V, appendV func([]byte, V) []byte) []byte {
 	var buf [16]string
 	b = append(b, '{')
 	for i, k := range sortedKeys(m, &buf) {
@@ -184,9 +150,29 @@ func appendCountMap(b []byte, m map[string]uint64) []byte {
 		}
 		b = appendJSONString(b, k)
 		b = append(b, ':')
-		b = strconv.AppendUint(b, m[k], 10)
+		b = appendV(b, m[k])
 	}
 	return append(b, '}')
+}
+
+// The appendKey functions write a key (with what stands before it) and its
+// value, each as encoding/json writes it.
+
+func appendKeyString(b []byte, key, v string) []byte { return appendJSONString(append(b, key...), v) }
+func appendKeyFloat(b []byte, key string, v float64) []byte {
+	return appendJSONFloat(append(b, key...), v)
+}
+func appendKeyTime(b []byte, key string, v time.Time) []byte {
+	return appendJSONTime(append(b, key...), v)
+}
+func appendKeyBool(b []byte, key string, v bool) []byte {
+	return strconv.AppendBool(append(b, key...), v)
+}
+func appendKeyInt(b []byte, key string, v int64) []byte {
+	return strconv.AppendInt(append(b, key...), v, 10)
+}
+func appendKeyUint(b []byte, key string, v uint64) []byte {
+	return strconv.AppendUint(append(b, key...), v, 10)
 }
 
 // appendJSONString writes s as encoding/json does. Plain ASCII, all a

@@ -3,6 +3,8 @@ package wire
 import (
 	"strings"
 	"testing"
+
+	"github.com/sensehat/sensehat/internal/testutil"
 )
 
 // The subjects are the contract's table (design.md, "Subjects"): every
@@ -95,15 +97,11 @@ func TestHomeAssistantSubjects(t *testing.T) {
 // nats-server's MQTT listener: topic a/b/c is subject a.b.c, '+' is '*'
 // and '#' is '>' (nats-server docs, "MQTT", topic and subject mapping).
 func TestTopic(t *testing.T) {
-	for subj, want := range map[string]string{
+	testutil.CheckMapping(t, "Topic", Topic, map[string]string{
 		"sensehat.pi1.sensors.env":      "sensehat/pi1/sensors/env",
 		"homeassistant.device.x.config": "homeassistant/device/x/config",
 		"sensehat.pi1.>":                "sensehat/pi1/#",
 		"sensehat.*.joystick.*":         "sensehat/+/joystick/+",
 		">":                             "#",
-	} {
-		if got := Topic(subj); got != want {
-			t.Errorf("Topic(%q) = %q, want %q", subj, got, want)
-		}
-	}
+	})
 }

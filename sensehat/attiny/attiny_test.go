@@ -507,12 +507,7 @@ func BenchmarkShow(b *testing.B) {
 	}
 	frames := [2]*display.Frame{display.NewFrame(), display.NewFrame()}
 	frames[1].SetRGB(3, 3, 255, 0, 255)
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if err := d.Show(frames[i&1]); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchShow(b, frames, d.Show)
 	if a.FrameWrites() < 2 {
 		b.Fatal("frames were not written")
 	}

@@ -155,6 +155,14 @@ func newJoystickSim(t *testing.T, irq func(*sim.ATtiny) gpio.PinIn, o *attiny.Jo
 
 func simIRQ(a *sim.ATtiny) gpio.PinIn { return a.Interrupt() }
 
+// inBothModes runs test as a subtest with the joystick waiting on the
+// interrupt line, then polling (irq nil), since both must behave alike.
+func inBothModes(t *testing.T, test func(t *testing.T, irq func(*sim.ATtiny) gpio.PinIn)) {
+	t.Helper()
+	t.Run("interrupt", func(t *testing.T) { test(t, simIRQ) })
+	t.Run("polling", func(t *testing.T) { test(t, nil) })
+}
+
 // noRepeat keeps Held events out of tests about presses.
 var noRepeat = attiny.JoystickOpts{PollInterval: 2 * time.Millisecond, RepeatDelay: time.Hour, RepeatPeriod: time.Hour}
 
@@ -312,64 +320,59 @@ func TestJoystickBrokenEdgesFallBack(t *testing.T) {
 }
 
 func TestJoystickHeld(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		irq  func(*sim.ATtiny) gpio.PinIn
-	}{{"interrupt", simIRQ}, {"polling", nil}} {
-		t.Run(tc.name, func(t *testing.T) {
-			clk := newClock()
-			t0 := clk.Now()
-			o := &attiny.JoystickOpts{
-				PollInterval: time.Millisecond,
-				RepeatDelay:  250 * time.Millisecond,
-				RepeatPeriod: 33 * time.Millisecond,
-				Now:          clk.Now,
-			}
-			_, a, j := newJoystickSim(t, tc.irq, o)
-			out := run(t, j)
+	inBothModes(t, func(t *testing.T, irq func(*sim.ATtiny) gpio.PinIn) {
+		clk := newClock()
+		t0 := clk.Now()
+		o := &attiny.JoystickOpts{
+			PollInterval: time.Millisecond,
+			RepeatDelay:  250 * time.Millisecond,
+			RepeatPeriod: 33 * time.Millisecond,
+			Now:          clk.Now,
+		}
+		_, a, j := newJoystickSim(t, irq, o)
+		out := run(t, j)
 
-			a.Press(sensehat.KeyMiddle)
-			if ev := expect(t, out, sensehat.KeyMiddle, sensehat.Pressed); !ev.Time.Equal(t0) {
-				t.Fatalf("pressed at %v, want %v", ev.Time, t0)
+		a.Press(sensehat.KeyMiddle)
+		if ev := expect(t, out, sensehat.KeyMiddle, sensehat.Pressed); !ev.Time.Equal(t0) {
+			t.Fatalf("pressed at %v, want %v", ev.Time, t0)
+		}
+		held := func(k sensehat.Key, at time.Duration) {
+			t.Helper()
+			if ev := expect(t, out, k, sensehat.Held); !ev.Time.Equal(t0.Add(at)) {
+				t.Fatalf("held at +%v, want +%v", ev.Time.Sub(t0), at)
 			}
-			held := func(k sensehat.Key, at time.Duration) {
-				t.Helper()
-				if ev := expect(t, out, k, sensehat.Held); !ev.Time.Equal(t0.Add(at)) {
-					t.Fatalf("held at +%v, want +%v", ev.Time.Sub(t0), at)
-				}
-			}
-			clk.Add(249 * time.Millisecond)
-			quiet(t, out)
-			clk.Add(time.Millisecond)
-			held(sensehat.KeyMiddle, 250*time.Millisecond)
-			clk.Add(32 * time.Millisecond)
-			quiet(t, out)
-			clk.Add(time.Millisecond)
-			held(sensehat.KeyMiddle, 283*time.Millisecond)
-			// A late wake-up sends one Held, not a burst.
-			clk.Add(time.Second)
-			held(sensehat.KeyMiddle, 1283*time.Millisecond)
-			quiet(t, out)
-			clk.Add(33 * time.Millisecond)
-			held(sensehat.KeyMiddle, 1316*time.Millisecond)
+		}
+		clk.Add(249 * time.Millisecond)
+		quiet(t, out)
+		clk.Add(time.Millisecond)
+		held(sensehat.KeyMiddle, 250*time.Millisecond)
+		clk.Add(32 * time.Millisecond)
+		quiet(t, out)
+		clk.Add(time.Millisecond)
+		held(sensehat.KeyMiddle, 283*time.Millisecond)
+		// A late wake-up sends one Held, not a burst.
+		clk.Add(time.Second)
+		held(sensehat.KeyMiddle, 1283*time.Millisecond)
+		quiet(t, out)
+		clk.Add(33 * time.Millisecond)
+		held(sensehat.KeyMiddle, 1316*time.Millisecond)
 
-			// Pressing another key moves the repeat to it.
-			a.Press(sensehat.KeyUp)
-			expect(t, out, sensehat.KeyUp, sensehat.Pressed)
-			clk.Add(250 * time.Millisecond)
-			held(sensehat.KeyUp, 1566*time.Millisecond)
-			// Releasing the key that no longer repeats leaves it alone.
-			a.Release(sensehat.KeyMiddle)
-			expect(t, out, sensehat.KeyMiddle, sensehat.Released)
-			clk.Add(33 * time.Millisecond)
-			held(sensehat.KeyUp, 1599*time.Millisecond)
-			// Releasing the repeating key stops the repeat.
-			a.Release(sensehat.KeyUp)
-			expect(t, out, sensehat.KeyUp, sensehat.Released)
-			clk.Add(time.Hour)
-			quiet(t, out)
-		})
-	}
+		// Pressing another key moves the repeat to it.
+		a.Press(sensehat.KeyUp)
+		expect(t, out, sensehat.KeyUp, sensehat.Pressed)
+		clk.Add(250 * time.Millisecond)
+		held(sensehat.KeyUp, 1566*time.Millisecond)
+		// Releasing the key that no longer repeats leaves it alone.
+		a.Release(sensehat.KeyMiddle)
+		expect(t, out, sensehat.KeyMiddle, sensehat.Released)
+		clk.Add(33 * time.Millisecond)
+		held(sensehat.KeyUp, 1599*time.Millisecond)
+		// Releasing the repeating key stops the repeat.
+		a.Release(sensehat.KeyUp)
+		expect(t, out, sensehat.KeyUp, sensehat.Released)
+		clk.Add(time.Hour)
+		quiet(t, out)
+	})
 }
 
 func TestJoystickBusErrors(t *testing.T) {
@@ -401,25 +404,20 @@ func TestJoystickBusErrors(t *testing.T) {
 }
 
 func TestJoystickCancel(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		irq  func(*sim.ATtiny) gpio.PinIn
-	}{{"interrupt", simIRQ}, {"polling", nil}} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, a, j := newJoystickSim(t, tc.irq, &noRepeat)
-			out := make(chan sensehat.Event) // never read: Run blocks sending
-			running := testutil.Go(t, "the joystick's Run", func(ctx context.Context) error { return j.Run(ctx, out) })
-			a.Press(sensehat.KeyUp)
-			// Run is blocked sending or waiting; it must still return.
-			time.Sleep(10 * time.Millisecond)
-			if err := j.Run(context.Background(), make(chan sensehat.Event)); err == nil {
-				t.Fatal("second concurrent Run succeeded")
-			}
-			if err := running.Stop(); err != nil {
-				t.Fatalf("Run = %v, want nil", err)
-			}
-		})
-	}
+	inBothModes(t, func(t *testing.T, irq func(*sim.ATtiny) gpio.PinIn) {
+		_, a, j := newJoystickSim(t, irq, &noRepeat)
+		out := make(chan sensehat.Event) // never read: Run blocks sending
+		running := testutil.Go(t, "the joystick's Run", func(ctx context.Context) error { return j.Run(ctx, out) })
+		a.Press(sensehat.KeyUp)
+		// Run is blocked sending or waiting; it must still return.
+		time.Sleep(10 * time.Millisecond)
+		if err := j.Run(context.Background(), make(chan sensehat.Event)); err == nil {
+			t.Fatal("second concurrent Run succeeded")
+		}
+		if err := running.Stop(); err != nil {
+			t.Fatalf("Run = %v, want nil", err)
+		}
+	})
 }
 
 func TestJoystickStuckBusCancel(t *testing.T) {

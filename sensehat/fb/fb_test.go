@@ -11,7 +11,20 @@ import (
 	"testing"
 
 	"github.com/sensehat/sensehat/display"
+	"github.com/sensehat/sensehat/internal/testutil"
 )
+
+// showPixel shows a frame with the one pixel (x, y) lit r, g, b and
+// returns the frame.
+func showPixel(t *testing.T, d *Dev, x, y int, r, g, b uint8) *display.Frame {
+	t.Helper()
+	f := display.NewFrame()
+	f.SetRGB(x, y, r, g, b)
+	if err := d.Show(f); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
 
 func open(t testing.TB) (*Dev, string) {
 	t.Helper()
@@ -52,11 +65,7 @@ func TestExactBytes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, path := open(t)
-			f := display.NewFrame()
-			f.SetRGB(tc.x, tc.y, tc.r, tc.g, tc.b)
-			if err := d.Show(f); err != nil {
-				t.Fatal(err)
-			}
+			showPixel(t, d, tc.x, tc.y, tc.r, tc.g, tc.b)
 			got := read(t, path)
 			want := make([]byte, 128)
 			want[tc.off], want[tc.off+1] = tc.lo, tc.hi
@@ -108,11 +117,7 @@ func TestUnchangedFrameNotRewritten(t *testing.T) {
 
 func TestLowLightInSoftwareForFiles(t *testing.T) {
 	d, path := open(t)
-	f := display.NewFrame()
-	f.SetRGB(0, 0, 255, 255, 255)
-	if err := d.Show(f); err != nil {
-		t.Fatal(err)
-	}
+	f := showPixel(t, d, 0, 0, 255, 255, 255)
 	bright := read(t, path)
 	if err := d.SetLowLight(true); err != nil {
 		t.Fatal(err)
@@ -286,11 +291,7 @@ func TestLowLightOption(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Halt()
-	f := display.NewFrame()
-	f.SetRGB(0, 0, 255, 0, 0)
-	if err := d.Show(f); err != nil {
-		t.Fatal(err)
-	}
+	showPixel(t, d, 0, 0, 255, 0, 0)
 	if got := read(t, path); got[0] != 0x00 || got[1] != 18<<3 {
 		t.Fatalf("red in low light: % x, want 00 90", got[:2])
 	}
@@ -298,11 +299,7 @@ func TestLowLightOption(t *testing.T) {
 
 func TestSetGammaFile(t *testing.T) {
 	d, path := open(t)
-	f := display.NewFrame()
-	f.SetRGB(1, 0, 255, 0, 0)
-	if err := d.Show(f); err != nil {
-		t.Fatal(err)
-	}
+	showPixel(t, d, 1, 0, 255, 0, 0)
 	var g display.Gamma // half brightness, linear
 	for i := range g {
 		g[i] = uint8(i / 2)
@@ -374,11 +371,7 @@ func TestHaltBlanks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := display.NewFrame()
-	f.SetRGB(2, 2, 255, 255, 255)
-	if err := d.Show(f); err != nil {
-		t.Fatal(err)
-	}
+	showPixel(t, d, 2, 2, 255, 255, 255)
 	if err := d.Halt(); err != nil {
 		t.Fatal(err)
 	}
@@ -401,12 +394,7 @@ func BenchmarkShow(b *testing.B) {
 	d, _ := open(b)
 	frames := [2]*display.Frame{display.NewFrame(), display.NewFrame()}
 	frames[1].SetRGB(4, 4, 255, 0, 0)
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if err := d.Show(frames[i&1]); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchShow(b, frames, d.Show)
 }
 
 // BenchmarkShowUnchanged is the still picture: encoded and compared, not
@@ -430,10 +418,5 @@ func BenchmarkShowLowLight(b *testing.B) {
 	}
 	frames := [2]*display.Frame{display.NewFrame(), display.NewFrame()}
 	frames[1].SetRGB(4, 4, 255, 0, 0)
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if err := d.Show(frames[i&1]); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchShow(b, frames, d.Show)
 }

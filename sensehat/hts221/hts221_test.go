@@ -4,13 +4,11 @@ import (
 	"errors"
 	"io"
 	"math"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
 
 	"periph.io/x/conn/v3/i2c/i2ctest"
-	"periph.io/x/conn/v3/physic"
 
 	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/sim"
@@ -208,25 +206,9 @@ func TestInitSequence(t *testing.T) {
 		// Halt: power down, keeping BDU and ODR.
 		{Addr: Addr, W: []byte{0x20, 0x07}},
 	}, DontPanic: true}
-	d, err := New(p, &simOpts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r Reading
-	if err := d.Sense(&r); err != nil {
-		t.Fatal(err)
-	}
+	r := testutil.SenseThenHalt[Reading](t, p, func() (*Dev, error) { return New(p, &simOpts) }, ErrHalted)
 	if r != (Reading{TemperatureC: 33.5, HumidityPct: 33}) {
 		t.Fatalf("reading = %+v, want exactly 33.5 °C, 33 %%", r)
-	}
-	if err := d.Halt(); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Sense(&r); !errors.Is(err, ErrHalted) {
-		t.Fatalf("Sense after Halt: %v, want ErrHalted", err)
 	}
 }
 
@@ -267,28 +249,12 @@ func TestKernelDriver(t *testing.T) {
 	}
 }
 
-// permBus fails every transaction the way i2c-dev does for a user without
-// access.
-type permBus struct{}
-
-func (permBus) String() string                  { return "perm" }
-func (permBus) Tx(uint16, []byte, []byte) error { return syscall.EACCES }
-func (permBus) SetSpeed(physic.Frequency) error { return nil }
-
 func TestPermissionHint(t *testing.T) {
-	_, err := New(permBus{}, &simOpts)
-	if !errors.Is(err, os.ErrPermission) || !strings.Contains(err.Error(), "add the user to the i2c group") {
-		t.Fatalf("err = %v", err)
-	}
+	_, err := New(testutil.DeniedBus{}, &simOpts)
+	testutil.WantPermissionHint(t, "New", err)
 }
 
 func BenchmarkSense(b *testing.B) {
 	_, _, d := newSim(b)
-	var r Reading
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := d.Sense(&r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchSense[Reading](b, func() (*Dev, error) { return d, nil })
 }

@@ -29,11 +29,7 @@ func NewLPS25H(root string) (*LPS25HDev, error) {
 // Sense reads pressure (st_pressure's kPa, converted to hPa) and
 // temperature (m°C, converted to °C) into r. It allocates nothing.
 func (l *LPS25HDev) Sense(r *lps25h.Reading) error {
-	kPa, err := l.d.Read("pressure")
-	if err != nil {
-		return err
-	}
-	mC, err := l.d.Read("temp")
+	kPa, mC, err := l.readPair("pressure", "temp")
 	if err != nil {
 		return err
 	}
@@ -67,11 +63,7 @@ func NewHTS221(root string) (*HTS221Dev, error) {
 // and %RH: its scale is slope/(2^6·1000) and slope/(2^4·1000) with the
 // slope in thousandths (hts221_get_sensor_scale). It allocates nothing.
 func (h *HTS221Dev) Sense(r *hts221.Reading) error {
-	c, err := h.d.Read("temp")
-	if err != nil {
-		return err
-	}
-	pct, err := h.d.Read("humidityrelative")
+	c, pct, err := h.readPair("temp", "humidityrelative")
 	if err != nil {
 		return err
 	}
@@ -98,6 +90,17 @@ func findChip(root, name string) (chip, error) {
 		return chip{}, err
 	}
 	return chip{d: d, rateErr: rateErr(d)}, nil
+}
+
+// readPair reads the channels a and b, the two an environment chip has.
+func (c *chip) readPair(a, b string) (va, vb float64, err error) {
+	if va, err = c.d.Read(a); err != nil {
+		return 0, 0, err
+	}
+	if vb, err = c.d.Read(b); err != nil {
+		return 0, 0, err
+	}
+	return va, vb, nil
 }
 
 // RateErr says why the device was left at a slow sampling rate (see

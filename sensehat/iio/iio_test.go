@@ -184,12 +184,20 @@ func TestParseNumber(t *testing.T) {
 	}
 }
 
-func TestLPS25HDev(t *testing.T) {
-	root := senseHAT(t)
-	l, err := NewLPS25H(root)
+// mustOpen opens the device open finds under root, failing the test if it
+// cannot.
+func mustOpen[D any](t testing.TB, open func(root string) (D, error), root string) D {
+	t.Helper()
+	d, err := open(root)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return d
+}
+
+func TestLPS25HDev(t *testing.T) {
+	root := senseHAT(t)
+	l := mustOpen(t, NewLPS25H, root)
 	var r lps25h.Reading
 	if err := l.Sense(&r); err != nil {
 		t.Fatal(err)

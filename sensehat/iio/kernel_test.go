@@ -136,15 +136,7 @@ func TestLPS25HFromKernelArithmetic(t *testing.T) {
 		temp  int16
 	}{{0x3F5400, -2640}, {0x3E8000, 0}, {0x2F0000, 4800}} {
 		root := fakeTree(t, map[int]map[string]string{3: iiotest.STPressure(tc.press, tc.temp)})
-		d, err := NewLPS25H(root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r lps25h.Reading
-		if err := d.Sense(&r); err != nil {
-			t.Fatal(err)
-		}
-		d.Halt()
+		r := testutil.SenseOnce[lps25h.Reading](t, func() (*LPS25HDev, error) { return NewLPS25H(root) })
 		wantP, wantT := float64(tc.press)/4096, 42.5+float64(tc.temp)/480
 		if math.Abs(r.PressureHPa-wantP) > wantP*3e-6 || math.Abs(r.TemperatureC-wantT) > 1e-6 {
 			t.Errorf("raw %d/%d: %.4f hPa %.4f °C, datasheet %.4f hPa %.4f °C", tc.press, tc.temp, r.PressureHPa, r.TemperatureC, wantP, wantT)
@@ -160,15 +152,9 @@ func TestLSM9DS1FromKernelArithmetic(t *testing.T) {
 	accel, gyro, mag := [3]int16{-1200, 3000, 16000}, [3]int16{-300, 1200, 40}, [3]int16{2500, -700, -4100}
 	acc, gyr := iiotest.STLSM6DSX(accel, gyro)
 	root := fakeTree(t, map[int]map[string]string{0: gyr, 1: acc, 2: iiotest.STMagn(mag)})
-	ag, err := NewLSM9DS1(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ag := mustOpen(t, NewLSM9DS1, root)
 	defer ag.Halt()
-	m, err := NewLSM9DS1Mag(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustOpen(t, NewLSM9DS1Mag, root)
 	defer m.Halt()
 	var got lsm9ds1.Motion
 	var gotMag [3]float64
@@ -211,22 +197,10 @@ func TestNewSetsFastestRate(t *testing.T) {
 		0: iiotest.STPressure(0x3F5400, 0), 1: acc, 2: gyr,
 		3: iiotest.STMagn([3]int16{}), 4: iiotest.HTS221(iiotest.CalPositive, 0, 0),
 	})
-	l, err := NewLPS25H(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ag, err := NewLSM9DS1(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := NewLSM9DS1Mag(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := NewHTS221(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := mustOpen(t, NewLPS25H, root)
+	ag := mustOpen(t, NewLSM9DS1, root)
+	m := mustOpen(t, NewLSM9DS1Mag, root)
+	h := mustOpen(t, NewHTS221, root)
 	for _, e := range []error{l.RateErr(), ag.RateErr(), m.RateErr(), h.RateErr()} {
 		if e != nil {
 			t.Errorf("RateErr = %v", e)
@@ -251,10 +225,7 @@ func TestRateLeftSlow(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(root, "bus/iio/devices/iio:device0/sampling_frequency"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	l, err := NewLPS25H(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := mustOpen(t, NewLPS25H, root)
 	if err := l.RateErr(); err == nil || !strings.Contains(err.Error(), "lps25h") {
 		t.Errorf("RateErr = %v, want why lps25h stays slow", err)
 	}
@@ -265,7 +236,7 @@ func TestRateLeftSlow(t *testing.T) {
 
 	noRate := iiotest.STPressure(0x3F5400, 0)
 	delete(noRate, "sampling_frequency_available")
-	l, err = NewLPS25H(fakeTree(t, map[int]map[string]string{0: noRate}))
+	l, err := NewLPS25H(fakeTree(t, map[int]map[string]string{0: noRate}))
 	if err != nil || l.RateErr() != nil {
 		t.Errorf("no rate choice: %v, RateErr %v; want both nil", err, l.RateErr())
 	}

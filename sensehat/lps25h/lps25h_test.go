@@ -4,13 +4,11 @@ import (
 	"errors"
 	"io"
 	"math"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
 
 	"periph.io/x/conn/v3/i2c/i2ctest"
-	"periph.io/x/conn/v3/physic"
 
 	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/sensehat/sim"
@@ -113,25 +111,9 @@ func TestInitSequence(t *testing.T) {
 				i2ctest.IO{Addr: Addr, W: []byte{0x20, 0x44}},
 			)
 			p := &i2ctest.Playback{Ops: ops, DontPanic: true}
-			d, err := New(p, &tc.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var r Reading
-			if err := d.Sense(&r); err != nil {
-				t.Fatal(err)
-			}
+			r := testutil.SenseThenHalt[Reading](t, p, func() (*Dev, error) { return New(p, &tc.opts) }, ErrHalted)
 			if r != (Reading{PressureHPa: 1013.25, TemperatureC: 21.5}) {
 				t.Fatalf("reading = %+v, want exactly 1013.25 hPa, 21.5 °C", r)
-			}
-			if err := d.Halt(); err != nil {
-				t.Fatal(err)
-			}
-			if err := p.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if err := d.Sense(&r); !errors.Is(err, ErrHalted) {
-				t.Fatalf("Sense after Halt: %v, want ErrHalted", err)
 			}
 		})
 	}
@@ -139,11 +121,7 @@ func TestInitSequence(t *testing.T) {
 
 func TestRegistersAfterInit(t *testing.T) {
 	_, p, d := newSim(t)
-	for reg, want := range map[byte]byte{0x10: 0x05, 0x2E: 0xC0, 0x21: 0x40, 0x20: 0xC4} {
-		if got := p.Register(reg); got != want {
-			t.Errorf("register %#x = %#x, want %#x", reg, got, want)
-		}
-	}
+	testutil.CheckMapping(t, "register", p.Register, map[byte]byte{0x10: 0x05, 0x2E: 0xC0, 0x21: 0x40, 0x20: 0xC4})
 	if err := d.Halt(); err != nil {
 		t.Fatal(err)
 	}
@@ -207,26 +185,12 @@ func TestKernelDriver(t *testing.T) {
 	}
 }
 
-type permBus struct{}
-
-func (permBus) String() string                  { return "perm" }
-func (permBus) Tx(uint16, []byte, []byte) error { return syscall.EACCES }
-func (permBus) SetSpeed(physic.Frequency) error { return nil }
-
 func TestPermissionHint(t *testing.T) {
-	_, err := New(permBus{}, &simOpts)
-	if !errors.Is(err, os.ErrPermission) || !strings.Contains(err.Error(), "add the user to the i2c group") {
-		t.Fatalf("err = %v", err)
-	}
+	_, err := New(testutil.DeniedBus{}, &simOpts)
+	testutil.WantPermissionHint(t, "New", err)
 }
 
 func BenchmarkSense(b *testing.B) {
 	_, _, d := newSim(b)
-	var r Reading
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := d.Sense(&r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchSense[Reading](b, func() (*Dev, error) { return d, nil })
 }

@@ -3,7 +3,6 @@ package lsm9ds1_test
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/i2c/i2ctest"
-	"periph.io/x/conn/v3/physic"
 
 	"github.com/sensehat/sensehat/internal/pysensehat"
 	"github.com/sensehat/sensehat/internal/testutil"
@@ -328,11 +326,7 @@ func TestResetUndoesAnotherProgram(t *testing.T) {
 	}
 	// Flat at yaw 0: chip (-21.04, 0, -43.14) µT, reported (-x, y, -z).
 	near(t, "field", f, [3]float64{21.04, 0, 43.14}, 0.014)
-	for reg, want := range map[byte]byte{0x1E: 0x38, 0x1F: 0x38, 0x22: 0x44} {
-		if got := s.AG.Reg(reg); got != want {
-			t.Errorf("accel/gyro register %#02x = %#02x, want %#02x", reg, got, want)
-		}
-	}
+	testutil.CheckMapping(t, "accel/gyro register", s.AG.Reg, map[byte]byte{0x1E: 0x38, 0x1F: 0x38, 0x22: 0x44})
 	if got := s.Mag.Reg(0x05); got != 0 {
 		t.Errorf("OFFSET_X_REG_L_M = %#02x after reset, want 0", got)
 	}
@@ -555,22 +549,11 @@ func TestKernelDriver(t *testing.T) {
 	}
 }
 
-// denied is a bus the user may not use, as /dev/i2c-1 without the i2c group.
-type denied struct{}
-
-func (denied) String() string                  { return "denied" }
-func (denied) Tx(uint16, []byte, []byte) error { return fs.ErrPermission }
-func (denied) SetSpeed(physic.Frequency) error { return nil }
-
 func TestPermissionHint(t *testing.T) {
-	_, err := lsm9ds1.NewAccelGyro(denied{}, &simOpts)
-	if !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), "add the user to the i2c group") {
-		t.Errorf("NewAccelGyro = %v", err)
-	}
-	_, err = lsm9ds1.NewMag(denied{}, &simMagOpts)
-	if !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), "add the user to the i2c group") {
-		t.Errorf("NewMag = %v", err)
-	}
+	_, err := lsm9ds1.NewAccelGyro(testutil.DeniedBus{}, &simOpts)
+	testutil.WantPermissionHint(t, "NewAccelGyro", err)
+	_, err = lsm9ds1.NewMag(testutil.DeniedBus{}, &simMagOpts)
+	testutil.WantPermissionHint(t, "NewMag", err)
 }
 
 func TestBadRanges(t *testing.T) {

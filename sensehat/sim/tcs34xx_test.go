@@ -30,8 +30,15 @@ func btx(t *testing.T, b *Bus, addr uint16, w []byte, n int) []byte {
 	return r
 }
 
-// le16 is a little-endian 16-bit value as the data registers hold it.
-func le16(v uint16) []byte { return []byte{byte(v), byte(v >> 8)} }
+// le16 is little-endian 16-bit values one after the other, as the data
+// registers hold them.
+func le16(vs ...uint16) []byte {
+	var b []byte
+	for _, v := range vs {
+		b = append(b, byte(v), byte(v>>8))
+	}
+	return b
+}
 
 func TestTCS3400Integration(t *testing.T) {
 	c := NewTCS3400()
@@ -53,10 +60,7 @@ func TestTCS3400Integration(t *testing.T) {
 	got := btx(t, b, TCS3400Addr, []byte{0x93}, 9)
 	// counts = light × gain × cycles: clear 100×16×64 = 102400 saturates at
 	// 65535 (64 cycles and more); red 10240, green 20480, blue 5120.
-	want := append([]byte{0x01}, le16(65535)...)
-	want = append(want, le16(10240)...)
-	want = append(want, le16(20480)...)
-	want = append(want, le16(5120)...)
+	want := append([]byte{0x01}, le16(65535, 10240, 20480, 5120)...)
 	if !bytes.Equal(got, want) {
 		t.Fatalf("STATUS..BDATAH = % x, want % x", got, want)
 	}
@@ -79,9 +83,7 @@ func TestTCS3400SaturatesBelow64Cycles(t *testing.T) {
 	got := btx(t, b, TCS3400Addr, []byte{0x94}, 8)
 	// Full scale at one cycle is 1024 (python-sense-hat max_value:
 	// 1024 × cycles below 64); 0.4 rounds to 0.
-	want := append(le16(0), le16(1000)...)
-	want = append(want, le16(1024)...)
-	want = append(want, le16(1024)...)
+	want := le16(0, 1000, 1024, 1024)
 	if !bytes.Equal(got, want) {
 		t.Fatalf("CDATAL..BDATAH = % x, want % x", got, want)
 	}
@@ -102,10 +104,7 @@ func TestTCS34725CommandByte(t *testing.T) {
 
 	// TYPE 01 (0xA0): auto-increment. counts = light × 60 × 10.
 	got := btx(t, b, TCS34725Addr, []byte{0xB3}, 9)
-	want := append([]byte{0x01}, le16(3600)...)
-	want = append(want, le16(1800)...)
-	want = append(want, le16(1200)...)
-	want = append(want, le16(600)...)
+	want := append([]byte{0x01}, le16(3600, 1800, 1200, 600)...)
 	if !bytes.Equal(got, want) {
 		t.Fatalf("auto-increment STATUS..BDATAH = % x, want % x", got, want)
 	}

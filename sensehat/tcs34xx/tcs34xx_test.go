@@ -253,25 +253,11 @@ func TestExactBytes(t *testing.T) {
 				{Addr: a, W: []byte{0x80, 0x00}},
 			}}
 			clk := newClock()
-			d, err := New(p, &Opts{SkipKernelCheck: true, Addr: a, Settings: tc.set, Now: clk.Now, Sleep: clk.Sleep})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var r Reading
-			if err := d.Sense(&r); err != nil {
-				t.Fatal(err)
-			}
+			r := testutil.SenseThenHalt[Reading](t, p, func() (*Dev, error) {
+				return New(p, &Opts{SkipKernelCheck: true, Addr: a, Settings: tc.set, Now: clk.Now, Sleep: clk.Sleep})
+			}, ErrHalted)
 			if r.Clear != 0x10 || r.Red != 0x20 || r.Green != 0x30 || r.Blue != 0x140 {
 				t.Fatalf("reading = %+v", r)
-			}
-			if err := d.Halt(); err != nil {
-				t.Fatal(err)
-			}
-			if err := p.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if err := d.Sense(&r); !errors.Is(err, ErrHalted) {
-				t.Fatalf("Sense after Halt: %v", err)
 			}
 		})
 	}
@@ -404,13 +390,7 @@ func BenchmarkSense(b *testing.B) {
 	chip := sim.NewTCS3400()
 	chip.SetLight(10, 20, 30, 60)
 	_, _, d := simDev(b, chip, 0x39, Settings{Gain: 16, IntegrationCycles: 64})
-	var r Reading
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := d.Sense(&r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testutil.BenchSense[Reading](b, func() (*Dev, error) { return d, nil })
 }
 
 func TestVariantOf(t *testing.T) {

@@ -53,6 +53,8 @@ Usage:
                                        plots of its readings, actions
   sensehat history --id ID [--since 2h] [--until TIME] [--csv|--json] [--kind K] [--stream NAME] [--domain D]
                                        stored readings (store and forward)
+  sensehat simulate --devices N [--first N] [--env-interval D] [--motion-interval D] [--joystick-every D]
+                                       N simulated boards (sim-0001...), for load tests
   sensehat version
 
 Connection flags (every subcommand): --nats URL (env NATS_URL), --creds,
@@ -82,6 +84,8 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		err = a.web(ctx, args[1:])
 	case "history":
 		err = a.history(ctx, args[1:])
+	case "simulate":
+		err = a.simulate(ctx, args[1:])
 	case "version", "--version", "-version":
 		fmt.Fprintln(a.Stdout, version.String("sensehat"))
 		return 0

@@ -327,7 +327,7 @@ func TestHubClusterNodeKilledUnderLoad(t *testing.T) {
 				for _, k := range ks {
 					ns := got["b1/"+k]
 					if uint64(len(ns)) != want[k] || (len(ns) > 0 && (ns[0] != 1 || ns[len(ns)-1] != want[k])) {
-						t.Errorf("stream %s: %d %s readings (%d..%d), want 1..%d once each", name, len(ns), k, first(ns), last(ns), want[k])
+						t.Errorf("stream %s: %d %s readings (%d..%d), want 1..%d once each", name, len(ns), k, first(ns), lastOf(ns), want[k])
 					}
 				}
 				if uint64(len(rs)) != func() (s uint64) {
@@ -349,7 +349,7 @@ func TestHubClusterNodeKilledUnderLoad(t *testing.T) {
 	}
 }
 
-func last(ns []uint64) uint64 {
+func lastOf(ns []uint64) uint64 {
 	if len(ns) == 0 {
 		return 0
 	}
@@ -404,4 +404,151 @@ func (c *hubCluster) readAll(t *testing.T, name string) []reading {
 		out = append(out, r)
 	}
 	return out
+}
+
+// Retention by kind (deploy/nats/cluster/streams.sh), with its limits
+// scaled down so a test fills them: env, colour and joystick kept 20 per
+// subject for an hour (by default a week at one a second), motion 10 per
+// subject for 8 s (by default a day at ten a second). A Pi floods env,
+// colour and motion after five joystick presses: each kind keeps its own
+// count, the presses survive the flood of the other kinds, and motion
+// ages out while the rest stays. The limits are nats-server's (the
+// expected counts are the configured ones, enforced by the server, not by
+// our code); the test checks streams.sh configures them per kind.
+func TestHubRetentionByKind(t *testing.T) {
+	c := startHubCluster(t, tool(t, "nats-server"),
+		"SENSEHAT_READINGS_PER_SUBJECT=20", "SENSEHAT_READINGS_KEEP=3600",
+		"SENSEHAT_MOTION_PER_SUBJECT=10", "SENSEHAT_MOTION_KEEP=8",
+		"SENSEHAT_READING_BYTES=1000")
+	// The budget formula of docs/hub-cluster.md: devices x per subject x
+	// kinds counted (env and colour; motion) x bytes per reading.
+	for _, tc := range []struct {
+		name     string
+		per      int64
+		age      time.Duration
+		maxBytes int64
+	}{
+		{"SENSEHAT", 20, time.Hour, 1 * 20 * 2 * 1000},
+		{"SENSEHAT_MOTION", 10, 8 * time.Second, 1 * 10 * 1 * 1000},
+	} {
+		cfg := c.streamInfo(t, tc.name).Config
+		if cfg.MaxMsgsPerSubject != tc.per || cfg.MaxAge != tc.age || cfg.MaxBytes != tc.maxBytes || cfg.Replicas != 3 {
+			t.Errorf("stream %s: per subject %d, age %v, bytes %d, replicas %d; want %d, %v, %d, 3",
+				tc.name, cfg.MaxMsgsPerSubject, cfg.MaxAge, cfg.MaxBytes, cfg.Replicas, tc.per, tc.age, tc.maxBytes)
+		}
+	}
+
+	nc, err := nats.Connect(c.leaf.url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.NewWithDomain(nc, "sensehat-"+sfID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	pub := func(kind string, n int) {
+		subj := "sensehat." + sfID + "." + kind
+		if _, err := js.Publish(ctx, subj, []byte(fmt.Sprintf(`{"n":%d}`, n))); err != nil {
+			t.Fatalf("publishing %s %d: %v", subj, n, err)
+		}
+	}
+	for n := 1; n <= 5; n++ {
+		pub("joystick.up", n)
+	}
+	for n := 1; n <= 100; n++ {
+		pub("sensors.env", n)
+		pub("sensors.colour", n)
+		pub("sensors.motion", n)
+	}
+
+	// Every message sourced (the last sequence counts them), then what the
+	// limits keep, per subject.
+	waitFor(t, 60*time.Second, "SENSEHAT sourcing all 205 readings", func() bool {
+		info, err := c.tryStreamInfo("SENSEHAT")
+		return err == nil && info.State.LastSeq >= 205
+	})
+	waitFor(t, 60*time.Second, "SENSEHAT_MOTION sourcing all 100 readings", func() bool {
+		info, err := c.tryStreamInfo("SENSEHAT_MOTION")
+		return err == nil && info.State.LastSeq >= 100
+	})
+	want := map[string]uint64{
+		"sensehat." + sfID + ".sensors.env":    20,
+		"sensehat." + sfID + ".sensors.colour": 20,
+		"sensehat." + sfID + ".joystick.up":    5,
+	}
+	got := c.subjects(t, "SENSEHAT")
+	if len(got) != len(want) {
+		t.Errorf("SENSEHAT holds subjects %v, want %v", got, want)
+	}
+	for s, n := range want {
+		if got[s] != n {
+			t.Errorf("SENSEHAT holds %d of %s, want %d", got[s], s, n)
+		}
+	}
+	motion := c.subjects(t, "SENSEHAT_MOTION")
+	if n := motion["sensehat."+sfID+".sensors.motion"]; n != 10 || len(motion) != 1 {
+		t.Errorf("SENSEHAT_MOTION holds %v, want 10 motion readings of %s", motion, sfID)
+	}
+	// The newest are kept: the last env reading is number 100.
+	m, err := func() (*jetstream.RawStreamMsg, error) {
+		nc, err := nats.Connect(c.urls())
+		if err != nil {
+			return nil, err
+		}
+		defer nc.Close()
+		hjs, err := jetstream.New(nc)
+		if err != nil {
+			return nil, err
+		}
+		s, err := hjs.Stream(ctx, "SENSEHAT")
+		if err != nil {
+			return nil, err
+		}
+		return s.GetLastMsgForSubject(ctx, "sensehat."+sfID+".sensors.env")
+	}()
+	if err != nil || string(m.Data) != `{"n":100}` {
+		t.Errorf("SENSEHAT's last env reading: %v %q, want {\"n\":100}", err, func() []byte {
+			if m == nil {
+				return nil
+			}
+			return m.Data
+		}())
+	}
+
+	// Motion ages out after 8 s; the other kinds, kept an hour, stay.
+	waitFor(t, 30*time.Second, "SENSEHAT_MOTION emptied by its max_age", func() bool {
+		info, err := c.tryStreamInfo("SENSEHAT_MOTION")
+		return err == nil && info.State.Msgs == 0
+	})
+	if info := c.streamInfo(t, "SENSEHAT"); info.State.Msgs != 45 {
+		t.Errorf("SENSEHAT holds %d messages once motion aged out, want 45", info.State.Msgs)
+	}
+}
+
+// subjects counts a hub stream's messages per subject.
+func (c *hubCluster) subjects(t *testing.T, name string) map[string]uint64 {
+	t.Helper()
+	nc, err := nats.Connect(c.urls())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(">"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Subjects
 }

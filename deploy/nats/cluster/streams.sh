@@ -88,7 +88,12 @@ done
 # subjects of a device the byte budget counts (env and colour: 2).
 render() {
 	bytes=$((n * $6 * $5 * reading_bytes))
-	awk -v src="$3" -v age="$(($4 * 1000000000))" -v per="$5" -v bytes="$bytes" -v r="$replicas" '{
+	# The duplicate window (10 minutes: a Pi's resend after a lost link)
+	# may not exceed the age.
+	dup=600
+	[ "$4" -ge "$dup" ] || dup=$4
+	awk -v src="$3" -v age="$(($4 * 1000000000))" -v per="$5" -v bytes="$bytes" -v r="$replicas" -v dup="$((dup * 1000000000))" '{
+		gsub(/@DUP_WINDOW@/, dup)
 		gsub(/@SOURCES@/, src "\n  "); gsub(/@MAX_AGE@/, age); gsub(/@PER_SUBJECT@/, per)
 		gsub(/@MAX_BYTES@/, bytes); gsub(/@REPLICAS@/, r); print
 	}' "$here/$1" >"$2"

@@ -34,7 +34,9 @@ cmd=$1
 dir=$2
 base=${3:-4222}
 case $base in '' | *[!0-9]*) die "BASE '$base' must be a port number" ;; esac
-[ "$base" -ge 1024 ] && [ "$base" -le 65500 ] || die "BASE $base must be 1024 to 65500"
+if [ "$base" -lt 1024 ] || [ "$base" -gt 65500 ]; then
+	die "BASE $base must be 1024 to 65500"
+fi
 
 render() {
 	mkdir -p "$dir"

@@ -67,6 +67,8 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 # src_of ID FILTER: one source of a Pi's stream, of the subjects FILTER.
 src_of() {
+	# $JS is part of a NATS subject, not a shell variable.
+	# shellcheck disable=SC2016
 	printf '\n    {"name": "SENSEHAT_%s", "filter_subject": "%s", "external": {"api": "$JS.sensehat-%s.API"}}' "$1" "$2" "$1"
 }
 

@@ -53,7 +53,7 @@ Usage:
                                        plots of its readings, actions
   sensehat history --id ID [--since 2h] [--until TIME] [--csv|--json] [--kind K] [--stream NAME] [--domain D]
                                        stored readings (store and forward)
-  sensehat simulate --devices N [--first N] [--env-interval D] [--motion-interval D] [--joystick-every D]
+  sensehat simulate --devices N [--first N] [--env-interval D] [--motion-interval D] [--joystick-every D] [--leaf URLS]
                                        N simulated boards (sim-0001...), for load tests
   sensehat version
 

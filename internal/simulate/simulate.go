@@ -47,6 +47,11 @@ type Opts struct {
 	// every device that often, so joystick events flow too.
 	JoystickEvery time.Duration
 
+	// Leaf, if set, puts every device behind a leaf node of its own with
+	// its own stream, for store-and-forward tests; Config.NATS is then
+	// not used.
+	Leaf *LeafOpts
+
 	// StartSpread is the time over which the devices start, so a large
 	// fleet does not hit the server with every connection in the same
 	// millisecond (a real fleet never does); 0 starts them all at once.
@@ -114,6 +119,9 @@ func New(opts *Opts) (*Fleet, error) {
 	}
 	if _, err := wire.NewSubjects(c.Prefix, ID(o.First+o.Devices-1)); err != nil {
 		return nil, fmt.Errorf("simulate: %w", err)
+	}
+	if o.Leaf != nil && len(o.Leaf.HubURLs) == 0 {
+		return nil, errors.New("simulate: leaf nodes need the hub's leaf node URL (nats-leaf://user:password@hub:7422)")
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -184,11 +192,22 @@ func (f *Fleet) Run(ctx context.Context) error {
 			fail(fmt.Errorf("simulate: %s: state directory: %w", ID(n), err))
 			break
 		}
+		cfg := o.deviceConfig(n, dir)
+		var leaf *leafNode
+		if o.Leaf != nil {
+			l, err := startLeaf(ctx, o.Leaf, cfg.Prefix, cfg.ID, dir)
+			if err != nil {
+				fail(err)
+				break
+			}
+			leaf = l
+			cfg.NATS = l.url()
+		}
 		hat := sim.NewHAT()
 		setConditions(hat, n)
 		devReady := make(chan struct{})
 		d := &daemon.Daemon{
-			Config:   o.deviceConfig(n, dir),
+			Config:   cfg,
 			Log:      o.Log.With("id", ID(n)),
 			HAT:      hat,
 			Notifier: quiet{},
@@ -201,6 +220,11 @@ func (f *Fleet) Run(ctx context.Context) error {
 			defer wg.Done()
 			if err := d.Run(ctx); err != nil {
 				fail(fmt.Errorf("simulate: %s: %w", d.Config.ID, err))
+			}
+			// After the daemon: it drains what it published into its leaf
+			// node's stream first.
+			if leaf != nil {
+				leaf.stop()
 			}
 		}()
 		wg.Add(1)

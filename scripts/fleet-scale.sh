@@ -6,7 +6,8 @@
 # connected to it directly, no JetStream) on a free loopback port;
 # `sensehat simulate --devices N` at the default rates (ten motion, one
 # env and one colour reading a second per device); once every device
-# serves and a settling time has passed, the hub's CPU (utime+stime from
+# serves and a settling time has passed, the messages the hub receives a
+# second (/varz; twelve readings a second per device expected), its CPU (utime+stime from
 # /proc/PID/stat over a window) and RSS, then the discovery rounds:
 # `sensehat status` (one $SRV.PING round, then a status request per
 # device) timed and its rows counted, and `sensehat web`, polled on
@@ -46,15 +47,18 @@ freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0))
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 now_ms() { date +%s%3N; }
+# in_msgs: messages the server received so far (its /varz).
+in_msgs() { curl -s "http://127.0.0.1:$1/varz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["in_msgs"])'; }
 
 printf '%s on %s, %d cores; window %ss after %ss settling\n' "$(nats-server --version)" "$(uname -m)" "$(nproc)" "$window" "$settle"
-printf '| devices | hub CPU (%% of a core) | hub CPU per device | hub RSS MiB | simulator CPU %% | simulator RSS MiB | status: rows, time | web: all listed after |\n'
-printf '|---:|---:|---:|---:|---:|---:|---|---:|\n'
+printf '| devices | messages/s into the hub (expected) | hub CPU (%% of a core) | hub CPU per device | hub RSS MiB | simulator CPU %% | simulator RSS MiB | status: rows, time | web: all listed after |\n'
+printf '|---:|---:|---:|---:|---:|---:|---:|---|---:|\n'
 if [ $# -eq 0 ]; then set -- 10 100 500; fi
 for n in "$@"; do
 	{
 		port=$(freeport)
-		nats-server -a 127.0.0.1 -p "$port" >"$tmp/server.log" 2>&1 &
+		mport=$(freeport)
+		nats-server -a 127.0.0.1 -p "$port" -m "$mport" >"$tmp/server.log" 2>&1 &
 		spid=$!
 		url=nats://127.0.0.1:$port
 		for _ in $(seq 100); do grep -q 'Server is ready' "$tmp/server.log" && break; sleep 0.1; done
@@ -63,9 +67,10 @@ for n in "$@"; do
 		for _ in $(seq 600); do grep -q '^simulating' "$tmp/sim.out" && break; sleep 0.1; done
 		grep -q '^simulating' "$tmp/sim.out" || { cat "$tmp/sim.err" >&2; echo "fleet-scale: $n devices did not start in 60s" >&2; exit 1; }
 		sleep "$settle"
-		h0=$(ticks "$spid") s0=$(ticks "$simpid")
+		h0=$(ticks "$spid") s0=$(ticks "$simpid") m0=$(in_msgs "$mport")
 		sleep "$window"
-		h1=$(ticks "$spid") s1=$(ticks "$simpid")
+		h1=$(ticks "$spid") s1=$(ticks "$simpid") m1=$(in_msgs "$mport")
+		rate=$(((m1 - m0) / window))
 		hub_pct=$(awk -v d=$((h1 - h0)) -v hz="$hz" -v w="$window" 'BEGIN{printf "%.1f", 100*d/hz/w}')
 		per_dev=$(awk -v p="$hub_pct" -v n="$n" 'BEGIN{printf "%.3f", p/n}')
 		sim_pct=$(awk -v d=$((s1 - s0)) -v hz="$hz" -v w="$window" 'BEGIN{printf "%.1f", 100*d/hz/w}')
@@ -89,7 +94,7 @@ except Exception: print(0)' 2>/dev/null || echo 0)
 		done
 		web="not within 60 s"
 		[ -z "$listed" ] || web="$listed ms"
-		printf '| %d | %s | %s | %s | %s | %s | %d rows, %d ms | %s |\n' "$n" "$hub_pct" "$per_dev" "$hub_rss" "$sim_pct" "$sim_rss" "$rows" "$status_ms" "$web"
+		printf '| %d | %d (%d) | %s | %s | %s | %s | %s | %d rows, %d ms | %s |\n' "$n" "$rate" $((n * 12)) "$hub_pct" "$per_dev" "$hub_rss" "$sim_pct" "$sim_rss" "$rows" "$status_ms" "$web"
 		stop_all
 	}
 done

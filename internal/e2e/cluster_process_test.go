@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sensehat/sensehat/internal/simulate"
 )
 
 // hubCluster is deploy/nats/cluster as local.sh renders it for one
@@ -551,4 +554,101 @@ func (c *hubCluster) subjects(t *testing.T, name string) map[string]uint64 {
 		t.Fatal(err)
 	}
 	return info.State.Subjects
+}
+
+// Twenty Pis, each behind a leaf node of its own listing the three hub
+// nodes (sensehat simulate --leaf, in this process), are all reachable
+// through the cluster; one node is killed and every one of them answers
+// discovery through the two nodes left within 10 s of the kill: each
+// leaf node that was connected to the lost node has dialled another.
+// nats-server shuffles a remote's URLs, so about a third of the leaf
+// nodes were on the node killed (none, with odds of (2/3)^20, 1 in 3,000).
+func TestHubClusterTwentyLeavesFailOver(t *testing.T) {
+	c := startHubCluster(t, tool(t, "nats-server"))
+	var leafURLs []string
+	for i := range c.nodes {
+		leafURLs = append(leafURLs, fmt.Sprintf("nats-leaf://sensehat-leaf:%s@127.0.0.1:%d", clusterPassword, c.base+20+i))
+	}
+	o := simulate.DefaultOpts
+	o.Devices = 20
+	o.Leaf = &simulate.LeafOpts{HubURLs: leafURLs}
+	o.Ready = make(chan struct{})
+	f, err := simulate.New(&o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("simulated fleet: %v", err)
+		}
+	}()
+	select {
+	case <-o.Ready:
+	case err := <-done:
+		t.Fatalf("simulated fleet: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("the simulated fleet did not serve within 60s")
+	}
+
+	nc, err := nats.Connect(c.urls(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	// discover is one discovery round through the cluster: the devices
+	// that answer $SRV.PING.sensehat within a second.
+	discover := func() map[string]bool {
+		inbox := nats.NewInbox()
+		sub, err := nc.SubscribeSync(inbox)
+		if err != nil {
+			return nil
+		}
+		defer sub.Unsubscribe()
+		if err := nc.PublishRequest("$SRV.PING.sensehat", inbox, nil); err != nil {
+			return nil
+		}
+		seen := map[string]bool{}
+		end := time.Now().Add(time.Second)
+		for len(seen) < o.Devices {
+			m, err := sub.NextMsg(time.Until(end))
+			if err != nil {
+				break
+			}
+			var p struct{ Metadata map[string]string }
+			if json.Unmarshal(m.Data, &p) == nil {
+				seen[p.Metadata["id"]] = true
+			}
+		}
+		return seen
+	}
+	waitFor(t, 30*time.Second, "all 20 simulated Pis answering discovery through the cluster", func() bool {
+		return len(discover()) == o.Devices
+	})
+
+	victim := 1
+	if err := c.nodes[victim].proc.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	<-c.nodes[victim].proc.waited
+	var seen map[string]bool
+	for time.Since(killed) < 10*time.Second {
+		if seen = discover(); len(seen) == o.Devices {
+			break
+		}
+	}
+	if len(seen) != o.Devices {
+		var missing []string
+		for n := 1; n <= o.Devices; n++ {
+			if !seen[simulate.ID(n)] {
+				missing = append(missing, simulate.ID(n))
+			}
+		}
+		t.Fatalf("10s after sensehat-hub-%d was killed, %d of %d Pis answer through the cluster; missing %v", victim+1, len(seen), o.Devices, missing)
+	}
+	t.Logf("all %d Pis answered through the cluster %v after sensehat-hub-%d was killed", o.Devices, time.Since(killed).Round(10*time.Millisecond), victim+1)
 }

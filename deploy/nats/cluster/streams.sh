@@ -14,9 +14,10 @@
 #                         at the default rate, so a device publishing
 #                         faster keeps a shorter stretch instead of taking
 #                         the others' room
-#   max_bytes             N devices times that count times 300 bytes (a
-#                         stored reading is about 270), so the streams
-#                         never outgrow the budget for the fleet listed
+#   max_bytes             N devices times that count times 450 bytes (a
+#                         reading stored through a filtered source is
+#                         about 420), so the streams never outgrow the
+#                         budget for the fleet listed
 #
 # Environment: NATS_URL (default nats://127.0.0.1:4222; give all three
 # nodes), NATS (the nats CLI), SENSEHAT_PREFIX (default sensehat),
@@ -24,7 +25,7 @@
 # SENSEHAT_READINGS_KEEP and SENSEHAT_MOTION_KEEP (seconds; default 604800
 # and 86400), SENSEHAT_READINGS_PER_SUBJECT and SENSEHAT_MOTION_PER_SUBJECT
 # (default 604800, a week at one a second, and 864000, a day at ten a
-# second), SENSEHAT_READING_BYTES (default 300).
+# second), SENSEHAT_READING_BYTES (default 450).
 set -eu
 
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
@@ -36,7 +37,7 @@ readings_keep=${SENSEHAT_READINGS_KEEP:-604800}
 motion_keep=${SENSEHAT_MOTION_KEEP:-86400}
 readings_per=${SENSEHAT_READINGS_PER_SUBJECT:-604800}
 motion_per=${SENSEHAT_MOTION_PER_SUBJECT:-864000}
-reading_bytes=${SENSEHAT_READING_BYTES:-300}
+reading_bytes=${SENSEHAT_READING_BYTES:-450}
 
 die() {
 	echo "cluster/streams: $*" >&2

@@ -6,7 +6,9 @@
 # sourcing all N (streams.sh, three replicas); after SETTLE seconds, over
 # WINDOW seconds: readings stored a second (the streams' last sequences),
 # each node's CPU (utime+stime of /proc/PID/stat) and RSS, and the bytes a
-# stored reading takes on the hub.
+# stored reading takes on the hub. The streams keep a day of each kind
+# (SENSEHAT_*_PER_SUBJECT=86400) so that 100 Pis' byte budget fits the
+# nodes' 16 GB; what a reading costs does not depend on how many are kept.
 #   scripts/fleet-store-scale.sh [N...]     (default 10 50)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,9 +88,11 @@ for n in "$@"; do
 	ids=$(for i in $(seq 1 "$n"); do printf 'sim-%04d ' "$i"; done)
 	for _ in $(seq 60); do
 		# shellcheck disable=SC2086 # one argument per id
-		NATS_URL=$url sh deploy/nats/cluster/streams.sh $ids >/dev/null 2>&1 && break
+		NATS_URL=$url SENSEHAT_READINGS_PER_SUBJECT=86400 SENSEHAT_MOTION_PER_SUBJECT=86400 \
+			sh deploy/nats/cluster/streams.sh $ids >"$tmp/streams.log" 2>&1 && break
 		sleep 1
 	done
+	grep -q 'SENSEHAT_MOTION created' "$tmp/streams.log" || { cat "$tmp/streams.log" >&2; exit 1; }
 	sleep "$settle"
 	pids=$(cat "$tmp/hub/hub-1.pid" "$tmp/hub/hub-2.pid" "$tmp/hub/hub-3.pid")
 	read -r seq0 _ _ <<<"$(state "$url")"

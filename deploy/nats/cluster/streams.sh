@@ -106,12 +106,20 @@ apply() {
 	name=$1
 	file=$2
 	if "$nats" --server "$url" stream info "$name" >/dev/null 2>&1; then
-		"$nats" --server "$url" stream edit "$name" --config "$file" --force >/dev/null
-		echo "cluster/streams: stream $name updated ($n devices)"
+		verb=updated
+		set -- stream edit "$name" --config "$file" --force
 	else
-		"$nats" --server "$url" stream add --config "$file" >/dev/null
-		echo "cluster/streams: stream $name created ($n devices)"
+		verb=created
+		set -- stream add --config "$file"
 	fi
+	if ! out=$("$nats" --server "$url" "$@" 2>&1); then
+		printf '%s\n' "$out" >&2
+		case $out in
+		*insufficient*) die "$name needs $(($(sed -n 's/.*"max_bytes": \([0-9]*\).*/\1/p' "$file") / 1000000)) MB on each node for $n devices (max_bytes), more than JetStream has left there: raise max_file_store in hub-node.conf, or keep less (docs/hub-cluster.md, Disk budget)" ;;
+		esac
+		die "could not set up stream $name on $url"
+	fi
+	echo "cluster/streams: stream $name $verb ($n devices)"
 }
 
 render readings-stream.json "$tmp/readings.json" "$readings" "$readings_keep" "$readings_per" 2

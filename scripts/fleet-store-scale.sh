@@ -2,12 +2,12 @@
 # fleet-store-scale.sh: what storing a fleet costs the hub cluster. For each
 # N: the three nodes of deploy/nats/cluster on loopback (local.sh), N
 # simulated Pis each behind a leaf node of its own with its stream
-# (`sensehat simulate --leaf`, one process), the hub's streams by kind
+# (`sensehat simulate --leaf`, one process), the hub stream SENSEHAT
 # sourcing all N (streams.sh, three replicas); after SETTLE seconds, over
-# WINDOW seconds: readings stored a second (the streams' last sequences),
+# WINDOW seconds: readings stored a second (the stream's last sequence),
 # each node's CPU (utime+stime of /proc/PID/stat) and RSS, and the bytes a
-# stored reading takes on the hub. The streams keep a day of each kind
-# (SENSEHAT_*_PER_SUBJECT=86400) so that 100 Pis' byte budget fits the
+# stored reading takes on the hub. The stream keeps a day of each kind
+# (SENSEHAT_KEEP, SENSEHAT_PER_SUBJECT=86400) so that 100 Pis' budget fits the
 # nodes' 16 GB; what a reading costs does not depend on how many are kept.
 #   scripts/fleet-store-scale.sh [N...]     (default 10 50)
 set -euo pipefail
@@ -58,11 +58,9 @@ PY
 }
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 rss_mib() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
-# state URL: "<last seq sum> <msgs> <bytes>" of both hub streams.
+# state URL: "<last seq> <msgs> <bytes>" of the hub stream.
 state() {
-	for s in SENSEHAT SENSEHAT_MOTION; do
-		nats --server "$1" stream info "$s" --json
-	done | python3 -c 'import json,sys
+	nats --server "$1" stream info SENSEHAT --json | python3 -c 'import json,sys
 dec=json.JSONDecoder(); txt=sys.stdin.read(); i=0; seq=msgs=by=0
 while i < len(txt):
     while i < len(txt) and txt[i].isspace(): i += 1
@@ -88,11 +86,11 @@ for n in "$@"; do
 	ids=$(for i in $(seq 1 "$n"); do printf 'sim-%04d ' "$i"; done)
 	for _ in $(seq 60); do
 		# shellcheck disable=SC2086 # one argument per id
-		NATS_URL=$url SENSEHAT_READINGS_PER_SUBJECT=86400 SENSEHAT_MOTION_PER_SUBJECT=86400 \
+		NATS_URL=$url SENSEHAT_KEEP=86400 SENSEHAT_PER_SUBJECT=86400 \
 			sh deploy/nats/cluster/streams.sh $ids >"$tmp/streams.log" 2>&1 && break
 		sleep 1
 	done
-	grep -q 'SENSEHAT_MOTION created' "$tmp/streams.log" || { cat "$tmp/streams.log" >&2; exit 1; }
+	grep -q 'SENSEHAT created' "$tmp/streams.log" || { cat "$tmp/streams.log" >&2; exit 1; }
 	sleep "$settle"
 	pids=$(cat "$tmp/hub/hub-1.pid" "$tmp/hub/hub-2.pid" "$tmp/hub/hub-3.pid")
 	read -r seq0 _ _ <<<"$(state "$url")"

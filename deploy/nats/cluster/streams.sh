@@ -13,7 +13,7 @@
 # publishing faster than the defaults keeps a shorter stretch instead of
 # taking the others' room. max_bytes caps the stream at the fleet's budget:
 # N devices times (env + colour + motion kept) times 450 bytes (a reading
-# stored through a filtered source is about 420; docs/hub-cluster.md).
+# stored through a filtered source is about 410; docs/hub-cluster.md).
 #
 # Why one stream, not one per kind: a hub stream sourcing the same Pi
 # stream several times, once per kind filter, lost readings in our tests

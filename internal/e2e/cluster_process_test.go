@@ -76,8 +76,8 @@ func clusterScript(t *testing.T, env []string, script string, args ...string) st
 // startHubCluster renders the configurations with local.sh, starts the
 // three nodes and the Pi's leaf node (leafBin), creates the Pi's stream
 // with store-and-forward.sh and the hub's streams with streams.sh (env
-// overrides the limits). It returns once the leaf is connected and both
-// hub streams have a leader.
+// overrides the limits). It returns once the leaf is connected and the
+// hub stream has a leader.
 func startHubCluster(t *testing.T, leafBin string, streamEnv ...string) *hubCluster {
 	t.Helper()
 	c := &hubCluster{dir: t.TempDir(), base: freeBase(t)}
@@ -152,7 +152,7 @@ func (c *hubCluster) leafNode() int {
 	return i
 }
 
-// explain logs the hub streams as the nats CLI shows them (sources, lag,
+// explain logs the hub stream as the nats CLI shows them (sources, lag,
 // replicas) when the test failed.
 func (c *hubCluster) explain(t *testing.T) {
 	t.Cleanup(func() {
@@ -207,7 +207,7 @@ func (c *hubCluster) tryStreamInfo(name string) (*jetstream.StreamInfo, error) {
 
 // The cluster of deploy/nats/cluster, three nats-server processes on
 // loopback as local.sh renders them, with a Pi's leaf node listing all
-// three: both hub streams are replicated on the three nodes; then, while
+// three: the hub stream is replicated on the three nodes; then, while
 // the Pi's stream takes about 150 readings a second, the node the leaf is
 // connected to is killed (SIGKILL, as a power cut). The leaf must be
 // connected to another node within 10 s (the bound), and once the
@@ -328,7 +328,7 @@ func TestHubClusterNodeKilledUnderLoad(t *testing.T) {
 			mu.Unlock()
 			t.Logf("stored on the Pi: %v", want)
 
-			// Every reading reaches the hub streams (sourcing resumes on
+			// Every reading reaches the hub stream (sourcing resumes on
 			// the two nodes left); the bound is a hang guard.
 			streams := map[string][]string{"SENSEHAT": {"env", "joystick", "motion"}}
 			caughtUp := time.Now()
@@ -341,7 +341,7 @@ func TestHubClusterNodeKilledUnderLoad(t *testing.T) {
 					return c.streamInfo(t, name).State.Msgs >= total
 				})
 			}
-			t.Logf("the hub streams held every reading %v after the load stopped (%v after the kill)",
+			t.Logf("the hub stream held every reading %v after the load stopped (%v after the kill)",
 				time.Since(caughtUp).Round(10*time.Millisecond), time.Since(killed).Round(10*time.Millisecond))
 			for name, ks := range streams {
 				rs := c.readAll(t, name)

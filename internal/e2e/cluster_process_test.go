@@ -75,9 +75,9 @@ func clusterScript(t *testing.T, env []string, script string, args ...string) st
 
 // startHubCluster renders the configurations with local.sh, starts the
 // three nodes and the Pi's leaf node (leafBin), creates the Pi's stream
-// with store-and-forward.sh and the hub's streams with streams.sh (env
-// overrides the limits). It returns once the leaf is connected and the
-// hub stream has a leader.
+// with store-and-forward.sh and the hub stream with streams.sh (env
+// overrides the limits). It returns once streams.sh succeeded and the leaf
+// node is connected.
 func startHubCluster(t *testing.T, leafBin string, streamEnv ...string) *hubCluster {
 	t.Helper()
 	c := &hubCluster{dir: t.TempDir(), base: freeBase(t)}

@@ -211,7 +211,7 @@ func (c *hubCluster) tryStreamInfo(name string) (*jetstream.StreamInfo, error) {
 // the Pi's stream takes about 150 readings a second, the node the leaf is
 // connected to is killed (SIGKILL, as a power cut). The leaf must be
 // connected to another node within 10 s (the bound), and once the
-// load stops the hub's streams must hold every reading stored on the Pi,
+// load stops the hub stream must hold every reading stored on the Pi,
 // by kind, each once: the Nats-Msg-Id numbers each kind's readings 1..n,
 // so a gap or a repeat is seen.
 func TestHubClusterNodeKilledUnderLoad(t *testing.T) {

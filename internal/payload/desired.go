@@ -1,6 +1,7 @@
 package payload
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -29,10 +30,10 @@ func ParseDesired(data []byte) (d wire.Desired, refused []wire.Refusal, err erro
 	if len(data) > wire.MaxDesired {
 		return d, nil, tooLarge(what, len(data), wire.MaxDesired)
 	}
-	switch firstNonSpace(data) {
-	case 0:
+	switch c := firstNonSpace(data); {
+	case c == 0 && len(bytes.TrimSpace(data)) == 0:
 		return d, nil, nil
-	case '{':
+	case c == '{':
 	default:
 		return d, nil, errorf("%s: value is not a JSON object; store %s", what, desiredExample)
 	}

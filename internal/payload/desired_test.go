@@ -57,6 +57,7 @@ func TestParseDesiredRefusesHostileDocuments(t *testing.T) {
 		{"unknown field", `{"rotation":90,"colour":"red"}`, "unknown field"},
 		{"twice", `{"rotation":90,"rotation":180}`, "twice"},
 		{"malformed", `{"rotation":`, "malformed JSON"},
+		{"a NUL first", "\x00{}", "not a JSON object"},
 		{"invalid UTF-8", "{\"flip\":\"\xff\"}", "invalid UTF-8"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

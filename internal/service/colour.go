@@ -19,16 +19,17 @@ type ColourSetter interface {
 
 // colourEndpoint is the colour.config handler, or nil when there is no
 // colour sensor to drive.
-func colourEndpoint(s *Service, c ColourSetter) micro.Handler {
+func colourEndpoint(s *Service, c ColourSetter, done func(gain, cycles *int)) micro.Handler {
 	if c == nil {
 		return nil
 	}
-	return &colourHandler{s: s, c: c}
+	return &colourHandler{s: s, c: c, done: done}
 }
 
 type colourHandler struct {
-	s *Service
-	c ColourSetter
+	s    *Service
+	c    ColourSetter
+	done func(gain, cycles *int) // nil: nobody to tell
 }
 
 // Handle implements micro.Handler: an empty request asks for the settings,
@@ -47,6 +48,8 @@ func (h *colourHandler) Handle(req micro.Request) {
 	} else if set, err = h.c.SetColour(c.Gain, c.IntegrationCycles); err != nil {
 		h.s.fail(req, "colour.config", fmt.Errorf("colour.config: %w", err))
 		return
+	} else if h.done != nil {
+		h.done(c.Gain, c.IntegrationCycles)
 	}
 	if req.Reply() != "" {
 		if err := req.RespondJSON(set); err != nil {

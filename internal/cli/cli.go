@@ -1,5 +1,5 @@
 // Package cli is the laptop tool `sensehat`: say, status, watch, history,
-// web, emulate and ha-remove, one file each. What it prints leaves through
+// web, emulate, ha-remove, fleet and config, one file each. What it prints leaves through
 // one function that escapes what a terminal would act on (termsafe.go). Each subcommand parses its own flags (the
 // connection flags are shared and named as the nats CLI names them).
 package cli
@@ -56,6 +56,9 @@ Usage:
                                        stored readings (store and forward)
   sensehat fleet init|add|remove|creds|list|push|leaf-conf ...
                                        the fleet's identities (sensehat fleet --help)
+  sensehat config get|set|unset|diff ID|--all [key=value ...]
+                                       desired state per device, revision-checked
+                                       (docs/desired-state.md)
   sensehat version
 
 Connection flags (every subcommand): --nats URL (env NATS_URL), --creds,
@@ -97,6 +100,8 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		err = a.history(ctx, args[1:])
 	case "fleet":
 		err = a.fleet(ctx, args[1:])
+	case "config":
+		err = a.config(ctx, args[1:])
 	case "version", "--version", "-version":
 		fmt.Fprintln(a.Stdout, version.String("sensehat"))
 		return 0

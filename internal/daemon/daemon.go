@@ -77,6 +77,7 @@ type Daemon struct {
 	dups    *dupWatch
 	ha      atomic.Pointer[hass.Publisher]
 	desired *desired.Agent // nil: --desired off
+	lit     litWatch
 }
 
 // Run runs the daemon until ctx is cancelled, then stops it cleanly: the
@@ -104,7 +105,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer closeHardware(hw, log)
 	d.hw, d.HAT = hw, hat
 
-	disp, err := startDisplay(&wg, hw, cfg, displayDeps{onFrame: d.OnFrame, watchdog: d.Notifier.WatchdogInterval(), errs: &d.errs, log: log})
+	disp, err := startDisplay(&wg, hw, cfg, displayDeps{onFrame: d.OnFrame, lit: d.lit.hook, watchdog: d.Notifier.WatchdogInterval(), errs: &d.errs, log: log})
 	if err != nil {
 		return err
 	}
@@ -112,6 +113,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.player, d.frames = disp.player, disp.frames
 	colour := colourSetter(hw, cfg)
 	d.desired = newDesired(cfg, ds, disp, hw, colour, d.haState, d.DesiredResync, log)
+	if d.desired != nil {
+		d.lit.agent.Store(d.desired)
+	}
 
 	notifyReady(sd, cfg.NATS)
 
@@ -141,7 +145,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.desired != nil {
 		wg.Go(func() { d.desired.Run(loopsCtx, nc) })
 	}
-	d.ha.Store(startHA(nc, cfg, boardOf(hw, d.pub.headingKnown), &d.errs, log))
+	d.ha.Store(startHA(nc, cfg, boardOf(hw, d.pub.headingKnown), d.stateForHA(), &d.errs, log))
 	announceReady(nc, d.Ready)
 
 	supervise(ctx, supervisor{
@@ -255,6 +259,7 @@ func closeHardware(hw *backend.Hardware, log *slog.Logger) {
 // displayDeps are what the display phase takes besides the hardware.
 type displayDeps struct {
 	onFrame  func(*display.Frame) // Daemon.OnFrame
+	lit      func(*display.Frame) // the reported state's "lit"
 	watchdog time.Duration        // systemd's ping period, 0 for none
 	errs     *health.Registry
 	log      *slog.Logger
@@ -274,8 +279,12 @@ type displayRun struct {
 func startDisplay(wg *sync.WaitGroup, hw *backend.Hardware, cfg config.Config, deps displayDeps) (displayRun, error) {
 	frames := newFrameWatch(wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}.FrameLive(), time.Second/FrameRate)
 	onFrame := frames.hook
+	if deps.lit != nil {
+		onFrame = func(f *display.Frame) { frames.hook(f); deps.lit(f) }
+	}
 	if deps.onFrame != nil {
-		onFrame = func(f *display.Frame) { frames.hook(f); deps.onFrame(f) }
+		inner := onFrame
+		onFrame = func(f *display.Frame) { inner(f); deps.onFrame(f) }
 	}
 	p, err := display.NewPlayer(hw.Display, display.PlayerOpts{
 		Orientation: display.Orientation{Rotation: cfg.Rotation},

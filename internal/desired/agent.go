@@ -156,6 +156,21 @@ func (a *Agent) State() wire.State {
 	return a.st
 }
 
+// SetLit records whether the matrix is lit, and reports it when that
+// changed. Call it on a change only: it encodes and publishes.
+func (a *Agent) SetLit(lit bool) {
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.st.Lit != nil && *a.st.Lit == lit {
+		return
+	}
+	a.st.Lit = &lit
+	a.publishLocked()
+}
+
 // Republish sends the reported state again (after a reconnect). A nil
 // Agent has nothing to send.
 func (a *Agent) Republish() {

@@ -160,6 +160,9 @@ type State struct {
 	Source string `json:"source"`
 	// Problem says why the bucket cannot be read or written now, if so.
 	Problem string `json:"problem,omitempty"`
+	// Lit says whether any LED of the matrix is lit now (Home
+	// Assistant's light entity reads it); absent until the first frame.
+	Lit *bool `json:"lit,omitempty"`
 	// WriteBack says what became of the last led.config or colour.config
 	// request's write into the device's key.
 	WriteBack string    `json:"write_back,omitempty"`

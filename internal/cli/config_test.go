@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/sensehat/sensehat/internal/desired"
 	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/internal/wire"
 )
@@ -65,28 +66,28 @@ func TestConfigRacingWritersOneWins(t *testing.T) {
 		t.Fatal(errOut)
 	}
 	nc := testutil.Connect(t, srv.URL())
-	kv, err := desiredBucket(ctx, nc, "", false)
+	kv, err := desired.OpenBucket(ctx, nc, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Both read revision 1, then both write.
-	docA, revA, err := readKey(ctx, kv, "pi1")
+	docA, revA, err := desired.ReadKey(ctx, kv, "pi1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	docB, revB, _ := readKey(ctx, kv, "pi1")
+	docB, revB, _ := desired.ReadKey(ctx, kv, "pi1")
 	docA["rotation"], docB["rotation"] = json.RawMessage("90"), json.RawMessage("270")
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
-	wg.Go(func() { _, errs[0] = writeKey(ctx, kv, "pi1", revA, docA) })
-	wg.Go(func() { _, errs[1] = writeKey(ctx, kv, "pi1", revB, docB) })
+	wg.Go(func() { _, errs[0] = desired.WriteKey(ctx, kv, "pi1", revA, docA) })
+	wg.Go(func() { _, errs[1] = desired.WriteKey(ctx, kv, "pi1", revB, docB) })
 	wg.Wait()
 	won, lost := 0, 0
 	for _, e := range errs {
 		switch {
 		case e == nil:
 			won++
-		case errors.Is(e, ErrConflict) && strings.Contains(e.Error(), "someone else changed pi1 after revision 1 was read; it is at revision 2 now"):
+		case errors.Is(e, desired.ErrConflict) && strings.Contains(e.Error(), "someone else changed pi1 after revision 1 was read; it is at revision 2 now"):
 			lost++
 		default:
 			t.Errorf("unexpected: %v", e)

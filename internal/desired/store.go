@@ -23,7 +23,6 @@ import (
 // between the read and the write.
 var ErrConflict = errors.New("the key changed since it was read")
 
-
 // OpenBucket opens the bucket, making it when create is set.
 func OpenBucket(ctx context.Context, nc *nats.Conn, domain string, create bool) (jetstream.KeyValue, error) {
 	var js jetstream.JetStream
@@ -160,7 +159,6 @@ func Unset(ctx context.Context, kv jetstream.KeyValue, key string, want uint64, 
 	return WriteKey(ctx, kv, key, rev, doc)
 }
 
-
 // For is a device's merged desired state: its key over the default
 // key.
 func For(ctx context.Context, kv jetstream.KeyValue, id string) (wire.Desired, uint64, error) {
@@ -223,3 +221,29 @@ func Diff(want wire.Desired, st wire.State) []Difference {
 	return out
 }
 
+// Edit sets and unsets settings of key's document in one write, only if
+// the key is still at revision want (0: the key has no value): the fleet
+// page's edit, made against the revision it showed.
+func Edit(ctx context.Context, kv jetstream.KeyValue, key string, want uint64, set, unset []string) (uint64, error) {
+	doc, rev, err := ReadKey(ctx, kv, key)
+	if err != nil {
+		return 0, err
+	}
+	if want != rev {
+		return 0, fmt.Errorf("%w: someone else changed %s: it is at revision %d, not %d as shown; nothing written, look again", ErrConflict, key, rev, want)
+	}
+	for _, p := range set {
+		name, value, ok := strings.Cut(p, "=")
+		if !ok || !slices.Contains(wire.DesiredFields, name) {
+			return 0, fmt.Errorf("%q: give setting=value with a setting of %s", p, strings.Join(wire.DesiredFields, ", "))
+		}
+		doc[name] = settingValue(value)
+	}
+	for _, n := range unset {
+		if !slices.Contains(wire.DesiredFields, n) {
+			return 0, fmt.Errorf("%q: not a setting; the settings are %s", n, strings.Join(wire.DesiredFields, ", "))
+		}
+		delete(doc, n)
+	}
+	return WriteKey(ctx, kv, key, rev, doc)
+}

@@ -235,7 +235,7 @@ func TestRestartWithoutServerKeepsDesiredState(t *testing.T) {
 		t.Errorf("the player runs %+v", ps.Orientation)
 	}
 	// The start-only setting took effect at this start.
-	if *st.InForce.EnvInterval != "200ms" || len(st.NeedsRestart) != 0 {
+	if *st.InForce.EnvInterval != "200ms" || len(st.NeedsRestart) != 0 || st.From["env_interval"] != "desired" {
 		t.Errorf("env interval %s, needs restart %v", *st.InForce.EnvInterval, st.NeedsRestart)
 	}
 }

@@ -81,6 +81,7 @@ type Agent struct {
 	nc      *nats.Conn
 
 	enc atomic.Pointer[[]byte]
+	lit atomic.Int32 // 0 unknown, 1 dark, 2 lit
 }
 
 // doc is the last accepted document of one key, and what its last
@@ -116,6 +117,12 @@ func New(o Opts) (*Agent, error) {
 		a.from[f] = "flags"
 	}
 	a.applied = o.Started
+	// A start-only setting the daemon started with from the local copy.
+	for _, f := range wire.RestartFields {
+		if !sameValue(fieldOf(o.Started, f), fieldOf(o.Base, f)) {
+			a.from[f] = "desired"
+		}
+	}
 	a.st.Source = "none"
 	a.publishLocked()
 	return a, nil
@@ -158,17 +165,31 @@ func (a *Agent) State() wire.State {
 
 // SetLit records whether the matrix is lit, and reports it when that
 // changed. Call it on a change only: it encodes and publishes.
+//
+// It is called from the display loop, which must not wait for an apply
+// in progress (a colour setting waits for an integration): the report is
+// made by a goroutine of its own, with the latest value.
 func (a *Agent) SetLit(lit bool) {
 	if a == nil {
 		return
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.st.Lit != nil && *a.st.Lit == lit {
+	v := int32(1)
+	if lit {
+		v = 2
+	}
+	if a.lit.Swap(v) == v {
 		return
 	}
-	a.st.Lit = &lit
-	a.publishLocked()
+	go func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		now := a.lit.Load() == 2
+		if a.st.Lit != nil && *a.st.Lit == now {
+			return
+		}
+		a.st.Lit = &now
+		a.publishLocked()
+	}()
 }
 
 // Republish sends the reported state again (after a reconnect). A nil

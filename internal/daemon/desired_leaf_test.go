@@ -88,7 +88,8 @@ func (p *linkProxy) Restore() {
 // A setting changed on the hub while the Pi's link is cut is applied when
 // the link returns: the daemon talks to its Pi's leaf node, which reaches
 // the hub's JetStream (domain "hub") over the link, as deploy/nats's
-// store-and-forward setup does.
+// store-and-forward setup does. Then the Pi restarts with its link down
+// and comes up with the desired state it last read.
 func TestDesiredChangedWhileLinkCutAppliedWhenItReturns(t *testing.T) {
 	hubOpts := testutil.DefaultOptions()
 	hubOpts.JetStream, hubOpts.StoreDir, hubOpts.JetStreamDomain = true, t.TempDir(), "hub"
@@ -131,4 +132,17 @@ func TestDesiredChangedWhileLinkCutAppliedWhenItReturns(t *testing.T) {
 	if got := r.d.player.Status().Orientation.Rotation; got != 270 {
 		t.Errorf("the player runs rotation %d", got)
 	}
+
+	// The Pi reboots while its link is down: the daemon comes up with the
+	// desired state it last read (the state directory's copy), and says
+	// it cannot reach the bucket.
+	r.stop(t)
+	link.Cut()
+	waitFor(t, 10*time.Second, "the link is down again", func() bool { return leaf.NumLeafNodes() == 0 })
+	r2 := startWith(t, cfg, startOpts{})
+	s := r2.d.desired.State()
+	if rotation(s) != 270 || s.Source != "local copy" || s.Revision != rev || r2.d.player.Status().Orientation.Rotation != 270 {
+		t.Errorf("restarted without the hub: rotation %d from %q at revision %d", rotation(s), s.Source, s.Revision)
+	}
+	waitFor(t, 15*time.Second, "the problem reported", func() bool { return r2.d.desired.State().Problem != "" })
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sensehat/sensehat/display"
-	"github.com/sensehat/sensehat/internal/payload"
 )
 
 // writeBackTries bounds the retries of a write-back that lost a race:
@@ -95,15 +94,15 @@ func (a *Agent) writeBack(kv jetstream.KeyValue, set map[string]any) {
 }
 
 // writeFields sets fields of key's document, leaving its other fields,
-// with KV Update on the revision read (Create when there is none); a race
-// lost is tried again on a fresh read.
+// written with the revision read (ReadKey, WriteKey); a race lost is
+// tried again on a fresh read.
 func writeFields(kv jetstream.KeyValue, key string, set map[string]any) error {
 	var err error
 	for range writeBackTries {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err = writeOnce(ctx, kv, key, set)
 		cancel()
-		if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) && !errors.Is(err, jetstream.ErrKeyExists) {
+		if !errors.Is(err, ErrConflict) {
 			return err
 		}
 	}
@@ -111,23 +110,9 @@ func writeFields(kv jetstream.KeyValue, key string, set map[string]any) error {
 }
 
 func writeOnce(ctx context.Context, kv jetstream.KeyValue, key string, set map[string]any) error {
-	doc := map[string]json.RawMessage{}
-	var rev uint64
-	e, err := kv.Get(ctx, key)
-	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-	case err != nil:
-		return err
-	default:
-		rev = e.Revision()
-		if _, _, perr := payload.ParseDesired(e.Value()); perr != nil {
-			return fmt.Errorf("the key %s holds a document the device refuses, left as it is: %w", key, perr)
-		}
-		if len(e.Value()) > 0 {
-			if err := json.Unmarshal(e.Value(), &doc); err != nil {
-				return err
-			}
-		}
+	doc, rev, err := ReadKey(ctx, kv, key)
+	if err != nil {
+		return fmt.Errorf("the key %s left as it is: %w", key, err)
 	}
 	for f, v := range set {
 		b, err := json.Marshal(v)
@@ -136,14 +121,6 @@ func writeOnce(ctx context.Context, kv jetstream.KeyValue, key string, set map[s
 		}
 		doc[f] = b
 	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return err
-	}
-	if rev == 0 {
-		_, err = kv.Create(ctx, key, b)
-	} else {
-		_, err = kv.Update(ctx, key, b, rev)
-	}
+	_, err = WriteKey(ctx, kv, key, rev, doc)
 	return err
 }

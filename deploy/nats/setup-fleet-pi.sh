@@ -117,6 +117,9 @@ set_var NATS_URL nats://127.0.0.1:4222
 set_var SENSEHAT_ID "$id"
 set_var SENSEHAT_CREDS /run/credentials/sensehatd.service/creds
 set_var SENSEHAT_RESEND_WINDOW 10s
+# the desired-state bucket is in the hub's JetStream domain, reached
+# through the leaf (docs/desired-state.md)
+set_var SENSEHAT_DESIRED_DOMAIN hub
 say "sensehatd logs in to nats://127.0.0.1:4222 as $id ($env_file, $dropin/fleet.conf)"
 
 if [ -z "$root" ] && [ -d /run/systemd/system ]; then

@@ -104,6 +104,9 @@ set_var() {
 if [ -f "$env_file" ]; then
 	set_var NATS_URL nats://127.0.0.1:4222
 	set_var SENSEHAT_RESEND_WINDOW 10s
+	# the desired-state bucket is in the hub's JetStream domain, reached
+	# through the leaf (docs/desired-state.md)
+	set_var SENSEHAT_DESIRED_DOMAIN hub
 	say "sensehatd now uses nats://127.0.0.1:4222 and resends 10 s after a lost connection ($env_file)"
 fi
 

@@ -1,9 +1,10 @@
 // Package cli is the laptop tool `sensehat`, a file per subcommand (say,
-// status, watch, history, web, emulate, ha-remove, fleet, simulate) in the command
-// table of cli.go. Each parses its own flags; the connection flags are
-// shared and named as the nats CLI names them. Everything it prints leaves
-// through one function that escapes what a terminal would act on
-// (termsafe.go), because most of it comes from devices on the network.
+// status, watch, history, web, emulate, ha-remove, fleet, simulate,
+// config) in the command table of cli.go. Each parses its own flags; the
+// connection flags are shared and named as the nats CLI names them.
+// Everything it prints leaves through one function that escapes what a
+// terminal would act on (termsafe.go), because most of it comes from
+// devices on the network.
 package cli
 
 import (
@@ -60,6 +61,9 @@ Usage:
                                        the fleet's identities (sensehat fleet --help)
   sensehat simulate --devices N [--first N] [--env-interval D] [--motion-interval D] [--joystick-every D] [--leaf URLS]
                                        N simulated boards (sim-0001...), for load tests
+  sensehat config get|set|unset|diff ID|--all [key=value ...]
+                                       desired state per device, revision-checked
+                                       (docs/desired-state.md)
   sensehat version
 
 Connection flags (every subcommand): --nats URL (env NATS_URL), --creds,
@@ -77,6 +81,7 @@ var commands = map[string]func(a *App, ctx context.Context, args []string) error
 	"history":   (*App).history,
 	"fleet":     (*App).fleet,
 	"simulate":  (*App).simulate,
+	"config":    (*App).config,
 }
 
 // Run runs the subcommand in args and returns the exit code.

@@ -68,6 +68,14 @@ type Config struct {
 	// turns discovery off (see HADiscovery).
 	HAPrefix string
 
+	// DesiredDomain is the JetStream domain holding the desired-state
+	// bucket: "" for the server's own JetStream (a hub the daemon talks to
+	// directly, or a mirror of the bucket on the Pi's leaf), "hub" to
+	// reach the hub's through a leaf (docs/desired-state.md).
+	DesiredDomain string
+	// Desired turns the desired-state watch on (--desired, default on).
+	Desired bool
+
 	// ShowVersion is set by --version: print and exit.
 	ShowVersion bool
 }
@@ -91,6 +99,7 @@ func DefaultConfig() Config {
 		LogLevel:       slog.LevelInfo,
 		SysfsRoot:      sysfs.Root,
 		HAPrefix:       "homeassistant",
+		Desired:        true,
 	}
 }
 
@@ -228,6 +237,8 @@ func (c *Config) FlagSet(name string, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.StateDir, "state-dir", c.StateDir, "directory for calibration state (env STATE_DIRECTORY under systemd)")
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&c.HAPrefix, "ha-prefix", c.HAPrefix, `Home Assistant MQTT discovery prefix; "" or none: no discovery`)
+	fs.BoolVar(&c.Desired, "desired", c.Desired, "watch the desired state in the bucket "+wire.DesiredBucket+" and apply it")
+	fs.StringVar(&c.DesiredDomain, "desired-domain", c.DesiredDomain, `JetStream domain of the desired-state bucket ("": the server's own; "hub" through a leaf)`)
 	fs.BoolVar(&c.ShowVersion, "version", false, "print version and exit")
 	return fs
 }

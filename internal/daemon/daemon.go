@@ -23,6 +23,7 @@ import (
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/backend"
 	"github.com/sensehat/sensehat/internal/config"
+	"github.com/sensehat/sensehat/internal/desired"
 	"github.com/sensehat/sensehat/internal/hass"
 	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/natsconn"
@@ -59,6 +60,9 @@ type Daemon struct {
 	// Clock, if set, replaces time.Now for the windows of the log's rate
 	// limit, so tests can end one without waiting.
 	Clock func() time.Time
+	// DesiredResync is how often the desired-state keys are read again
+	// besides the watch; 0 means desired.DefaultResync.
+	DesiredResync time.Duration
 
 	// What the phases of Run started, for Status. Each is set once,
 	// before the service answers its first request.
@@ -72,6 +76,8 @@ type Daemon struct {
 	pub     *sensing
 	dups    *dupWatch
 	ha      atomic.Pointer[hass.Publisher]
+	desired *desired.Agent // nil: --desired off
+	lit     litWatch
 }
 
 // Run runs the daemon until ctx is cancelled, then stops it cleanly: the
@@ -88,6 +94,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := checkLocalFiles(cfg); err != nil {
 		return err
 	}
+	// The desired state the daemon last read, for the settings that only
+	// apply at a start; the rest is applied once the display runs.
+	cfg, ds := startDesired(cfg, &d.errs, log)
 	sd.notify("STATUS=opening hardware")
 	hw, hat, err := openHardware(cfg, d.HAT, log)
 	if err != nil {
@@ -96,19 +105,24 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer closeHardware(hw, log)
 	d.hw, d.HAT = hw, hat
 
-	disp, err := startDisplay(&wg, hw, cfg, displayDeps{onFrame: d.OnFrame, watchdog: d.Notifier.WatchdogInterval(), errs: &d.errs, log: log})
+	disp, err := startDisplay(&wg, hw, cfg, displayDeps{onFrame: d.OnFrame, lit: d.lit.hook, watchdog: d.Notifier.WatchdogInterval(), errs: &d.errs, log: log})
 	if err != nil {
 		return err
 	}
 	defer disp.stop()
 	d.player, d.frames = disp.player, disp.frames
+	colour := colourSetter(hw, cfg)
+	d.desired = newDesired(cfg, ds, disp, hw, colour, d.haState, d.DesiredResync, log)
+	if d.desired != nil {
+		d.lit.agent.Store(d.desired)
+	}
 
 	notifyReady(sd, cfg.NATS)
 
 	// A duplicate may have started while we were away, and a restarted
 	// server kept no discovery for Home Assistant.
 	d.dups = newDupWatch()
-	nc, err := connectNATS(cfg, &d.errs, log, func() { d.dups.poke(); d.ha.Load().Resend() })
+	nc, err := connectNATS(cfg, &d.errs, log, func() { d.dups.poke(); d.ha.Load().Resend(); d.desired.Republish() })
 	if err != nil {
 		return err
 	}
@@ -116,7 +130,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// Before the service: a status request may arrive the moment the
 	// endpoints subscribe, and its handler reads the publisher's counts.
 	d.pub = newSensing(nc, hw, cfg, whoAmI{player: disp.player, id: cfg.ID, server: serverAddr(nc), log: log}, &d.errs, log)
-	svc, err := serve(nc, disp, hw, cfg, d.Status, &d.errs, log)
+	svc, err := serve(nc, disp, hw, cfg, serveDeps{status: d.Status, colour: colour, desired: d.desired}, &d.errs, log)
 	if err != nil {
 		nc.Close()
 		return err
@@ -128,7 +142,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	startLoops(loopsCtx, &wg, loops{sense: d.pub, frames: disp.frames, nc: nc, log: log, dups: d.dups, dupEvery: d.dupEvery(),
 		dupLink: dupLink{nc: nc, subject: InstanceSubject(cfg.Prefix, cfg.ID), id: cfg.ID, log: log,
 			self: announcement{Instance: svc.Info().ID, Host: hostname(), Version: version.Version}}})
-	d.ha.Store(startHA(nc, cfg, boardOf(hw, d.pub.headingKnown), &d.errs, log))
+	if d.desired != nil {
+		wg.Go(func() { d.desired.Run(loopsCtx, nc) })
+	}
+	d.ha.Store(startHA(nc, cfg, boardOf(hw, d.pub.headingKnown), d.stateForHA(), &d.errs, log))
 	announceReady(nc, d.Ready)
 
 	supervise(ctx, supervisor{
@@ -186,8 +203,17 @@ func natsSettings(cfg config.Config) natsconn.Settings {
 		URL: cfg.NATS, Creds: cfg.Creds, NKey: cfg.NKey, User: cfg.User, Password: cfg.Password,
 		TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TLSCA: cfg.TLSCA,
 		Name: "sensehatd " + cfg.ID,
+		// Replies to the daemon's own requests (the desired state's
+		// JetStream calls) under an inbox of its own: a device may
+		// subscribe to _INBOX.<id>.> and not to everybody's _INBOX.>.
+		InboxPrefix: DeviceInbox(cfg.ID),
 	}
 }
+
+// DeviceInbox is the inbox prefix of a device's daemon, _INBOX.<id>,
+// which the shipped permissions and the fleet's device role let it
+// subscribe to (a laptop's _INBOX.> covers it too).
+func DeviceInbox(id string) string { return "_INBOX." + id }
 
 // checkLocalFiles loads the certificates and keys the flags name. A
 // mistake there never cures itself, so it ends the start before systemd
@@ -233,6 +259,7 @@ func closeHardware(hw *backend.Hardware, log *slog.Logger) {
 // displayDeps are what the display phase takes besides the hardware.
 type displayDeps struct {
 	onFrame  func(*display.Frame) // Daemon.OnFrame
+	lit      func(*display.Frame) // the reported state's "lit"
 	watchdog time.Duration        // systemd's ping period, 0 for none
 	errs     *health.Registry
 	log      *slog.Logger
@@ -252,8 +279,12 @@ type displayRun struct {
 func startDisplay(wg *sync.WaitGroup, hw *backend.Hardware, cfg config.Config, deps displayDeps) (displayRun, error) {
 	frames := newFrameWatch(wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}.FrameLive(), time.Second/FrameRate)
 	onFrame := frames.hook
+	if deps.lit != nil {
+		onFrame = func(f *display.Frame) { frames.hook(f); deps.lit(f) }
+	}
 	if deps.onFrame != nil {
-		onFrame = func(f *display.Frame) { frames.hook(f); deps.onFrame(f) }
+		inner := onFrame
+		onFrame = func(f *display.Frame) { inner(f); deps.onFrame(f) }
 	}
 	p, err := display.NewPlayer(hw.Display, display.PlayerOpts{
 		Orientation: display.Orientation{Rotation: cfg.Rotation},
@@ -305,9 +336,16 @@ func serverAddr(nc *nats.Conn) func() string {
 	}
 }
 
+// serveDeps are what the service takes from the other phases.
+type serveDeps struct {
+	status  func() wire.Status
+	colour  service.ColourSetter // nil: no colour sensor
+	desired *desired.Agent       // nil: --desired off
+}
+
 // serve registers the micro service: the endpoints answer from here on.
-func serve(nc *nats.Conn, disp displayRun, hw *backend.Hardware, cfg config.Config, status func() wire.Status, errs *health.Registry, log *slog.Logger) (*service.Service, error) {
-	svc, err := service.Start(nc, disp.player, service.Config{
+func serve(nc *nats.Conn, disp displayRun, hw *backend.Hardware, cfg config.Config, deps serveDeps, errs *health.Registry, log *slog.Logger) (*service.Service, error) {
+	sc := service.Config{
 		Prefix:  cfg.Prefix,
 		ID:      cfg.ID,
 		Version: version.Version,
@@ -319,10 +357,16 @@ func serve(nc *nats.Conn, disp displayRun, hw *backend.Hardware, cfg config.Conf
 			// share an id.
 			"host": hostname(),
 		},
-		Status: status,
-		Colour: colourSetter(hw, cfg),
+		Status: deps.status,
+		Colour: deps.colour,
 		Frame:  disp.frames,
-	}, log, errs)
+	}
+	if a := deps.desired; a != nil {
+		// A request wins over the desired state and is written back
+		// into it (docs/desired-state.md, "Precedence").
+		sc.OnConfig, sc.OnColour = a.DisplayRequested, a.ColourRequested
+	}
+	svc, err := service.Start(nc, disp.player, sc, log, errs)
 	if err != nil {
 		return nil, err
 	}

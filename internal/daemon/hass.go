@@ -2,11 +2,14 @@ package daemon
 
 import (
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/backend"
 	"github.com/sensehat/sensehat/internal/config"
+	"github.com/sensehat/sensehat/internal/desired"
 	"github.com/sensehat/sensehat/internal/hass"
 	"github.com/sensehat/sensehat/internal/health"
 	"github.com/sensehat/sensehat/internal/version"
@@ -15,7 +18,7 @@ import (
 
 // startHA starts Home Assistant discovery unless --ha-prefix turned it
 // off; a failure is logged and the daemon goes on without it (nil).
-func startHA(nc *nats.Conn, cfg config.Config, board func() hass.Board, errs *health.Registry, log *slog.Logger) *hass.Publisher {
+func startHA(nc *nats.Conn, cfg config.Config, board func() hass.Board, state func() []byte, errs *health.Registry, log *slog.Logger) *hass.Publisher {
 	ha, on, err := cfg.HADiscovery()
 	if err != nil || !on {
 		return nil
@@ -28,6 +31,7 @@ func startHA(nc *nats.Conn, cfg config.Config, board func() hass.Board, errs *he
 	dev := hass.Device{
 		Subjects: subj, HA: ha, Version: version.Version,
 		EnvInterval: cfg.EnvInterval, MotionInterval: cfg.MotionInterval, ColourInterval: cfg.ColourInterval,
+		State: state,
 	}
 	p, err := hass.Start(nc, dev, board, log)
 	if err != nil {
@@ -67,5 +71,43 @@ func boardOf(hw *backend.Hardware, headingKnown func() bool) func() hass.Board {
 		now := b
 		now.Heading = b.Motion && headingKnown()
 		return now
+	}
+}
+
+// haState is told of every new reported state; the state subject itself
+// is published by the Agent, and again with each "online" (hass).
+func (d *Daemon) haState(wire.State) {}
+
+// stateForHA is the reported state for Home Assistant's publisher, nil
+// when the desired state is off (discovery then keeps the entities
+// optimistic).
+func (d *Daemon) stateForHA() func() []byte {
+	if d.desired == nil {
+		return nil
+	}
+	return func() []byte { return d.desired.StateJSON() }
+}
+
+// litWatch tells the Agent when the matrix goes from dark to lit and
+// back, looking at each frame the player sends: 192 bytes, no allocation.
+type litWatch struct {
+	agent atomic.Pointer[desired.Agent]
+	last  atomic.Int32 // 0 unknown, 1 dark, 2 lit
+}
+
+func (l *litWatch) hook(f *display.Frame) {
+	a := l.agent.Load()
+	if a == nil {
+		return
+	}
+	var now int32 = 1
+	for _, v := range f.Pix {
+		if v != 0 {
+			now = 2
+			break
+		}
+	}
+	if l.last.Swap(now) != now {
+		a.SetLit(now == 2)
 	}
 }

@@ -47,6 +47,7 @@ func (d *Daemon) Status() wire.Status {
 		Published:  d.pub.published(),
 		Errors:     d.errs.Snapshot(),
 		Duplicates: d.dups.list(),
+		State:      d.desired.StateJSON(),
 	}
 	if s.NATS.Connected {
 		s.NATS.Server = d.nc.ConnectedUrlRedacted()

@@ -41,6 +41,7 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /fleet/text", s.text)
 	mux.HandleFunc("POST /fleet/clear", s.clear)
 	mux.HandleFunc("POST /fleet/config", s.config)
+	s.mountDesired(mux) // desired.go
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

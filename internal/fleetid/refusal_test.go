@@ -16,8 +16,10 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sensehat/sensehat/internal/desired"
 	"github.com/sensehat/sensehat/internal/fleetid"
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // row is one line of the refusal table: who tried what, whether the role
@@ -403,6 +405,81 @@ func TestRefusal(t *testing.T) {
 	}
 	got, d = api(pi2, "$JS.sensehat-pi1.API.STREAM.DELETE.SENSEHAT_pi1", "")
 	tb.add("device pi2", "delete pi1's SD-card stream", no, got, d)
+
+	// --- the desired-state bucket (docs/desired-state.md): the operator
+	// makes it and writes keys; a device reads its own key and the default
+	// key, on the hub and through its Pi's leaf, writes its own key with
+	// the revision it read, and nothing of another device's.
+	{
+		dctx, dcancel := context.WithTimeout(ctx, 30*time.Second)
+		defer dcancel()
+		opKV, err := desired.OpenBucket(dctx, op.Conn, "", true)
+		tb.add("operator laptop", "make the desired-state bucket", yes, err == nil, fmt.Sprint(err))
+		if err == nil {
+			_, e1 := desired.Set(dctx, opKV, "pi1", 0, []string{"rotation=180"})
+			_, e2 := desired.Set(dctx, opKV, "pi2", 0, []string{"rotation=90"})
+			_, e3 := desired.Set(dctx, opKV, wire.DesiredDefaultKey, 0, []string{"low_light=true"})
+			tb.add("operator laptop", "write devices' keys and the default key", yes, e1 == nil && e2 == nil && e3 == nil, fmt.Sprint(e1, e2, e3))
+		}
+		// sensehatd's inbox prefix (daemon.DeviceInbox)
+		dev := dial(t, hubURL, creds("pi1"), nats.CustomInboxPrefix("_INBOX.pi1"))
+		kv, err := desired.OpenBucket(dctx, dev.Conn, "", false)
+		tb.add("device pi1", "open the desired-state bucket", yes, err == nil, fmt.Sprint(err))
+		if err == nil {
+			e, err := kv.Get(dctx, "pi1")
+			tb.add("device pi1", "read its own desired state", yes, err == nil && strings.Contains(string(e.Value()), "180"), fmt.Sprint(err))
+			_, err = kv.Get(dctx, wire.DesiredDefaultKey)
+			tb.add("device pi1", "read the fleet's default key", yes, err == nil, fmt.Sprint(err))
+			w, err := kv.Watch(dctx, "pi1")
+			got := false
+			if err == nil {
+				select {
+				case e := <-w.Updates():
+					got = e != nil && e.Key() == "pi1"
+				case <-time.After(wait):
+				}
+				_ = w.Stop()
+			}
+			tb.add("device pi1", "watch its own key", yes, got, fmt.Sprint(err))
+			short, scancel := context.WithTimeout(dctx, refuse)
+			_, err = kv.Get(short, "pi2")
+			scancel()
+			tb.add("device pi1", "read pi2's desired state", no, err == nil, fmt.Sprint(err))
+			short, scancel = context.WithTimeout(dctx, refuse)
+			_, err = kv.Put(short, "pi2", []byte(`{"rotation":0}`))
+			scancel()
+			tb.add("device pi1", "write pi2's desired state", no, err == nil, fmt.Sprint(err))
+			short, scancel = context.WithTimeout(dctx, refuse)
+			w2, err := kv.WatchAll(short)
+			got = false
+			if err == nil {
+				select {
+				case e := <-w2.Updates():
+					got = e != nil
+				case <-short.Done():
+				}
+				_ = w2.Stop()
+			}
+			scancel()
+			tb.add("device pi1", "watch every key of the bucket", no, got, fmt.Sprint(err))
+			_, err = desired.Set(dctx, kv, "pi1", 0, []string{"rotation=270"})
+			tb.add("device pi1", "write its own key, revision-checked (a led.config written back)", yes, err == nil, fmt.Sprint(err))
+		}
+		// The Pi's daemon talks to its leaf, which reaches the hub's
+		// bucket in domain hub.
+		local := dial(t, piURL, creds("pi1"), nats.CustomInboxPrefix("_INBOX.pi1"))
+		var lkv jetstream.KeyValue
+		deadline := time.Now().Add(wait)
+		for lkv == nil && time.Now().Before(deadline) {
+			lkv, err = desired.OpenBucket(dctx, local.Conn, "hub", false)
+		}
+		ok := false
+		if lkv != nil {
+			e, gerr := lkv.Get(dctx, "pi1")
+			ok, err = gerr == nil && strings.Contains(string(e.Value()), "270"), gerr
+		}
+		tb.add("device pi1", "read its own desired state through its leaf (domain hub)", yes, ok, fmt.Sprint(err))
+	}
 
 	// answering requests
 	{

@@ -142,6 +142,7 @@ func roleTemplate(r Role, s Settings, devices []string) (jwt.UserPermissionLimit
 			// own JetStream, which its Pi's leaf sends back
 			"_INBOX_{{name()}}.>",
 		}
+		t.Pub.Allow = append(t.Pub.Allow, desiredDevice(s.HubDomain, "{{name()}}")...)
 		all := wire.Subjects{Prefix: p, ID: wire.All}
 		anyS := wire.Subjects{Prefix: p, ID: wire.Any}
 		t.Sub.Allow = []string{
@@ -171,6 +172,9 @@ func roleTemplate(r Role, s Settings, devices []string) (jwt.UserPermissionLimit
 			// replies to what it asks its own JetStream, under an inbox of
 			// its own (nats --inbox-prefix _INBOX_<id>)
 			"_INBOX_{{name()}}.>",
+			// and to what sensehatd asks (its desired state), whose inbox
+			// prefix is _INBOX.<id> (daemon.DeviceInbox)
+			"_INBOX.{{name()}}.>",
 		}
 		t.Resp = &jwt.ResponsePermission{MaxMsgs: 1, Expires: ResponseExpiry}
 		t.Payload = DevicePayload
@@ -182,6 +186,8 @@ func roleTemplate(r Role, s Settings, devices []string) (jwt.UserPermissionLimit
 		t.AllowedConnectionTypes = []string{jwt.ConnectionTypeStandard}
 	case Operator:
 		t.Pub.Allow = append([]string{p + ".>", "$SRV.>", ha.DeviceConfig("*")}, jsRead()...)
+		// sensehat config: the desired-state bucket, made and written
+		t.Pub.Allow = append(t.Pub.Allow, desiredWrite()...)
 		t.Sub.Allow = []string{p + ".>", "$SRV.>", inbox, ha.Prefix, ha.Prefix + ".>"}
 		// `sensehat emulate --nats` serves as a device
 		t.Resp = &jwt.ResponsePermission{MaxMsgs: 1, Expires: ResponseExpiry}
@@ -198,6 +204,8 @@ func roleTemplate(r Role, s Settings, devices []string) (jwt.UserPermissionLimit
 		t.Sub.Allow = []string{
 			ha.Prefix, ha.Prefix + ".>",
 			p + ".*.sensors.*", p + ".*.joystick.*", p + ".*.availability",
+			// the reported state: the entities' state topics
+			p + ".*.state",
 			// deliveries of QoS 1 and 2 subscriptions
 			"$MQTT.sub.>",
 		}
@@ -205,6 +213,8 @@ func roleTemplate(r Role, s Settings, devices []string) (jwt.UserPermissionLimit
 		t.AllowedConnectionTypes = []string{jwt.ConnectionTypeMqtt, jwt.ConnectionTypeMqttWS}
 	case Web:
 		t.Pub.Allow = append([]string{p + ".*.led.>", p + ".*.status", "$SRV.>"}, jsRead()...)
+		// the fleet page edits the desired state, revision-checked
+		t.Pub.Allow = append(t.Pub.Allow, desiredWrite()[2:]...)
 		t.Sub.Allow = []string{p + ".>", "$SRV.>", inbox}
 		t.AllowedConnectionTypes = std
 	case Reader:
@@ -228,4 +238,39 @@ func objectIDPart(s string) string {
 		}
 		return '_'
 	}, s)
+}
+
+// desiredKV is the stream of the desired-state bucket.
+const desiredKV = "KV_" + wire.DesiredBucket
+
+// desiredDevice is what a device asks of the desired-state bucket, in the
+// domain-less form (a bucket or its mirror in the JetStream the daemon is
+// connected to) and the hub's domain's (through its leaf): the bucket's
+// info, a watch and a read of its own key and of the fleet's default key
+// (a consumer of one filter subject is created on a subject that names
+// it, which these hold to the two keys), and the revision-checked write of
+// its own key that a led.config request makes. Another device's key it
+// can neither read nor write.
+func desiredDevice(hubDomain, id string) []string {
+	var out []string
+	for _, api := range []string{"$JS.API.", "$JS." + hubDomain + ".API."} {
+		for _, key := range []string{id, wire.DesiredDefaultKey} {
+			subj := "$KV." + wire.DesiredBucket + "." + key
+			out = append(out,
+				api+"CONSUMER.CREATE."+desiredKV+".*."+subj,
+				api+"DIRECT.GET."+desiredKV+"."+subj)
+		}
+		out = append(out, api+"STREAM.INFO."+desiredKV, api+"CONSUMER.DELETE."+desiredKV+".*",
+			api+"$KV."+wire.DesiredBucket+"."+id)
+	}
+	return append(out, "$KV."+wire.DesiredBucket+"."+id, "$JS.FC."+desiredKV+".>")
+}
+
+// desiredWrite is what `sensehat config` needs beyond reading: make the
+// bucket (first), and write any key, domain-less or through a domain.
+func desiredWrite() []string {
+	return []string{
+		"$JS.API.STREAM.CREATE." + desiredKV, "$JS.*.API.STREAM.CREATE." + desiredKV,
+		"$KV." + wire.DesiredBucket + ".>", "$JS.*.API.$KV." + wire.DesiredBucket + ".>",
+	}
 }

@@ -41,6 +41,11 @@ type Device struct {
 	// EnvInterval, MotionInterval and ColourInterval set expire_after on
 	// the readings: ExpireIntervals intervals, at least MinExpire.
 	EnvInterval, MotionInterval, ColourInterval time.Duration
+	// State, when set, returns the device's reported state (wire.State,
+	// encoded), which the publisher sends on Subjects.State with every
+	// "online"; the light, rotation and low-light entities then read
+	// their state from it instead of assuming what they asked for.
+	State func() []byte
 }
 
 // ExpireIntervals and MinExpire set expire_after: a reading is unavailable
@@ -86,6 +91,11 @@ const (
 	rotationTemplate   = `{"rotation":{{ value }}}`
 	lowLightOn         = `{"low_light":true}`
 	lowLightOff        = `{"low_light":false}`
+	// State templates read the reported state (wire.State).
+	litTemplate             = `{{ '` + LightOn + `' if value_json.lit else '` + LightOff + `' }}`
+	brightnessStateTemplate = `{{ value_json.in_force.brightness * 100 }}`
+	rotationStateTemplate   = `{{ value_json.in_force.rotation }}`
+	lowLightStateTemplate   = `{{ value_json.in_force.low_light }}`
 )
 
 // Payloads of the matrix light and the clear button on led.clear.
@@ -208,8 +218,17 @@ func Message(d Device, b Board) ([]byte, error) {
 			// Both on and colour go to led.clear: on ("white") must be
 			// sent first, or it would paint over the colour.
 			"on_command_type": "first",
-			"optimistic":      true,
 		})
+		if d.State != nil {
+			// On or off and the brightness as the daemon applied them;
+			// the colour stays as last asked (the device reports none).
+			st := t(s.State())
+			light := cmps["matrix"]
+			light["state_topic"], light["state_value_template"] = st, litTemplate
+			light["brightness_state_topic"], light["brightness_value_template"] = st, brightnessStateTemplate
+		} else {
+			cmps["matrix"]["optimistic"] = true
+		}
 		add("clear", "button", map[string]any{"name": "Clear matrix", "command_topic": clear, "payload_press": ClearCmd, "icon": "mdi:eraser"})
 		add("rotation", "select", map[string]any{
 			"name":             "Rotation",
@@ -229,6 +248,15 @@ func Message(d Device, b Board) ([]byte, error) {
 			"entity_category": "config",
 			"icon":            "mdi:brightness-4",
 		})
+		if d.State != nil {
+			st := t(s.State())
+			rot, ll := cmps["rotation"], cmps["low_light"]
+			delete(rot, "optimistic")
+			delete(ll, "optimistic")
+			rot["state_topic"], rot["value_template"] = st, rotationStateTemplate
+			// Jinja renders a JSON true as True.
+			ll["state_topic"], ll["value_template"], ll["state_on"], ll["state_off"] = st, lowLightStateTemplate, "True", "False"
+		}
 	}
 	if bad != nil {
 		return nil, bad

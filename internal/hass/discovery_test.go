@@ -53,7 +53,8 @@ var docs = map[string]platformDoc{
 	"light": {
 		page:     "https://www.home-assistant.io/integrations/light.mqtt/ (basic schema)",
 		required: []string{"command_topic"},
-		allowed:  []string{"command_topic", "payload_on", "payload_off", "rgb_command_topic", "rgb_command_template", "brightness_command_topic", "brightness_command_template", "brightness_scale", "optimistic", "on_command_type", "schema", "state_topic"},
+		allowed: []string{"command_topic", "payload_on", "payload_off", "rgb_command_topic", "rgb_command_template", "brightness_command_topic", "brightness_command_template", "brightness_scale", "optimistic", "on_command_type", "schema", "state_topic",
+			"state_value_template", "brightness_state_topic", "brightness_value_template"},
 	},
 	"button": {
 		page:     "https://www.home-assistant.io/integrations/button.mqtt/",
@@ -68,7 +69,7 @@ var docs = map[string]platformDoc{
 	"switch": {
 		page:     "https://www.home-assistant.io/integrations/switch.mqtt/",
 		required: []string{},
-		allowed:  []string{"command_topic", "payload_on", "payload_off", "optimistic", "state_topic", "value_template", "device_class", "retain"},
+		allowed:  []string{"command_topic", "payload_on", "payload_off", "optimistic", "state_topic", "value_template", "device_class", "retain", "state_on", "state_off"},
 	},
 }
 
@@ -101,7 +102,8 @@ func testDevice(t *testing.T) Device {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Device{Subjects: s, HA: ha, Version: "1.2.3", EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond, ColourInterval: time.Second}
+	return Device{Subjects: s, HA: ha, Version: "1.2.3", EnvInterval: time.Second, MotionInterval: 100 * time.Millisecond, ColourInterval: time.Second,
+		State: func() []byte { return []byte(`{}`) }}
 }
 
 var fullBoard = Board{Temperature: true, Humidity: true, Pressure: true, Motion: true, Heading: true, Colour: true, Joystick: true, Display: true}
@@ -239,15 +241,46 @@ func render(t *testing.T, tpl string, vars map[string]any) string {
 	expr := regexp.MustCompile(`\{\{\s*(.*?)\s*\}\}`)
 	out := expr.ReplaceAllStringFunc(tpl, func(m string) string {
 		e := expr.FindStringSubmatch(m)[1]
-		switch {
-		case strings.HasPrefix(e, "value_json."):
-			obj, _ := vars["value_json"].(map[string]any)
-			v, ok := obj[strings.TrimPrefix(e, "value_json.")]
-			if !ok {
-				t.Errorf("template %q: %s is not in the payload %v", tpl, e, obj)
-				return ""
+		// value_json.a.b: a member of the payload, printed as Jinja prints
+		// it (a JSON true is Python's True).
+		lookup := func(path string) any {
+			var v any = vars["value_json"]
+			for _, k := range strings.Split(strings.TrimPrefix(path, "value_json."), ".") {
+				obj, _ := v.(map[string]any)
+				var ok bool
+				if v, ok = obj[k]; !ok {
+					t.Errorf("template %q: %s is not in the payload %v", tpl, path, vars["value_json"])
+					return nil
+				}
+			}
+			return v
+		}
+		jinja := func(v any) string {
+			switch b := v.(type) {
+			case bool:
+				if b {
+					return "True"
+				}
+				return "False"
+			case float64:
+				return strconv.FormatFloat(b, 'f', -1, 64)
 			}
 			return fmt.Sprint(v)
+		}
+		if c := regexp.MustCompile(`^'(\w+)' if (value_json\.[\w.]+) else '(\w+)'$`).FindStringSubmatch(e); c != nil {
+			if v, _ := lookup(c[2]).(bool); v {
+				return c[1]
+			}
+			return c[3]
+		}
+		if c := regexp.MustCompile(`^(value_json\.[\w.]+) \* (\d+)$`).FindStringSubmatch(e); c != nil {
+			n, _ := strconv.ParseFloat(c[2], 64)
+			f, _ := lookup(c[1]).(float64)
+			return jinja(f * n)
+		}
+		switch {
+		case strings.HasPrefix(e, "value_json."):
+			return jinja(lookup(e))
 		case e == "value":
 			return fmt.Sprint(vars["value"])
 		case strings.HasPrefix(e, "value / "):

@@ -181,14 +181,51 @@ func TestHomeAssistantOverMQTT(t *testing.T) {
 		t.Errorf("checked %d sensor templates, want the simulated board's temperature, raw temperature, humidity, pressure, roll and pitch", checked)
 	}
 
-	// A text published over MQTT scrolls on the matrix.
+	// The light, rotation and low-light entities read what the daemon
+	// applied from its reported state, rendered as Home Assistant would.
+	for _, key := range []string{"matrix", "rotation", "low_light"} {
+		if _, ok := msg.Components[key]["optimistic"]; ok {
+			t.Errorf("%s is still optimistic", key)
+		}
+	}
+	rot, ll, light := msg.Components["rotation"], msg.Components["low_light"], msg.Components["matrix"]
+	from := s.count()
+	mosquittoPub(t, port, nil, "sensehat/pi1/led/config", `{"rotation":180,"low_light":true,"brightness":0.5}`)
+	payload, _ := s.wait(t, from, rot["state_topic"].(string), func(p string) bool {
+		return strings.Contains(p, `"rotation":180`) && strings.Contains(p, `"low_light":true`) && strings.Contains(p, `"brightness":0.5`)
+	})
+	var vj map[string]any
+	if err := json.Unmarshal([]byte(payload), &vj); err != nil {
+		t.Fatalf("the reported state is not JSON: %v", err)
+	}
+	vars := map[string]any{"value_json": vj}
+	if got := hass.Render(t, rot["value_template"].(string), vars); got != "180" {
+		t.Errorf("rotation select reads %q, want 180", got)
+	}
+	if got := hass.Render(t, ll["value_template"].(string), vars); got != ll["state_on"] {
+		t.Errorf("low light switch reads %q, want its state_on %v", got, ll["state_on"])
+	}
+	if got := hass.Render(t, light["brightness_value_template"].(string), vars); got != "50" {
+		t.Errorf("light brightness reads %q, want 50 of brightness_scale %v", got, light["brightness_scale"])
+	}
+
+	// A text published over MQTT scrolls on the matrix, and the light
+	// reads on.
+	from = s.count()
 	mosquittoPub(t, port, nil, "sensehat/pi1/led/text", "hello")
 	if !litWithin(hat, 10*time.Second) {
 		t.Error("text published on sensehat/pi1/led/text never lit the matrix")
 	}
+	payload, _ = s.wait(t, from, light["state_topic"].(string), func(p string) bool { return strings.Contains(p, `"lit":true`) })
+	if err := json.Unmarshal([]byte(payload), &vj); err != nil {
+		t.Fatal(err)
+	}
+	if got := hass.Render(t, light["state_value_template"].(string), map[string]any{"value_json": vj}); got != light["payload_on"] {
+		t.Errorf("light reads %q while lit, want its payload_on %v", got, light["payload_on"])
+	}
 
 	// A joystick press arrives as an event Home Assistant accepts.
-	from := s.count()
+	from = s.count()
 	hat.ATtiny.Press(sensehat.KeyUp)
 	ev, _ := s.wait(t, from, msg.Components["joystick_up"]["state_topic"].(string), nil)
 	hat.ATtiny.Release(sensehat.KeyUp)

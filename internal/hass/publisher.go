@@ -162,6 +162,15 @@ func (p *Publisher) online() {
 	if err := p.nc.Publish(p.dev.Subjects.Availability(), []byte(Online)); err != nil {
 		p.log.Debug("publishing availability", "err", err)
 	}
+	// The state is not retained either: Home Assistant started after the
+	// last change gets it here.
+	if p.dev.State != nil {
+		if b := p.dev.State(); b != nil {
+			if err := p.nc.Publish(p.dev.Subjects.State(), b); err != nil {
+				p.log.Debug("publishing the reported state", "err", err)
+			}
+		}
+	}
 }
 
 // Stop stops re-sending and says "offline", flushed so it leaves before

@@ -40,6 +40,10 @@ type Settings struct {
 	// Timeout bounds one connection attempt, dial and handshake; 0 means
 	// DefaultTimeout.
 	Timeout time.Duration
+	// InboxPrefix replaces _INBOX for the replies to the client's own
+	// requests, so a permission can name the inboxes of one client
+	// (a device's _INBOX_<id>.>) rather than everybody's.
+	InboxPrefix string
 }
 
 // DefaultTimeout is Settings.Timeout when left at zero.
@@ -169,6 +173,9 @@ func Options(s Settings, log *slog.Logger) ([]nats.Option, error) {
 	}
 	if s.TLSCA != "" {
 		opts = append(opts, nats.RootCAs(s.TLSCA))
+	}
+	if s.InboxPrefix != "" {
+		opts = append(opts, nats.CustomInboxPrefix(s.InboxPrefix))
 	}
 	return opts, nil
 }

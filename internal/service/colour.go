@@ -18,17 +18,19 @@ type ColourSetter interface {
 }
 
 // colourEndpoint is the colour.config handler, or nil when there is no
-// colour sensor to drive.
-func colourEndpoint(s *Service, c ColourSetter) micro.Handler {
+// colour sensor to drive. done, if set, is told of every change a request
+// made (desired state writes it back).
+func colourEndpoint(s *Service, c ColourSetter, done func(gain, cycles *int)) micro.Handler {
 	if c == nil {
 		return nil
 	}
-	return parsed(s, "colour.config", payload.ParseColourConfig, (&colourHandler{s: s, c: c}).configure)
+	return parsed(s, "colour.config", payload.ParseColourConfig, (&colourHandler{s: s, c: c, done: done}).configure)
 }
 
 type colourHandler struct {
-	s *Service
-	c ColourSetter
+	s    *Service
+	c    ColourSetter
+	done func(gain, cycles *int) // nil: nobody to tell
 }
 
 // configure is colour.config: an empty request asks for the settings,
@@ -43,6 +45,9 @@ func (h *colourHandler) configure(req micro.Request, c wire.ColourConfig) error 
 		var err error
 		if set, err = h.c.SetColour(c.Gain, c.IntegrationCycles); err != nil {
 			return fmt.Errorf("colour.config: %w", err)
+		}
+		if h.done != nil {
+			h.done(c.Gain, c.IntegrationCycles)
 		}
 	}
 	h.s.answer(req, "colour.config reply", set)

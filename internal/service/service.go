@@ -51,6 +51,11 @@ type Config struct {
 	// Frame, when set, serves <prefix>.<id>.led.frame (the matrix now) and
 	// <prefix>.<id>.led.frame.watch (leases of the live frames).
 	Frame FrameSource
+	// OnConfig, if set, is told of every led.config request applied (the
+	// desired state writes it back); OnColour of every colour.config one
+	// that changed a setting.
+	OnConfig func(c display.Config)
+	OnColour func(gain, cycles *int)
 	// PendingMsgs and PendingBytes cap what each endpoint holds unread
 	// while its handler is busy; beyond them the client drops requests
 	// (their requesters time out) and reports a slow consumer, which
@@ -128,12 +133,12 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs Errors) (
 		{"led_text", subj.Text(), text, false, nil},
 		{"led_pixels", subj.Pixels(), led("led.pixels", payload.LEDPixels), false, nil},
 		{"led_clear", subj.Clear(), led("led.clear", payload.LEDClear), true, nil},
-		{"led_config", subj.Config(), parsed(s, "led.config", payload.ParseConfig, (&configHandler{s: s, p: p}).set), true, nil},
+		{"led_config", subj.Config(), parsed(s, "led.config", payload.ParseConfig, (&configHandler{s: s, p: p, done: cfg.OnConfig}).set), true, nil},
 		{"status", subj.Status(), &statusHandler{s: s, status: cfg.Status}, true, nil},
 		// Every device must see "all": no queue group.
 		{"all_led_text", subj.AllText(), text, false, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
 		{"any_led_text", subj.AnyText(), text, false, []micro.EndpointOpt{micro.WithEndpointQueueGroup(wire.AnyQueue)}},
-		{"colour_config", subj.ColourConfig(), colourEndpoint(s, cfg.Colour), true, nil},
+		{"colour_config", subj.ColourConfig(), colourEndpoint(s, cfg.Colour, cfg.OnColour), true, nil},
 		{"led_frame", subj.Frame(), frame, true, nil},
 		{"led_frame_watch", subj.FrameWatch(), watch, true, nil},
 	}
@@ -288,14 +293,18 @@ func (h *ledHandler) submit(req micro.Request, led payload.LED) error {
 }
 
 type configHandler struct {
-	s *Service
-	p Player
+	s    *Service
+	p    Player
+	done func(display.Config) // nil: nobody to tell
 }
 
 // set applies led.config and confirms it.
 func (h *configHandler) set(req micro.Request, c display.Config) error {
 	if err := h.p.SetConfig(c); err != nil {
 		return fmt.Errorf("led.config: %w", err)
+	}
+	if h.done != nil {
+		h.done(c)
 	}
 	h.s.answer(req, "config reply", wire.ConfigReply{OK: true})
 	return nil

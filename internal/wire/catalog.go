@@ -57,6 +57,7 @@ func Catalog() []Subject {
 		{"<p>.<id>.sensors.motion", FromDevice},
 		{"<p>.<id>.sensors.colour", FromDevice},
 		{"<p>.<id>.availability", FromDevice},
+		{"<p>.<id>.state", FromDevice},
 		{"$SRV.PING.sensehat", ToDevice},
 		{"$SRV.INFO.sensehat", ToDevice},
 		{"$SRV.STATS.sensehat", ToDevice},

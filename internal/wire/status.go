@@ -25,6 +25,10 @@ type Status struct {
 	// Duplicates are other running daemons with this id; requests to the
 	// id are split between them. Empty when all is well.
 	Duplicates []Duplicate `json:"duplicates"`
+	// State is the reported state (a State, as published on
+	// Subjects.State), encoded once when it changes; absent before the
+	// daemon has one.
+	State json.RawMessage `json:"state,omitempty"`
 }
 
 // BackendsStatus says what drives each part of the board.

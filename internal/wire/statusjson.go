@@ -113,6 +113,10 @@ func AppendStatus(b []byte, s *Status) []byte {
 		}
 		b = append(b, ']')
 	}
+	if len(s.State) > 0 {
+		b = append(b, `,"state":`...)
+		b = append(b, s.State...)
+	}
 	return append(b, '}')
 }
 

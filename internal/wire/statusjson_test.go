@@ -28,6 +28,7 @@ func fullStatusSample() Status {
 			SuppressedLogs: map[string]uint64{},
 		},
 		Duplicates: []Duplicate{},
+		State:      json.RawMessage(`{"in_force":{"rotation":180},"from":{"rotation":"desired"},"revision":3,"default_revision":0,"desired":{"rotation":180},"source":"bucket","time":"2026-12-07T04:05:06Z"}`),
 	}
 }
 

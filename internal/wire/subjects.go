@@ -128,6 +128,11 @@ func (s Subjects) Colour() string { return s.Sensors("colour") }
 // ColourConfig is <prefix>.<id>.colour.config.
 func (s Subjects) ColourConfig() string { return s.sub("colour.config") }
 
+// State is <prefix>.<id>.state, where the device publishes its reported
+// state (State: the settings in force, the desired-state revision applied
+// and what it refused) whenever it changes.
+func (s Subjects) State() string { return s.sub("state") }
+
 // All is <prefix>.<id>.> : everything of the device.
 func (s Subjects) All() string { return s.sub(">") }
 

@@ -37,6 +37,7 @@ func TestSubjectsAreTheContract(t *testing.T) {
 		s.AnyText():         "sensehat.any.led.text",
 		s.For("pi2").Base(): "sensehat.pi2",
 		s.Availability():    "sensehat.pi1.availability",
+		s.State():           "sensehat.pi1.state",
 		ServicePing():       "$SRV.PING.sensehat",
 		ServiceInfo():       "$SRV.INFO.sensehat",
 		ServiceStats():      "$SRV.STATS.sensehat",

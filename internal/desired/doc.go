@@ -1,0 +1,15 @@
+// Package desired keeps a device's settings in step with its desired
+// state: the documents under the device's id and wire.DesiredDefaultKey in
+// the JetStream key-value bucket wire.DesiredBucket. An Agent watches both
+// keys, applies what changed at once through narrow interfaces (the
+// display, its gamma curve, the colour sensor), keeps a copy of what it
+// read in the state directory for a start without the hub, and reports
+// what is in force as a wire.State.
+//
+// Precedence, lowest first: built-in defaults, the settings file and
+// flags, the default key, the device's key, then a led.config or
+// colour.config request, which the Agent writes back into the device's
+// key with a revision check so that it survives a restart too. A value
+// the document holds that cannot be applied is refused alone and reported;
+// the previous value stays in force.
+package desired

@@ -40,16 +40,19 @@ const clusterPassword = "cluster-pw-7Rk2"
 
 // freeBase finds BASE for local.sh: the 31 loopback ports it uses from
 // there (clients, routes, leaf nodes, the Pi's leaf) were all free a
-// moment ago.
+// moment ago. The blocks lie below Linux's ephemeral range (32768 and
+// up), where the connections of the other tests of a busy run take their
+// local ports.
 func freeBase(t *testing.T) int {
 	t.Helper()
-	for try := 0; try < 50; try++ {
-		base := 20000 + (os.Getpid()*7+try*131)%40000
+	var last error
+	for try := 0; try < 400; try++ {
+		base := 10000 + (os.Getpid()*7+try*131)%22000
 		ok := true
 		for off := 0; off <= 30 && ok; off++ {
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+off))
 			if err != nil {
-				ok = false
+				last, ok = err, false
 				break
 			}
 			l.Close()
@@ -58,7 +61,7 @@ func freeBase(t *testing.T) int {
 			return base
 		}
 	}
-	t.Fatal("no block of 31 free loopback ports found")
+	t.Fatalf("no block of 31 free loopback ports found (last: %v)", last)
 	return 0
 }
 

@@ -145,23 +145,38 @@ func TestSlowConsumerCountedOnce(t *testing.T) {
 }
 
 // TestPendingLimitsBoundMemory: an endpoint whose handler is busy holds at
-// most DefaultPendingBytes of unread requests (SmallPendingBytes for the
-// endpoints whose requests are a few bytes); beyond that the client drops
-// and reports a slow consumer. With nats.go's own 64 MiB per subscription
-// none of these floods would be dropped, and ten endpoints could hold over
-// a gigabyte between them, twice a Pi Zero's memory.
+// most its pending limit of unread requests: DefaultPendingBytes at
+// led.text, SharedPendingBytes at led.pixels, all.led.text and
+// any.led.text, SmallPendingBytes at the endpoints whose requests are a
+// few bytes; beyond that the client drops and reports a slow consumer.
+// The limits add up to PendingBudget, 23.5 MiB; with the old ones (16 MiB
+// at each of the four large endpoints, 1 MiB at the small) they added up
+// to 70 MiB, and the "beyond" cases below of pixels, all, any and clear
+// were all kept. With nats.go's own 64 MiB per subscription ten endpoints
+// could hold over a gigabyte between them.
 func TestPendingLimitsBoundMemory(t *testing.T) {
+	subj := wire.Subjects{Prefix: "sensehat", ID: "busy"}
+	raw := string(make([]byte, display.FrameBytes)) // a black frame
+	if PendingBudget != 47<<19 {
+		t.Errorf("PendingBudget = %d bytes, want 23.5 MiB (the sum RELIABILITY.md states)", PendingBudget)
+	}
 	for _, tc := range []struct {
 		name, subject, first string
 		size, count          int
 		slow                 bool
 	}{
-		// 12 MB waits within 16 MiB; 20 MB does not. The server's
-		// largest payload is 1 MB, so big floods are many messages.
-		{"text within", "led.text", "x", 1_000_000, 12, false},
-		{"text beyond", "led.text", "x", 1_000_000, 20, true},
-		{"clear within", "led.clear", "", 200_000, 4, false},
-		{"clear beyond", "led.clear", "", 400_000, 4, true},
+		// The server's largest payload is 1 MB, so big floods are many
+		// messages. nats.go counts payload, subject and reply.
+		{"text within", subj.Text(), "x", 1_000_000, 12, false},
+		{"text beyond", subj.Text(), "x", 1_000_000, 20, true},
+		{"pixels within", subj.Pixels(), raw, 1_000_000, 2, false},
+		{"pixels beyond", subj.Pixels(), raw, 1_000_000, 3, true},
+		{"all within", subj.AllText(), "x", 1_000_000, 2, false},
+		{"all beyond", subj.AllText(), "x", 1_000_000, 3, true},
+		{"any beyond", subj.AnyText(), "x", 1_000_000, 3, true},
+		{"clear within", subj.Clear(), "", 200_000, 1, false},
+		{"clear beyond", subj.Clear(), "", 140_000, 2, true},
+		{"status beyond", subj.Status(), "", 140_000, 2, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			testutil.CheckLeaks(t)
@@ -176,7 +191,8 @@ func TestPendingLimitsBoundMemory(t *testing.T) {
 			p := &gatePlayer{gate: make(chan struct{})}
 			svc, err := Start(nc, p, Config{
 				Prefix: "sensehat", ID: "busy", Version: "0.0.1",
-				Status: func() wire.Status { return wire.Status{} },
+				// Status waits at the same gate, so a status flood backs up too.
+				Status: func() wire.Status { <-p.gate; return wire.Status{} },
 			}, log, &errs)
 			if err != nil {
 				t.Fatal(err)
@@ -195,7 +211,7 @@ func TestPendingLimitsBoundMemory(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer pub.Close()
-			subject := "sensehat.busy." + tc.subject
+			subject := tc.subject
 			// The first request holds the handler at the gate; the rest
 			// wait unread in the subscription.
 			if err := pub.Publish(subject, []byte(tc.first)); err != nil {

@@ -111,6 +111,7 @@ func pendingBytes(c pendingClass, cfgBytes int) int {
 
 // Service is a running device service.
 type Service struct {
+	nc      *nats.Conn
 	svc     micro.Service
 	log     *slog.Logger
 	errs    Errors
@@ -148,7 +149,7 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs Errors) (
 		return nil, fmt.Errorf("service: registering micro service %q: %w", wire.ServiceName, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{svc: svc, log: log, errs: errs, ctx: ctx, cancel: cancel}
+	s := &Service{nc: nc, svc: svc, log: log, errs: errs, ctx: ctx, cancel: cancel}
 
 	subj := wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}
 	led := func(name string, parse func([]byte) (payload.LED, error)) micro.Handler {
@@ -216,9 +217,26 @@ func (s *Service) fail(req micro.Request, endpoint string, err error) {
 		s.errs.Warn(s.log, "request refused", "request refused", "endpoint", endpoint, "subject", req.Subject(), "err", err)
 		return
 	}
+	if !s.canReply() {
+		return
+	}
 	if rerr := req.Error(microCode(wire.ErrorCode(err)), err.Error(), nil); rerr != nil {
 		s.errs.Warn(s.log, "error reply failed", "sending error reply", "endpoint", endpoint, "err", rerr)
 	}
+}
+
+// canReply says whether a reply now can reach its requester. While the
+// connection is down nats.go would keep the reply in the reconnect
+// buffer, which is there for readings and joystick events: a flood that
+// got the connection closed as a slow consumer filled it with refusals,
+// megabytes the server then refuses anyway, since a reply may only answer
+// a request of the same connection (allow_responses).
+func (s *Service) canReply() bool {
+	if s.nc.IsConnected() {
+		return true
+	}
+	s.log.Debug("reply dropped: not connected")
+	return false
 }
 
 // microCode is the one place the contract's error codes become micro's
@@ -321,6 +339,9 @@ type statusHandler struct {
 // Handle implements micro.Handler. The request body is ignored: the
 // documented way to ask sends an empty one (nats req <subject> "").
 func (h *statusHandler) Handle(req micro.Request) {
+	if !h.s.canReply() {
+		return
+	}
 	st := h.status()
 	h.buf = wire.AppendStatus(h.buf[:0], &st)
 	if err := req.Respond(h.buf); err != nil {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -252,5 +253,89 @@ func TestPendingLimitsBoundMemory(t *testing.T) {
 				t.Errorf("%d requests of %d bytes to a busy %s: %d async errors, want none dropped", tc.count, tc.size, tc.subject, n)
 			}
 		})
+	}
+}
+
+// refusePlayer refuses every Submit as a full queue would, once its gate
+// opens.
+type refusePlayer struct {
+	gate      chan struct{}
+	submitted atomic.Int64
+}
+
+func (r *refusePlayer) Submit(display.Item, display.Mode) (*display.Ticket, error) {
+	<-r.gate
+	r.submitted.Add(1)
+	return nil, wire.NewError(wire.Busy, "queue full")
+}
+
+func (r *refusePlayer) SetConfig(display.Config) error { return nil }
+
+// TestNoRepliesIntoTheReconnectBuffer: requests that waited unread while
+// the connection went down are still handled, but their refusals are not
+// kept for after the reconnect. The server would refuse them then (a
+// reply may only answer a request of the same connection), and the
+// reconnect buffer is where readings and joystick events wait; before,
+// 100 refusals took 10 KB of it, and a flood megabytes.
+func TestNoRepliesIntoTheReconnectBuffer(t *testing.T) {
+	srv := testutil.StartServer(t, nil)
+	var errs health.Registry
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	nc, err := natsconn.Connect(natsconn.Settings{URL: srv.URL(), Name: "reconnect-test", Errors: &errs}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	p := &refusePlayer{gate: make(chan struct{})}
+	svc, err := Start(nc, p, Config{
+		Prefix: "sensehat", ID: "busy", Version: "0.0.1",
+		Status: func() wire.Status { return wire.Status{} },
+	}, log, &errs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = svc.Stop() }()
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 100
+	for i := range n {
+		if err := pub.PublishRequest("sensehat.busy.led.text", fmt.Sprintf("_INBOX.gone.%d", i), []byte("hello")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pub.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	pub.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for nc.Stats().InMsgs < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the client received %d of %d requests", nc.Stats().InMsgs, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	srv.Shutdown()
+	for nc.IsConnected() {
+		if time.Now().After(deadline) {
+			t.Fatal("the client did not see the server go")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(p.gate)
+	for p.submitted.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d requests handled", p.submitted.Load(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// The refusal of the last request is built after its Submit returns.
+	time.Sleep(100 * time.Millisecond)
+	if b, err := nc.Buffered(); err != nil || b != 0 {
+		t.Errorf("reconnect buffer holds %d bytes (err %v) after %d refusals while disconnected, want 0", b, err, n)
 	}
 }

@@ -54,8 +54,9 @@ type Config struct {
 	// PendingMsgs and PendingBytes cap what each endpoint holds unread
 	// while its handler is busy; beyond them the client drops requests
 	// (their requesters time out) and reports a slow consumer, which
-	// status counts. Zero means the defaults of PendingLimits; a value
-	// given lowers every endpoint's default to it, never raises one.
+	// status counts. Zero means the defaults (DefaultPendingMsgs and the
+	// byte limit of each endpoint's class); a PendingBytes given lowers
+	// every endpoint's byte limit to it, never raises one.
 	PendingMsgs, PendingBytes int
 }
 
@@ -63,10 +64,10 @@ type Config struct {
 // payload, subject and reply), and in messages for all of them. nats.go's
 // own (512Ki messages, 64 MiB per subscription) let a flood across the ten
 // endpoints hold over a gigabyte; 16 MiB for each of the four endpoints
-// that take large requests still made 64 MiB, which the Go collector's
-// headroom doubled to a 191 MiB peak. These add up to PendingBudget, so a
-// flood at every endpoint at once keeps the daemon under 64 MiB
-// (RELIABILITY.md, "Memory and threads under floods"):
+// that take large requests and 1 MiB for the others still made 70 MiB,
+// and floods peaked at 141 to 215 MiB. These add up to PendingBudget,
+// 23.5 MiB, and the same floods peak at 62 to 90 MiB (RELIABILITY.md,
+// "Memory and threads under floods"):
 //   - led.text, DefaultPendingBytes: the one endpoint a sender aims at one
 //     device; it holds the backlog of 10,000 texts of 1 KiB sent in a
 //     second to a handler that refuses 3,000 a second (the race detector's
@@ -76,10 +77,15 @@ type Config struct {
 //   - clear, config, status, colour, frame and frame.watch,
 //     SmallPendingBytes: requests of a few bytes, a few thousand of them.
 const (
-	DefaultPendingMsgs  = 16 << 10
+	// DefaultPendingMsgs caps the unread requests of every endpoint.
+	DefaultPendingMsgs = 16 << 10
+	// DefaultPendingBytes is led.text's limit.
 	DefaultPendingBytes = 16 << 20
-	SharedPendingBytes  = 2 << 20
-	SmallPendingBytes   = 256 << 10
+	// SharedPendingBytes is the limit of led.pixels, all.led.text and
+	// any.led.text.
+	SharedPendingBytes = 2 << 20
+	// SmallPendingBytes is the limit of the endpoints of small requests.
+	SmallPendingBytes = 256 << 10
 	// PendingBudget is the sum of the endpoints' byte limits.
 	PendingBudget = DefaultPendingBytes + 3*SharedPendingBytes + 6*SmallPendingBytes
 )

@@ -152,9 +152,9 @@ func TestSlowConsumerCountedOnce(t *testing.T) {
 // few bytes; beyond that the client drops and reports a slow consumer.
 // The limits add up to PendingBudget, 23.5 MiB; with the old ones (16 MiB
 // at each of the four large endpoints, 1 MiB at the small) they added up
-// to 70 MiB, and the "beyond" cases below of pixels, all, any and clear
-// were all kept. With nats.go's own 64 MiB per subscription ten endpoints
-// could hold over a gigabyte between them.
+// to 70 MiB, and the "beyond" cases below of pixels, all, any, clear and
+// status were all kept. With nats.go's own 64 MiB per subscription ten
+// endpoints could hold over a gigabyte between them.
 func TestPendingLimitsBoundMemory(t *testing.T) {
 	subj := wire.Subjects{Prefix: "sensehat", ID: "busy"}
 	raw := string(make([]byte, display.FrameBytes)) // a black frame

@@ -4,7 +4,7 @@
 #   verify    the unit parses, every directive is known, and the unit loads.
 #   security  the exposure score stays at or below THRESHOLD (0-100 scale,
 #             where systemd shows 2.0 for 20; default 20).
-#   limits    MemoryMax=, GOMEMLIMIT and TasksMax= are the measured ones.
+#   limits    MemoryMax=, GOGC, GOMEMLIMIT and TasksMax= are the measured ones.
 #
 # systemd-analyze verify refuses a unit whose ExecStart= binary is missing,
 # and on a build machine /usr/bin/sensehatd does not exist. So the check
@@ -45,7 +45,7 @@ fi
 # The resource limits are sized from measurements (scripts/flood-rss.sh,
 # RELIABILITY.md): a change must come with new figures, so they are pinned.
 echo "== resource limits"
-for want in MemoryMax=384M Environment=GOMEMLIMIT=256MiB TasksMax=64; do
+for want in MemoryMax=192M Environment=GOGC=50 Environment=GOMEMLIMIT=64MiB TasksMax=64; do
 	if ! grep -qx "$want" "$unit"; then
 		echo "check-unit: $unit lacks the line $want; if the limits changed, rerun scripts/flood-rss.sh, update RELIABILITY.md and this check" >&2
 		exit 1

@@ -13,9 +13,17 @@
 #   scripts/flood-rss.sh            (about 2 minutes)
 #   SCALE=10 scripts/flood-rss.sh   (ten times the requests)
 #   KEEP=1 scripts/flood-rss.sh     (keep the logs and samples)
+# The daemon runs with the GOGC and GOMEMLIMIT of deploy/sensehatd.service,
+# as it ships; GOGC=100 GOMEMLIMIT=off scripts/flood-rss.sh runs it at the
+# Go runtime's defaults instead (the build, the server and the flood tool
+# always run at the defaults).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${SCALE:-1}
+unitenv() { sed -n "s/^Environment=$1=//p" deploy/sensehatd.service; }
+gogc=${GOGC:-$(unitenv GOGC)}
+memlimit=${GOMEMLIMIT:-$(unitenv GOMEMLIMIT)}
+unset GOGC GOMEMLIMIT
 tools=${XDG_CACHE_HOME:-$HOME/.cache}/sensehat-tools/bin
 export PATH=$tools:$PATH
 for t in nats-server nats go; do
@@ -64,7 +72,7 @@ done
 url=nats://127.0.0.1:$port
 laptop=(--nats "$url" --user laptop --password change-me-laptop --id pi1)
 
-GOMAXPROCS=${GOMAXPROCS:-4} "$tmp/sensehatd" --nats "$url" --user pi1 --password change-me-pi1 --id pi1 \
+GOGC=${gogc:-100} GOMEMLIMIT=${memlimit:-off} GOMAXPROCS=${GOMAXPROCS:-4} "$tmp/sensehatd" --nats "$url" --user pi1 --password change-me-pi1 --id pi1 \
 	--display sim --joystick sim --sensors sim --env-interval 1s --motion-interval 100ms \
 	--state-dir "$tmp" --log-level warn 2>>"$tmp/daemon.log" &
 dpid=$!
@@ -161,7 +169,7 @@ wait "$mpid" 2>/dev/null || true
 mpid=
 
 echo
-echo "== sensehatd under floods (GOMAXPROCS=${GOMAXPROCS:-4}, $(go env GOARCH), $(nproc) cores)"
+echo "== sensehatd under floods (GOMAXPROCS=${GOMAXPROCS:-4}, GOGC=${gogc:-100}, GOMEMLIMIT=${memlimit:-off}, $(go env GOARCH), $(nproc) cores)"
 awk '
 	$1 == "idle-end" || NF < 4 { next }
 	{

@@ -59,26 +59,70 @@ type Config struct {
 	// PendingMsgs and PendingBytes cap what each endpoint holds unread
 	// while its handler is busy; beyond them the client drops requests
 	// (their requesters time out) and reports a slow consumer, which
-	// status counts. Zero means DefaultPendingMsgs and DefaultPendingBytes;
-	// endpoints whose requests are a few bytes (clear, config, status,
-	// colour, frame) hold at most SmallPendingBytes of that.
+	// status counts. Zero means the defaults (DefaultPendingMsgs and the
+	// byte limit of each endpoint's class); a PendingBytes given lowers
+	// every endpoint's byte limit to it, never raises one.
 	PendingMsgs, PendingBytes int
 }
 
-// Pending limits per endpoint. nats.go's own (512Ki messages, 64 MiB per
-// subscription) let a flood across the ten endpoints hold over a gigabyte
-// of unread requests, twice what a Pi Zero has; with these the sum stays
-// under 100 MiB (RELIABILITY.md measures the daemon under floods). 16 MiB
-// holds sixteen 1 MB pixel requests or 16,000 texts of 1 KiB, more than a
-// handler that refuses in microseconds ever falls behind by.
+// Pending limits per endpoint, in bytes of unread requests (nats.go counts
+// payload, subject and reply), and in messages for all of them. nats.go's
+// own (512Ki messages, 64 MiB per subscription) let a flood across the ten
+// endpoints hold over a gigabyte; 16 MiB for each of the four endpoints
+// that take large requests and 1 MiB for the others still made 70 MiB,
+// and floods peaked at 141 to 215 MiB. These add up to PendingBudget,
+// 23.5 MiB, and the same floods peak at 62 to 90 MiB (RELIABILITY.md,
+// "Memory and threads under floods"):
+//   - led.text, DefaultPendingBytes: the one endpoint a sender aims at one
+//     device; it holds the backlog of 10,000 texts of 1 KiB sent in a
+//     second to a handler that refuses 3,000 a second (the race detector's
+//     pace, TestHardeningTextFlood), so each of them gets its 503;
+//   - all.led.text, any.led.text and led.pixels, SharedPendingBytes: two
+//     of the largest pixel requests (1 MB), or 2,000 texts;
+//   - clear, config, status, colour, frame and frame.watch,
+//     SmallPendingBytes: requests of a few bytes, a few thousand of them.
 const (
-	DefaultPendingMsgs  = 16 << 10
+	// DefaultPendingMsgs caps the unread requests of every endpoint.
+	DefaultPendingMsgs = 16 << 10
+	// DefaultPendingBytes is led.text's limit.
 	DefaultPendingBytes = 16 << 20
-	SmallPendingBytes   = 1 << 20
+	// SharedPendingBytes is the limit of led.pixels, all.led.text and
+	// any.led.text.
+	SharedPendingBytes = 2 << 20
+	// SmallPendingBytes is the limit of the endpoints of small requests.
+	SmallPendingBytes = 256 << 10
+	// PendingBudget is the sum of the endpoints' byte limits.
+	PendingBudget = DefaultPendingBytes + 3*SharedPendingBytes + 6*SmallPendingBytes
 )
+
+// pendingClass says which limit an endpoint gets.
+type pendingClass int
+
+const (
+	pendingDefault pendingClass = iota
+	pendingShared
+	pendingSmall
+)
+
+// pendingBytes is the byte limit of an endpoint of class c: the class's
+// default, lowered to cfgBytes when that is set.
+func pendingBytes(c pendingClass, cfgBytes int) int {
+	b := DefaultPendingBytes
+	switch c {
+	case pendingShared:
+		b = SharedPendingBytes
+	case pendingSmall:
+		b = SmallPendingBytes
+	}
+	if cfgBytes > 0 {
+		b = min(b, cfgBytes)
+	}
+	return b
+}
 
 // Service is a running device service.
 type Service struct {
+	nc      *nats.Conn
 	svc     micro.Service
 	log     *slog.Logger
 	errs    Errors
@@ -116,7 +160,7 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs Errors) (
 		return nil, fmt.Errorf("service: registering micro service %q: %w", wire.ServiceName, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{svc: svc, log: log, errs: errs, ctx: ctx, cancel: cancel}
+	s := &Service{nc: nc, svc: svc, log: log, errs: errs, ctx: ctx, cancel: cancel}
 
 	subj := wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID}
 	led := func(name string, parse func([]byte) (payload.LED, error)) micro.Handler {
@@ -127,36 +171,30 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs Errors) (
 	eps := []struct {
 		name, subject string
 		h             micro.Handler
-		small         bool // requests of a few bytes
+		pending       pendingClass
 		opts          []micro.EndpointOpt
 	}{
-		{"led_text", subj.Text(), text, false, nil},
-		{"led_pixels", subj.Pixels(), led("led.pixels", payload.LEDPixels), false, nil},
-		{"led_clear", subj.Clear(), led("led.clear", payload.LEDClear), true, nil},
-		{"led_config", subj.Config(), parsed(s, "led.config", payload.ParseConfig, (&configHandler{s: s, p: p, done: cfg.OnConfig}).set), true, nil},
-		{"status", subj.Status(), &statusHandler{s: s, status: cfg.Status}, true, nil},
+		{"led_text", subj.Text(), text, pendingDefault, nil},
+		{"led_pixels", subj.Pixels(), led("led.pixels", payload.LEDPixels), pendingShared, nil},
+		{"led_clear", subj.Clear(), led("led.clear", payload.LEDClear), pendingSmall, nil},
+		{"led_config", subj.Config(), parsed(s, "led.config", payload.ParseConfig, (&configHandler{s: s, p: p, done: cfg.OnConfig}).set), pendingSmall, nil},
+		{"status", subj.Status(), &statusHandler{s: s, status: cfg.Status}, pendingSmall, nil},
 		// Every device must see "all": no queue group.
-		{"all_led_text", subj.AllText(), text, false, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
-		{"any_led_text", subj.AnyText(), text, false, []micro.EndpointOpt{micro.WithEndpointQueueGroup(wire.AnyQueue)}},
-		{"colour_config", subj.ColourConfig(), colourEndpoint(s, cfg.Colour, cfg.OnColour), true, nil},
-		{"led_frame", subj.Frame(), frame, true, nil},
-		{"led_frame_watch", subj.FrameWatch(), watch, true, nil},
+		{"all_led_text", subj.AllText(), text, pendingShared, []micro.EndpointOpt{micro.WithEndpointQueueGroupDisabled()}},
+		{"any_led_text", subj.AnyText(), text, pendingShared, []micro.EndpointOpt{micro.WithEndpointQueueGroup(wire.AnyQueue)}},
+		{"colour_config", subj.ColourConfig(), colourEndpoint(s, cfg.Colour, cfg.OnColour), pendingSmall, nil},
+		{"led_frame", subj.Frame(), frame, pendingSmall, nil},
+		{"led_frame_watch", subj.FrameWatch(), watch, pendingSmall, nil},
 	}
-	msgs, bytes := cfg.PendingMsgs, cfg.PendingBytes
+	msgs := cfg.PendingMsgs
 	if msgs <= 0 {
 		msgs = DefaultPendingMsgs
-	}
-	if bytes <= 0 {
-		bytes = DefaultPendingBytes
 	}
 	for _, ep := range eps {
 		if ep.h == nil {
 			continue // the board lacks what the endpoint drives
 		}
-		b := bytes
-		if ep.small {
-			b = min(b, SmallPendingBytes)
-		}
+		b := pendingBytes(ep.pending, cfg.PendingBytes)
 		opts := append([]micro.EndpointOpt{micro.WithEndpointSubject(ep.subject), micro.WithEndpointPendingLimits(msgs, b)}, ep.opts...)
 		if err := svc.AddEndpoint(ep.name, ep.h, opts...); err != nil {
 			_ = svc.Stop()
@@ -190,9 +228,26 @@ func (s *Service) fail(req micro.Request, endpoint string, err error) {
 		s.errs.Warn(s.log, "request refused", "request refused", "endpoint", endpoint, "subject", req.Subject(), "err", err)
 		return
 	}
+	if !s.canReply() {
+		return
+	}
 	if rerr := req.Error(microCode(wire.ErrorCode(err)), err.Error(), nil); rerr != nil {
 		s.errs.Warn(s.log, "error reply failed", "sending error reply", "endpoint", endpoint, "err", rerr)
 	}
+}
+
+// canReply says whether a reply now can reach its requester. While the
+// connection is down nats.go would keep the reply in the reconnect
+// buffer, which is there for readings and joystick events: a flood that
+// got the connection closed as a slow consumer filled it with refusals,
+// megabytes the server then refuses anyway, since a reply may only answer
+// a request of the same connection (allow_responses).
+func (s *Service) canReply() bool {
+	if s.nc.IsConnected() {
+		return true
+	}
+	s.log.Debug("reply dropped: not connected")
+	return false
 }
 
 // microCode is the one place the contract's error codes become micro's
@@ -322,6 +377,9 @@ type statusHandler struct {
 // Handle implements micro.Handler. The request body is ignored: the
 // documented way to ask sends an empty one (nats req <subject> "").
 func (h *statusHandler) Handle(req micro.Request) {
+	if !h.s.canReply() {
+		return
+	}
 	st := h.status()
 	h.buf = wire.AppendStatus(h.buf[:0], &st)
 	if err := req.Respond(h.buf); err != nil {

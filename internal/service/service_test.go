@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -141,23 +142,38 @@ func TestSlowConsumerCountedOnce(t *testing.T) {
 }
 
 // TestPendingLimitsBoundMemory: an endpoint whose handler is busy holds at
-// most DefaultPendingBytes of unread requests (SmallPendingBytes for the
-// endpoints whose requests are a few bytes); beyond that the client drops
-// and reports a slow consumer. With nats.go's own 64 MiB per subscription
-// none of these floods would be dropped, and ten endpoints could hold over
-// a gigabyte between them, twice a Pi Zero's memory.
+// most its pending limit of unread requests: DefaultPendingBytes at
+// led.text, SharedPendingBytes at led.pixels, all.led.text and
+// any.led.text, SmallPendingBytes at the endpoints whose requests are a
+// few bytes; beyond that the client drops and reports a slow consumer.
+// The limits add up to PendingBudget, 23.5 MiB; with the old ones (16 MiB
+// at each of the four large endpoints, 1 MiB at the small) they added up
+// to 70 MiB, and the "beyond" cases below of pixels, all, any, clear and
+// status were all kept. With nats.go's own 64 MiB per subscription ten
+// endpoints could hold over a gigabyte between them.
 func TestPendingLimitsBoundMemory(t *testing.T) {
+	subj := wire.Subjects{Prefix: "sensehat", ID: "busy"}
+	raw := string(make([]byte, display.FrameBytes)) // a black frame
+	if PendingBudget != 47<<19 {
+		t.Errorf("PendingBudget = %d bytes, want 23.5 MiB (the sum RELIABILITY.md states)", PendingBudget)
+	}
 	for _, tc := range []struct {
 		name, subject, first string
 		size, count          int
 		slow                 bool
 	}{
-		// 12 MB waits within 16 MiB; 20 MB does not. The server's
-		// largest payload is 1 MB, so big floods are many messages.
-		{"text within", "led.text", "x", 1_000_000, 12, false},
-		{"text beyond", "led.text", "x", 1_000_000, 20, true},
-		{"clear within", "led.clear", "", 200_000, 4, false},
-		{"clear beyond", "led.clear", "", 400_000, 4, true},
+		// The server's largest payload is 1 MB, so big floods are many
+		// messages. nats.go counts payload, subject and reply.
+		{"text within", subj.Text(), "x", 1_000_000, 12, false},
+		{"text beyond", subj.Text(), "x", 1_000_000, 20, true},
+		{"pixels within", subj.Pixels(), raw, 1_000_000, 2, false},
+		{"pixels beyond", subj.Pixels(), raw, 1_000_000, 3, true},
+		{"all within", subj.AllText(), "x", 1_000_000, 2, false},
+		{"all beyond", subj.AllText(), "x", 1_000_000, 3, true},
+		{"any beyond", subj.AnyText(), "x", 1_000_000, 3, true},
+		{"clear within", subj.Clear(), "", 200_000, 1, false},
+		{"clear beyond", subj.Clear(), "", 140_000, 2, true},
+		{"status beyond", subj.Status(), "", 140_000, 2, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			testutil.CheckLeaks(t)
@@ -172,7 +188,8 @@ func TestPendingLimitsBoundMemory(t *testing.T) {
 			p := &gatePlayer{gate: make(chan struct{})}
 			svc, err := Start(nc, p, Config{
 				Prefix: "sensehat", ID: "busy", Version: "0.0.1",
-				Status: func() wire.Status { return wire.Status{} },
+				// Status waits at the same gate, so a status flood backs up too.
+				Status: func() wire.Status { <-p.gate; return wire.Status{} },
 			}, log, &errs)
 			if err != nil {
 				t.Fatal(err)
@@ -187,7 +204,7 @@ func TestPendingLimitsBoundMemory(t *testing.T) {
 				t.Fatal(err)
 			}
 			pub := testutil.Connect(t, srv.URL())
-			subject := "sensehat.busy." + tc.subject
+			subject := tc.subject
 			// The first request holds the handler at the gate; the rest
 			// wait unread in the subscription.
 			if err := pub.Publish(subject, []byte(tc.first)); err != nil {
@@ -228,5 +245,89 @@ func TestPendingLimitsBoundMemory(t *testing.T) {
 				t.Errorf("%d requests of %d bytes to a busy %s: %d async errors, want none dropped", tc.count, tc.size, tc.subject, n)
 			}
 		})
+	}
+}
+
+// refusePlayer refuses every Submit as a full queue would, once its gate
+// opens.
+type refusePlayer struct {
+	gate      chan struct{}
+	submitted atomic.Int64
+}
+
+func (r *refusePlayer) Submit(display.Item, display.Mode) (*display.Ticket, error) {
+	<-r.gate
+	r.submitted.Add(1)
+	return nil, wire.NewError(wire.Busy, "queue full")
+}
+
+func (r *refusePlayer) SetConfig(display.Config) error { return nil }
+
+// TestNoRepliesIntoTheReconnectBuffer: requests that waited unread while
+// the connection went down are still handled, but their refusals are not
+// kept for after the reconnect. The server would refuse them then (a
+// reply may only answer a request of the same connection), and the
+// reconnect buffer is where readings and joystick events wait; before,
+// 100 refusals took 10 KB of it, and a flood megabytes.
+func TestNoRepliesIntoTheReconnectBuffer(t *testing.T) {
+	srv := testutil.StartServer(t, nil)
+	var errs health.Registry
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	nc, err := natsconn.Connect(natsconn.Settings{URL: srv.URL(), Name: "reconnect-test", Errors: &errs}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	p := &refusePlayer{gate: make(chan struct{})}
+	svc, err := Start(nc, p, Config{
+		Prefix: "sensehat", ID: "busy", Version: "0.0.1",
+		Status: func() wire.Status { return wire.Status{} },
+	}, log, &errs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = svc.Stop() }()
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 100
+	for i := range n {
+		if err := pub.PublishRequest("sensehat.busy.led.text", fmt.Sprintf("_INBOX.gone.%d", i), []byte("hello")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pub.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	pub.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for nc.Stats().InMsgs < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the client received %d of %d requests", nc.Stats().InMsgs, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	srv.Shutdown()
+	for nc.IsConnected() {
+		if time.Now().After(deadline) {
+			t.Fatal("the client did not see the server go")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(p.gate)
+	for p.submitted.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d requests handled", p.submitted.Load(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// The refusal of the last request is built after its Submit returns.
+	time.Sleep(100 * time.Millisecond)
+	if b, err := nc.Buffered(); err != nil || b != 0 {
+		t.Errorf("reconnect buffer holds %d bytes (err %v) after %d refusals while disconnected, want 0", b, err, n)
 	}
 }

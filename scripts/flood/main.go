@@ -108,7 +108,9 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	opts := []nats.Option{nats.Name("flood"), nats.MaxReconnects(-1)}
+	// A machine busy with the flood itself can take more than nats.go's
+	// 2 s to connect.
+	opts := []nats.Option{nats.Name("flood"), nats.MaxReconnects(-1), nats.Timeout(20 * time.Second)}
 	if c.user != "" {
 		opts = append(opts, nats.UserInfo(c.user, c.password))
 	}

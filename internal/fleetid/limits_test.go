@@ -136,7 +136,12 @@ func TestNoDeviceCrowdsOutAnother(t *testing.T) {
 	if err := pb.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "pb's readings in the hub stream", func() bool { return countOf(t, hub, "sensehat.pb.>") == uint64(len(pbSent)) })
+	var pbGot string
+	waitFor(t, "pb's readings in the hub stream", func() bool {
+		n := countOf(t, hub, "sensehat.pb.>")
+		pbGot = fmt.Sprintf("%d of %d", n, len(pbSent))
+		return n == uint64(len(pbSent))
+	}, &pbGot)
 
 	// The flood: on each of pa's reading subjects four times its limit of
 	// messages of nearly the largest size, on invented subjects under its
@@ -168,17 +173,22 @@ func TestNoDeviceCrowdsOutAnother(t *testing.T) {
 		t.Fatalf("the flood sent %d bytes, not more than the hub stream's max_bytes %d: it proves nothing", sent, max)
 	}
 	// pa's newest reading of each subject arrives: the flood is through.
+	var behind string
 	waitFor(t, "pa's flood in the hub stream", func() bool {
 		for subj, data := range last {
 			cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			m, err := hub.GetLastMsgForSubject(cctx, subj)
 			cancel()
 			if err != nil || string(m.Data) != data {
+				behind = subj
+				if err == nil {
+					behind += fmt.Sprintf(" at %.12q", m.Data)
+				}
 				return false
 			}
 		}
 		return true
-	})
+	}, &behind)
 	// Too large for a reading: refused by the hub stream (the source of
 	// that one subject stops at it, see docs/fleet-identity.md).
 	huge := strings.Repeat("y", 4*fleetid.MaxReadingSize)
@@ -226,13 +236,14 @@ func TestNoDeviceCrowdsOutAnother(t *testing.T) {
 	}
 }
 
-// waitFor polls cond for up to 60 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// waitFor polls cond for up to 90 s (the machine may be shared) and
+// says how far it got (*state) if it never holds.
+func waitFor(t *testing.T, what string, cond func() bool, state *string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 60s", what)
+			t.Fatalf("%s: not within 90s (%s)", what, *state)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

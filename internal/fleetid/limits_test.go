@@ -91,6 +91,22 @@ func TestNoDeviceCrowdsOutAnother(t *testing.T) {
 		}
 		pis[id] = c
 	}
+	// The sources start once the hub reaches each Pi's stream through its
+	// leaf node: wait for that, or a source may first fail and back off.
+	for _, id := range ids {
+		dev := dial(t, hubURL, f.CredsPath(id), nats.CustomInboxPrefix("_INBOX_"+id))
+		var state string
+		waitFor(t, id+"'s stream through its leaf node", func() bool {
+			m, err := dev.Request("$JS."+fleetid.DeviceDomain(id)+".API.STREAM.INFO.SENSEHAT_"+id, nil, time.Second)
+			if err != nil {
+				state = err.Error()
+				return false
+			}
+			state = string(m.Data)
+			return strings.Contains(state, `"SENSEHAT_`+id+`"`)
+		}, &state)
+		dev.Close()
+	}
 	runCLI(t, "fleet", "push", "--dir", fdir)
 	admin := dial(t, hubURL, f.CredsPath("alice"))
 	hjs, err := jetstream.NewWithDomain(admin.Conn, "hub")

@@ -13,7 +13,9 @@
 // hub. Adding a device signs one user; removing one revokes its key in
 // the account JWT, which Push sends to the hub's full resolver over the
 // system account, live. SyncSources makes the hub stream source exactly
-// the devices in the fleet.
+// the devices in the fleet, each only on its reading subjects and with a
+// bound of its own (HubStreamConfig, HubMaxBytes), so that no device can
+// evict another's history.
 //
 // nats-server facts this relies on (nats-server 2.14.0 and later for the
 // hub, read in server/auth.go and server/leafnode.go of the pinned

@@ -17,6 +17,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // MinHubVersion is the oldest nats-server the hub may run: only from
@@ -102,7 +104,7 @@ func (f *Fleet) WriteHub() error {
 	err = hubTemplate.Execute(&b, map[string]any{
 		"S": s, "Operator": op, "Account": acc, "System": sys,
 		"CertFile": certFile, "KeyFile": keyFile,
-		"Store": s.StoreDir, "MinVersion": fmt.Sprintf("%d.%d.%d", MinHubVersion[0], MinHubVersion[1], MinHubVersion[2]),
+		"Store": s.StoreDir, "MaxFileStore": hubMaxFileStore, "MinVersion": fmt.Sprintf("%d.%d.%d", MinHubVersion[0], MinHubVersion[1], MinHubVersion[2]),
 	})
 	if err != nil {
 		return fmt.Errorf("fleetid: hub.conf: %w", err)
@@ -159,7 +161,9 @@ feature_flags {
 jetstream {
   domain: {{q .S.HubDomain}}
   store_dir: {{q (print .Store "/jetstream")}}
-  max_file_store: 16GB
+  # a budget nats-server reserves each stream's max_bytes against (the
+  # hub stream: about 7.4 GB a device), not the disk's size
+  max_file_store: {{.MaxFileStore}}
   max_memory_store: 256MB
 }
 
@@ -351,64 +355,146 @@ func (f *Fleet) Push(sys *nats.Conn) error {
 	return nil
 }
 
-// Stream limits of the hub stream. A reading is a few hundred bytes: a
-// message of more than MaxReadingSize is no reading, and is refused
-// rather than let one device fill the stream with a few large ones.
+// Limits of the hub stream. Every device is bounded by construction: the
+// stream takes only the contract's reading subjects of each device in
+// the fleet (ReadingSubjects), keeps at most HubMsgsPerSubject messages
+// of each (discard old, per subject), each at most MaxReadingSize, so one
+// device can only ever push out its own oldest readings of one kind.
+// max_bytes is the sum of those bounds (HubMaxBytes): it is never the
+// limit that evicts, only a backstop.
 const (
-	MaxReadingSize = 8 << 10
-	hubMaxBytes    = 8 << 30
-	hubMaxAge      = 365 * 24 * time.Hour
+	// MaxReadingSize is the largest message, headers included, the hub
+	// stream takes. The largest reading (motion with every field, at the
+	// sensors' extremes) is under 300 bytes; its Nats-Msg-Id and the
+	// Nats-Stream-Source header the source adds (which names the subject
+	// twice) take up to about 200 more with a long id. A larger message is
+	// no reading: the hub refuses it rather than store it.
+	MaxReadingSize = 1 << 10
+	// HubMsgsPerSubject is what each subject (one kind of one device)
+	// keeps: a day of motion at ten a second; at one a second env and
+	// colour keep more than the week hubMaxAge allows, joystick events a
+	// week too (docs/hub-cluster.md, "Retention by kind").
+	HubMsgsPerSubject = 24 * 60 * 60 * 10
+	hubMaxAge         = 7 * 24 * time.Hour
+	// storeRecordOverhead is what nats-server's file store adds to each
+	// message besides its subject, headers and data: a 22-byte record
+	// header and an 8-byte hash (server/filestore.go, fileStoreMsgSize).
+	// max_bytes counts stored records, so the bound includes it.
+	storeRecordOverhead = 22 + 8
+	// hubMaxFileStore is the hub's JetStream budget (max_file_store):
+	// nats-server reserves each stream's max_bytes against it when the
+	// stream is made or its sources change, so it holds HubMaxBytes of
+	// about 140 devices. It is a budget, not the disk: see
+	// docs/fleet-identity.md, "Limits".
+	hubMaxFileStore = "1TB"
 )
+
+// msgsPerSubject is HubMsgsPerSubject, a variable so that a test can fill
+// a subject to its limit in seconds.
+var msgsPerSubject int64 = HubMsgsPerSubject
+
+// ReadingSubjects are the subjects of device id the hub stream takes:
+// <prefix>.<id>.sensors.<kind> for env, motion and colour, and
+// <prefix>.<id>.joystick.<key> for each of wire.JoystickKeys. Nothing else
+// a device publishes (status, availability, discovery) belongs in history.
+func ReadingSubjects(prefix, id string) []string {
+	s := wire.Subjects{Prefix: prefix, ID: id}
+	var out []string
+	for _, k := range wire.Kinds {
+		if k != wire.KindJoystick {
+			out = append(out, s.Sensors(k))
+		}
+	}
+	for _, k := range wire.JoystickKeys {
+		out = append(out, s.Joystick(k))
+	}
+	return out
+}
+
+// HubMaxBytes is the hub stream's max_bytes for the devices ids: for
+// every reading subject of every device, HubMsgsPerSubject messages of
+// the largest size the stream stores (MaxReadingSize, plus the subject
+// and nats-server's 30 bytes of record). That is
+//
+//	devices × 8 subjects × 864,000 × (1,024 + 30 + len(subject)) bytes
+//
+// about 7.4 GB a device: the most a device can ever hold in the stream,
+// so the stream's own limit never evicts one device for another. It
+// grows and shrinks with the fleet (SyncSources).
+func HubMaxBytes(prefix string, ids []string) int64 {
+	var n int64
+	for _, id := range ids {
+		for _, subj := range ReadingSubjects(prefix, id) {
+			n += msgsPerSubject * int64(MaxReadingSize+storeRecordOverhead+len(subj))
+		}
+	}
+	if n == 0 {
+		// no devices yet: a stream of no bytes would refuse the first
+		n = msgsPerSubject * int64(MaxReadingSize+storeRecordOverhead)
+	}
+	return n
+}
 
 // HubStreamConfig is the hub stream sourcing each device in ids from its
 // Pi's stream SENSEHAT_<id>, in the Pi's JetStream domain, delivered
-// under the device's own prefix.
+// under the device's own prefix, with the per-device limits above.
 func (f *Fleet) HubStreamConfig(ids []string) jetstream.StreamConfig {
 	cfg := jetstream.StreamConfig{
 		Name:        f.Settings.Stream,
-		Description: "Every reading and joystick event of the fleet, sourced from each Pi's SENSEHAT_<id> stream; the sources follow sensehat fleet add/remove",
+		Description: "Every reading and joystick event of the fleet, sourced from each Pi's SENSEHAT_<id> stream; the sources follow sensehat fleet add/remove, each kind of each device keeps its own count",
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		Discard:     jetstream.DiscardOld,
-		MaxBytes:    hubMaxBytes,
 		MaxAge:      hubMaxAge,
 		MaxMsgs:     -1,
-		MaxMsgSize:  MaxReadingSize,
 		Duplicates:  10 * time.Minute,
 		Replicas:    1,
 		AllowDirect: true,
 	}
-	cfg.Sources = f.sources(ids)
+	f.setDeviceLimits(&cfg, ids)
 	return cfg
 }
 
+// setDeviceLimits sets what follows the fleet: the sources and the limits
+// that bound each device.
+func (f *Fleet) setDeviceLimits(cfg *jetstream.StreamConfig, ids []string) {
+	cfg.Sources = f.sources(ids)
+	cfg.MaxMsgsPerSubject = msgsPerSubject
+	cfg.MaxMsgSize = MaxReadingSize
+	cfg.MaxBytes = HubMaxBytes(f.Settings.Prefix, ids)
+}
+
+// sources gives each device one source per reading subject, each with
+// that one subject as its filter. One source with the eight subjects as
+// filters (subject transforms) would need nats-server 2.10 on the Pi:
+// Debian's 2.9 ignores a consumer's filter_subjects and sends its whole
+// stream. A single filter it applies itself, so a Pi's stream holding
+// other subjects (another device's, or invented ones under its own id)
+// passes none of them on. (A nats-server modified to ignore the filter
+// still could: see docs/fleet-identity.md.)
 func (f *Fleet) sources(ids []string) []*jetstream.StreamSource {
 	var out []*jetstream.StreamSource
 	for _, id := range ids {
-		out = append(out, &jetstream.StreamSource{
-			Name: "SENSEHAT_" + id,
-			// The Pi's owner decides what its stream holds, and the hub
-			// stores what a source delivers without looking at its
-			// subjects: the filter makes the Pi's own nats-server send
-			// only the device's subjects, so a stream made to hold
-			// another device's cannot pass them on. (A nats-server
-			// modified to ignore the filter still could: see
-			// docs/fleet-identity.md.)
-			FilterSubject: f.Settings.Prefix + "." + id + ".>",
-			External: &jetstream.ExternalStream{
-				APIPrefix:     "$JS." + DeviceDomain(id) + ".API",
-				DeliverPrefix: SourceDeliverPrefix(id),
-			},
-		})
+		for _, subj := range ReadingSubjects(f.Settings.Prefix, id) {
+			out = append(out, &jetstream.StreamSource{
+				Name:          "SENSEHAT_" + id,
+				FilterSubject: subj,
+				External: &jetstream.ExternalStream{
+					APIPrefix:     "$JS." + DeviceDomain(id) + ".API",
+					DeliverPrefix: SourceDeliverPrefix(id),
+				},
+			})
+		}
 	}
 	return out
 }
 
 // SyncSources makes the hub stream source exactly the devices in the
 // fleet, over admin (a connection with an admin identity, such as
-// creds/sensehat-fleet.creds). It creates the stream if it is missing and
-// otherwise changes its sources only, keeping what the stream holds and
-// any limit set by hand.
+// creds/sensehat-fleet.creds), and sets the limits that follow the fleet
+// (max_bytes, per-subject count, message size). It creates the stream if
+// it is missing and otherwise keeps what the stream holds and any other
+// limit set by hand (max_age, replicas).
 func (f *Fleet) SyncSources(ctx context.Context, admin *nats.Conn) ([]string, error) {
 	ids, err := f.Devices()
 	if err != nil {
@@ -418,20 +504,27 @@ func (f *Fleet) SyncSources(ctx context.Context, admin *nats.Conn) ([]string, er
 	if err != nil {
 		return nil, fmt.Errorf("fleetid: %w", err)
 	}
+	need := func(err error) error {
+		if strings.Contains(err.Error(), "insufficient") {
+			return fmt.Errorf("%w (the hub stream reserves %d bytes for %d device(s), %d each at most: raise max_file_store in the hub's jetstream block, see docs/fleet-identity.md)",
+				err, HubMaxBytes(f.Settings.Prefix, ids), len(ids), HubMaxBytes(f.Settings.Prefix, ids[:min(1, len(ids))]))
+		}
+		return err
+	}
 	st, err := js.Stream(ctx, f.Settings.Stream)
 	switch {
 	case errors.Is(err, jetstream.ErrStreamNotFound):
 		if _, err := js.CreateStream(ctx, f.HubStreamConfig(ids)); err != nil {
-			return nil, fmt.Errorf("fleetid: creating the hub stream %s: %w", f.Settings.Stream, err)
+			return nil, fmt.Errorf("fleetid: creating the hub stream %s: %w", f.Settings.Stream, need(err))
 		}
 		return ids, nil
 	case err != nil:
 		return nil, fmt.Errorf("fleetid: reading the hub stream %s: %w", f.Settings.Stream, err)
 	}
 	cfg := st.CachedInfo().Config
-	cfg.Sources = f.sources(ids)
+	f.setDeviceLimits(&cfg, ids)
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
-		return nil, fmt.Errorf("fleetid: updating the sources of %s: %w", f.Settings.Stream, err)
+		return nil, fmt.Errorf("fleetid: updating the sources of %s: %w", f.Settings.Stream, need(err))
 	}
 	return ids, nil
 }

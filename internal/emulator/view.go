@@ -152,16 +152,11 @@ func (v *View) broadcast(ev []byte, keep bool) {
 
 // events streams the matrix, the conditions and the NATS traffic.
 func (v *View) events(w http.ResponseWriter, r *http.Request) {
-	release, ok := v.guard.Stream(w)
+	rc, release, ok := v.guard.OpenStream(w)
 	if !ok {
 		return
 	}
 	defer release()
-	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
 
 	changed, cancel := v.board.Watch()
 	defer cancel()
@@ -208,30 +203,10 @@ func (v *View) events(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	keepAlive := time.NewTicker(v.opts.KeepAlive)
-	defer keepAlive.Stop()
-	for {
-		if err := rc.Flush(); err != nil {
-			return
-		}
-		var err error
-		select {
-		case <-r.Context().Done():
-			return
-		case <-v.done:
-			return
-		case <-changed:
-			_ = rc.SetWriteDeadline(time.Now().Add(webguard.StreamWriteTimeout))
-			err = sendFrame(false)
-		case ev := <-ch:
-			err = webguard.WriteEvent(rc, w, ev)
-		case <-keepAlive.C:
-			err = webguard.WriteEvent(rc, w, webguard.KeepAlive)
-		}
-		if err != nil {
-			return
-		}
-	}
+	webguard.Pump{
+		Done: v.done, KeepAlive: v.opts.KeepAlive, Events: ch,
+		Changed: changed, Write: func() error { return sendFrame(false) },
+	}.Run(r.Context(), rc, w)
 }
 
 // frameEventLen is the size of one frame event: 192 duties as hex.

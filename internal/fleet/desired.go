@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -69,15 +68,7 @@ func (s *Server) getDesired(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view.Default = readDesiredKey(ctx, kv, wire.DesiredDefaultKey)
-	s.mu.Lock()
-	ids := make([]string, 0, len(s.devices))
-	for id, d := range s.devices {
-		if !d.Gone {
-			ids = append(ids, id)
-		}
-	}
-	s.mu.Unlock()
-	sort.Strings(ids)
+	ids := s.present()
 	rows := make([]desiredRow, len(ids))
 	var wg sync.WaitGroup
 	for i, id := range ids {

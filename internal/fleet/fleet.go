@@ -395,21 +395,27 @@ func (s *Server) watchers() int {
 	return len(s.clients)
 }
 
-// lease asks every device present for live frames, if a page is open.
-func (s *Server) lease(force bool) {
-	if !force && s.watchers() == 0 {
-		return
-	}
-	secs := []byte(fmt.Sprintf(`{"seconds":%g}`, s.opts.Lease.Seconds()))
+// present returns the ids of the devices present (not gone), sorted.
+func (s *Server) present() []string {
 	s.mu.Lock()
-	var ids []string
+	ids := make([]string, 0, len(s.devices))
 	for id, d := range s.devices {
 		if !d.Gone {
 			ids = append(ids, id)
 		}
 	}
 	s.mu.Unlock()
-	for _, id := range ids {
+	sort.Strings(ids)
+	return ids
+}
+
+// lease asks every device present for live frames, if a page is open.
+func (s *Server) lease(force bool) {
+	if !force && s.watchers() == 0 {
+		return
+	}
+	secs := []byte(fmt.Sprintf(`{"seconds":%g}`, s.opts.Lease.Seconds()))
+	for _, id := range s.present() {
 		// No reply wanted: the frames are the answer.
 		m := &nats.Msg{Subject: s.subj.For(id).FrameWatch(), Data: secs, Header: nats.Header{PageHeader: []string{"fleet"}}}
 		if err := s.nc.PublishMsg(m); err != nil {

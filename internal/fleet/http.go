@@ -247,16 +247,11 @@ const (
 
 // events streams the cards, the live frames and the readings.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	release, ok := s.guard.Stream(w)
+	rc, release, ok := s.guard.OpenStream(w)
 	if !ok {
 		return
 	}
 	defer release()
-	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
 
 	c := &client{ch: make(chan []byte, 256)}
 	s.mu.Lock()
@@ -280,30 +275,14 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	if err := webguard.WriteEvent(rc, w, first); err != nil {
 		return
 	}
-	keepAlive := time.NewTicker(s.opts.KeepAlive)
-	defer keepAlive.Stop()
-	for {
-		if err := rc.Flush(); err != nil {
-			return
-		}
-		var err error
-		select {
-		case <-r.Context().Done():
-			return
-		case <-s.done:
-			return
-		case ev := <-c.ch:
+	webguard.Pump{
+		Done: s.done, KeepAlive: s.opts.KeepAlive, Events: c.ch,
+		Took: func(ev []byte) {
 			s.mu.Lock()
 			c.queued -= len(ev)
 			s.mu.Unlock()
-			err = webguard.WriteEvent(rc, w, ev)
-		case <-keepAlive.C:
-			err = webguard.WriteEvent(rc, w, webguard.KeepAlive)
-		}
-		if err != nil {
-			return
-		}
-	}
+		},
+	}.Run(r.Context(), rc, w)
 }
 
 // Reply is one device's answer to an action, as the page shows it.
@@ -417,15 +396,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, to string, fanout b
 			return false
 		})
 	} else {
-		s.mu.Lock()
-		var ids []string
-		for id, d := range s.devices {
-			if !d.Gone {
-				ids = append(ids, id)
-			}
-		}
-		s.mu.Unlock()
-		sort.Strings(ids)
+		ids := s.present()
 		silent := fmt.Sprintf("no reply within %s", shortDuration(wait.Round(time.Second)))
 		switch {
 		case len(ids) == 0:

@@ -64,7 +64,7 @@ func (s *Server) getDesired(w http.ResponseWriter, r *http.Request) {
 	kv, err := desired.OpenBucket(ctx, s.nc, "", false)
 	if err != nil {
 		view.Problem = err.Error()
-		writeJSON(w, http.StatusOK, view)
+		webguard.JSON(w, http.StatusOK, view)
 		return
 	}
 	view.Default = readDesiredKey(ctx, kv, wire.DesiredDefaultKey)
@@ -76,7 +76,7 @@ func (s *Server) getDesired(w http.ResponseWriter, r *http.Request) {
 	}
 	wg.Wait()
 	view.Devices = rows
-	writeJSON(w, http.StatusOK, view)
+	webguard.JSON(w, http.StatusOK, view)
 }
 
 func readDesiredKey(ctx context.Context, kv jetstream.KeyValue, key string) desiredKey {
@@ -154,5 +154,5 @@ func (s *Server) postDesired(w http.ResponseWriter, r *http.Request) {
 		webguard.Error(w, http.StatusBadRequest, "fleet: "+err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"key": key, "revision": n})
+	webguard.JSON(w, http.StatusOK, map[string]any{"key": key, "revision": n})
 }

@@ -205,10 +205,11 @@ func formType(mediaType, header string) bool {
 
 // Handler returns next behind the guard: refused requests are answered
 // here; the others get security headers, a body cut off at MaxBody and a
-// deadline for reading it.
+// deadline for reading it. Nothing is cached: the pages show live state.
 func (g *Guard) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		h.Set("Cache-Control", "no-store")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
@@ -314,6 +315,43 @@ func (p Pump) Run(ctx context.Context, rc *http.ResponseController, w io.Writer)
 	}
 }
 
+// Page is what a page server (the fleet's, the emulator's) serves: its
+// handler behind the guard, and the end of its event streams. Embed it
+// for ServeHTTP and Close.
+type Page struct {
+	handler http.Handler
+	once    sync.Once
+	done    chan struct{}
+}
+
+// Page returns h behind the guard as a page.
+func (g *Guard) Page(h http.Handler) *Page {
+	return &Page{handler: g.Handler(h), done: make(chan struct{})}
+}
+
+// ServeHTTP serves the page and its API behind the guard.
+func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.handler.ServeHTTP(w, r)
+}
+
+// Close ends every event stream (Done closes), so an http.Server's
+// Shutdown does not wait for pages that never hang up.
+func (p *Page) Close() { p.once.Do(func() { close(p.done) }) }
+
+// Done is closed by Close; a stream ends then (Pump.Done).
+func (p *Page) Done() <-chan struct{} { return p.done }
+
+// Closed reports whether Close was called: a stream opened since is
+// not followed.
+func (p *Page) Closed() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // Streams returns how many stream slots are taken.
 func (g *Guard) Streams() int { return len(g.streams) }
 
@@ -408,6 +446,24 @@ func WriteEvent(rc *http.ResponseController, w io.Writer, b []byte) error {
 	_ = rc.SetWriteDeadline(time.Now().Add(StreamWriteTimeout))
 	_, err := w.Write(b)
 	return err
+}
+
+// Event returns an event-stream event named name carrying data (one
+// line: data holds no newline).
+func Event(name string, data []byte) []byte {
+	ev := make([]byte, 0, len(name)+len(data)+16)
+	ev = append(ev, "event: "...)
+	ev = append(ev, name...)
+	ev = append(ev, "\ndata: "...)
+	ev = append(ev, data...)
+	return append(ev, "\n\n"...)
+}
+
+// JSON answers with v as JSON and status code.
+func JSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 // Exposed reports whether a listening address can be reached from other

@@ -108,9 +108,9 @@ func TestCloseHaltsTheSensorChips(t *testing.T) {
 	regs := []reg{
 		{"hts221 CTRL_REG1", func() byte { return hat.HTS221.Register(0x20) }, func(v byte) bool { return v&0x80 != 0 }},
 		{"lps25h CTRL_REG1", func() byte { return hat.LPS25H.Register(0x20) }, func(v byte) bool { return v&0x80 != 0 }},
-		{"lsm9ds1 CTRL_REG1_G", func() byte { return hat.LSM9DS1.AG.Reg(0x10) }, func(v byte) bool { return v&0xe0 != 0 }},
-		{"lsm9ds1 CTRL_REG6_XL", func() byte { return hat.LSM9DS1.AG.Reg(0x20) }, func(v byte) bool { return v&0xe0 != 0 }},
-		{"lsm9ds1 CTRL_REG3_M", func() byte { return hat.LSM9DS1.Mag.Reg(0x22) }, func(v byte) bool { return v&0x03 != 0x03 }},
+		{"lsm9ds1 CTRL_REG1_G", func() byte { return hat.LSM9DS1.AG.Register(0x10) }, func(v byte) bool { return v&0xe0 != 0 }},
+		{"lsm9ds1 CTRL_REG6_XL", func() byte { return hat.LSM9DS1.AG.Register(0x20) }, func(v byte) bool { return v&0xe0 != 0 }},
+		{"lsm9ds1 CTRL_REG3_M", func() byte { return hat.LSM9DS1.Mag.Register(0x22) }, func(v byte) bool { return v&0x03 != 0x03 }},
 		{"tcs34xx ENABLE", func() byte { return hat.Colour.Register(0x80) }, func(v byte) bool { return v&0x01 != 0 }},
 	}
 	for _, r := range regs {

@@ -181,6 +181,19 @@ func (a *App) flagSet(name, synopsis string) (*flag.FlagSet, *conn) {
 	return fs, c
 }
 
+// parseNoArgs parses the flags of a command that takes no arguments
+// besides them.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
+
 func newFlagSet(name string, out io.Writer, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet("sensehat "+name, flag.ContinueOnError)
 	fs.SetOutput(out)

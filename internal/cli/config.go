@@ -81,53 +81,45 @@ func (a *App) config(ctx context.Context, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	switch verb {
-	case "get":
+	case "get", "diff":
 		if len(rest) > 0 {
 			fs.Usage()
 			return errUsage
 		}
-		kv, err := desired.OpenBucket(ctx, nc, *domain, false)
-		if err != nil {
-			return err
-		}
-		return a.configGet(ctx, kv, key, *all)
 	case "set", "unset":
 		if len(rest) == 0 {
 			fs.Usage()
 			return errUsage
 		}
-		kv, err := desired.OpenBucket(ctx, nc, *domain, verb == "set")
-		if err != nil {
-			return err
-		}
-		var newRev uint64
-		if verb == "set" {
-			newRev, err = desired.Set(ctx, kv, key, *rev, rest)
-		} else {
-			newRev, err = desired.Unset(ctx, kv, key, *rev, rest)
-		}
-		if err != nil {
-			return fmt.Errorf("config %s %s: %w", verb, key, err)
-		}
-		fmt.Fprintf(a.Stdout, "%s: revision %d\n", key, newRev)
-		return nil
+	default:
+		fmt.Fprintf(a.Stderr, "sensehat config: unknown verb %q\n", verb)
+		fs.Usage()
+		return errUsage
+	}
+	kv, err := desired.OpenBucket(ctx, nc, *domain, verb == "set")
+	if err != nil {
+		return err
+	}
+	switch verb {
+	case "get":
+		return a.configGet(ctx, kv, key, *all)
 	case "diff":
-		if len(rest) > 0 {
-			fs.Usage()
-			return errUsage
-		}
-		kv, err := desired.OpenBucket(ctx, nc, *domain, false)
-		if err != nil {
-			return err
-		}
 		if *all {
 			key = ""
 		}
 		return a.configDiff(ctx, nc, kv, c.Prefix, key)
 	}
-	fmt.Fprintf(a.Stderr, "sensehat config: unknown verb %q\n", verb)
-	fs.Usage()
-	return errUsage
+	var newRev uint64
+	if verb == "set" {
+		newRev, err = desired.Set(ctx, kv, key, *rev, rest)
+	} else {
+		newRev, err = desired.Unset(ctx, kv, key, *rev, rest)
+	}
+	if err != nil {
+		return fmt.Errorf("config %s %s: %w", verb, key, err)
+	}
+	fmt.Fprintf(a.Stdout, "%s: revision %d\n", key, newRev)
+	return nil
 }
 
 func (a *App) configGet(ctx context.Context, kv jetstream.KeyValue, key string, all bool) error {

@@ -37,12 +37,8 @@ func (a *App) emulate(ctx context.Context, args []string) error {
 	id := fs.String("id", "emu", "device id of the simulated HAT")
 	envInterval := fs.Duration("env-interval", time.Second, "how often the environment reading is published")
 	verbose := fs.Bool("verbose", false, "log the daemon's progress (warnings and errors only by default)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })

@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sensehat/sensehat/internal/desired"
 	"github.com/sensehat/sensehat/internal/wire"
 )
 
@@ -221,13 +222,7 @@ var progressEvery uint64 = 20000
 // stored at or after from, goes to the end of the stream as it was when
 // the read began, and keeps the readings by their own time.
 func readHistory(ctx context.Context, nc *nats.Conn, q historyQuery) (historyResult, error) {
-	var js jetstream.JetStream
-	var err error
-	if q.domain != "" {
-		js, err = jetstream.NewWithDomain(nc, q.domain)
-	} else {
-		js, err = jetstream.New(nc)
-	}
+	js, err := desired.JetStream(nc, q.domain)
 	if err != nil {
 		return historyResult{}, fmt.Errorf("history: %w", err)
 	}

@@ -30,12 +30,8 @@ func (a *App) simulate(ctx context.Context, args []string) error {
 	fs.StringVar(&o.StateDir, "state-dir", "", "where the devices keep their calibration state (default: a temporary directory, removed at the end)")
 	leaf := fs.String("leaf", "", "put every device behind a leaf node of its own with its own stream SENSEHAT_<id>, dialling these hub leaf node `URLS` (comma-separated, nats-leaf://user:password@hub:7422), for store-and-forward tests; --nats is then not used")
 	verbose := fs.Bool("verbose", false, "log every device's progress (warnings and errors only by default)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
 	}
 	o.Config.NATS, o.Config.Creds, o.Config.NKey = c.URL, c.Creds, c.NKey
 	o.Config.User, o.Config.Password = c.User, c.Password

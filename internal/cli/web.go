@@ -22,12 +22,8 @@ func (a *App) web(ctx context.Context, args []string) error {
 	history := fs.String("history-stream", "", "a JetStream `STREAM` of readings (store and forward): when it exists, the plots start with its last hour, and the day and week spans are read from it")
 	window := fs.Duration("window", fleet.DefaultOpts.Window, "how far back the plots reach (kept in memory: 3600 samples per device and quantity, so 24h keeps one every 24 s)")
 	verbose := fs.Bool("verbose", false, "log devices coming and going")
-	if err := fs.Parse(args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
 	}
 	level := slog.LevelWarn
 	if *verbose {

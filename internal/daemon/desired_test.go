@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sensehat/sensehat/internal/desired"
 	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/internal/wire"
 )
@@ -27,13 +28,7 @@ func jsServer(t testing.TB, domain string) *testutil.Server {
 // `sensehat config set` does.
 func desiredKV(t testing.TB, nc *nats.Conn, domain string) jetstream.KeyValue {
 	t.Helper()
-	var js jetstream.JetStream
-	var err error
-	if domain != "" {
-		js, err = jetstream.NewWithDomain(nc, domain)
-	} else {
-		js, err = jetstream.New(nc)
-	}
+	js, err := desired.JetStream(nc, domain)
 	if err != nil {
 		t.Fatal(err)
 	}

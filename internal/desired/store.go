@@ -23,15 +23,19 @@ import (
 // between the read and the write.
 var ErrConflict = errors.New("the key changed since it was read")
 
+// JetStream returns the JetStream context of nc in domain, or of the
+// local account when domain is "": a hub reaches a leaf's store only
+// through the leaf's domain.
+func JetStream(nc *nats.Conn, domain string) (jetstream.JetStream, error) {
+	if domain != "" {
+		return jetstream.NewWithDomain(nc, domain)
+	}
+	return jetstream.New(nc)
+}
+
 // OpenBucket opens the bucket, making it when create is set.
 func OpenBucket(ctx context.Context, nc *nats.Conn, domain string, create bool) (jetstream.KeyValue, error) {
-	var js jetstream.JetStream
-	var err error
-	if domain != "" {
-		js, err = jetstream.NewWithDomain(nc, domain)
-	} else {
-		js, err = jetstream.New(nc)
-	}
+	js, err := JetStream(nc, domain)
 	if err != nil {
 		return nil, err
 	}
@@ -104,15 +108,26 @@ func WriteKey(ctx context.Context, kv jetstream.KeyValue, key string, rev uint64
 	return n, err
 }
 
+// readAt reads key's document for a change, which must be made on
+// revision want when want is not 0 (a user who read it at want and
+// decided on that).
+func readAt(ctx context.Context, kv jetstream.KeyValue, key string, want uint64) (map[string]json.RawMessage, uint64, error) {
+	doc, rev, err := ReadKey(ctx, kv, key)
+	if err != nil {
+		return nil, 0, err
+	}
+	if want != 0 && want != rev {
+		return nil, 0, fmt.Errorf("%w: %s is at revision %d, not %d: nothing written, look (config get) and run the command again", ErrConflict, key, rev, want)
+	}
+	return doc, rev, nil
+}
+
 // Set sets key=value pairs in key's document, written with the
 // revision read (or want, when not 0: then the key must still be there).
 func Set(ctx context.Context, kv jetstream.KeyValue, key string, want uint64, pairs []string) (uint64, error) {
-	doc, rev, err := ReadKey(ctx, kv, key)
+	doc, rev, err := readAt(ctx, kv, key, want)
 	if err != nil {
 		return 0, err
-	}
-	if want != 0 && want != rev {
-		return 0, fmt.Errorf("%w: %s is at revision %d, not %d: nothing written, look (config get) and run the command again", ErrConflict, key, rev, want)
 	}
 	for _, p := range pairs {
 		name, value, ok := strings.Cut(p, "=")
@@ -140,12 +155,9 @@ func settingValue(value string) json.RawMessage {
 
 // Unset removes settings from key's document.
 func Unset(ctx context.Context, kv jetstream.KeyValue, key string, want uint64, names []string) (uint64, error) {
-	doc, rev, err := ReadKey(ctx, kv, key)
+	doc, rev, err := readAt(ctx, kv, key, want)
 	if err != nil {
 		return 0, err
-	}
-	if want != 0 && want != rev {
-		return 0, fmt.Errorf("%w: %s is at revision %d, not %d: nothing written", ErrConflict, key, rev, want)
 	}
 	for _, n := range names {
 		if !slices.Contains(wire.DesiredFields, n) {

@@ -37,13 +37,7 @@ func (a *Agent) Run(ctx context.Context, nc *nats.Conn) {
 
 // openKV finds the bucket.
 func openKV(ctx context.Context, nc *nats.Conn, domain string) (jetstream.KeyValue, error) {
-	var js jetstream.JetStream
-	var err error
-	if domain != "" {
-		js, err = jetstream.NewWithDomain(nc, domain)
-	} else {
-		js, err = jetstream.New(nc)
-	}
+	js, err := JetStream(nc, domain)
 	if err != nil {
 		return nil, err
 	}

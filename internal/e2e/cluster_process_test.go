@@ -191,22 +191,53 @@ func (c *hubCluster) streamInfo(t *testing.T, name string) *jetstream.StreamInfo
 }
 
 func (c *hubCluster) tryStreamInfo(name string) (*jetstream.StreamInfo, error) {
-	nc, err := nats.Connect(c.urls())
-	if err != nil {
-		return nil, err
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	s, err := js.Stream(ctx, name)
+	s, done, err := c.stream(ctx, name)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	return s.Info(ctx)
+}
+
+// jetStream connects a client to the cluster; call done when through
+// with it.
+func (c *hubCluster) jetStream() (js jetstream.JetStream, done func(), err error) {
+	nc, err := nats.Connect(c.urls())
+	if err != nil {
+		return nil, nil, err
+	}
+	if js, err = jetstream.New(nc); err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return js, nc.Close, nil
+}
+
+// leafJetStream connects a client to the Pi's leaf node until the test
+// ends and returns the JetStream of the Pi's domain.
+func (c *hubCluster) leafJetStream(t *testing.T, opts ...nats.Option) jetstream.JetStream {
+	t.Helper()
+	js, err := jetstream.NewWithDomain(testutil.Connect(t, c.leaf.url(), opts...), "sensehat-"+sfID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+// stream connects a client to the cluster and looks up the stream name;
+// call done when through with it.
+func (c *hubCluster) stream(ctx context.Context, name string) (s jetstream.Stream, done func(), err error) {
+	js, done, err := c.jetStream()
+	if err != nil {
+		return nil, nil, err
+	}
+	if s, err = js.Stream(ctx, name); err != nil {
+		done()
+		return nil, nil, err
+	}
+	return s, done, nil
 }
 
 // The cluster of deploy/nats/cluster, three nats-server processes on
@@ -229,15 +260,7 @@ func TestHubClusterNodeKilledUnderLoad(t *testing.T) {
 				}
 			}
 
-			nc, err := nats.Connect(c.leaf.url(), nats.MaxReconnects(-1))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer nc.Close()
-			js, err := jetstream.NewWithDomain(nc, "sensehat-"+sfID)
-			if err != nil {
-				t.Fatal(err)
-			}
+			js := c.leafJetStream(t, nats.MaxReconnects(-1))
 			// The load: what sensehatd publishes, with its message ids,
 			// stored by the Pi's stream (acknowledged) before counted.
 			kinds := []struct{ kind, subject string }{
@@ -389,15 +412,11 @@ func lastOf(ns []uint64) uint64 {
 func (c *hubCluster) readAll(t *testing.T, name string) []reading {
 	t.Helper()
 	info := c.streamInfo(t, name)
-	nc, err := nats.Connect(c.urls())
+	js, done, err := c.jetStream()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer done()
 	var out []reading
 	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
 		var m *jetstream.RawStreamMsg
@@ -453,15 +472,7 @@ func TestHubRetentionByKind(t *testing.T) {
 			cfg.MaxMsgsPerSubject, cfg.MaxAge, cfg.MaxBytes, cfg.Replicas, 1*(2*8+20)*1000)
 	}
 
-	nc, err := nats.Connect(c.leaf.url())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.NewWithDomain(nc, "sensehat-"+sfID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := c.leafJetStream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	pub := func(kind string, n int) {
@@ -502,19 +513,11 @@ func TestHubRetentionByKind(t *testing.T) {
 	}
 	// The newest are kept: the last env reading is number 100, the first
 	// kept number 81.
-	hub, err := nats.Connect(c.urls())
+	hs, done, err := c.stream(ctx, "SENSEHAT")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer hub.Close()
-	hjs, err := jetstream.New(hub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs, err := hjs.Stream(ctx, "SENSEHAT")
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer done()
 	if m, err := hs.GetLastMsgForSubject(ctx, "sensehat."+sfID+".sensors.env"); err != nil || string(m.Data) != `{"n":100}` {
 		t.Errorf("SENSEHAT's last env reading: %v %v, want {\"n\":100}", err, m)
 	}
@@ -547,21 +550,13 @@ func TestHubRetentionByKind(t *testing.T) {
 // subjects counts a hub stream's messages per subject.
 func (c *hubCluster) subjects(t *testing.T, name string) map[string]uint64 {
 	t.Helper()
-	nc, err := nats.Connect(c.urls())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	s, err := js.Stream(ctx, name)
+	s, done, err := c.stream(ctx, name)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer done()
 	info, err := s.Info(ctx, jetstream.WithSubjectFilter(">"))
 	if err != nil {
 		t.Fatal(err)
@@ -590,22 +585,7 @@ func TestHubClusterTwentyLeavesFailOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("simulated fleet: %v", err)
-		}
-	}()
-	select {
-	case <-o.Ready:
-	case err := <-done:
-		t.Fatalf("simulated fleet: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("the simulated fleet did not serve within 60s")
-	}
+	testutil.GoReadyWithin(t, "the simulated fleet", 60*time.Second, o.Ready, f.Run)
 
 	nc, err := nats.Connect(c.urls(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {

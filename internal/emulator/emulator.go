@@ -2,13 +2,11 @@ package emulator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -141,54 +139,22 @@ func (e *Emulator) Run(ctx context.Context) error {
 	}
 	defer stopMonitor()
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	errc := make(chan error, 4)
-
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := fl.Run(ctx); err != nil {
-			errc <- fmt.Errorf("emulator: fleet: %w", err)
-			cancel()
-		}
-	}()
+	g, ctx := webguard.NewGroup(ctx)
+	g.Go("emulator: fleet", func() error { return fl.Run(ctx) })
 
 	daemonReady := make(chan struct{})
 	d := &daemon.Daemon{Config: e.Config, Log: log, HAT: hat, Ready: daemonReady}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := d.Run(ctx); err != nil {
-			errc <- fmt.Errorf("emulator: daemon: %w", err)
-			cancel()
-		}
-	}()
+	g.Go("emulator: daemon", func() error { return d.Run(ctx) })
 
 	var srv *http.Server
 	if ln != nil {
 		srv = webguard.Server(view)
 		srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelDebug)
 		e.pageURL = "http://" + hostPort(ln.Addr()) + "/"
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("emulator: page: %w", err)
-				cancel()
-			}
-		}()
+		g.Serve("emulator: page", srv, ln)
 	}
 	if e.Terminal != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := e.Terminal.Run(ctx, board); err != nil {
-				errc <- fmt.Errorf("emulator: terminal: %w", err)
-				cancel()
-			}
-		}()
+		g.Go("emulator: terminal", func() error { return e.Terminal.Run(ctx, board) })
 	}
 
 	select {
@@ -206,13 +172,7 @@ func (e *Emulator) Run(ctx context.Context) error {
 	if srv != nil {
 		webguard.Shutdown(ctx, srv)
 	}
-	wg.Wait()
-	close(errc)
-	var errs []error
-	for err := range errc {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	return g.Wait()
 }
 
 // FleetEvery is the emulator page's discovery round. Its one board is

@@ -66,16 +66,14 @@ var DefaultOpts = Opts{
 //	POST /api/conditions   form fields named as the JSON change them
 //	POST /api/joystick     key=up|down|left|right|middle, action=press|release
 type View struct {
-	board   *Board
-	opts    Opts
-	guard   *webguard.Guard
-	handler http.Handler
+	board *Board
+	opts  Opts
+	guard *webguard.Guard
+	*webguard.Page
 
 	mu      sync.Mutex
 	clients map[chan []byte]struct{}
 	history [][]byte
-	closed  bool
-	done    chan struct{}
 }
 
 // New returns the view of b. Close ends its event streams.
@@ -97,7 +95,7 @@ func New(b *Board, opts *Opts) (*View, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emulator: %w", err)
 	}
-	v := &View{board: b, opts: o, guard: g, clients: map[chan []byte]struct{}{}, done: make(chan struct{})}
+	v := &View{board: b, opts: o, guard: g, clients: map[chan []byte]struct{}{}}
 	mux := http.NewServeMux()
 	// One page for the fleet and the emulator: the fleet's, which shows
 	// the simulation panel when /api/info says "simulation".
@@ -110,25 +108,8 @@ func New(b *Board, opts *Opts) (*View, error) {
 	mux.HandleFunc("GET /api/conditions", v.getConditions)
 	mux.HandleFunc("POST /api/conditions", v.setConditions)
 	mux.HandleFunc("POST /api/joystick", v.joystick)
-	v.handler = g.Handler(mux)
+	v.Page = g.Page(mux)
 	return v, nil
-}
-
-// ServeHTTP implements http.Handler.
-func (v *View) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	v.handler.ServeHTTP(w, r)
-}
-
-// Close ends every event stream, so an http.Server's Shutdown does not
-// wait for pages that never hang up.
-func (v *View) Close() {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if !v.closed {
-		v.closed = true
-		close(v.done)
-	}
 }
 
 // broadcast queues ev for every stream; a stream too far behind loses it
@@ -152,22 +133,17 @@ func (v *View) broadcast(ev []byte, keep bool) {
 
 // events streams the matrix, the conditions and the NATS traffic.
 func (v *View) events(w http.ResponseWriter, r *http.Request) {
-	release, ok := v.guard.Stream(w)
+	rc, release, ok := v.guard.OpenStream(w)
 	if !ok {
 		return
 	}
 	defer release()
-	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
 
 	changed, cancel := v.board.Watch()
 	defer cancel()
 	ch := make(chan []byte, 256)
 	v.mu.Lock()
-	if v.closed {
+	if v.Closed() {
 		v.mu.Unlock()
 		return
 	}
@@ -208,30 +184,10 @@ func (v *View) events(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	keepAlive := time.NewTicker(v.opts.KeepAlive)
-	defer keepAlive.Stop()
-	for {
-		if err := rc.Flush(); err != nil {
-			return
-		}
-		var err error
-		select {
-		case <-r.Context().Done():
-			return
-		case <-v.done:
-			return
-		case <-changed:
-			_ = rc.SetWriteDeadline(time.Now().Add(webguard.StreamWriteTimeout))
-			err = sendFrame(false)
-		case ev := <-ch:
-			err = webguard.WriteEvent(rc, w, ev)
-		case <-keepAlive.C:
-			err = webguard.WriteEvent(rc, w, webguard.KeepAlive)
-		}
-		if err != nil {
-			return
-		}
-	}
+	webguard.Pump{
+		Done: v.Done(), KeepAlive: v.opts.KeepAlive, Events: ch,
+		Changed: changed, Write: func() error { return sendFrame(false) },
+	}.Run(r.Context(), rc, w)
 }
 
 // frameEventLen is the size of one frame event: 192 duties as hex.
@@ -253,22 +209,7 @@ func AppendFrameEvent(dst []byte, f *Frame) []byte {
 
 func conditionsEvent(c Conditions) []byte {
 	j, _ := json.Marshal(c) // plain floats: cannot fail
-	return sseEvent("conditions", j)
-}
-
-func sseEvent(name string, data []byte) []byte {
-	ev := make([]byte, 0, len(name)+len(data)+16)
-	ev = append(ev, "event: "...)
-	ev = append(ev, name...)
-	ev = append(ev, "\ndata: "...)
-	ev = append(ev, data...)
-	return append(ev, "\n\n"...)
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
+	return webguard.Event("conditions", j)
 }
 
 func httpError(w http.ResponseWriter, code int, msg string) {
@@ -276,13 +217,13 @@ func httpError(w http.ResponseWriter, code int, msg string) {
 }
 
 func (v *View) info(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{
+	webguard.JSON(w, http.StatusOK, map[string]any{
 		"prefix": v.opts.Prefix, "id": v.opts.ID, "nats_url": v.opts.NATSURL, "simulation": true,
 	})
 }
 
 func (v *View) getConditions(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, v.board.Conditions())
+	webguard.JSON(w, http.StatusOK, v.board.Conditions())
 }
 
 // setConditions changes the named conditions and leaves the others as
@@ -316,7 +257,7 @@ func (v *View) setConditions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.broadcast(conditionsEvent(c), false)
-	writeJSON(w, http.StatusOK, c)
+	webguard.JSON(w, http.StatusOK, c)
 }
 
 var keys = map[string]sensehat.Key{
@@ -422,5 +363,5 @@ func (v *View) Record(subject string, data []byte, t time.Time) {
 	}
 	// Readings arrive ten times a second: they update the page's readings
 	// table but are not kept for pages opened later.
-	v.broadcast(sseEvent("msg", j), m.Dir == "in" || strings.Contains(subject, ".joystick."))
+	v.broadcast(webguard.Event("msg", j), m.Dir == "in" || strings.Contains(subject, ".joystick."))
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -65,19 +64,11 @@ func (s *Server) getDesired(w http.ResponseWriter, r *http.Request) {
 	kv, err := desired.OpenBucket(ctx, s.nc, "", false)
 	if err != nil {
 		view.Problem = err.Error()
-		writeJSON(w, http.StatusOK, view)
+		webguard.JSON(w, http.StatusOK, view)
 		return
 	}
 	view.Default = readDesiredKey(ctx, kv, wire.DesiredDefaultKey)
-	s.mu.Lock()
-	ids := make([]string, 0, len(s.devices))
-	for id, d := range s.devices {
-		if !d.Gone {
-			ids = append(ids, id)
-		}
-	}
-	s.mu.Unlock()
-	sort.Strings(ids)
+	ids := s.present()
 	rows := make([]desiredRow, len(ids))
 	var wg sync.WaitGroup
 	for i, id := range ids {
@@ -85,7 +76,7 @@ func (s *Server) getDesired(w http.ResponseWriter, r *http.Request) {
 	}
 	wg.Wait()
 	view.Devices = rows
-	writeJSON(w, http.StatusOK, view)
+	webguard.JSON(w, http.StatusOK, view)
 }
 
 func readDesiredKey(ctx context.Context, kv jetstream.KeyValue, key string) desiredKey {
@@ -163,5 +154,5 @@ func (s *Server) postDesired(w http.ResponseWriter, r *http.Request) {
 		webguard.Error(w, http.StatusBadRequest, "fleet: "+err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"key": key, "revision": n})
+	webguard.JSON(w, http.StatusOK, map[string]any{"key": key, "revision": n})
 }

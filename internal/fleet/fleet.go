@@ -131,7 +131,7 @@ type Server struct {
 	opts  Opts
 	subj  wire.Subjects // ID "*": the wildcard device
 	guard *webguard.Guard
-	page  http.Handler
+	*webguard.Page
 	poke  chan struct{} // a page opened: lease at once
 	again chan struct{} // Rediscover: a round now
 
@@ -148,8 +148,6 @@ type Server struct {
 	dropped, refused int
 	round            int
 	clients          map[*client]struct{}
-	closed           bool
-	done             chan struct{}
 
 	spanCache spanCache // day and week, read from the history stream
 }
@@ -298,31 +296,14 @@ func New(nc *nats.Conn, opts *Opts) (*Server, error) {
 	s := &Server{
 		nc: nc, opts: o, subj: wire.Subjects{Prefix: o.Prefix, ID: "*"}, guard: g,
 		poke: make(chan struct{}, 1), again: make(chan struct{}, 1), devices: map[string]*device{}, series: map[string]map[string]*ring{},
-		clients: map[*client]struct{}{}, done: make(chan struct{}), spanCache: spanCache{reads: make(chan struct{}, spanReads)},
+		clients: map[*client]struct{}{}, spanCache: spanCache{reads: make(chan struct{}, spanReads)},
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /", http.FileServerFS(Static()))
 	mux.HandleFunc("GET /api/info", s.info)
 	s.Mount(mux)
-	s.page = g.Handler(mux)
+	s.Page = g.Page(mux)
 	return s, nil
-}
-
-// ServeHTTP serves the page and its API behind the server's webguard.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	s.page.ServeHTTP(w, r)
-}
-
-// Close ends every event stream, so an http.Server's Shutdown does not wait
-// for pages that never hang up.
-func (s *Server) Close() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.closed {
-		s.closed = true
-		close(s.done)
-	}
 }
 
 // Run finds devices, follows their readings and frames, and leases frames
@@ -395,21 +376,27 @@ func (s *Server) watchers() int {
 	return len(s.clients)
 }
 
-// lease asks every device present for live frames, if a page is open.
-func (s *Server) lease(force bool) {
-	if !force && s.watchers() == 0 {
-		return
-	}
-	secs := []byte(fmt.Sprintf(`{"seconds":%g}`, s.opts.Lease.Seconds()))
+// present returns the ids of the devices present (not gone), sorted.
+func (s *Server) present() []string {
 	s.mu.Lock()
-	var ids []string
+	ids := make([]string, 0, len(s.devices))
 	for id, d := range s.devices {
 		if !d.Gone {
 			ids = append(ids, id)
 		}
 	}
 	s.mu.Unlock()
-	for _, id := range ids {
+	sort.Strings(ids)
+	return ids
+}
+
+// lease asks every device present for live frames, if a page is open.
+func (s *Server) lease(force bool) {
+	if !force && s.watchers() == 0 {
+		return
+	}
+	secs := []byte(fmt.Sprintf(`{"seconds":%g}`, s.opts.Lease.Seconds()))
+	for _, id := range s.present() {
 		// No reply wanted: the frames are the answer.
 		m := &nats.Msg{Subject: s.subj.For(id).FrameWatch(), Data: secs, Header: nats.Header{PageHeader: []string{"fleet"}}}
 		if err := s.nc.PublishMsg(m); err != nil {
@@ -594,7 +581,7 @@ func (s *Server) onFrame(m *nats.Msg) {
 	d.Frame = h
 	s.mu.Unlock()
 	j, _ := json.Marshal(map[string]string{"id": id, "rgb": h})
-	s.broadcast(sseEvent("frame", j))
+	s.broadcast(webguard.Event("frame", j))
 }
 
 // pendingMsgs and pendingBytes bound what waits in each subscription's
@@ -653,7 +640,7 @@ func (s *Server) onReading(m *nats.Msg) {
 	}
 	s.mu.Unlock()
 	if send {
-		s.broadcast(sseEvent("reading", j))
+		s.broadcast(webguard.Event("reading", j))
 	}
 }
 
@@ -729,7 +716,7 @@ func (s *Server) dropSeriesLocked(id string) {
 // devicesEventLocked is the "devices" event: every card, sorted by id.
 func (s *Server) devicesEventLocked() []byte {
 	j, _ := json.Marshal(s.listLocked())
-	return sseEvent("devices", j)
+	return webguard.Event("devices", j)
 }
 
 func (s *Server) listLocked() []*device {
@@ -757,13 +744,4 @@ func (s *Server) broadcast(ev []byte) {
 		default:
 		}
 	}
-}
-
-func sseEvent(name string, data []byte) []byte {
-	ev := make([]byte, 0, len(name)+len(data)+16)
-	ev = append(ev, "event: "...)
-	ev = append(ev, name...)
-	ev = append(ev, "\ndata: "...)
-	ev = append(ev, data...)
-	return append(ev, "\n\n"...)
 }

@@ -44,14 +44,8 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	s.mountDesired(mux) // desired.go
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func (s *Server) info(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{
+	webguard.JSON(w, http.StatusOK, map[string]any{
 		"prefix": s.opts.Prefix, "nats_url": s.opts.NATSURL, "simulation": false,
 		"gone_after_s": (time.Duration(s.opts.GoneAfter) * s.opts.Every).Seconds(),
 		"window_s":     s.opts.Window.Seconds(),
@@ -115,7 +109,7 @@ func (s *Server) Limits() Limits {
 }
 
 func (s *Server) limits(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.Limits())
+	webguard.JSON(w, http.StatusOK, s.Limits())
 }
 
 func (s *Server) quantities(w http.ResponseWriter, _ *http.Request) {
@@ -132,7 +126,7 @@ func (s *Server) quantities(w http.ResponseWriter, _ *http.Request) {
 		qs = append(qs, q)
 	}
 	sort.Strings(qs)
-	writeJSON(w, http.StatusOK, qs)
+	webguard.JSON(w, http.StatusOK, qs)
 }
 
 // getSeries answers {"<id>": [{"t":ms,"v":x},...]} for quantity q over the
@@ -176,7 +170,7 @@ func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) {
 			if res.note != "" {
 				w.Header().Set(seriesNote, res.note)
 			}
-			writeJSON(w, http.StatusOK, res.series)
+			webguard.JSON(w, http.StatusOK, res.series)
 			return
 		case !errors.Is(res.err, errNoStream):
 			webguard.Error(w, http.StatusBadGateway, res.err.Error()+"; the hour span still plots the live readings")
@@ -208,7 +202,7 @@ func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) {
 			out[id] = downsample(ss, now.Add(-d).UnixMilli(), now.UnixMilli()+1, spanPoints)
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	webguard.JSON(w, http.StatusOK, out)
 }
 
 // shortDuration writes 1h rather than 1h0m0s.
@@ -230,7 +224,7 @@ func (s *Server) detached(ctx context.Context) (context.Context, context.CancelF
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	go func() {
 		select {
-		case <-s.done:
+		case <-s.Done():
 		case <-ctx.Done():
 		}
 		cancel()
@@ -247,20 +241,15 @@ const (
 
 // events streams the cards, the live frames and the readings.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	release, ok := s.guard.Stream(w)
+	rc, release, ok := s.guard.OpenStream(w)
 	if !ok {
 		return
 	}
 	defer release()
-	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
 
 	c := &client{ch: make(chan []byte, 256)}
 	s.mu.Lock()
-	if s.closed {
+	if s.Closed() {
 		s.mu.Unlock()
 		return
 	}
@@ -280,30 +269,14 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	if err := webguard.WriteEvent(rc, w, first); err != nil {
 		return
 	}
-	keepAlive := time.NewTicker(s.opts.KeepAlive)
-	defer keepAlive.Stop()
-	for {
-		if err := rc.Flush(); err != nil {
-			return
-		}
-		var err error
-		select {
-		case <-r.Context().Done():
-			return
-		case <-s.done:
-			return
-		case ev := <-c.ch:
+	webguard.Pump{
+		Done: s.Done(), KeepAlive: s.opts.KeepAlive, Events: c.ch,
+		Took: func(ev []byte) {
 			s.mu.Lock()
 			c.queued -= len(ev)
 			s.mu.Unlock()
-			err = webguard.WriteEvent(rc, w, ev)
-		case <-keepAlive.C:
-			err = webguard.WriteEvent(rc, w, webguard.KeepAlive)
-		}
-		if err != nil {
-			return
-		}
-	}
+		},
+	}.Run(r.Context(), rc, w)
 }
 
 // Reply is one device's answer to an action, as the page shows it.
@@ -417,15 +390,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, to string, fanout b
 			return false
 		})
 	} else {
-		s.mu.Lock()
-		var ids []string
-		for id, d := range s.devices {
-			if !d.Gone {
-				ids = append(ids, id)
-			}
-		}
-		s.mu.Unlock()
-		sort.Strings(ids)
+		ids := s.present()
 		silent := fmt.Sprintf("no reply within %s", shortDuration(wait.Round(time.Second)))
 		switch {
 		case len(ids) == 0:
@@ -554,7 +519,7 @@ func (rw *replyWriter) finish(err error) {
 	case err != nil:
 		webguard.Error(rw.w, http.StatusBadGateway, err.Error())
 	default:
-		writeJSON(rw.w, http.StatusOK, map[string]any{"replies": rw.replies})
+		webguard.JSON(rw.w, http.StatusOK, map[string]any{"replies": rw.replies})
 	}
 }
 

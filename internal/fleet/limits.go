@@ -65,6 +65,13 @@ type Bounds struct {
 	Source string
 }
 
+// The ranges several quantities share.
+var (
+	angleBounds     = Bounds{-360, 360, "an angle, in either convention in use (-180..180 or 0..360)"}
+	colourBounds    = Bounds{0, 255, "python-sense-hat's colour scale: raw // ceil(full scale / 256), 0..255"}
+	rawColourBounds = Bounds{0, 65535, "TCS3400/TCS34725 channel registers are 16-bit"}
+)
+
 // physical holds the range of each numeric quantity of the contract
 // (wire.Quantities), by quantity name without the axis for vectors. A
 // value outside cannot come from the Sense HAT's chips at any setting,
@@ -80,19 +87,19 @@ var physical = map[string]Bounds{
 	"motion.accel_g":             {-24, 24, "LSM9DS1 accel at its widest full scale (±16 g, 0.732 mg/LSB): a signed 16-bit output reaches ±23.99 g"},
 	"motion.gyro_dps":            {-2300, 2300, "LSM9DS1 gyro at its widest full scale (±2000 dps, 70 mdps/LSB): a signed 16-bit output reaches ±2293.8 dps"},
 	"motion.mag_ut":              {-1901, 1901, "LSM9DS1 magnetometer at its widest full scale (±16 gauss, 0.58 mgauss/LSB): a signed 16-bit output reaches ±19.0 gauss = 1900.5 µT"},
-	"motion.roll_deg":            {-360, 360, "an angle, in either convention in use (-180..180 or 0..360)"},
-	"motion.pitch_deg":           {-360, 360, "an angle, in either convention in use (-180..180 or 0..360)"},
-	"motion.yaw_deg":             {-360, 360, "an angle, in either convention in use (-180..180 or 0..360)"},
-	"motion.compass_deg":         {-360, 360, "an angle, in either convention in use (-180..180 or 0..360)"},
-	"motion.heading_deg":         {-360, 360, "an angle, in either convention in use (-180..180 or 0..360)"},
-	"colour.red":                 {0, 255, "python-sense-hat's colour scale: raw // ceil(full scale / 256), 0..255"},
-	"colour.green":               {0, 255, "python-sense-hat's colour scale: raw // ceil(full scale / 256), 0..255"},
-	"colour.blue":                {0, 255, "python-sense-hat's colour scale: raw // ceil(full scale / 256), 0..255"},
-	"colour.clear":               {0, 255, "python-sense-hat's colour scale: raw // ceil(full scale / 256), 0..255"},
-	"colour.red_raw":             {0, 65535, "TCS3400/TCS34725 channel registers are 16-bit"},
-	"colour.green_raw":           {0, 65535, "TCS3400/TCS34725 channel registers are 16-bit"},
-	"colour.blue_raw":            {0, 65535, "TCS3400/TCS34725 channel registers are 16-bit"},
-	"colour.clear_raw":           {0, 65535, "TCS3400/TCS34725 channel registers are 16-bit"},
+	"motion.roll_deg":            angleBounds,
+	"motion.pitch_deg":           angleBounds,
+	"motion.yaw_deg":             angleBounds,
+	"motion.compass_deg":         angleBounds,
+	"motion.heading_deg":         angleBounds,
+	"colour.red":                 colourBounds,
+	"colour.green":               colourBounds,
+	"colour.blue":                colourBounds,
+	"colour.clear":               colourBounds,
+	"colour.red_raw":             rawColourBounds,
+	"colour.green_raw":           rawColourBounds,
+	"colour.blue_raw":            rawColourBounds,
+	"colour.clear_raw":           rawColourBounds,
 	"colour.gain":                {1, 64, "gains 1/4/16/60 (TCS3472x) or 1/4/16/64 (TCS340x)"},
 	"colour.integration_cycles":  {1, 256, "ATIME = 256 - cycles: 1..256 cycles"},
 	"colour.integration_time_ms": {0, 704, "256 cycles of at most 2.75 ms (TCS340x)"},

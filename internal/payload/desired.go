@@ -56,12 +56,9 @@ func ParseDesired(data []byte) (d wire.Desired, refused []wire.Refusal, err erro
 		}
 		switch f {
 		case "rotation":
-			var r int
-			if json.Unmarshal(raw, &r) != nil || (r != 0 && r != 90 && r != 180 && r != 270) {
+			if d.Rotation = setting(raw, func(r int) bool { return r == 0 || r == 90 || r == 180 || r == 270 }); d.Rotation == nil {
 				refuse(f, raw, "give 0, 90, 180 or 270")
-				continue
 			}
-			d.Rotation = &r
 		case "flip":
 			var s string
 			if json.Unmarshal(raw, &s) != nil {
@@ -80,26 +77,17 @@ func ParseDesired(data []byte) (d wire.Desired, refused []wire.Refusal, err erro
 			}
 			d.Flip = &s
 		case "low_light":
-			var b bool
-			if json.Unmarshal(raw, &b) != nil {
+			if d.LowLight = setting[bool](raw, nil); d.LowLight == nil {
 				refuse(f, raw, "give true or false")
-				continue
 			}
-			d.LowLight = &b
 		case "brightness":
-			var b float64
-			if json.Unmarshal(raw, &b) != nil || b < 0 || b > MaxBrightness {
+			if d.Brightness = setting(raw, func(b float64) bool { return b >= 0 && b <= MaxBrightness }); d.Brightness == nil {
 				refuse(f, raw, "give a number from 0 to 1")
-				continue
 			}
-			d.Brightness = &b
 		case "gamma":
-			var s string
-			if json.Unmarshal(raw, &s) != nil || (s != "default" && s != "full") {
+			if d.Gamma = setting(raw, func(s string) bool { return s == "default" || s == "full" }); d.Gamma == nil {
 				refuse(f, raw, `give "default" or "full"`)
-				continue
 			}
-			d.Gamma = &s
 		case "env_interval", "motion_interval", "colour_interval":
 			var s string
 			var dur time.Duration
@@ -121,26 +109,17 @@ func ParseDesired(data []byte) (d wire.Desired, refused []wire.Refusal, err erro
 				d.ColourInterval = &s
 			}
 		case "colour_gain":
-			var g int
-			if json.Unmarshal(raw, &g) != nil || (g != 1 && g != 4 && g != 16 && g != 60 && g != 64) {
+			if d.ColourGain = setting(raw, func(g int) bool { return g == 1 || g == 4 || g == 16 || g == 60 || g == 64 }); d.ColourGain == nil {
 				refuse(f, raw, "give 1, 4, 16, and 64 (TCS3400) or 60 (TCS34725)")
-				continue
 			}
-			d.ColourGain = &g
 		case "colour_cycles":
-			var n int
-			if json.Unmarshal(raw, &n) != nil || n < 1 || n > 256 {
+			if d.ColourCycles = setting(raw, func(n int) bool { return n >= 1 && n <= 256 }); d.ColourCycles == nil {
 				refuse(f, raw, "give an integer from 1 to 256")
-				continue
 			}
-			d.ColourCycles = &n
 		case "temp_factor":
-			var x float64
-			if json.Unmarshal(raw, &x) != nil || x < 0 || x > 100 {
+			if d.TempFactor = setting(raw, func(x float64) bool { return x >= 0 && x <= 100 }); d.TempFactor == nil {
 				refuse(f, raw, "give 0 (off) or a factor up to 100, such as 1.6")
-				continue
 			}
-			d.TempFactor = &x
 		case "ha_prefix":
 			var s string
 			if json.Unmarshal(raw, &s) != nil {
@@ -159,4 +138,14 @@ func ParseDesired(data []byte) (d wire.Desired, refused []wire.Refusal, err erro
 		}
 	}
 	return d, refused, nil
+}
+
+// setting decodes one setting's value as a T that ok (when not nil)
+// accepts, or returns nil: the setting is then refused alone.
+func setting[T any](raw json.RawMessage, ok func(T) bool) *T {
+	var v T
+	if json.Unmarshal(raw, &v) != nil || (ok != nil && !ok(v)) {
+		return nil
+	}
+	return &v
 }

@@ -58,22 +58,7 @@ func TestDevicesBehindLeafNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	select {
-	case <-o.Ready:
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("not serving in 30s")
-	}
+	testutil.GoReadyWithin(t, "the simulated fleet", 30*time.Second, o.Ready, f.Run)
 
 	nc := testutil.Connect(t, hub.URL())
 	js, err := jetstream.New(nc)

@@ -1,7 +1,6 @@
 package simulate_test
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"sync"
@@ -24,27 +23,7 @@ func startFleet(t *testing.T, o simulate.Opts) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run after cancel: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("the simulated fleet did not stop within 30s of its context ending")
-		}
-	})
-	select {
-	case <-o.Ready:
-	case err := <-done:
-		t.Fatalf("the simulated fleet stopped before serving: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("the simulated fleet did not serve within 60s")
-	}
+	testutil.GoReadyWithin(t, "the simulated fleet", 60*time.Second, o.Ready, f.Run)
 }
 
 // Twenty simulated devices are twenty devices to any client: NATS micro

@@ -48,6 +48,9 @@ type Task struct {
 	finished chan struct{}
 	err      error
 	stopped  bool
+	// within bounds the wait for Stop (StopTimeout unless GoReadyWithin
+	// says otherwise).
+	within time.Duration
 }
 
 // Go runs run in a goroutine with a context that Stop cancels. When the
@@ -55,7 +58,7 @@ type Task struct {
 // names it in failures ("the joystick's Run").
 func Go(t testing.TB, what string, run func(ctx context.Context) error) *Task {
 	ctx, cancel := context.WithCancel(context.Background())
-	g := &Task{t: t, what: what, cancel: cancel, finished: make(chan struct{})}
+	g := &Task{t: t, what: what, cancel: cancel, finished: make(chan struct{}), within: StopTimeout}
 	go func() {
 		g.err = run(ctx)
 		close(g.finished)
@@ -82,7 +85,8 @@ func (g *Task) Err() error {
 }
 
 // Stop cancels the task's context and returns what its function returned,
-// failing the test if it has not returned within StopTimeout. Stopping
+// failing the test if it has not returned within StopTimeout (or the time
+// given to GoReadyWithin). Stopping
 // twice returns the same.
 func (g *Task) Stop() error {
 	g.t.Helper()
@@ -91,8 +95,8 @@ func (g *Task) Stop() error {
 	select {
 	case <-g.finished:
 		return g.err
-	case <-time.After(StopTimeout):
-		g.t.Fatalf("%s did not return %v after its context was cancelled", g.what, StopTimeout)
+	case <-time.After(g.within):
+		g.t.Fatalf("%s did not return %v after its context was cancelled", g.what, g.within)
 		return nil
 	}
 }
@@ -109,13 +113,21 @@ func (g *Task) Fail(err error) {
 // test if the function returns first or ready stays open for StopTimeout.
 func GoReady(t testing.TB, what string, ready <-chan struct{}, run func(ctx context.Context) error) *Task {
 	t.Helper()
+	return GoReadyWithin(t, what, StopTimeout, ready, run)
+}
+
+// GoReadyWithin is GoReady for a task that takes longer to be ready and
+// to stop (a fleet of simulated devices): within bounds both waits.
+func GoReadyWithin(t testing.TB, what string, within time.Duration, ready <-chan struct{}, run func(ctx context.Context) error) *Task {
+	t.Helper()
 	g := Go(t, what, run)
+	g.within = within
 	select {
 	case <-ready:
 	case <-g.Finished():
 		t.Fatalf("%s returned before it was ready: %v", what, g.Err())
-	case <-time.After(StopTimeout):
-		t.Fatalf("%s not ready in %v", what, StopTimeout)
+	case <-time.After(within):
+		t.Fatalf("%s not ready in %v", what, within)
 	}
 	return g
 }

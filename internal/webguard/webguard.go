@@ -39,6 +39,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -204,10 +205,11 @@ func formType(mediaType, header string) bool {
 
 // Handler returns next behind the guard: refused requests are answered
 // here; the others get security headers, a body cut off at MaxBody and a
-// deadline for reading it.
+// deadline for reading it. Nothing is cached: the pages show live state.
 func (g *Guard) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		h.Set("Cache-Control", "no-store")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
@@ -247,6 +249,109 @@ func (g *Guard) Stream(w http.ResponseWriter) (release func(), ok bool) {
 	}
 }
 
+// OpenStream takes a stream slot (see Stream) and starts an event stream
+// on w: a 200 with headers that keep proxies from buffering it. When ok,
+// call release when the stream ends.
+func (g *Guard) OpenStream(w http.ResponseWriter) (rc *http.ResponseController, release func(), ok bool) {
+	release, ok = g.Stream(w)
+	if !ok {
+		return nil, nil, false
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	return http.NewResponseController(w), release, true
+}
+
+// Pump is what an event stream waits on after its first events: the
+// pages of the fleet and of the emulator stream alike, and differ only
+// in what wakes them.
+type Pump struct {
+	// Done closes when the server shuts down, ending the stream.
+	Done <-chan struct{}
+	// KeepAlive is how often an idle stream gets a KeepAlive comment, so
+	// that proxies and browsers do not drop it.
+	KeepAlive time.Duration
+	// Events carries ready-made events. Took, when set, is told of each
+	// one taken before it is written (to count what is still queued).
+	Events <-chan []byte
+	Took   func(ev []byte)
+	// Changed, when set, wakes the stream to call Write, which writes
+	// what changed itself (after the write deadline is renewed).
+	Changed <-chan struct{}
+	Write   func() error
+}
+
+// Run flushes w and writes what comes until the page hangs up (ctx ends),
+// Done closes, or a write fails.
+func (p Pump) Run(ctx context.Context, rc *http.ResponseController, w io.Writer) {
+	keepAlive := time.NewTicker(p.KeepAlive)
+	defer keepAlive.Stop()
+	for {
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		var err error
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.Done:
+			return
+		case <-p.Changed:
+			_ = rc.SetWriteDeadline(time.Now().Add(StreamWriteTimeout))
+			err = p.Write()
+		case ev := <-p.Events:
+			if p.Took != nil {
+				p.Took(ev)
+			}
+			err = WriteEvent(rc, w, ev)
+		case <-keepAlive.C:
+			err = WriteEvent(rc, w, KeepAlive)
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Page is what a page server (the fleet's, the emulator's) serves: its
+// handler behind the guard, and the end of its event streams. Embed it
+// for ServeHTTP and Close.
+type Page struct {
+	handler http.Handler
+	once    sync.Once
+	done    chan struct{}
+}
+
+// Page returns h behind the guard as a page.
+func (g *Guard) Page(h http.Handler) *Page {
+	return &Page{handler: g.Handler(h), done: make(chan struct{})}
+}
+
+// ServeHTTP serves the page and its API behind the guard.
+func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.handler.ServeHTTP(w, r)
+}
+
+// Close ends every event stream (Done closes), so an http.Server's
+// Shutdown does not wait for pages that never hang up.
+func (p *Page) Close() { p.once.Do(func() { close(p.done) }) }
+
+// Done is closed by Close; a stream ends then (Pump.Done).
+func (p *Page) Done() <-chan struct{} { return p.done }
+
+// Closed reports whether Close was called: a stream opened since is
+// not followed.
+func (p *Page) Closed() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // Streams returns how many stream slots are taken.
 func (g *Guard) Streams() int { return len(g.streams) }
 
@@ -273,6 +378,59 @@ func Shutdown(ctx context.Context, srv *http.Server) {
 	}
 }
 
+// Group runs the parts of a page server that end together (the page,
+// the work behind it): the first to fail cancels the others' context, and
+// Wait returns every failure.
+type Group struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	errs   []error
+}
+
+// NewGroup returns a group and the context its parts run under.
+func NewGroup(ctx context.Context) (*Group, context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	return &Group{cancel: cancel}, ctx
+}
+
+// Go runs f; an error from it ends the group, said as what's (for
+// instance "emulator: daemon") unless what is "".
+func (g *Group) Go(what string, f func() error) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		if err := f(); err != nil {
+			if what != "" {
+				err = fmt.Errorf("%s: %w", what, err)
+			}
+			g.mu.Lock()
+			g.errs = append(g.errs, err)
+			g.mu.Unlock()
+			g.cancel()
+		}
+	}()
+}
+
+// Serve serves srv on ln; a failure other than a shutdown is said as
+// what's (for instance "fleet: page").
+func (g *Group) Serve(what string, srv *http.Server, ln net.Listener) {
+	g.Go(what, func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+}
+
+// Wait waits for every part, cancels the group's context and returns
+// the failures joined.
+func (g *Group) Wait() error {
+	g.wg.Wait()
+	g.cancel()
+	return errors.Join(g.errs...)
+}
+
 // StreamWriteTimeout is how long one write to an event stream may block.
 // A page that stops reading (a suspended laptop, a client that never
 // reads) is dropped then and gives its stream slot back; it is well over
@@ -288,6 +446,24 @@ func WriteEvent(rc *http.ResponseController, w io.Writer, b []byte) error {
 	_ = rc.SetWriteDeadline(time.Now().Add(StreamWriteTimeout))
 	_, err := w.Write(b)
 	return err
+}
+
+// Event returns an event-stream event named name carrying data (one
+// line: data holds no newline).
+func Event(name string, data []byte) []byte {
+	ev := make([]byte, 0, len(name)+len(data)+16)
+	ev = append(ev, "event: "...)
+	ev = append(ev, name...)
+	ev = append(ev, "\ndata: "...)
+	ev = append(ev, data...)
+	return append(ev, "\n\n"...)
+}
+
+// JSON answers with v as JSON and status code.
+func JSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 // Exposed reports whether a listening address can be reached from other

@@ -123,7 +123,7 @@ func TestHandlerHeadersAndBodyLimit(t *testing.T) {
 	resp.Body.Close()
 	for k, want := range map[string]string{
 		"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'",
-		"Cross-Origin-Resource-Policy": "same-origin", "X-Content-Type-Options": "nosniff",
+		"Cross-Origin-Resource-Policy": "same-origin", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
 	} {
 		if got := resp.Header.Get(k); got != want {
 			t.Errorf("%s: %q, want %q", k, got, want)

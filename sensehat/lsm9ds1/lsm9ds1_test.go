@@ -326,8 +326,8 @@ func TestResetUndoesAnotherProgram(t *testing.T) {
 	}
 	// Flat at yaw 0: chip (-21.04, 0, -43.14) µT, reported (-x, y, -z).
 	near(t, "field", f, [3]float64{21.04, 0, 43.14}, 0.014)
-	testutil.CheckMapping(t, "accel/gyro register", s.AG.Reg, map[byte]byte{0x1E: 0x38, 0x1F: 0x38, 0x22: 0x44})
-	if got := s.Mag.Reg(0x05); got != 0 {
+	testutil.CheckMapping(t, "accel/gyro register", s.AG.Register, map[byte]byte{0x1E: 0x38, 0x1F: 0x38, 0x22: 0x44})
+	if got := s.Mag.Register(0x05); got != 0 {
 		t.Errorf("OFFSET_X_REG_L_M = %#02x after reset, want 0", got)
 	}
 }
@@ -383,7 +383,7 @@ func TestAccelFullScales(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := s.AG.Reg(0x20); got != tc.ctrl6XL {
+			if got := s.AG.Register(0x20); got != tc.ctrl6XL {
 				t.Errorf("CTRL_REG6_XL = %#02x, want %#02x", got, tc.ctrl6XL)
 			}
 			var m lsm9ds1.Motion
@@ -412,7 +412,7 @@ func TestGyroRates500(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.AG.Reg(0x10); got != 0x68 {
+	if got := s.AG.Register(0x10); got != 0x68 {
 		t.Errorf("CTRL_REG1_G = %#02x, want 0x68 (119 Hz, ±500 dps)", got)
 	}
 	// Board rates (right-hand rule about top, left, out) come out as
@@ -496,7 +496,7 @@ func TestMagAxes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, reg := range []struct{ r, want byte }{{0x20, 0x14}, {0x21, 0x00}, {0x22, 0x00}} {
-		if got := s.Mag.Reg(reg.r); got != reg.want {
+		if got := s.Mag.Register(reg.r); got != reg.want {
 			t.Errorf("mag register %#02x = %#02x, want %#02x", reg.r, got, reg.want)
 		}
 	}
@@ -594,10 +594,10 @@ func TestHaltPowersDown(t *testing.T) {
 	if err := mag.Halt(); err != nil {
 		t.Fatal(err)
 	}
-	if s.AG.Reg(0x10) != 0 || s.AG.Reg(0x20) != 0 {
-		t.Errorf("CTRL_REG1_G, CTRL_REG6_XL = %#02x, %#02x after Halt, want 0", s.AG.Reg(0x10), s.AG.Reg(0x20))
+	if s.AG.Register(0x10) != 0 || s.AG.Register(0x20) != 0 {
+		t.Errorf("CTRL_REG1_G, CTRL_REG6_XL = %#02x, %#02x after Halt, want 0", s.AG.Register(0x10), s.AG.Register(0x20))
 	}
-	if got := s.Mag.Reg(0x22); got != 0x03 {
+	if got := s.Mag.Register(0x22); got != 0x03 {
 		t.Errorf("CTRL_REG3_M after Halt = %#02x, want 0x03", got)
 	}
 }

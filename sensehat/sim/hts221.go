@@ -51,7 +51,7 @@ var HTS221Calibration = [16]byte{
 // applies the calibration correctly reads back what was set, within the
 // chip's resolution.
 type HTS221 struct {
-	regs  Registers
+	regFile
 	tempC float64
 	rhPct float64
 }
@@ -71,9 +71,6 @@ func NewHTS221() *HTS221 {
 	return h
 }
 
-// Tx implements Chip.
-func (h *HTS221) Tx(w, r []byte) error { return h.regs.Tx(w, r) }
-
 // Set changes the physical conditions the sensor sees. When the chip is
 // powered on, a new sample is ready at once (STATUS bits 0 and 1 set).
 func (h *HTS221) Set(tempC, humidityPct float64) {
@@ -90,13 +87,6 @@ func (h *HTS221) SetCalibration(cal [16]byte) {
 		copy(mem[hts221CalStart:], cal[:])
 		h.sample(mem)
 	})
-}
-
-// Register returns the current value of register reg, for tests.
-func (h *HTS221) Register(reg byte) byte {
-	var v byte
-	h.regs.Lock(func(mem *[256]byte) { v = mem[reg] })
-	return v
 }
 
 func (h *HTS221) onRead(reg byte) byte {

@@ -23,7 +23,7 @@ const (
 // PRESS_OUT is hPa*4096 as 24-bit two's complement, TEMP_OUT is
 // (°C - 42.5)*480 as signed 16-bit, both little endian.
 type LPS25H struct {
-	regs        Registers
+	regFile
 	pressureHPa float64
 	tempC       float64
 }
@@ -41,9 +41,6 @@ func NewLPS25H() *LPS25H {
 	return p
 }
 
-// Tx implements Chip.
-func (p *LPS25H) Tx(w, r []byte) error { return p.regs.Tx(w, r) }
-
 // Set changes the physical conditions the sensor sees. When the chip is
 // powered on, a new sample is ready at once (STATUS bits 0 and 1 set).
 func (p *LPS25H) Set(pressureHPa, tempC float64) {
@@ -51,13 +48,6 @@ func (p *LPS25H) Set(pressureHPa, tempC float64) {
 		p.pressureHPa, p.tempC = pressureHPa, tempC
 		p.sample(mem)
 	})
-}
-
-// Register returns the current value of register reg, for tests.
-func (p *LPS25H) Register(reg byte) byte {
-	var v byte
-	p.regs.Lock(func(mem *[256]byte) { v = mem[reg] })
-	return v
 }
 
 func (p *LPS25H) onRead(reg byte) byte {

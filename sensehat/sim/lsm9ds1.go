@@ -117,7 +117,7 @@ var (
 // default and clear themselves. While an output is powered down (ODR bits
 // 000) its registers keep the last sample.
 type LSM9DS1AG struct {
-	regs  Registers
+	regFile
 	accel [3]float64 // g, board frame
 	gyro  [3]float64 // dps, board frame
 }
@@ -133,17 +133,6 @@ func NewLSM9DS1AG() *LSM9DS1AG {
 	c.regs.Mem[agWhoAmI] = 0x68
 	c.reset()
 	return c
-}
-
-// Tx implements Chip.
-func (c *LSM9DS1AG) Tx(w, r []byte) error { return c.regs.Tx(w, r) }
-
-// Reg returns the current value of register reg, for tests that check what
-// a driver configured.
-func (c *LSM9DS1AG) Reg(reg byte) byte {
-	var v byte
-	c.regs.Lock(func(mem *[256]byte) { v = mem[reg] })
-	return v
 }
 
 // SetReg writes v to register reg as a chip-level poke, bypassing the
@@ -249,7 +238,7 @@ func (c *LSM9DS1AG) sample() {
 // (CTRL_REG2_M bits 2 and 3) bring every control register back to its
 // datasheet default and clear themselves.
 type LSM9DS1Mag struct {
-	regs     Registers
+	regFile
 	field    [3]float64 // µT, board frame
 	hardIron [3]float64 // µT, board frame
 }
@@ -265,16 +254,6 @@ func NewLSM9DS1Mag() *LSM9DS1Mag {
 	c.regs.Mem[mWhoAmI] = 0x3D
 	c.reset()
 	return c
-}
-
-// Tx implements Chip.
-func (c *LSM9DS1Mag) Tx(w, r []byte) error { return c.regs.Tx(w, r) }
-
-// Reg returns the current value of register reg.
-func (c *LSM9DS1Mag) Reg(reg byte) byte {
-	var v byte
-	c.regs.Lock(func(mem *[256]byte) { v = mem[reg] })
-	return v
 }
 
 // SetReg writes v to register reg without the side effects of a bus

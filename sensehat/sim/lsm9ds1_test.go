@@ -20,7 +20,7 @@ func TestLSM9DS1AGResetState(t *testing.T) {
 	if got := tx(t, c, []byte{0x0F}, 1); got[0] != 0x68 {
 		t.Errorf("WHO_AM_I = %#02x, want 0x68", got[0])
 	}
-	if got := c.Reg(0x22); got != 0x04 {
+	if got := c.Register(0x22); got != 0x04 {
 		t.Errorf("CTRL_REG8 = %#02x, want 0x04", got)
 	}
 	// Powered down at reset: no sample has been taken, outputs are zero.
@@ -31,7 +31,7 @@ func TestLSM9DS1AGResetState(t *testing.T) {
 	}
 	// Read-only registers ignore writes.
 	tx(t, c, []byte{0x0F, 0x00}, 0)
-	if got := c.Reg(0x0F); got != 0x68 {
+	if got := c.Register(0x0F); got != 0x68 {
 		t.Errorf("WHO_AM_I after write = %#02x", got)
 	}
 }
@@ -144,7 +144,7 @@ func TestLSM9DS1AGAutoIncrement(t *testing.T) {
 	}
 	// A multi-byte write also increments: CTRL_REG6_XL, 7_XL, then 8.
 	tx(t, c, []byte{0x20, 0x78, 0x00, 0x00}, 0)
-	if got := c.Reg(0x22); got != 0 {
+	if got := c.Register(0x22); got != 0 {
 		t.Fatalf("CTRL_REG8 = %#02x after write, want 0", got)
 	}
 	if got := tx(t, c, []byte{0x2C}, 2); !bytes.Equal(got, []byte{0x02, 0x02}) {
@@ -152,10 +152,10 @@ func TestLSM9DS1AGAutoIncrement(t *testing.T) {
 	}
 	// SW_RESET brings IF_ADD_INC back and powers the outputs down.
 	tx(t, c, []byte{0x22, 0x01}, 0)
-	if got := c.Reg(0x22); got != 0x04 {
+	if got := c.Register(0x22); got != 0x04 {
 		t.Errorf("CTRL_REG8 after SW_RESET = %#02x, want 0x04", got)
 	}
-	if got := c.Reg(0x20); got != 0 {
+	if got := c.Register(0x20); got != 0 {
 		t.Errorf("CTRL_REG6_XL after SW_RESET = %#02x, want 0", got)
 	}
 }
@@ -170,11 +170,11 @@ func TestLSM9DS1AGBootRestoresDefaults(t *testing.T) {
 	tx(t, c, []byte{0x22, 0x80}, 0) // BOOT
 	want := map[byte]byte{0x10: 0, 0x1E: 0x38, 0x1F: 0x38, 0x20: 0, 0x22: 0x04, 0x23: 0, 0x2E: 0, 0x31: 0}
 	for reg, v := range want {
-		if got := c.Reg(reg); got != v {
+		if got := c.Register(reg); got != v {
 			t.Errorf("register %#02x after BOOT = %#02x, want the default %#02x", reg, got, v)
 		}
 	}
-	if got := c.Reg(0x0F); got != 0x68 {
+	if got := c.Register(0x0F); got != 0x68 {
 		t.Errorf("WHO_AM_I after BOOT = %#02x", got)
 	}
 }
@@ -215,7 +215,7 @@ func TestLSM9DS1Mag(t *testing.T) {
 	if got := tx(t, c, []byte{0x0F}, 1); got[0] != 0x3D {
 		t.Errorf("WHO_AM_I = %#02x, want 0x3D", got[0])
 	}
-	if got := c.Reg(0x22); got != 0x03 {
+	if got := c.Register(0x22); got != 0x03 {
 		t.Errorf("CTRL_REG3_M at reset = %#02x, want 0x03 (power-down)", got)
 	}
 	if got := magXYZ(t, c); got != [3]int16{} {
@@ -260,7 +260,7 @@ func TestLSM9DS1Mag(t *testing.T) {
 	if got, want := magXYZ(t, c), [3]int16{0, -726, -1488}; got != want {
 		t.Errorf("single conversion = %v, want %v", got, want)
 	}
-	if got := c.Reg(0x22); got&3 != 3 {
+	if got := c.Register(0x22); got&3 != 3 {
 		t.Errorf("CTRL_REG3_M after single conversion = %#02x, want power-down", got)
 	}
 	// Saturation at ±4 gauss needs more than 458 µT.
@@ -285,7 +285,7 @@ func TestLSM9DS1MagSoftResetRestoresDefaults(t *testing.T) {
 	tx(t, c, []byte{0x21, 0x0C}, 0) // REBOOT | SOFT_RST
 	want := map[byte]byte{0x05: 0, 0x08: 0, 0x20: 0x10, 0x21: 0, 0x22: 0x03, 0x23: 0, 0x24: 0, 0x30: 0x08}
 	for reg, v := range want {
-		if got := c.Reg(reg); got != v {
+		if got := c.Register(reg); got != v {
 			t.Errorf("register %#02x after SOFT_RST = %#02x, want the default %#02x", reg, got, v)
 		}
 	}

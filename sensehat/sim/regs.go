@@ -71,3 +71,20 @@ func (rf *Registers) Lock(fn func(mem *[256]byte)) {
 	defer rf.mu.Unlock()
 	fn(&rf.Mem)
 }
+
+// regFile is the register file of an ST chip model, giving it Tx and
+// Register; the model sets Decode, OnRead and OnWrite.
+type regFile struct {
+	regs Registers
+}
+
+// Tx implements Chip.
+func (f *regFile) Tx(w, r []byte) error { return f.regs.Tx(w, r) }
+
+// Register returns the current value of register reg, for tests that
+// check what a driver configured.
+func (f *regFile) Register(reg byte) byte {
+	var v byte
+	f.regs.Lock(func(mem *[256]byte) { v = mem[reg] })
+	return v
+}

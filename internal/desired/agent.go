@@ -53,8 +53,13 @@ type Opts struct {
 	// StateDir keeps the local copy (CopyFile); "" keeps none.
 	StateDir string
 	// Domain is the JetStream domain of the bucket ("" for the server's
-	// own JetStream, or a mirror of the bucket there).
+	// own JetStream).
 	Domain string
+	// Mirror is the JetStream domain of the Pi's own server, in which the
+	// Agent keeps mirrors of its two keys (MirrorConfig) and reads them
+	// while the bucket cannot be reached; "" keeps none. It needs a
+	// Domain: the mirrors reach the hub's bucket through it.
+	Mirror string
 	// Resync is how often the keys are read again besides the watch, in
 	// case the watch missed an update while the link was down; 0 means
 	// DefaultResync.
@@ -104,6 +109,9 @@ func New(o Opts) (*Agent, error) {
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
+	}
+	if o.Mirror != "" && (o.Domain == "" || o.Domain == o.Mirror) {
+		return nil, fmt.Errorf("desired: a mirror in domain %q needs the bucket in another domain (--desired-domain hub), not %q", o.Mirror, o.Domain)
 	}
 	if o.Resync <= 0 {
 		o.Resync = DefaultResync

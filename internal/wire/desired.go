@@ -22,6 +22,19 @@ const (
 	MaxDesired = 4 << 10
 )
 
+// DesiredMirrorStream is the stream in a Pi's own JetStream that mirrors
+// one key of the hub's DesiredBucket (the device's id, or
+// DesiredDefaultKey), for a Pi that starts while the hub cannot be
+// reached. One stream per key: a mirror of one filter subject asks for
+// its consumer on a subject that names the key, which a device's
+// permissions can hold to its own two keys.
+func DesiredMirrorStream(key string) string { return "SENSEHAT-DESIRED-" + key }
+
+// DesiredMirrorDeliverPrefix is the deliver prefix of device id's
+// mirrors: the hub delivers them under the device's own namespace, which
+// its leaf may receive and no other device's may.
+func DesiredMirrorDeliverPrefix(id string) string { return "_SENSEHAT_DESIRED." + id }
+
 // Desired is a desired-state document: every setting a user changes at
 // run time. A nil field is not set here: a device's key falls back to the
 // default key, and that to the daemon's flags. Decode one with
@@ -154,9 +167,10 @@ type State struct {
 	// NeedsRestart lists the settings whose desired value differs from the
 	// one in force and that apply only at the next start.
 	NeedsRestart []string `json:"needs_restart,omitempty"`
-	// Source is where the desired state was read: "bucket", "local copy"
-	// (the state directory's, while the bucket cannot be reached) or
-	// "none" yet.
+	// Source is where the desired state was read: "bucket", "mirror"
+	// (the Pi's own JetStream's copy, while the hub cannot be reached),
+	// "local copy" (the state directory's, read at the start) or "none"
+	// yet.
 	Source string `json:"source"`
 	// Problem says why the bucket cannot be read or written now, if so.
 	Problem string `json:"problem,omitempty"`

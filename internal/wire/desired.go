@@ -177,6 +177,16 @@ type State struct {
 	// Lit says whether any LED of the matrix is lit now (Home
 	// Assistant's light entity reads it); absent until the first frame.
 	Lit *bool `json:"lit,omitempty"`
+	// Text is the text of the last led.text (or all/any.led.text) the
+	// matrix started to show: the one scrolling now, or the last one
+	// scrolled (Home Assistant's text entity reads it); absent until one
+	// was shown.
+	Text *string `json:"text,omitempty"`
+	// Fill is the colour, [red, green, blue] 0 to 255, of the last
+	// led.clear the matrix showed, which paints it one colour (Home
+	// Assistant's light sets it and reads its colour from here); absent
+	// until one was shown.
+	Fill *[3]uint8 `json:"fill,omitempty"`
 	// WriteBack says what became of the last led.config or colour.config
 	// request's write into the device's key.
 	WriteBack string    `json:"write_back,omitempty"`

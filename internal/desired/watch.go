@@ -23,7 +23,9 @@ func (a *Agent) Run(ctx context.Context, nc *nats.Conn) {
 	a.Republish()
 	mirrored := false
 	for ctx.Err() == nil {
-		if a.o.Mirror != "" && !mirrored {
+		// The mirror is on the server the daemon talks to: without it
+		// there is nothing to make or read.
+		if a.o.Mirror != "" && !mirrored && nc.IsConnected() {
 			mirrored = a.ensureMirror(ctx, nc)
 		}
 		err := a.session(ctx, nc)
@@ -31,7 +33,7 @@ func (a *Agent) Run(ctx context.Context, nc *nats.Conn) {
 			return
 		}
 		a.setProblem(err)
-		if a.o.Mirror != "" {
+		if a.o.Mirror != "" && nc.IsConnected() {
 			a.fromMirror(ctx, nc)
 		}
 		select {

@@ -220,6 +220,8 @@ check "the password is not printed" sh -c "! grep -q pw-9Zk2 '$work/hub.out'"
 check "the hub is named, password left out" grep -q 'sensehat-leaf:\*\*\*@hub.example:7422' "$work/hub.out"
 check "sensehatd now talks to the local leaf node" \
 	grep -q '^NATS_URL=nats://127.0.0.1:4222$' "$root/etc/default/sensehatd"
+check "sensehatd mirrors its desired state into the Pi's JetStream" \
+	grep -q '^SENSEHAT_DESIRED_MIRROR=sensehat-' "$root/etc/default/sensehatd"
 check "the directory is gone afterwards" no_leftovers
 
 echo "== make deploy FLEET=...: the Pi joins a fleet with its own identity"
@@ -236,6 +238,8 @@ check "the Pi's nats-server logs in to the hub with them" \
 	grep -q 'credentials: "/etc/sensehat/device.creds"' "$root/etc/nats-server.conf"
 check "sensehatd logs in with them" \
 	grep -q '^SENSEHAT_CREDS=/run/credentials/sensehatd.service/creds$' "$root/etc/default/sensehatd"
+check "sensehatd mirrors its desired state into its own domain" \
+	grep -q '^SENSEHAT_DESIRED_MIRROR=sensehat-pi1$' "$root/etc/default/sensehatd"
 check "the seed is not printed" sh -c "[ -n '$seed' ] && ! grep -q '$seed' '$work/fleet.out'"
 check "the directory is gone afterwards" no_leftovers
 

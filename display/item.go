@@ -131,3 +131,19 @@ func (c clearItem) Render(dst *Frame, _ int) { dst.Fill(color.RGBA(c)) }
 func (c clearItem) Delay(int) time.Duration  { return 0 }
 func (c clearItem) String() string           { return "(clear " + FormatColor(color.RGBA(c)) + ")" }
 func (c clearItem) Duration() time.Duration  { return 0 }
+
+// FillOf returns the colour of an item made by ClearItem, which paints
+// the whole matrix one colour.
+func FillOf(it Item) (color.RGBA, bool) {
+	c, ok := it.(clearItem)
+	return color.RGBA(c), ok
+}
+
+// TextOf returns the text of an item made by TextItem or NewScroll.
+func TextOf(it Item) (string, bool) {
+	s, ok := it.(*Scroll)
+	if !ok {
+		return "", false
+	}
+	return s.text, true
+}

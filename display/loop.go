@@ -66,8 +66,10 @@ func (p *Player) iterate(now time.Time) time.Duration {
 	if p.cur0 != nil && p.cur0.finished { // replaced by Submit
 		p.cur0, p.cur = nil, nil
 	}
+	var started Item
 	if p.cur0 == nil && len(p.queue) > 0 {
 		e := p.queue[0]
+		started = e.item
 		copy(p.queue, p.queue[1:])
 		p.queue[len(p.queue)-1] = nil
 		p.queue = p.queue[:len(p.queue)-1]
@@ -83,6 +85,9 @@ func (p *Player) iterate(now time.Time) time.Duration {
 	}
 	cur := p.cur0
 	p.mu.Unlock()
+	if started != nil && p.onItem != nil {
+		p.onItem(started)
+	}
 
 	p.applyLowLight(set.lowLight)
 

@@ -106,6 +106,11 @@ type PlayerOpts struct {
 	// the device accepted (for a web emulator). It must return quickly and
 	// must not retain the frame: the player reuses it.
 	OnFrame func(*Frame)
+	// OnItem, if set, is called from the player's loop when an item
+	// starts showing (what the matrix shows, rather than what was asked
+	// for: a queued item may be replaced before it shows). It must return
+	// quickly.
+	OnItem func(Item)
 }
 
 // Config changes the player's settings while it runs; nil fields are left
@@ -157,6 +162,7 @@ type Player struct {
 	lowSetter LowLightSetter
 	clock     Clock
 	onFrame   func(*Frame)
+	onItem    func(Item)
 	queueSize int
 	wake      chan struct{}
 
@@ -213,6 +219,7 @@ func NewPlayer(dev Device, opts PlayerOpts) (*Player, error) {
 		dev:       dev,
 		clock:     opts.Clock,
 		onFrame:   opts.OnFrame,
+		onItem:    opts.OnItem,
 		queueSize: opts.QueueSize,
 		wake:      make(chan struct{}, 1),
 		set:       settings{orient: opts.Orientation, lowLight: opts.LowLight, brightness: b},

@@ -905,3 +905,34 @@ func TestAnimationForeverWithoutDelays(t *testing.T) {
 		t.Error("a zero-delay animation yields like an endless one")
 	}
 }
+
+// OnItem hears of an item when it starts showing, not when it is asked
+// for: an item replaced while it waits never shows and is never told.
+func TestPlayerOnItem(t *testing.T) {
+	var mu sync.Mutex
+	var shown []string
+	h := newHarness(t, PlayerOpts{OnItem: func(it Item) {
+		mu.Lock()
+		defer mu.Unlock()
+		if s, ok := TextOf(it); ok {
+			shown = append(shown, "text "+s)
+		} else if c, ok := FillOf(it); ok {
+			shown = append(shown, "fill "+FormatColor(c))
+		} else {
+			shown = append(shown, it.String())
+		}
+	}})
+	submit(t, h.p, ClearItem(red), Queue)
+	submit(t, h.p, TextItem("Hello world", ScrollOpts{}), Queue)
+	h.start(t)
+	eventually(t, "the text showing", func() bool { return h.p.Status().Showing == "Hello world" })
+	submit(t, h.p, TextItem("never", ScrollOpts{}), Queue)
+	submit(t, h.p, TextItem("Hi", ScrollOpts{}), Replace)
+	eventually(t, "the replacement showing", func() bool { return h.p.Status().Showing == "Hi" })
+	mu.Lock()
+	got := strings.Join(shown, "; ")
+	mu.Unlock()
+	if want := "fill " + FormatColor(red) + "; text Hello world; text Hi"; got != want {
+		t.Errorf("told of %q, want %q", got, want)
+	}
+}

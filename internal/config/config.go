@@ -73,6 +73,11 @@ type Config struct {
 	// directly, or a mirror of the bucket on the Pi's leaf), "hub" to
 	// reach the hub's through a leaf (docs/desired-state.md).
 	DesiredDomain string
+	// DesiredMirror is the JetStream domain of the Pi's own nats-server
+	// (sensehat-<id> with store and forward), in which the daemon keeps a
+	// mirror of its two keys and reads it while the hub cannot be
+	// reached; "" keeps none.
+	DesiredMirror string
 	// Desired turns the desired-state watch on (--desired, default on).
 	Desired bool
 
@@ -183,6 +188,9 @@ func (c *Config) Validate() error {
 	if _, _, err := c.HADiscovery(); err != nil {
 		errs = append(errs, err)
 	}
+	if c.DesiredMirror != "" && (!validToken(c.DesiredMirror) || c.DesiredDomain == "" || c.DesiredDomain == c.DesiredMirror) {
+		errs = append(errs, fmt.Errorf("config: --desired-mirror %q: give the Pi's own JetStream domain (sensehat-<id>), with --desired-domain naming the hub's (hub)", c.DesiredMirror))
+	}
 	if c.TempFactor < 0 {
 		errs = append(errs, fmt.Errorf("config: --temp-factor %v; use 0 (off) or a positive factor such as 1.6", c.TempFactor))
 	}
@@ -239,6 +247,7 @@ func (c *Config) FlagSet(name string, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.HAPrefix, "ha-prefix", c.HAPrefix, `Home Assistant MQTT discovery prefix; "" or none: no discovery`)
 	fs.BoolVar(&c.Desired, "desired", c.Desired, "watch the desired state in the bucket "+wire.DesiredBucket+" and apply it")
 	fs.StringVar(&c.DesiredDomain, "desired-domain", c.DesiredDomain, `JetStream domain of the desired-state bucket ("": the server's own; "hub" through a leaf)`)
+	fs.StringVar(&c.DesiredMirror, "desired-mirror", c.DesiredMirror, `JetStream domain of the Pi's own nats-server that keeps a mirror of the desired state (store and forward: sensehat-<id>; "": none)`)
 	fs.BoolVar(&c.ShowVersion, "version", false, "print version and exit")
 	return fs
 }

@@ -105,7 +105,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer closeHardware(hw, log)
 	d.hw, d.HAT = hw, hat
 
-	disp, err := startDisplay(&wg, hw, cfg, displayDeps{onFrame: d.OnFrame, lit: d.lit.hook, watchdog: d.Notifier.WatchdogInterval(), errs: &d.errs, log: log})
+	disp, err := startDisplay(&wg, hw, cfg, displayDeps{onFrame: d.OnFrame, lit: d.lit.hook, item: d.lit.item, watchdog: d.Notifier.WatchdogInterval(), errs: &d.errs, log: log})
 	if err != nil {
 		return err
 	}
@@ -260,6 +260,7 @@ func closeHardware(hw *backend.Hardware, log *slog.Logger) {
 type displayDeps struct {
 	onFrame  func(*display.Frame) // Daemon.OnFrame
 	lit      func(*display.Frame) // the reported state's "lit"
+	item     func(display.Item)   // and its "text" and "fill"
 	watchdog time.Duration        // systemd's ping period, 0 for none
 	errs     *health.Registry
 	log      *slog.Logger
@@ -290,6 +291,7 @@ func startDisplay(wg *sync.WaitGroup, hw *backend.Hardware, cfg config.Config, d
 		Orientation: display.Orientation{Rotation: cfg.Rotation},
 		LowLight:    cfg.LowLight,
 		OnFrame:     onFrame,
+		OnItem:      deps.item,
 		IdleTick:    idleTick(deps.watchdog),
 	})
 	if err != nil {

@@ -120,7 +120,7 @@ func newDesired(cfg config.Config, ds desiredStart, disp displayRun, hw *backend
 		Subjects: wire.Subjects{Prefix: cfg.Prefix, ID: cfg.ID},
 		Base:     ds.base, FromFlags: ds.fromFlags, Started: ds.started,
 		Display:  disp.player,
-		StateDir: cfg.StateDir, Domain: cfg.DesiredDomain,
+		StateDir: cfg.StateDir, Domain: cfg.DesiredDomain, Mirror: cfg.DesiredMirror,
 		OnState: onState, Resync: resync,
 		Log: log,
 	}

@@ -1,9 +1,13 @@
 package daemon
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -11,7 +15,9 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/sensehat/sensehat/internal/desired"
 	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/wire"
 )
 
 // linkProxy forwards TCP connections from its address to target until
@@ -145,4 +151,113 @@ func TestDesiredChangedWhileLinkCutAppliedWhenItReturns(t *testing.T) {
 		t.Errorf("restarted without the hub: rotation %d from %q at revision %d", rotation(s), s.Source, s.Revision)
 	}
 	testutil.WaitFor(t, 15*time.Second, "the problem reported", func() bool { return r2.d.desired.State().Problem != "" })
+}
+
+// piLeaf is the Pi's own nats-server in a test: a leaf node of the hub
+// through link, with JetStream in domain sensehat-<id>.
+type piLeaf struct {
+	name string
+	// start runs it and returns its client URL.
+	start func(t *testing.T, link string) string
+}
+
+// piLeaves are the nats-servers a Pi runs: the pinned one (embedded) and
+// Debian's 2.9 (a process), when it is installed.
+func piLeaves(t *testing.T) []piLeaf {
+	out := []piLeaf{{"pinned", func(t *testing.T, link string) string {
+		o := testutil.DefaultOptions()
+		o.JetStream, o.StoreDir, o.JetStreamDomain = true, t.TempDir(), "sensehat-pi1"
+		o.LeafNode.ReconnectInterval = 100 * time.Millisecond
+		o.LeafNode.Remotes = []*server.RemoteLeafOpts{{URLs: []*url.URL{{Scheme: "nats", Host: link}}}}
+		return testutil.StartServer(t, o).URL()
+	}}}
+	if bin := testutil.PiServer(t); bin != "" {
+		out = append(out, piLeaf{"debian", func(t *testing.T, link string) string {
+			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(testutil.FreePort(t)))
+			testutil.StartServerProcess(t, bin, fmt.Sprintf(`listen: %q
+jetstream { domain: "sensehat-pi1", store_dir: %q }
+leafnodes { reconnect: 1, remotes [ { urls: ["nats://%s"] } ] }
+`, addr, t.TempDir(), link), addr)
+			return "nats://" + addr
+		}})
+	}
+	return out
+}
+
+// A Pi that boots while its hub cannot be reached, its state directory's
+// copy gone, comes up with the desired state its own JetStream mirrored
+// while the link was up, including a change made on the hub while the
+// daemon was stopped. The daemon makes the mirrors itself
+// (--desired-mirror), one per key, each of one filter subject.
+func TestBootWithoutHubAppliesMirror(t *testing.T) {
+	for _, pl := range piLeaves(t) {
+		t.Run(pl.name, func(t *testing.T) {
+			// The leaf must know the hub only through the link; nats-server
+			// 2.9 wants the hub to advertise an address, so it advertises
+			// the link's.
+			leafPort := testutil.FreePort(t)
+			link := newLinkProxy(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(leafPort)))
+			hubOpts := testutil.DefaultOptions()
+			hubOpts.JetStream, hubOpts.StoreDir, hubOpts.JetStreamDomain = true, t.TempDir(), "hub"
+			hubOpts.LeafNode.Host, hubOpts.LeafNode.Port, hubOpts.LeafNode.Advertise = "127.0.0.1", leafPort, link.addr
+			hub := testutil.StartServer(t, hubOpts)
+			leafURL := pl.start(t, link.addr)
+			testutil.WaitFor(t, 10*time.Second, "the leaf joins the hub", func() bool { return hub.NumLeafNodes() == 1 })
+
+			kv := desiredKV(t, connect(t, hub.URL()), "")
+			put(t, kv, "pi2", `{"rotation":270}`)
+			put(t, kv, wire.DesiredDefaultKey, `{"low_light":true}`)
+			put(t, kv, "pi1", `{"rotation":90}`)
+
+			cfg := simConfig(t, leafURL, "pi1")
+			cfg.DesiredDomain, cfg.DesiredMirror = "hub", "sensehat-pi1"
+			r := startWith(t, cfg, startOpts{})
+			testutil.WaitFor(t, 10*time.Second, "rotation 90 applied from the bucket", func() bool { return rotation(r.d.desired.State()) == 90 })
+			r.stop(t)
+
+			// Changed on the hub while the daemon is stopped: only the
+			// Pi's JetStream sees it, through the mirror.
+			rev := put(t, kv, "pi1", `{"rotation":180,"flip":"h"}`)
+			js, err := desired.JetStream(connect(t, leafURL), "sensehat-pi1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			testutil.WaitFor(t, 15*time.Second, "the mirror holds the change", func() bool {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				got, _, ok, _ := desired.ReadMirror(ctx, js, "pi1")
+				return ok && got == rev
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_, _, other, err := desired.ReadMirror(ctx, js, "pi2")
+			cancel()
+			if other || err == nil {
+				t.Errorf("the Pi mirrors pi2's key (%v, %v): a mirror per own key only", other, err)
+			}
+
+			link.Cut()
+			testutil.WaitFor(t, 10*time.Second, "the link is down", func() bool { return hub.NumLeafNodes() == 0 })
+			if err := os.Remove(filepath.Join(cfg.StateDir, desired.CopyFile)); err != nil {
+				t.Fatalf("the state directory's copy: %v", err)
+			}
+			r2 := startWith(t, cfg, startOpts{})
+			testutil.WaitFor(t, 15*time.Second, "the mirror's desired state applied", func() bool {
+				s := r2.d.desired.State()
+				return rotation(s) == 180 && s.Revision == rev && s.Source == "mirror"
+			})
+			s := r2.d.desired.State()
+			if st := r2.d.player.Status(); st.Orientation.Rotation != 180 || !st.Orientation.FlipH || !st.LowLight {
+				t.Errorf("the player runs rotation %d, flip h %v, low light %v; want 180, true, true (the default key's)", st.Orientation.Rotation, st.Orientation.FlipH, st.LowLight)
+			}
+			if s.Problem == "" {
+				t.Error("no problem reported while the hub cannot be reached")
+			}
+			// The link returns: the bucket takes over.
+			link.Restore()
+			testutil.WaitFor(t, 30*time.Second, "the bucket reached again", func() bool {
+				s := r2.d.desired.State()
+				return s.Source == "bucket" && s.Problem == ""
+			})
+		})
+	}
 }

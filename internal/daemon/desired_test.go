@@ -96,7 +96,8 @@ func TestDesiredStateAppliedAndReported(t *testing.T) {
 	}
 	cfg := simConfig(t, srv.URL(), "pi1")
 	r := startWith(t, cfg, startOpts{})
-	s := waitState(t, nc, "pi1", "desired state applied", func(s wire.State) bool { return s.Revision == rev })
+	// each key has a watch of its own: either may come first
+	s := waitState(t, nc, "pi1", "desired state applied", func(s wire.State) bool { return s.Revision == rev && s.DefaultRevision == rev-1 })
 	if rotation(s) != 180 || s.InForce.LowLight == nil || !*s.InForce.LowLight {
 		t.Errorf("in force %v, want rotation 180 (device key) and low light (default key)", s.InForce.Values())
 	}

@@ -95,6 +95,20 @@ type litWatch struct {
 	last  atomic.Int32 // 0 unknown, 1 dark, 2 lit
 }
 
+// item tells the Agent the text or the colour the matrix starts to show
+// (the text entity's state and the light's colour in Home Assistant).
+func (l *litWatch) item(it display.Item) {
+	a := l.agent.Load()
+	if a == nil {
+		return
+	}
+	if text, ok := display.TextOf(it); ok {
+		a.SetText(text)
+	} else if c, ok := display.FillOf(it); ok {
+		a.SetFill(c.R, c.G, c.B)
+	}
+}
+
 func (l *litWatch) hook(f *display.Frame) {
 	a := l.agent.Load()
 	if a == nil {

@@ -53,8 +53,13 @@ type Opts struct {
 	// StateDir keeps the local copy (CopyFile); "" keeps none.
 	StateDir string
 	// Domain is the JetStream domain of the bucket ("" for the server's
-	// own JetStream, or a mirror of the bucket there).
+	// own JetStream).
 	Domain string
+	// Mirror is the JetStream domain of the Pi's own server, in which the
+	// Agent keeps mirrors of its two keys (MirrorConfig) and reads them
+	// while the bucket cannot be reached; "" keeps none. It needs a
+	// Domain: the mirrors reach the hub's bucket through it.
+	Mirror string
 	// Resync is how often the keys are read again besides the watch, in
 	// case the watch missed an update while the link was down; 0 means
 	// DefaultResync.
@@ -82,6 +87,10 @@ type Agent struct {
 
 	enc atomic.Pointer[[]byte]
 	lit atomic.Int32 // 0 unknown, 1 dark, 2 lit
+	// what the matrix showed last, for the next report (SetText, SetFill)
+	text    atomic.Pointer[string]
+	fill    atomic.Pointer[[3]uint8]
+	shownGo atomic.Bool // a report of them is on its way
 }
 
 // doc is the last accepted document of one key, and what its last
@@ -104,6 +113,9 @@ func New(o Opts) (*Agent, error) {
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
+	}
+	if o.Mirror != "" && (o.Domain == "" || o.Domain == o.Mirror) {
+		return nil, fmt.Errorf("desired: a mirror in domain %q needs the bucket in another domain (--desired-domain hub), not %q", o.Mirror, o.Domain)
 	}
 	if o.Resync <= 0 {
 		o.Resync = DefaultResync
@@ -188,6 +200,50 @@ func (a *Agent) SetLit(lit bool) {
 			return
 		}
 		a.st.Lit = &now
+		a.publishLocked()
+	}()
+}
+
+// SetText records the text the matrix started to show, and reports it.
+// Like SetLit it is called from the display loop and never waits: the
+// report is made by a goroutine of its own, one at a time, with the
+// latest values.
+func (a *Agent) SetText(text string) {
+	if a == nil {
+		return
+	}
+	if p := a.text.Load(); p != nil && *p == text {
+		return
+	}
+	a.text.Store(&text)
+	a.reportShown()
+}
+
+// SetFill records the colour the matrix was painted (led.clear), and
+// reports it as SetText does.
+func (a *Agent) SetFill(r, g, b uint8) {
+	if a == nil {
+		return
+	}
+	c := [3]uint8{r, g, b}
+	if p := a.fill.Load(); p != nil && *p == c {
+		return
+	}
+	a.fill.Store(&c)
+	a.reportShown()
+}
+
+// reportShown publishes the state with what SetText and SetFill recorded;
+// a flood of clears or texts makes one report at a time, not one each.
+func (a *Agent) reportShown() {
+	if !a.shownGo.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.shownGo.Store(false)
+		a.st.Text, a.st.Fill = a.text.Load(), a.fill.Load()
 		a.publishLocked()
 	}()
 }

@@ -3,8 +3,9 @@
 // the JetStream key-value bucket wire.DesiredBucket. An Agent watches both
 // keys, applies what changed at once through narrow interfaces (the
 // display, its gamma curve, the colour sensor), keeps a copy of what it
-// read in the state directory for a start without the hub, and reports
-// what is in force as a wire.State.
+// read in the state directory for a start without the hub (with store
+// and forward also a mirror of both keys in the Pi's own JetStream,
+// MirrorConfig), and reports what is in force as a wire.State.
 //
 // Precedence, lowest first: built-in defaults, the settings file and
 // flags, the default key, the device's key, then a led.config or

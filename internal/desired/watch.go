@@ -21,12 +21,21 @@ func (a *Agent) Run(ctx context.Context, nc *nats.Conn) {
 	a.nc = nc
 	a.mu.Unlock()
 	a.Republish()
+	mirrored := false
 	for ctx.Err() == nil {
+		// The mirror is on the server the daemon talks to: without it
+		// there is nothing to make or read.
+		if a.o.Mirror != "" && !mirrored && nc.IsConnected() {
+			mirrored = a.ensureMirror(ctx, nc)
+		}
 		err := a.session(ctx, nc)
 		if ctx.Err() != nil {
 			return
 		}
 		a.setProblem(err)
+		if a.o.Mirror != "" && nc.IsConnected() {
+			a.fromMirror(ctx, nc)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -92,14 +101,18 @@ func (a *Agent) session(ctx context.Context, nc *nats.Conn) error {
 		case <-t.C:
 			// The watch's consumer can lose messages while a leaf's
 			// link is down; reading the keys again catches up.
-			a.setProblem(a.resync(ctx, kv))
+			if err := a.resync(ctx, kv); err != nil {
+				a.setProblem(err)
+			} else {
+				a.reached()
+			}
 			continue
 		}
 		if !ok {
 			return errors.New("the watch of the bucket ended")
 		}
 		if e == nil { // the values there were have all come
-			a.setProblem(nil)
+			a.reached()
 			continue
 		}
 		var v []byte
@@ -129,9 +142,15 @@ func (a *Agent) resync(ctx context.Context, kv jetstream.KeyValue) error {
 	return nil
 }
 
-// entry takes a key's value (nil: deleted) at a revision (0: unknown,
-// from a read of a deleted key), applies it and keeps the local copy.
-func (a *Agent) entry(key string, rev uint64, value []byte) {
+// entry takes a key's value from the bucket (nil: deleted) at a revision
+// (0: unknown, from a read of a deleted key), applies it and keeps the
+// local copy.
+func (a *Agent) entry(key string, rev uint64, value []byte) { a.take(key, rev, value, "bucket") }
+
+// take is entry from source: "bucket", or "mirror", whose revision must
+// be newer than the one in force (a mirror may lag the bucket; it never
+// leads it).
+func (a *Agent) take(key string, rev uint64, value []byte, source string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	i := 1
@@ -139,6 +158,9 @@ func (a *Agent) entry(key string, rev uint64, value []byte) {
 		i = 0
 	}
 	k := &a.docs[i]
+	if source != "bucket" && rev <= k.rev {
+		return
+	}
 	if rev == 0 && value == nil {
 		if k.raw == nil && len(k.refused) == 0 {
 			return // known to be deleted
@@ -151,7 +173,7 @@ func (a *Agent) entry(key string, rev uint64, value []byte) {
 	if value == nil {
 		k.raw = nil
 	}
-	a.st.Source = "bucket"
+	a.st.Source = source
 	a.applyLocked()
 	c := Copy{
 		Default: Entry{Revision: a.docs[0].rev, Value: string(a.docs[0].raw)},
@@ -177,4 +199,54 @@ func (a *Agent) setProblem(err error) {
 	}
 	a.st.Problem = p
 	a.publishLocked()
+}
+
+// reached records that the bucket answered: what is in force is what it
+// holds, whatever was read before.
+func (a *Agent) reached() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.st.Problem == "" && a.st.Source == "bucket" {
+		return
+	}
+	a.st.Problem, a.st.Source = "", "bucket"
+	a.publishLocked()
+}
+
+// ensureMirror makes the Pi's mirrors of the two keys, and says whether
+// they are there.
+func (a *Agent) ensureMirror(ctx context.Context, nc *nats.Conn) bool {
+	js, err := JetStream(nc, a.o.Mirror)
+	if err == nil {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = EnsureMirror(cctx, js, a.key, a.o.Domain)
+		cancel()
+	}
+	if err != nil {
+		a.o.Log.Warn("desired state: no mirror in the Pi's JetStream yet; trying again", "domain", a.o.Mirror, "err", err)
+		return false
+	}
+	return true
+}
+
+// fromMirror applies what the Pi's mirrors hold that is newer than what
+// is in force: the bucket cannot be reached, and the mirror has what the
+// hub held when the link was last up.
+func (a *Agent) fromMirror(ctx context.Context, nc *nats.Conn) {
+	js, err := JetStream(nc, a.o.Mirror)
+	if err != nil {
+		return
+	}
+	for _, key := range []string{wire.DesiredDefaultKey, a.key} {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		rev, v, ok, err := ReadMirror(cctx, js, key)
+		cancel()
+		if err != nil {
+			a.o.Log.Debug("desired state: reading the mirror", "key", key, "err", err)
+			continue
+		}
+		if ok {
+			a.take(key, rev, v, "mirror")
+		}
+	}
 }

@@ -479,6 +479,96 @@ func TestRefusal(t *testing.T) {
 			ok, err = gerr == nil && strings.Contains(string(e.Value()), "270"), gerr
 		}
 		tb.add("device pi1", "read its own desired state through its leaf (domain hub)", yes, ok, fmt.Sprint(err))
+
+		// The Pi's mirrors of its two keys (--desired-mirror), made as
+		// sensehatd makes them, in the Pi's own JetStream: the Pi's
+		// server asks the hub for each mirror's consumer as pi1, over
+		// its leaf link.
+		pjs, err := desired.JetStream(local.Conn, fleetid.DeviceDomain("pi1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = desired.EnsureMirror(dctx, pjs, "pi1", "hub")
+		tb.add("pi1 on its "+piName+" leaf", "make the mirrors of its desired state in its own JetStream", yes, err == nil, fmt.Sprint(err))
+		mirrored := func(key string, within time.Duration) (bool, string) {
+			deadline := time.Now().Add(within)
+			for {
+				c, cancel := context.WithTimeout(dctx, time.Second)
+				rev, v, ok, err := desired.ReadMirror(c, pjs, key)
+				cancel()
+				if ok {
+					return true, fmt.Sprintf("revision %d: %s", rev, v)
+				}
+				if time.Now().After(deadline) {
+					return false, fmt.Sprint("nothing mirrored ", err)
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+		}
+		got, d := mirrored("pi1", 15*time.Second)
+		tb.add("pi1 on its "+piName+" leaf", "mirror its own desired key from the hub", yes, got && strings.Contains(d, "270"), d)
+		got, d = mirrored(wire.DesiredDefaultKey, 15*time.Second)
+		tb.add("pi1 on its "+piName+" leaf", "mirror the fleet's default key from the hub", yes, got, d)
+		// pi2's key through a mirror of pi1's making: the hub refuses
+		// the consumer-create request that names pi2's key.
+		_, err = pjs.CreateStream(dctx, desired.MirrorConfig("pi1", "pi2", "hub"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, d = mirrored("pi2", 4*time.Second)
+		tb.add("pi1 on its "+piName+" leaf", "mirror pi2's desired key", no, got, d)
+		// pi5's own server, with JetStream of its own, the same
+		{
+			js5, err := jetstream.NewWithDomain(pi5Leaf.Conn, fleetid.DeviceDomain("pi5"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = js5.CreateStream(dctx, desired.MirrorConfig("pi5", "pi1", "hub"))
+			ok := false
+			deadline := time.Now().Add(4 * time.Second)
+			for err == nil && !ok && time.Now().Before(deadline) {
+				c, cancel := context.WithTimeout(dctx, time.Second)
+				_, _, ok, _ = desired.ReadMirror(c, js5, "pi1")
+				cancel()
+				time.Sleep(200 * time.Millisecond)
+			}
+			tb.add("pi5 (hostile server)", "mirror pi1's desired key into its own JetStream", no, ok, fmt.Sprint(err))
+		}
+		// The answer to a mirror's consumer-create request goes to
+		// $JSC.R.<random>, which every device may receive.
+		{
+			sub, err := pi2.SubscribeSync("$JSC.R.*")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = pi2.Flush()
+			_ = admin.Publish("$JSC.R.probe", []byte("consumer info"))
+			_ = admin.Flush()
+			_, err = sub.NextMsg(refuse)
+			_ = sub.Unsubscribe()
+			tb.known("device pi2", "receive the answers to other Pis' mirror consumers ($JSC.R.*)", err == nil, fmt.Sprint(err),
+				"nats-server names the answer $JSC.R.<random>, neither the device nor the key; it holds consumer info (names, sequence numbers), no values")
+		}
+		// A consumer's deliver subject is the JetStream's to publish on,
+		// not the device's: pi2 makes the hub deliver its own key to
+		// pi1's command subject.
+		{
+			sub, err := pi1.SubscribeSync("sensehat.pi1.led.text")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = pi1.Flush()
+			pi2In := dial(t, hubURL, creds("pi2"), nats.CustomInboxPrefix("_INBOX.pi2"))
+			_, d := api(pi2In, "$JS.API.CONSUMER.CREATE.KV_sensehat_desired.forge.$KV.sensehat_desired.pi2",
+				`{"stream_name":"KV_sensehat_desired","config":{"name":"forge","deliver_subject":"sensehat.pi1.led.text","filter_subject":"$KV.sensehat_desired.pi2","deliver_policy":"last","ack_policy":"none","inactive_threshold":5000000000}}`)
+			m, err := sub.NextMsg(2 * time.Second)
+			_ = sub.Unsubscribe()
+			if err == nil {
+				d = "pi1 received " + string(m.Data)
+			}
+			tb.known("device pi2", "make the hub deliver its own key onto pi1's commands (a consumer's deliver subject)", err == nil, d,
+				"nats-server's permissions cannot hold a consumer's deliver subject to the device's namespace: the hub's JetStream publishes what pi2 wrote into its own key (at most 4 KB) wherever pi2 says; pi1 would scroll it")
+		}
 	}
 
 	// answering requests

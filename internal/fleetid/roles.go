@@ -176,6 +176,7 @@ func roleTemplate(r Role, s Settings, devices []string) (jwt.UserPermissionLimit
 			// prefix is _INBOX.<id> (daemon.DeviceInbox)
 			"_INBOX.{{name()}}.>",
 		}
+		t.Sub.Allow = append(t.Sub.Allow, desiredMirror("{{name()}}")...)
 		t.Resp = &jwt.ResponsePermission{MaxMsgs: 1, Expires: ResponseExpiry}
 		t.Payload = DevicePayload
 		t.Subs = DeviceSubs
@@ -264,6 +265,18 @@ func desiredDevice(hubDomain, id string) []string {
 			api+"$KV."+wire.DesiredBucket+"."+id)
 	}
 	return append(out, "$KV."+wire.DesiredBucket+"."+id, "$JS.FC."+desiredKV+".>")
+}
+
+// desiredMirror is what the Pi's own nats-server receives for its
+// mirrors of the device's two keys (desired.MirrorConfig): the hub's
+// deliveries under the device's own prefix, and the answer to its
+// consumer-create request, which nats-server (2.9 to 2.15, unless the
+// Pi's server sets js_api_reply_v2) sends to $JSC.R.<random>: a subject
+// that names neither the device nor the key, so any device may receive
+// any such answer (consumer info, no values). The request itself names
+// the key (desiredDevice).
+func desiredMirror(id string) []string {
+	return []string{wire.DesiredMirrorDeliverPrefix(id) + ".>", "$JSC.R.*"}
 }
 
 // desiredWrite is what `sensehat config` needs beyond reading: make the

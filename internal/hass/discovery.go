@@ -43,8 +43,8 @@ type Device struct {
 	EnvInterval, MotionInterval, ColourInterval time.Duration
 	// State, when set, returns the device's reported state (wire.State,
 	// encoded), which the publisher sends on Subjects.State with every
-	// "online"; the light, rotation and low-light entities then read
-	// their state from it instead of assuming what they asked for.
+	// "online"; the light, text, rotation and low-light entities then
+	// read their state from it instead of assuming what they asked for.
 	State func() []byte
 }
 
@@ -96,6 +96,10 @@ const (
 	brightnessStateTemplate = `{{ value_json.in_force.brightness * 100 }}`
 	rotationStateTemplate   = `{{ value_json.in_force.rotation }}`
 	lowLightStateTemplate   = `{{ value_json.in_force.low_light }}`
+	// Home Assistant's light takes its colour as "red,green,blue"
+	// (rgb_state_topic, https://www.home-assistant.io/integrations/light.mqtt/).
+	fillStateTemplate = `{{ value_json.fill | join(',') }}`
+	textStateTemplate = `{{ value_json.text }}`
 )
 
 // Payloads of the matrix light and the clear button on led.clear.
@@ -220,12 +224,15 @@ func Message(d Device, b Board) ([]byte, error) {
 			"on_command_type": "first",
 		})
 		if d.State != nil {
-			// On or off and the brightness as the daemon applied them;
-			// the colour stays as last asked (the device reports none).
+			// On or off, the brightness and the colour as the daemon
+			// applied them, and the text the matrix shows or showed last.
 			st := t(s.State())
 			light := cmps["matrix"]
 			light["state_topic"], light["state_value_template"] = st, litTemplate
 			light["brightness_state_topic"], light["brightness_value_template"] = st, brightnessStateTemplate
+			light["rgb_state_topic"], light["rgb_value_template"] = st, fillStateTemplate
+			txt := cmps["text"]
+			txt["state_topic"], txt["value_template"] = st, textStateTemplate
 		} else {
 			cmps["matrix"]["optimistic"] = true
 		}

@@ -54,7 +54,7 @@ var docs = map[string]platformDoc{
 		page:     "https://www.home-assistant.io/integrations/light.mqtt/ (basic schema)",
 		required: []string{"command_topic"},
 		allowed: []string{"command_topic", "payload_on", "payload_off", "rgb_command_topic", "rgb_command_template", "brightness_command_topic", "brightness_command_template", "brightness_scale", "optimistic", "on_command_type", "schema", "state_topic",
-			"state_value_template", "brightness_state_topic", "brightness_value_template"},
+			"state_value_template", "brightness_state_topic", "brightness_value_template", "rgb_state_topic", "rgb_value_template"},
 	},
 	"button": {
 		page:     "https://www.home-assistant.io/integrations/button.mqtt/",
@@ -272,6 +272,15 @@ func render(t *testing.T, tpl string, vars map[string]any) string {
 				return c[1]
 			}
 			return c[3]
+		}
+		// a list joined, as rgb_value_template gives "red,green,blue"
+		if c := regexp.MustCompile(`^(value_json\.[\w.]+) \| join\(','\)$`).FindStringSubmatch(e); c != nil {
+			l, _ := lookup(c[1]).([]any)
+			parts := make([]string, len(l))
+			for i, v := range l {
+				parts[i] = jinja(v)
+			}
+			return strings.Join(parts, ",")
 		}
 		if c := regexp.MustCompile(`^(value_json\.[\w.]+) \* (\d+)$`).FindStringSubmatch(e); c != nil {
 			n, _ := strconv.ParseFloat(c[2], 64)

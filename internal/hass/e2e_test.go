@@ -183,10 +183,13 @@ func TestHomeAssistantOverMQTT(t *testing.T) {
 
 	// The light, rotation and low-light entities read what the daemon
 	// applied from its reported state, rendered as Home Assistant would.
-	for _, key := range []string{"matrix", "rotation", "low_light"} {
+	for _, key := range []string{"matrix", "rotation", "low_light", "text"} {
 		if _, ok := msg.Components[key]["optimistic"]; ok {
 			t.Errorf("%s is still optimistic", key)
 		}
+	}
+	if msg.Components["text"]["state_topic"] == nil || msg.Components["matrix"]["rgb_state_topic"] == nil {
+		t.Errorf("the text entity reads no state (%v), or the light no colour (%v)", msg.Components["text"]["state_topic"], msg.Components["matrix"]["rgb_state_topic"])
 	}
 	rot, ll, light := msg.Components["rotation"], msg.Components["low_light"], msg.Components["matrix"]
 	from := s.count()
@@ -222,6 +225,31 @@ func TestHomeAssistantOverMQTT(t *testing.T) {
 	}
 	if got := hass.Render(t, light["state_value_template"].(string), map[string]any{"value_json": vj}); got != light["payload_on"] {
 		t.Errorf("light reads %q while lit, want its payload_on %v", got, light["payload_on"])
+	}
+	// The text entity reads the text the matrix shows
+	// (https://www.home-assistant.io/integrations/text.mqtt/: state_topic
+	// and value_template give the entity's text).
+	txt := msg.Components["text"]
+	payload, _ = s.wait(t, from, txt["state_topic"].(string), func(p string) bool { return strings.Contains(p, `"text":"hello"`) })
+	if err := json.Unmarshal([]byte(payload), &vj); err != nil {
+		t.Fatal(err)
+	}
+	if got := hass.Render(t, txt["value_template"].(string), map[string]any{"value_json": vj}); got != "hello" {
+		t.Errorf("the text entity reads %q, want hello", got)
+	}
+
+	// The light's colour, as Home Assistant sends it (its
+	// rgb_command_template on led.clear) and reads it back: "red,green,blue"
+	// from rgb_value_template on rgb_state_topic
+	// (https://www.home-assistant.io/integrations/light.mqtt/).
+	from = s.count()
+	mosquittoPub(t, port, nil, light["rgb_command_topic"].(string), hass.Render(t, light["rgb_command_template"].(string), map[string]any{"red": 255, "green": 128, "blue": 0}))
+	payload, _ = s.wait(t, from, light["rgb_state_topic"].(string), func(p string) bool { return strings.Contains(p, `"fill":[255,128,0]`) })
+	if err := json.Unmarshal([]byte(payload), &vj); err != nil {
+		t.Fatal(err)
+	}
+	if got := hass.Render(t, light["rgb_value_template"].(string), map[string]any{"value_json": vj}); got != "255,128,0" {
+		t.Errorf("the light's colour reads %q, want 255,128,0", got)
 	}
 
 	// A joystick press arrives as an event Home Assistant accepts.

@@ -22,6 +22,19 @@ const (
 	MaxDesired = 4 << 10
 )
 
+// DesiredMirrorStream is the stream in a Pi's own JetStream that mirrors
+// one key of the hub's DesiredBucket (the device's id, or
+// DesiredDefaultKey), for a Pi that starts while the hub cannot be
+// reached. One stream per key: a mirror of one filter subject asks for
+// its consumer on a subject that names the key, which a device's
+// permissions can hold to its own two keys.
+func DesiredMirrorStream(key string) string { return "SENSEHAT-DESIRED-" + key }
+
+// DesiredMirrorDeliverPrefix is the deliver prefix of device id's
+// mirrors: the hub delivers them under the device's own namespace, which
+// its leaf may receive and no other device's may.
+func DesiredMirrorDeliverPrefix(id string) string { return "_SENSEHAT_DESIRED." + id }
+
 // Desired is a desired-state document: every setting a user changes at
 // run time. A nil field is not set here: a device's key falls back to the
 // default key, and that to the daemon's flags. Decode one with
@@ -154,15 +167,26 @@ type State struct {
 	// NeedsRestart lists the settings whose desired value differs from the
 	// one in force and that apply only at the next start.
 	NeedsRestart []string `json:"needs_restart,omitempty"`
-	// Source is where the desired state was read: "bucket", "local copy"
-	// (the state directory's, while the bucket cannot be reached) or
-	// "none" yet.
+	// Source is where the desired state was read: "bucket", "mirror"
+	// (the Pi's own JetStream's copy, while the hub cannot be reached),
+	// "local copy" (the state directory's, read at the start) or "none"
+	// yet.
 	Source string `json:"source"`
 	// Problem says why the bucket cannot be read or written now, if so.
 	Problem string `json:"problem,omitempty"`
 	// Lit says whether any LED of the matrix is lit now (Home
 	// Assistant's light entity reads it); absent until the first frame.
 	Lit *bool `json:"lit,omitempty"`
+	// Text is the text of the last led.text (or all/any.led.text) the
+	// matrix started to show: the one scrolling now, or the last one
+	// scrolled (Home Assistant's text entity reads it); absent until one
+	// was shown.
+	Text *string `json:"text,omitempty"`
+	// Fill is the colour, [red, green, blue] 0 to 255, of the last
+	// led.clear the matrix showed, which paints it one colour (Home
+	// Assistant's light sets it and reads its colour from here); absent
+	// until one was shown.
+	Fill *[3]uint8 `json:"fill,omitempty"`
 	// WriteBack says what became of the last led.config or colour.config
 	// request's write into the device's key.
 	WriteBack string    `json:"write_back,omitempty"`

@@ -282,7 +282,7 @@ func (r *catchupRig) fillPi(pi *catchupPi, counts map[string]int, d time.Duratio
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2000))
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2000), jetstream.WithPublishAsyncTimeout(2*time.Minute))
 	if err != nil {
 		return err
 	}
@@ -298,7 +298,7 @@ func (r *catchupRig) fillPi(pi *catchupPi, counts map[string]int, d time.Duratio
 			m := nats.NewMsg(s.Sensors(k.kind))
 			m.Data = backlogPayload
 			m.Header.Set(nats.MsgIdHdr, fmt.Sprintf("%s-b1-%s-%d", pi.id, k.kind, n[k.kind]))
-			if _, err := js.PublishMsgAsync(m); err != nil {
+			if _, err := js.PublishMsgAsync(m, jetstream.WithStallWait(time.Minute)); err != nil {
 				return fmt.Errorf("%s: %w", pi.id, err)
 			}
 		}

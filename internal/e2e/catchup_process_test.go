@@ -277,7 +277,13 @@ func (r *catchupRig) fillBacklog(t *testing.T, d time.Duration) int {
 }
 
 func (r *catchupRig) fillPi(pi *catchupPi, counts map[string]int, d time.Duration) error {
-	nc, err := nats.Connect(pi.url, nats.UserCredentials(r.f.CredsPath(pi.id)), nats.CustomInboxPrefix("_INBOX."+pi.id))
+	return fillStream(pi.url, pi.id, counts, d, nats.UserCredentials(r.f.CredsPath(pi.id)), nats.CustomInboxPrefix("_INBOX."+pi.id))
+}
+
+// fillStream publishes d of readings of device id at the default rates
+// (counts of each kind) to the Pi's nats-server at url, in time order.
+func fillStream(url, id string, counts map[string]int, d time.Duration, opts ...nats.Option) error {
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return err
 	}
@@ -286,7 +292,7 @@ func (r *catchupRig) fillPi(pi *catchupPi, counts map[string]int, d time.Duratio
 	if err != nil {
 		return err
 	}
-	s := wire.Subjects{Prefix: wire.DefaultPrefix, ID: pi.id}
+	s := wire.Subjects{Prefix: wire.DefaultPrefix, ID: id}
 	n := map[string]int{}
 	step := 100 * time.Millisecond
 	for at := time.Duration(0); at < d; at += step {
@@ -297,16 +303,16 @@ func (r *catchupRig) fillPi(pi *catchupPi, counts map[string]int, d time.Duratio
 			n[k.kind]++
 			m := nats.NewMsg(s.Sensors(k.kind))
 			m.Data = backlogPayload
-			m.Header.Set(nats.MsgIdHdr, fmt.Sprintf("%s-b1-%s-%d", pi.id, k.kind, n[k.kind]))
+			m.Header.Set(nats.MsgIdHdr, fmt.Sprintf("%s-b1-%s-%d", id, k.kind, n[k.kind]))
 			if _, err := js.PublishMsgAsync(m, jetstream.WithStallWait(time.Minute)); err != nil {
-				return fmt.Errorf("%s: %w", pi.id, err)
+				return fmt.Errorf("%s: %w", id, err)
 			}
 		}
 	}
 	select {
 	case <-js.PublishAsyncComplete():
 	case <-time.After(120 * time.Second):
-		return fmt.Errorf("%s: backlog not acknowledged within 120s", pi.id)
+		return fmt.Errorf("%s: backlog not acknowledged within 120s", id)
 	}
 	return nil
 }
@@ -334,6 +340,9 @@ type catchupResult struct {
 	backlog   int // readings per Pi
 	took      time.Duration
 	load      string
+	hubCPU    time.Duration // the hub nats-server's CPU time while catching up
+	pisCPU    time.Duration // all the Pis' nats-servers' together
+	progress  []uint64      // hub stream messages each second after the hub took clients
 }
 
 // restart stops the hub, stores a backlog of d on every Pi, starts the
@@ -384,7 +393,9 @@ func (r *catchupRig) restart(t *testing.T, d time.Duration, watch bool, limit ti
 		}
 	}
 	defer cl.Close()
+	hub0, pis0 := cpuTime(r.hub), r.pisCPU()
 	var st jetstream.StreamState
+	var progress []uint64
 	for {
 		st, err = r.hubState(cl)
 		if err == nil && st.Msgs >= want {
@@ -393,9 +404,13 @@ func (r *catchupRig) restart(t *testing.T, d time.Duration, watch bool, limit ti
 		if time.Since(up) > limit {
 			t.Fatalf("%v after the hub took clients again its stream holds %d of %d readings (%v)", limit, st.Msgs, want, err)
 		}
+		if s := int(time.Since(up) / time.Second); s >= len(progress) {
+			progress = append(progress, st.Msgs-min(st.Msgs, before.Msgs))
+		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	took := time.Since(up)
+	hubCPU, pisCPU := cpuTime(r.hub)-hub0, r.pisCPU()-pis0
 	stop()
 	if wdone != nil {
 		<-wdone
@@ -403,7 +418,34 @@ func (r *catchupRig) restart(t *testing.T, d time.Duration, watch bool, limit ti
 	if st.Msgs != want || st.LastSeq != want || st.FirstSeq != 1 {
 		t.Fatalf("hub stream: %d messages, sequences %d..%d; want exactly %d", st.Msgs, st.FirstSeq, st.LastSeq, want)
 	}
-	return catchupResult{pis: len(r.pis), backlog: perPi, took: took, load: load + " / " + loadavg()}
+	return catchupResult{pis: len(r.pis), backlog: perPi, took: took, load: load + " / " + loadavg(),
+		hubCPU: hubCPU, pisCPU: pisCPU, progress: progress}
+}
+
+// cpuTime is the user and system CPU time a running process has used
+// (/proc/PID/stat fields 14 and 15, in clock ticks of 10 ms: Linux's
+// USER_HZ is 100 on every architecture).
+func cpuTime(p *process) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseUint(f[11], 10, 64)
+	k, _ := strconv.ParseUint(f[12], 10, 64)
+	return time.Duration(u+k) * 10 * time.Millisecond
+}
+
+func (r *catchupRig) pisCPU() time.Duration {
+	var d time.Duration
+	for _, pi := range r.pis {
+		d += cpuTime(pi.proc)
+	}
+	return d
 }
 
 // loadavg is /proc/loadavg's first three fields.
@@ -532,8 +574,8 @@ func TestCatchUpCandidates(t *testing.T) {
 				r := newCatchupRig(t, pis, leaf, c == 'B')
 				res := r.restart(t, time.Hour, c == 'C', 5*time.Minute)
 				res.candidate = name
-				t.Logf("candidate %s, %d Pi(s), %d readings each: %v after the hub took clients again (load %s)",
-					name, res.pis, res.backlog, res.took.Round(10*time.Millisecond), res.load)
+				t.Logf("candidate %s, %d Pi(s), %d readings each: %v after the hub took clients again (load %s); CPU: hub %v, Pis %v; per second %v",
+					name, res.pis, res.backlog, res.took.Round(10*time.Millisecond), res.load, res.hubCPU, res.pisCPU, res.progress)
 				if os.Getenv("SENSEHAT_CATCHUP_CHECK") != "" {
 					r.checkHub(t, time.Hour)
 				}
@@ -542,6 +584,80 @@ func TestCatchUpCandidates(t *testing.T) {
 		}
 	}
 	for _, res := range results {
-		t.Logf("%s\t%d Pis\t%d each\t%v\tload %s", res.candidate, res.pis, res.backlog, res.took.Round(10*time.Millisecond), res.load)
+		t.Logf("%s\t%d Pis\t%d each\t%v\tload %s\thub CPU %v\tPis CPU %v", res.candidate, res.pis, res.backlog, res.took.Round(10*time.Millisecond), res.load, res.hubCPU, res.pisCPU)
+	}
+}
+
+// The three-node cluster of deploy/nats/cluster (local.sh, streams.sh:
+// one source per Pi, R3), all three nodes stopped while the Pi stores an
+// hour of readings, then started again with `sensehat catchup` (the
+// watcher) beside them: the hub stream holds the whole hour, each reading
+// once and in order per kind. The time from the first node taking clients
+// is logged (RELIABILITY.md); the bound is a hang guard.
+func TestCatchUpAfterClusterRestart(t *testing.T) {
+	testutil.SkipShort(t, "runs nats-server processes")
+	watch := os.Getenv("SENSEHAT_CATCHUP_BENCH") != "A" // A: nats-server alone, for the figures
+	c := startHubCluster(t, tool(t, "nats-server"))
+	for _, n := range c.nodes {
+		n.stop(t)
+	}
+	counts := hourOf(time.Hour)
+	if err := fillStream(c.leaf.url(), sfID, counts, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	want := uint64(0)
+	for _, n := range counts {
+		want += uint64(n)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	wdone := make(chan struct{})
+	if watch {
+		wnc, err := nats.Connect(c.urls(), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer wnc.Close()
+		w, err := catchup.New(wnc, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { defer close(wdone); _ = w.Run(ctx) }()
+	} else {
+		close(wdone)
+	}
+	load := loadavg()
+	for _, n := range c.nodes {
+		n.proc = startProcessEnv(t, n.env, n.bin, "-c", n.conf, "-a", "127.0.0.1", "-p", strconv.Itoa(n.port))
+	}
+	var up time.Time
+	for {
+		nc, err := nats.Connect(c.urls(), nats.Timeout(time.Second))
+		if err == nil {
+			up = time.Now()
+			nc.Close()
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	testutil.WaitFor(t, 3*time.Minute, fmt.Sprintf("the hub stream holding the hour's %d readings", want), func() bool {
+		info, err := c.tryStreamInfo("SENSEHAT")
+		return err == nil && info.State.Msgs >= want
+	})
+	took := time.Since(up)
+	stop()
+	<-wdone
+	t.Logf("watcher %v: an hour of readings (%d) in the cluster's stream %v after the first node took clients again (load %s / %s)",
+		watch, want, took.Round(10*time.Millisecond), load, loadavg())
+	rs := c.readAll(t, "SENSEHAT")
+	got := runs(t, "SENSEHAT", rs)
+	for kind, n := range counts {
+		ns := got["b1/"+kind]
+		if len(ns) != n || ns[0] != 1 || ns[len(ns)-1] != uint64(n) {
+			t.Errorf("SENSEHAT: %d %s readings (%d..%d), want 1..%d once each", len(ns), kind, first(ns), lastOf(ns), n)
+		}
+	}
+	if uint64(len(rs)) != want {
+		t.Errorf("SENSEHAT holds %d messages, want %d", len(rs), want)
 	}
 }

@@ -361,24 +361,10 @@ func (r *catchupRig) restart(t *testing.T, d time.Duration, watch bool, limit ti
 	perPi := r.fillBacklog(t, d)
 	want := before.Msgs + uint64(perPi*len(r.pis))
 
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var wdone chan struct{}
+	stop := func() {}
 	if watch {
-		wnc, err := nats.Connect(r.hubURL, nats.UserCredentials(r.f.CredsPath(fleetid.ToolName)),
-			nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer wnc.Close()
-		o := catchup.DefaultOpts
-		o.Stream, o.Domain = r.f.Settings.Stream, r.f.Settings.HubDomain
-		w, err := catchup.New(wnc, &o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wdone = make(chan struct{})
-		go func() { defer close(wdone); _ = w.Run(ctx) }()
+		stop = runCatchup(t, r.hubURL, catchup.Opts{Stream: r.f.Settings.Stream, Domain: r.f.Settings.HubDomain},
+			nats.UserCredentials(r.f.CredsPath(fleetid.ToolName)))
 	}
 	load := loadavg()
 	r.startHub(t)
@@ -412,9 +398,6 @@ func (r *catchupRig) restart(t *testing.T, d time.Duration, watch bool, limit ti
 	took := time.Since(up)
 	hubCPU, pisCPU := cpuTime(r.hub)-hub0, r.pisCPU()-pis0
 	stop()
-	if wdone != nil {
-		<-wdone
-	}
 	if st.Msgs != want || st.LastSeq != want || st.FirstSeq != 1 {
 		t.Fatalf("hub stream: %d messages, sequences %d..%d; want exactly %d", st.Msgs, st.FirstSeq, st.LastSeq, want)
 	}
@@ -446,6 +429,42 @@ func (r *catchupRig) pisCPU() time.Duration {
 		d += cpuTime(pi.proc)
 	}
 	return d
+}
+
+// runCatchup runs a catchup.Watcher on the hub at url (stream and domain
+// of o, DefaultOpts' where empty), as the sensehat-catchup service does
+// beside the hub, until stop is called or the test ends.
+func runCatchup(t *testing.T, url string, o catchup.Opts, opts ...nats.Option) (stop func()) {
+	t.Helper()
+	d := catchup.DefaultOpts
+	if o.Stream != "" {
+		d.Stream = o.Stream
+	}
+	if o.Domain != "" {
+		d.Domain = o.Domain
+	}
+	nc, err := nats.Connect(url, append([]nats.Option{nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1),
+		nats.ReconnectWait(100 * time.Millisecond)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := catchup.New(nc, &d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			nc.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 // loadavg is /proc/loadavg's first three fields.
@@ -609,22 +628,9 @@ func TestCatchUpAfterClusterRestart(t *testing.T) {
 	for _, n := range counts {
 		want += uint64(n)
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	wdone := make(chan struct{})
+	stop := func() {}
 	if watch {
-		wnc, err := nats.Connect(c.urls(), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer wnc.Close()
-		w, err := catchup.New(wnc, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() { defer close(wdone); _ = w.Run(ctx) }()
-	} else {
-		close(wdone)
+		stop = runCatchup(t, c.urls(), catchup.Opts{})
 	}
 	load := loadavg()
 	for _, n := range c.nodes {
@@ -646,7 +652,6 @@ func TestCatchUpAfterClusterRestart(t *testing.T) {
 	})
 	took := time.Since(up)
 	stop()
-	<-wdone
 	t.Logf("watcher %v: an hour of readings (%d) in the cluster's stream %v after the first node took clients again (load %s / %s)",
 		watch, want, took.Round(10*time.Millisecond), load, loadavg())
 	rs := c.readAll(t, "SENSEHAT")

@@ -558,6 +558,22 @@ func TestCatchUpAfterHubRestart(t *testing.T) {
 			res := r.restart(t, time.Hour, true, 30*time.Second)
 			t.Logf("an hour of readings (%d) in the hub stream %v after the hub took clients again (load %s)", res.backlog, res.took.Round(10*time.Millisecond), res.load)
 			r.checkHub(t, time.Hour)
+			// Sources that are sourcing are left alone, whatever the
+			// Pi's nats-server: no restart for the heartbeats' sake.
+			nc := r.admin(t)
+			defer nc.Close()
+			o := catchup.DefaultOpts
+			o.Stream, o.Domain = r.f.Settings.Stream, r.f.Settings.HubDomain
+			w, err := catchup.New(nc, &o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 4; i++ {
+				if got, err := w.Round(context.Background()); err != nil || len(got) > 0 {
+					t.Fatalf("a Round on the caught-up stream restarted %v (%v)", got, err)
+				}
+				time.Sleep(time.Second)
+			}
 		})
 	}
 }
@@ -671,5 +687,72 @@ func TestCatchUpAfterClusterRestart(t *testing.T) {
 	}
 	if uint64(len(rs)) != want {
 		t.Errorf("SENSEHAT holds %d messages, want %d", len(rs), want)
+	}
+}
+
+// TestDurableSourcingHostilePi checks what candidate B would let a Pi's
+// owner do (run with SENSEHAT_CATCHUP_BENCH set, as scripts/catchup.sh
+// does; RELIABILITY.md records the outcome). With durable sourcing the
+// hub's source may carry no filter: the Pi's consumer has it. pi01's owner
+// makes its stream store its own readings under pi02's subjects (a
+// subject transform, which needs no permission beyond its own stream) and
+// makes the durable consumer take everything. The test reports whether
+// the hub stream then holds readings under pi02's subjects that pi01
+// sent.
+func TestDurableSourcingHostilePi(t *testing.T) {
+	if os.Getenv("SENSEHAT_CATCHUP_BENCH") == "" {
+		t.Skip("set SENSEHAT_CATCHUP_BENCH (scripts/catchup.sh)")
+	}
+	r := newCatchupRig(t, 2, tool(t, "nats-server"), true)
+	pi := r.pis[0]
+	nc := r.piConn(t, pi)
+	defer nc.Close()
+	js, err := jetstream.NewWithDomain(nc, fleetid.DeviceDomain(pi.id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, "SENSEHAT_"+pi.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.CachedInfo().Config
+	cfg.SubjectTransform = &jetstream.SubjectTransformConfig{Source: "sensehat." + pi.id + ".sensors.*", Destination: "sensehat.pi02.sensors.{{wildcard(1)}}"}
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatalf("the owner's stream edit: %v", err)
+	}
+	if err := js.DeleteConsumer(ctx, "SENSEHAT_"+pi.id, "SENSEHAT_HUB"); err != nil {
+		t.Fatal(err)
+	}
+	c := durableConsumer(pi.id)
+	c.FilterSubjects = nil
+	if _, err := js.CreateConsumer(ctx, "SENSEHAT_"+pi.id, c); err != nil {
+		t.Fatalf("the owner's consumer: %v", err)
+	}
+	m := nats.NewMsg("sensehat." + pi.id + ".sensors.env")
+	m.Data = []byte(`{"temperature_c":99}`)
+	m.Header.Set(nats.MsgIdHdr, pi.id+"-evil-env-1")
+	if _, err := js.PublishMsg(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	admin := r.admin(t)
+	defer admin.Close()
+	hjs, err := jetstream.NewWithDomain(admin, r.f.Settings.HubDomain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := hjs.Stream(ctx, r.f.Settings.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got *jetstream.RawStreamMsg
+	for end := time.Now().Add(15 * time.Second); time.Now().Before(end) && got == nil; time.Sleep(200 * time.Millisecond) {
+		got, _ = hs.GetLastMsgForSubject(ctx, "sensehat.pi02.sensors.env")
+	}
+	if got != nil {
+		t.Logf("durable sourcing: the hub stored %s on %s (Nats-Msg-Id %s), sent by %s's Pi", got.Data, got.Subject, got.Header.Get(nats.MsgIdHdr), pi.id)
+	} else {
+		t.Logf("durable sourcing: nothing under pi02's subjects reached the hub in 15 s")
 	}
 }

@@ -58,6 +58,7 @@ type catchupRig struct {
 	hub        *process
 	pis        []*catchupPi
 	durable    bool // candidate B: durable sourcing consumers
+	onePerPi   bool // candidate D: one source per Pi, as deploy/nats/cluster/streams.sh makes them
 }
 
 type catchupPi struct {
@@ -174,6 +175,19 @@ func newCatchupRig(t *testing.T, n int, piBin string, durable bool) *catchupRig 
 	return r
 }
 
+// useOnePerPi replaces the fleet's eight sources per Pi with one, filtered
+// to <prefix>.<id>.> as deploy/nats/cluster/streams.sh makes it.
+func (r *catchupRig) useOnePerPi(t *testing.T) {
+	t.Helper()
+	r.onePerPi = true
+	r.setSources(t, func(id string) *jetstream.StreamSource {
+		return &jetstream.StreamSource{
+			Name: "SENSEHAT_" + id, FilterSubject: wire.DefaultPrefix + "." + id + ".>",
+			External: &jetstream.ExternalStream{APIPrefix: "$JS." + fleetid.DeviceDomain(id) + ".API", DeliverPrefix: fleetid.SourceDeliverPrefix(id)},
+		}
+	})
+}
+
 // durableConsumer is candidate B's consumer on the Pi: a durable push
 // consumer the hub's source names (nats-server 2.14 and later on the Pi),
 // filtered to the device's reading subjects on the Pi's side.
@@ -192,6 +206,20 @@ func durableConsumer(id string) jetstream.ConsumerConfig {
 // useDurable replaces the fleet's sources with one durable source per Pi.
 func (r *catchupRig) useDurable(t *testing.T) {
 	t.Helper()
+	r.setSources(t, func(id string) *jetstream.StreamSource {
+		c := durableConsumer(id)
+		return &jetstream.StreamSource{
+			Name:     "SENSEHAT_" + id,
+			External: &jetstream.ExternalStream{APIPrefix: "$JS." + fleetid.DeviceDomain(id) + ".API"},
+			Consumer: &jetstream.StreamConsumerSource{Name: c.Durable, DeliverSubject: c.DeliverSubject},
+		}
+	})
+}
+
+// setSources gives the hub stream the source of for every Pi instead of
+// the fleet's.
+func (r *catchupRig) setSources(t *testing.T, of func(id string) *jetstream.StreamSource) {
+	t.Helper()
 	nc := r.admin(t)
 	defer nc.Close()
 	js, err := jetstream.NewWithDomain(nc, r.f.Settings.HubDomain)
@@ -207,15 +235,10 @@ func (r *catchupRig) useDurable(t *testing.T) {
 	cfg := s.CachedInfo().Config
 	cfg.Sources = nil
 	for _, pi := range r.pis {
-		c := durableConsumer(pi.id)
-		cfg.Sources = append(cfg.Sources, &jetstream.StreamSource{
-			Name:     "SENSEHAT_" + pi.id,
-			External: &jetstream.ExternalStream{APIPrefix: "$JS." + fleetid.DeviceDomain(pi.id) + ".API"},
-			Consumer: &jetstream.StreamConsumerSource{Name: c.Durable, DeliverSubject: c.DeliverSubject},
-		})
+		cfg.Sources = append(cfg.Sources, of(pi.id))
 	}
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
-		t.Fatalf("durable sources: %v", err)
+		t.Fatalf("sources: %v", err)
 	}
 }
 
@@ -580,7 +603,9 @@ func TestCatchUpAfterHubRestart(t *testing.T) {
 
 // TestCatchUpCandidates measures the candidates side by side, alternating
 // in one run: A (nats-server alone), B (durable sourcing consumers,
-// 2.14+ Pis only) and C (the watcher). SENSEHAT_CATCHUP_BENCH=PIS[,ROUNDS]
+// 2.14+ Pis only), C (the watcher) and D (the watcher, with one source
+// per Pi as deploy/nats/cluster/streams.sh makes them instead of the
+// fleet's eight). SENSEHAT_CATCHUP_BENCH=PIS[,ROUNDS]
 // runs it (scripts/catchup.sh); the figures go in RELIABILITY.md.
 func TestCatchUpCandidates(t *testing.T) {
 	spec := os.Getenv("SENSEHAT_CATCHUP_BENCH")
@@ -607,7 +632,10 @@ func TestCatchUpCandidates(t *testing.T) {
 			name := string(c)
 			t.Run(fmt.Sprintf("%s/round%d", name, round), func(t *testing.T) {
 				r := newCatchupRig(t, pis, leaf, c == 'B')
-				res := r.restart(t, time.Hour, c == 'C', 5*time.Minute)
+				if c == 'D' {
+					r.useOnePerPi(t)
+				}
+				res := r.restart(t, time.Hour, c == 'C' || c == 'D', 5*time.Minute)
 				res.candidate = name
 				t.Logf("candidate %s, %d Pi(s), %d readings each: %v after the hub took clients again (load %s); CPU: hub %v, Pis %v; per second %v",
 					name, res.pis, res.backlog, res.took.Round(10*time.Millisecond), res.load, res.hubCPU, res.pisCPU, res.progress)

@@ -10,6 +10,8 @@
 #   A  nats-server alone (its own retry, about 40 s)
 #   B  durable sourcing consumers on the Pis (nats-server 2.14+ on the Pi)
 #   C  sensehat catchup beside the hub (what deploy/nats ships)
+#   D  C with one source per Pi (as cluster/streams.sh makes them) instead
+#      of the eight filtered ones `sensehat fleet` sets
 #   scripts/catchup.sh [PIS [ROUNDS [CANDIDATES [pinned|apt]]]]
 #                                   (default 1 2 ABC pinned)
 # CHECK=1 also reads every hub stream back and checks each reading is

@@ -55,6 +55,9 @@ type Watcher struct {
 	mu   sync.Mutex
 	held map[string]time.Time // API prefix -> last restart
 	n    int
+	// out holds the sources taken out and not yet put back (the second
+	// update failed): every Round puts them back first.
+	out []*jetstream.StreamSource
 }
 
 // New returns a Watcher working over nc, which must be allowed to read
@@ -139,8 +142,16 @@ func infoKey(s *jetstream.StreamSourceInfo) key {
 
 // Round looks at the stream once and restarts the stalled sources of
 // every Pi that answers. It returns the API prefixes of the Pis whose
-// sources it restarted.
+// sources it restarted. Sources it took out and could not put back the
+// last time go back first. Rounds of one Watcher must not overlap (Run
+// calls them one after the other).
 func (w *Watcher) Round(ctx context.Context) ([]string, error) {
+	if len(w.out) > 0 {
+		if err := w.putBack(ctx, w.out); err != nil {
+			return nil, err
+		}
+		w.out = nil
+	}
 	info, err := w.info(ctx)
 	if err != nil {
 		return nil, err
@@ -270,35 +281,55 @@ func (w *Watcher) restart(ctx context.Context, kick []key) (int, error) {
 		p := placeholder
 		keep = []*jetstream.StreamSource{&p}
 	}
+	var back []*jetstream.StreamSource
+	for _, k := range kick {
+		if s := removed[k]; s != nil {
+			back = append(back, s)
+		}
+	}
 	cfg.Sources = keep
 	if _, err := w.js.UpdateStream(ctx, cfg); err != nil {
+		// A timeout may hide an update that was made: put back to be sure.
+		w.out = back
 		return 0, fmt.Errorf("catchup: removing %d stalled sources from %s: %w", len(removed), w.o.Stream, err)
 	}
-	// Back in, on what the stream holds now: in the order the stream had
-	// them, after whatever was added meanwhile.
-	info, err = w.info(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("%w (%d sources of %s are out: sensehat fleet push or streams.sh puts them back)", err, len(removed), w.o.Stream)
+	// Back in, on what the stream holds now.
+	if err := w.putBack(ctx, back); err != nil {
+		w.out = back
+		return 0, err
 	}
-	cfg = info.Config
-	var back []*jetstream.StreamSource
+	return len(removed), nil
+}
+
+// putBack adds the sources back that are not in the stream, after what
+// it has now (whatever was added meanwhile stays), and drops the
+// placeholder.
+func (w *Watcher) putBack(ctx context.Context, sources []*jetstream.StreamSource) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	info, err := w.info(ctx)
+	if err != nil {
+		return fmt.Errorf("%w (%d sources of %s are out until the next try)", err, len(sources), w.o.Stream)
+	}
+	cfg := info.Config
+	var all []*jetstream.StreamSource
 	have := map[key]bool{}
 	for _, s := range cfg.Sources {
 		if s.Name == placeholder.Name {
 			continue
 		}
 		have[configKey(s)] = true
-		back = append(back, s)
+		all = append(all, s)
 	}
-	for _, k := range kick {
-		if s := removed[k]; s != nil && !have[k] {
-			back = append(back, s)
-			have[k] = true
+	for _, s := range sources {
+		if !have[configKey(s)] {
+			all = append(all, s)
+			have[configKey(s)] = true
 		}
 	}
-	cfg.Sources = back
+	cfg.Sources = all
 	if _, err := w.js.UpdateStream(ctx, cfg); err != nil {
-		return 0, fmt.Errorf("catchup: adding %d sources back to %s: %w (sensehat fleet push or streams.sh puts them back)", len(removed), w.o.Stream, err)
+		return fmt.Errorf("catchup: adding %d sources back to %s: %w (tried again at the next look)", len(sources), w.o.Stream, err)
 	}
-	return len(removed), nil
+	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -46,7 +45,7 @@ func (a *App) catchup(ctx context.Context, args []string) error {
 			c.URL = f.Settings.HubURL
 		}
 		if c.Creds == "" {
-			c.Creds = filepath.Join(f.Dir, "creds", fleetid.ToolName+".creds")
+			c.Creds = f.CredsPath(fleetid.ToolName)
 		}
 		if !given["stream"] {
 			o.Stream = f.Settings.Stream

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,5 +26,21 @@ func TestCatchupCommand(t *testing.T) {
 	})
 	if code := b.stop(t); code != 0 {
 		t.Errorf("catchup stopped: exit %d, want 0\n%s", code, b.errOut.String())
+	}
+
+	// With --fleet, the hub's URL, stream and domain are the fleet's.
+	dir := filepath.Join(t.TempDir(), "fleet")
+	hub := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	if code, out, errOut := run(context.Background(), "fleet", "init", dir, "--store", t.TempDir(), "--hub-url", hub,
+		"--stream", "HISTORY", "--domain", "hq", "--leaf-host", "127.0.0.1", "--nats-server", ""); code != 0 {
+		t.Fatalf("fleet init: exit %d\n%s%s", code, out, errOut)
+	}
+	b = runBackground(t, "catchup", "--fleet", dir)
+	testutil.WaitFor(t, 10*time.Second, "catchup watching the fleet's stream", func() bool {
+		s := b.errOut.String()
+		return strings.Contains(s, "stream=HISTORY") && strings.Contains(s, "domain=hq") && strings.Contains(s, hub)
+	}, func() string { return b.errOut.String() })
+	if code := b.stop(t); code != 0 {
+		t.Errorf("catchup --fleet stopped: exit %d, want 0\n%s", code, b.errOut.String())
 	}
 }

@@ -64,6 +64,9 @@ Usage:
   sensehat config get|set|unset|diff ID|--all [key=value ...]
                                        desired state per device, revision-checked
                                        (docs/desired-state.md)
+  sensehat catchup [--fleet DIR] [--stream S] [--domain D]
+                                       beside the hub: a Pi's backlog is sourced as
+                                       soon as the Pi is back (RELIABILITY.md)
   sensehat version
 
 Connection flags (every subcommand): --nats URL (env NATS_URL), --creds,
@@ -82,6 +85,7 @@ var commands = map[string]func(a *App, ctx context.Context, args []string) error
 	"fleet":     (*App).fleet,
 	"simulate":  (*App).simulate,
 	"config":    (*App).config,
+	"catchup":   (*App).catchup,
 }
 
 // Run runs the subcommand in args and returns the exit code.

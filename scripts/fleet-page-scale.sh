@@ -45,7 +45,7 @@ go build -o "$tmp/fleetpage" ./scripts/fleetpage
 freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 
 printf '%s, %s; %d cores; filter typed %s times\n' "$(nats-server --version)" "$(chromium --version 2>/dev/null)" "$(nproc)" "$runs"
-printf '| devices | listed, first page drawn | the page's renderer, PSS | all of Chromium, PSS (RSS) | JS heap, elements | event stream | filter: input to painted, median / max (keys) | keys that changed the page shown | script (input to handler end) | load average |\n'
+printf '| devices | listed, first page drawn | renderer of the page, PSS | all of Chromium, PSS (RSS) | JS heap, elements | event stream | filter: input to painted, median / max (keys) | keys that changed the page shown | script (input to handler end) | load average |\n'
 printf '|---:|---:|---:|---:|---:|---:|---|---|---|---|\n'
 if [ $# -eq 0 ]; then set -- 10 100 500; fi
 for n in "$@"; do

@@ -3,9 +3,9 @@
 # loopback ports, to try the cluster or test it (docs/hub-cluster.md).
 #
 #   local.sh render DIR [BASE]   writes DIR/hub-1.conf..hub-3.conf (and the
-#                                auth files they include) and
-#                                DIR/leaf-ID.conf for a Pi's leaf node
-#                                (ID from SENSEHAT_ID, default pi1)
+#                                auth files they include) and, without a
+#                                fleet, DIR/leaf-ID.conf for a Pi's leaf
+#                                node (ID from SENSEHAT_ID, default pi1)
 #   local.sh start DIR [BASE]    renders, then starts the three nodes in
 #                                the background (logs and pids in DIR)
 #   local.sh stop DIR            stops the nodes local.sh start started
@@ -91,7 +91,9 @@ render() {
 case $cmd in
 render)
 	render
-	echo "cluster/local: configurations in $dir; clients: nats://127.0.0.1:$base,nats://127.0.0.1:$((base + 1)),nats://127.0.0.1:$((base + 2)); the leaf node of $id listens on 127.0.0.1:$((base + 30))"
+	pi="the leaf node of $id listens on 127.0.0.1:$((base + 30))"
+	[ -z "$fleet_hub" ] || pi="leaf nodes: tls://127.0.0.1:$((base + 20)),tls://127.0.0.1:$((base + 21)),tls://127.0.0.1:$((base + 22))"
+	echo "cluster/local: configurations in $dir; clients: nats://127.0.0.1:$base,nats://127.0.0.1:$((base + 1)),nats://127.0.0.1:$((base + 2)); $pi"
 	;;
 start)
 	command -v "$server" >/dev/null 2>&1 || die "$server not found; install nats-server or set NATS_SERVER"

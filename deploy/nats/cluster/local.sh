@@ -51,8 +51,9 @@ render() {
 	auth=$here
 	budget=
 	if [ -n "$fleet_hub" ]; then
-		[ -f "$fleet_hub/auth.conf" ] && [ -f "$fleet_hub/leaf-auth.conf" ] ||
+		if [ ! -f "$fleet_hub/auth.conf" ] || [ ! -f "$fleet_hub/leaf-auth.conf" ]; then
 			die "$fleet_hub has no auth.conf and leaf-auth.conf: make the fleet with sensehat fleet init --cluster"
+		fi
 		auth=$fleet_hub
 		budget=1TB
 	fi

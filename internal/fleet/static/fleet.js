@@ -18,12 +18,13 @@
   // or hide the text around it.
   const hiddenRe = /[\p{Cc}\p{Cf}\u2028\u2029\\]/gu;
   const esc = (s) => String(s).replace(hiddenRe, (c) => (c === "\\" ? "\\\\" : "\\u{" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "}"));
-  const labelOf = (id) => { const d = devices.find((x) => x.id === id); return d && d.label ? d.label : esc(id); };
+  const labelOf = (id) => { const d = byId.get(id); return d && d.label ? d.label : esc(id); };
   const palette = ["#4fb3ff", "#f2b84b", "#5fd38d", "#ff7b72", "#c792ea", "#ffd866", "#78dce8", "#fc9867"];
 
   // --- state ----------------------------------------------------------------
   const cards = new Map(); // id -> {root, leds, facts, state, frame, lit, frames}
   let devices = [];
+  let byId = new Map(); // id -> entry of devices: a reading finds its card in O(1)
   let info = { prefix: "sensehat", simulation: false };
 
   // --- cards -----------------------------------------------------------------
@@ -157,6 +158,7 @@
 
   function showDevices(list) {
     devices = list.map((d) => Object.assign(d, { readings: d.readings || {} }));
+    byId = new Map(devices.map((d) => [d.id, d]));
     const box = $("devices");
     const seen = new Set();
     for (const d of devices) {
@@ -260,14 +262,31 @@
   $("page-prev").addEventListener("click", () => { page = Math.max(0, page - 1); applyFilter(); });
   $("page-next").addEventListener("click", () => { page++; applyFilter(); });
 
+  // Readings come a few a second per device (hundreds a second for a
+  // large fleet): a card out of view is only marked stale, and the cards
+  // in view are drawn once per frame, however many readings came.
+  const dirty = new Set();
+  let flushing = false;
   function onReading(r) {
-    const d = devices.find((x) => x.id === r.id);
+    const d = byId.get(r.id);
     if (!d) return;
     d.readings[r.kind] = r.data;
     if (typeof r.dropped === "number") d.dropped = r.dropped;
-    const c = card(r.id);
-    if (c.root.hidden) c.stale = true;
-    else renderFacts(c, d);
+    const c = cards.get(r.id);
+    if (!c) return;
+    if (c.root.hidden) { c.stale = true; return; }
+    dirty.add(c);
+    if (!flushing) {
+      flushing = true;
+      requestAnimationFrame(() => {
+        flushing = false;
+        for (const c of dirty) {
+          if (c.root.hidden) c.stale = true;
+          else if (c.d) renderFacts(c, c.d);
+        }
+        dirty.clear();
+      });
+    }
   }
 
   // --- actions ---------------------------------------------------------------

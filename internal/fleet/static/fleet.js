@@ -253,7 +253,7 @@
     $("count").textContent = present + " present" + (devices.length > present ? ", " + (devices.length - present) + " gone" : "");
     applyFilter();
     clearTimeout(replot);
-    replot = setTimeout(() => { fillPlotDevices(); drawPlot(); }, 150);
+    replot = setTimeout(() => { fillPlotDevices(); if (plotInView) drawPlot(); }, 150);
     const seq = ++filterSeq, script = performance.now() - e.timeStamp;
     const box = $("devices");
     const r = { seq, text: filterText, script, matched: Number(box.dataset.matched), shown: Number(box.dataset.shown), touched: Number(box.dataset.touched) };
@@ -544,9 +544,21 @@
     }
     $("plot-range").textContent = q + ": " + fmt(lo + pad, 2) + " … " + fmt(hi - pad, 2);
   }
+  // The chart is fetched and drawn every 2 s only while it is on screen:
+  // for hundreds of devices that is a large answer and hundreds of lines,
+  // which a page scrolled to its cards would pay for nothing. It is drawn
+  // at once when it comes into view.
+  let plotInView = true;
+  if ("IntersectionObserver" in window) {
+    new IntersectionObserver((entries) => {
+      const was = plotInView;
+      plotInView = entries[entries.length - 1].isIntersecting;
+      if (plotInView && !was) drawPlot();
+    }).observe($("plot"));
+  }
   async function plotLoop() {
     await fillQuantities();
-    await drawPlot();
+    if (plotInView) await drawPlot();
     setTimeout(plotLoop, 2000);
   }
   window.addEventListener("resize", () => drawPlot());
@@ -558,7 +570,9 @@
     lit: (id) => (cards.get(id) ? cards.get(id).lit : -1),
     frames: (id) => (cards.get(id) ? cards.get(id).frames : -1),
     plotLast: (id) => (plotLast.has(id) ? plotLast.get(id) : null),
-    plot: (q) => { $("quantity").value = q; return drawPlot().then(() => $("quantity").value === q); },
+    // plot shows quantity q, scrolling the chart into view as a person
+    // would to look at it.
+    plot: (q) => { $("plot").scrollIntoView(); $("quantity").value = q; return drawPlot().then(() => $("quantity").value === q); },
     plotSpan: () => $("plot").dataset.span || "",
     plotSource: () => $("plot").dataset.source || "",
     // lastFilter is what the last input into the filter box cost (ms from

@@ -183,8 +183,8 @@ func (c *fleetCluster) startPi(t *testing.T, id, leafBin, daemonBin string) *fle
 }
 
 // leafNodes asks every node (LEAFZ, system account) which leaf node
-// servers are connected to it: node index by leaf server name. A node
-// that does not answer within the wait is left out.
+// servers are connected to it: node indexes by leaf server name. It waits
+// for the answers of the nodes still running, or a second.
 func (c *fleetCluster) leafNodes(t *testing.T) map[string][]int {
 	t.Helper()
 	inbox := nats.NewInbox()
@@ -197,7 +197,15 @@ func (c *fleetCluster) leafNodes(t *testing.T) map[string][]int {
 		t.Fatal(err)
 	}
 	out := map[string][]int{}
-	for {
+	running := 0
+	for _, n := range c.nodes {
+		select {
+		case <-n.waited:
+		default:
+			running++
+		}
+	}
+	for answered := 0; answered < running; answered++ {
 		m, err := sub.NextMsg(time.Second)
 		if err != nil {
 			return out
@@ -223,6 +231,7 @@ func (c *fleetCluster) leafNodes(t *testing.T) map[string][]int {
 			out[l.Name] = append(out[l.Name], n-1)
 		}
 	}
+	return out
 }
 
 // hubStream is the hub stream as the fleet's admin sees it, retried

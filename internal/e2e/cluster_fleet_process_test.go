@@ -32,6 +32,8 @@ import (
 type fleetCluster struct {
 	root, fdir string
 	base       int
+	hubBin     string
+	confs      [3]string // each node's configuration, as local.sh rendered it
 	nodes      [3]*process
 	sys        *nats.Conn // the system account: LEAFZ of every node
 	admin      *nats.Conn // the tool's admin identity: the hub stream
@@ -117,8 +119,10 @@ func startFleetCluster(t *testing.T, ids ...string) *fleetCluster {
 	}
 	dir := filepath.Join(c.root, "cluster")
 	clusterScript(t, []string{"SENSEHAT_FLEET_HUB=" + filepath.Join(c.fdir, "hub")}, "local.sh", "render", dir, strconv.Itoa(c.base))
+	c.hubBin = hubBin
 	for i := range c.nodes {
-		c.nodes[i] = startListening(t, hubBin, filepath.Join(dir, fmt.Sprintf("hub-%d.conf", i+1)), c.base+i)
+		c.confs[i] = filepath.Join(dir, fmt.Sprintf("hub-%d.conf", i+1))
+		c.nodes[i] = startListening(t, hubBin, c.confs[i], c.base+i)
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -338,6 +342,9 @@ func msgIDs(t *testing.T, js jetstream.JetStream, stream, filter string, want ui
 //     another node within 10 s (the bound), and once the daemon
 //     stops, the hub holds exactly the readings of pi1's own stream, each
 //     once (the message ids the daemon gives, compared as sets).
+//  4. A person (reader rita) is removed while that node is down; the node
+//     is started again from its old files, and after fleet push (the step
+//     docs/hub-cluster.md gives) it refuses rita too.
 //
 // What is expected comes from nats-server's documented behaviour (a
 // revocation closes the user's connections; a full resolver takes claim
@@ -516,5 +523,52 @@ func TestHubClusterFleetIdentity(t *testing.T) {
 	}
 	if strings.Join(onHub, " ") != strings.Join(onPi, " ") {
 		t.Errorf("the hub's readings of pi1 (%d) are not its Pi's (%d)", len(onHub), len(onPi))
+	}
+
+	// 4. A removal while node v is down, then v back from its old files.
+	mustFleet(t, "fleet", "creds", "reader", "rita", "--dir", c.fdir)
+	f, err := fleetid.Open(c.fdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// fleet remove deletes the credentials file: keep what rita holds.
+	b, err := os.ReadFile(f.CredsPath("rita"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rita := filepath.Join(c.root, "rita-kept.creds")
+	if err := os.WriteFile(rita, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dialNode := func(i int) error {
+		nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", c.base+i), nats.UserCredentials(rita), nats.NoReconnect(),
+			nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+		if err == nil {
+			nc.Close()
+		}
+		return err
+	}
+	mustFleet(t, "fleet", "remove", "rita", "--dir", c.fdir)
+	c.nodes[v] = startListening(t, c.hubBin, c.confs[v], c.base+v)
+	if err := dialNode(v); err == nil {
+		t.Logf("sensehat-hub-%d, started again from its files of before the removal, lets rita in until its resolver syncs (nats-server's behaviour, not asserted)", v+1)
+	} else {
+		t.Logf("sensehat-hub-%d, started again from its files of before the removal, refuses rita already: %v", v+1, err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, err := runFleet("fleet", "push", "--dir", c.fdir)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("fleet push after sensehat-hub-%d came back: %v", v+1, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	for i := range c.nodes {
+		if err := dialNode(i); err == nil {
+			t.Errorf("rita, removed, logs in to sensehat-hub-%d after fleet push", i+1)
+		}
 	}
 }

@@ -9,7 +9,8 @@
 # processes for the page (PSS and RSS summed from /proc) and the bytes a
 # second of the page's event stream; then the filter box typed into key by
 # key RUNS times ("sim-0123", then cleared), each keystroke timed from its
-# input event to the frame after the narrowed cards were painted.
+# input event to the frame after the one that drew the narrowed cards, and
+# to a task after it (behind the stream's events queued by then).
 #   scripts/fleet-page-scale.sh [N...]     (default 10 100 500)
 # RUNS (default 5), SETTLE (seconds, default 15), WINDOW (default 20).
 set -euo pipefail
@@ -45,8 +46,8 @@ go build -o "$tmp/fleetpage" ./scripts/fleetpage
 freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 
 printf '%s, %s; %d cores; filter typed %s times\n' "$(nats-server --version)" "$(chromium --version 2>/dev/null)" "$(nproc)" "$runs"
-printf '| devices | listed, first page drawn | renderer of the page, PSS | all of Chromium, PSS (RSS) | JS heap, elements | event stream | filter: input to painted, median / max (keys) | keys that changed the page shown | script (input to handler end) | load average |\n'
-printf '|---:|---:|---:|---:|---:|---:|---|---|---|---|\n'
+printf '| devices | listed, first page drawn | renderer of the page, PSS | all of Chromium, PSS (RSS) | JS heap, elements | event stream | filter: input to next frame, median / max (keys) | keys that changed the page shown | input to a task after that frame | script (input to handler end) | load average |\n'
+printf '|---:|---:|---:|---:|---:|---:|---|---|---|---|---|\n'
 if [ $# -eq 0 ]; then set -- 10 100 500; fi
 for n in "$@"; do
 	port=$(freeport)

@@ -3,8 +3,9 @@
 // page of cards drawn, the memory of Chromium's processes for the page
 // (RSS and PSS from /proc), the bytes a second of the page's event stream,
 // and the filter box typed into key by key (real key events), each
-// keystroke timed from its input event to the frame after the narrowed
-// cards were painted (the page's window.fleet.lastFilter).
+// keystroke timed from its input event to the frame after the one that
+// drew the narrowed cards, and to a task after that (the page's
+// window.fleet.lastFilter).
 // scripts/fleet-page-scale.sh runs it at 10, 100 and 500 devices.
 //
 //	go run ./scripts/fleetpage --url http://127.0.0.1:8080 --devices 500
@@ -111,6 +112,7 @@ func run(url, chromium, text string, devices, runs int, settle, window time.Dura
 		Seq     int     `json:"seq"`
 		Text    string  `json:"text"`
 		Script  float64 `json:"script"`
+		Frame   float64 `json:"frame"`
 		Painted float64 `json:"painted"`
 		Matched int     `json:"matched"`
 		Shown   int     `json:"shown"`
@@ -154,18 +156,19 @@ func run(url, chromium, text string, devices, runs int, settle, window time.Dura
 		}
 		time.Sleep(time.Second) // the plot's redraw after typing pauses
 	}
-	var painted, script, pageChanged []float64
+	var frame, painted, script, pageChanged []float64
 	for _, c := range costs {
+		frame = append(frame, c.Frame)
 		painted = append(painted, c.Painted)
 		script = append(script, c.Script)
 		if c.Touched > 0 {
-			pageChanged = append(pageChanged, c.Painted)
+			pageChanged = append(pageChanged, c.Frame)
 		}
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("| %d | %.1f s | %.0f MB | %.0f MB (%.0f MB) | %.1f MB, %d elements | %.0f B/s | %s | %s | %s | %s |\n",
+	fmt.Printf("| %d | %.1f s | %.0f MB | %.0f MB (%.0f MB) | %.1f MB, %d elements | %.0f B/s | %s | %s | %s | %s | %s |\n",
 		devices, drawn.Seconds(), renderer/1e6, pss/1e6, rss/1e6, heap/1e6, elements, perSecond,
-		stats(painted), stats(pageChanged), stats(script), strings.Join(strings.Fields(string(load))[:3], " "))
+		stats(frame), stats(pageChanged), stats(painted), stats(script), strings.Join(strings.Fields(string(load))[:3], " "))
 	return nil
 }
 

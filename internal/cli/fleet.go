@@ -163,7 +163,8 @@ func (a *App) fleetInit(ctx context.Context, args []string) error {
 	fs.StringVar(&s.StoreDir, "store", s.StoreDir, "the hub's JetStream and account store")
 	fs.StringVar(&s.ConfDir, "conf-dir", "", "where DIR/hub's files are on the hub (default: DIR/hub)")
 	hosts := fs.String("leaf-host", "", "comma-separated names and addresses the Pis dial the hub by (in the certificate the tool makes; default this machine's name, localhost, 127.0.0.1)")
-	fs.StringVar(&s.LeafURL, "leaf-url", "", "the hub's leaf node port as the Pis dial it (default tls://THIS-HOST:PORT of --leaf-listen)")
+	fs.StringVar(&s.LeafURL, "leaf-url", "", "the hub's leaf node port as the Pis dial it, for a cluster every node's, comma-separated (default tls://THIS-HOST:PORT of --leaf-listen; with --cluster one per --leaf-host)")
+	cluster := fs.Bool("cluster", false, "the hub is deploy/nats/cluster's three nodes: the hub stream gets three replicas, and DIR/hub also gets the nodes' auth.conf and leaf-auth.conf")
 	fs.StringVar(&s.LeafCert, "leaf-cert", "", "your own certificate for the leaf node port (with --leaf-key, --leaf-ca)")
 	fs.StringVar(&s.LeafKey, "leaf-key", "", "its key")
 	fs.StringVar(&s.LeafCA, "leaf-ca", "", "the CA the Pis verify it with")
@@ -178,6 +179,23 @@ func (a *App) fleetInit(ctx context.Context, args []string) error {
 	}
 	if *hosts != "" {
 		s.LeafHosts = strings.Split(*hosts, ",")
+	}
+	if *cluster {
+		s.Replicas = 3
+		if s.LeafURL == "" && len(s.LeafHosts) == 0 {
+			return errors.New("fleet init: --cluster needs the nodes' names: --leaf-host hub-1.example.org,hub-2.example.org,hub-3.example.org (or --leaf-url)")
+		}
+	}
+	if s.LeafURL == "" && *cluster {
+		_, port, err := net.SplitHostPort(s.LeafListen)
+		if err != nil {
+			return fmt.Errorf("fleet init: --leaf-listen %q: %w", s.LeafListen, err)
+		}
+		urls := make([]string, len(s.LeafHosts))
+		for i, h := range s.LeafHosts {
+			urls[i] = "tls://" + net.JoinHostPort(h, port)
+		}
+		s.LeafURL = strings.Join(urls, ",")
 	}
 	if s.LeafURL == "" {
 		host, _ := os.Hostname()
@@ -207,7 +225,11 @@ func (a *App) fleetInit(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.Stdout, "fleet %q made in %s (keep it private: it signs identities)\n", s.Name, f.Dir)
-	fmt.Fprintf(a.Stdout, "hub configuration: %s (nats-server -c it on the hub; store %s)\n", f.HubDir()+"/"+fleetid.HubConf, s.StoreDir)
+	if s.Replicas > 1 {
+		fmt.Fprintf(a.Stdout, "hub cluster: copy %s and %s over deploy/nats/cluster's on each node (docs/hub-cluster.md); store %s\n", f.HubDir()+"/"+fleetid.ClusterAuthConf, f.HubDir()+"/"+fleetid.ClusterLeafAuthConf, s.StoreDir)
+	} else {
+		fmt.Fprintf(a.Stdout, "hub configuration: %s (nats-server -c it on the hub; store %s)\n", f.HubDir()+"/"+fleetid.HubConf, s.StoreDir)
+	}
 	fmt.Fprintf(a.Stdout, "next: sensehat fleet add ID --dir %s for each Pi\n", f.Dir)
 	return nil
 }
@@ -402,7 +424,7 @@ func (a *App) fleetList(args []string) error {
 
 func (a *App) fleetLeafConf(args []string) error {
 	ff, fs := a.fleetFlagSet("fleet leaf-conf", "ID --hub-leaf URL [--dir DIR] [--creds FILE] [--ca FILE] [--store DIR]", false)
-	hub := fs.String("hub-leaf", "", "the hub's leaf node URL as the Pi dials it (tls://hub.local:7422)")
+	hub := fs.String("hub-leaf", "", "the hub's leaf node URL as the Pi dials it (tls://hub.local:7422); for a cluster every node's, comma-separated")
 	creds := fs.String("creds", "/etc/sensehat/device.creds", "the device's credentials on the Pi")
 	ca := fs.String("ca", "/etc/sensehat/leaf-ca.pem", "the hub's leaf CA on the Pi")
 	store := fs.String("store", "/var/lib/nats/sensehat", "the Pi's JetStream store")

@@ -217,10 +217,12 @@ func TestBrowserFiveHundredCards(t *testing.T) {
 		t.Logf("500 cards listed %v after the page loaded; JS heap %.1f MB, %d elements", time.Since(loaded).Round(100*time.Millisecond), m[0]/1e6, int(m[1]))
 	}
 	type result struct {
-		MS      float64 `json:"ms"`
-		Sync    float64 `json:"sync"`
+		Frame   float64 `json:"frame"`
+		Painted float64 `json:"painted"`
+		Script  float64 `json:"script"`
 		Matched int     `json:"matched"`
 		Shown   int     `json:"shown"`
+		Touched int     `json:"touched"`
 	}
 	for _, tc := range []struct {
 		text           string
@@ -236,9 +238,16 @@ func TestBrowserFiveHundredCards(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("filter %q: %d of 500 match, %d shown, in %.1f ms (%.1f ms of script, then to the next frame)", tc.text, r.Matched, r.Shown, r.MS, r.Sync)
+		t.Logf("filter %q: %d of 500 match, %d shown, %d cards touched; next frame %.1f ms after the input, a task after it %.1f ms (%.1f ms to the handler's end); timings not asserted: scripts/fleet-page-scale.sh measures them",
+			tc.text, r.Matched, r.Shown, r.Touched, r.Frame, r.Painted, r.Script)
 		if r.Matched != tc.matched || r.Shown != tc.shown {
 			t.Errorf("filter %q: %d match, %d shown; want %d and %d", tc.text, r.Matched, r.Shown, tc.matched, tc.shown)
+		}
+		// What keeps a keystroke cheap at any fleet size: only the cards
+		// leaving the page shown and those joining it are touched, at
+		// most two pages of 48, not the 500.
+		if r.Touched > 2*48 {
+			t.Errorf("filter %q touched %d cards; want at most the 96 of the page left and the page shown", tc.text, r.Touched)
 		}
 	}
 	// The next page of all 500, and the plots' devices follow the filter.
@@ -249,5 +258,5 @@ func TestBrowserFiveHundredCards(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.fleet.filter("sim-012")`, chromedp.EvalAwaitPromise)); err != nil {
 		t.Fatal(err)
 	}
-	headless.Eventually(t, ctx, 5*time.Second, "ten devices to pick for the plots", `document.querySelectorAll("#plot-devices input").length === 10`)
+	headless.Eventually(t, ctx, 5*time.Second, "ten devices to pick for the plots", `document.querySelectorAll("#plot-devices label:not([hidden])").length === 10`)
 }

@@ -52,10 +52,17 @@ type Settings struct {
 	// LeafURL is the hub's leaf node port as the Pis dial it
 	// (tls://hub.local:7422): fleet add writes each Pi's nats-server
 	// configuration with it (PiBundle).
+	// For a hub cluster, LeafURL lists every node's, separated by
+	// commas: a Pi's leaf node fails over among them.
 	LeafURL  string `json:"leaf_url,omitempty"`
 	LeafCert string `json:"leaf_cert,omitempty"`
 	LeafKey  string `json:"leaf_key,omitempty"`
 	LeafCA   string `json:"leaf_ca,omitempty"`
+	// Replicas is the hub stream's replica count when the tool makes it:
+	// 1 for a single hub, 3 for the hub cluster of deploy/nats/cluster
+	// (fleet init --cluster), whose nodes include the auth.conf and
+	// leaf-auth.conf WriteHub then writes beside hub.conf.
+	Replicas int `json:"replicas,omitempty"`
 
 	// Public keys, for `fleet list` and the configurations.
 	OperatorKey string          `json:"operator_key"`

@@ -42,6 +42,14 @@ const (
 	leafCertOrg = "sensehat"
 )
 
+// ClusterAuthConf and ClusterLeafAuthConf replace the files of the same
+// names in deploy/nats/cluster on each node of a hub cluster (fleet init
+// --cluster): the top-level and the leafnodes parts of hub.conf.
+const (
+	ClusterAuthConf     = "auth.conf"
+	ClusterLeafAuthConf = "leaf-auth.conf"
+)
+
 // HubDir is DIR/hub: hub.conf and the leaf node port's certificate.
 func (f *Fleet) HubDir() string { return filepath.Join(f.Dir, hubDir) }
 
@@ -100,21 +108,37 @@ func (f *Fleet) WriteHub() error {
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	err = hubTemplate.Execute(&b, map[string]any{
+	data := map[string]any{
 		"S": s, "Operator": op, "Account": acc, "System": sys,
 		"CertFile": certFile, "KeyFile": keyFile,
 		"Store": s.StoreDir, "MaxFileStore": hubMaxFileStore, "MinVersion": fmt.Sprintf("%d.%d.%d", MinHubVersion[0], MinHubVersion[1], MinHubVersion[2]),
-	})
-	if err != nil {
-		return fmt.Errorf("fleetid: hub.conf: %w", err)
 	}
-	return writeFile(filepath.Join(f.HubDir(), HubConf), b.Bytes(), public)
+	files := [][2]string{{HubConf, "hub"}}
+	if s.Replicas > 1 {
+		// The cluster's nodes take the same parts through the two
+		// include files of deploy/nats/cluster, kept in step with
+		// hub.conf on every change.
+		files = append(files, [2]string{ClusterAuthConf, "auth-file"}, [2]string{ClusterLeafAuthConf, "leaf-auth-file"})
+	}
+	for _, file := range files {
+		var b bytes.Buffer
+		if err := hubTemplate.ExecuteTemplate(&b, file[1], data); err != nil {
+			return fmt.Errorf("fleetid: %s: %w", file[0], err)
+		}
+		if err := writeFile(filepath.Join(f.HubDir(), file[0]), b.Bytes(), public); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // q quotes a string for a nats-server configuration file.
 func q(s string) string { return strconv.Quote(s) }
 
+// hubTemplate is hub.conf ("hub"), made of two parts a hub cluster's
+// nodes include from files of their own: "auth" at the top level (the
+// operator, the resolver, the feature flag) and "leaf-auth" in the
+// leafnodes block (its TLS).
 var hubTemplate = template.Must(template.New("hub").Funcs(template.FuncMap{"q": q}).Parse(`# nats-server configuration of the sensehat hub, written by
 # "sensehat fleet init" and rewritten by every fleet add/remove/creds:
 # change the fleet with the tool, not here. Needs nats-server {{.MinVersion}}
@@ -129,7 +153,30 @@ server_name: {{q (print .S.Name "-hub")}}
 listen: {{q .S.ClientListen}}
 # Monitoring, loopback only: it shows connections and subjects.
 http: {{q .S.HTTPListen}}
+{{template "auth" .}}
+jetstream {
+  domain: {{q .S.HubDomain}}
+  store_dir: {{q (print .Store "/jetstream")}}
+  # a budget nats-server reserves each stream's max_bytes against (the
+  # hub stream: about 7.4 GB a device), not the disk's size
+  max_file_store: {{.MaxFileStore}}
+  max_memory_store: 256MB
+}
 
+leafnodes {
+  # Each Pi's leaf logs in with its own device credentials and is held to
+  # that device's permissions.
+  listen: {{q .S.LeafListen}}
+{{template "leaf-auth" .}}}
+{{if .S.MQTTListen}}
+# Home Assistant: users of the homeassistant role log in with their JWT
+# as the MQTT password (they are bearer tokens, MQTT only).
+mqtt {
+  listen: {{q .S.MQTTListen}}
+  # what one session may have unacknowledged
+  max_ack_pending: 1024
+}
+{{end}}{{define "auth"}}
 operator: {{q .Operator}}
 system_account: {{q .S.SystemKey}}
 
@@ -137,7 +184,10 @@ system_account: {{q .S.SystemKey}}
 # pushed on $SYS.REQ.CLAIMS.UPDATE (sensehat fleet add/remove/push) while
 # it runs: a new role template or a revocation is in force at once, and
 # the connections of a revoked user are closed. No restart; and pushed
-# updates survive one, unlike the MEMORY resolver's.
+# updates survive one, unlike the MEMORY resolver's. In a hub cluster
+# every node's resolver takes each push (all subscribe to it), and a node
+# that was down when one was sent gets it from the others at the next
+# "interval".
 resolver: {
   type: full
   dir: {{q (print .Store "/jwt")}}
@@ -157,38 +207,25 @@ resolver_preload: {
 feature_flags {
   js_api_reply_v2: true
 }
-
-jetstream {
-  domain: {{q .S.HubDomain}}
-  store_dir: {{q (print .Store "/jetstream")}}
-  # a budget nats-server reserves each stream's max_bytes against (the
-  # hub stream: about 7.4 GB a device), not the disk's size
-  max_file_store: {{.MaxFileStore}}
-  max_memory_store: 256MB
-}
-
-leafnodes {
-  # Each Pi's leaf logs in with its own device credentials and is held to
-  # that device's permissions.
-  listen: {{q .S.LeafListen}}
-  tls {
+{{end}}{{define "leaf-auth"}}  tls {
     cert_file: {{q .CertFile}}
     key_file: {{q .KeyFile}}
     timeout: 5
   }
-}
-{{if .S.MQTTListen}}
-# Home Assistant: users of the homeassistant role log in with their JWT
-# as the MQTT password (they are bearer tokens, MQTT only).
-mqtt {
-  listen: {{q .S.MQTTListen}}
-  # what one session may have unacknowledged
-  max_ack_pending: 1024
-}
-{{end}}`))
+{{end}}{{define "auth-file"}}# auth.conf of a hub cluster node (deploy/nats/cluster), written by
+# "sensehat fleet init --cluster" and rewritten by every fleet
+# add/remove/creds: the same file on the three nodes, included at the top
+# level of hub-node.conf. Needs nats-server {{.MinVersion}} or newer.
+{{template "auth" .}}{{end}}{{define "leaf-auth-file"}}# leaf-auth.conf of a hub cluster node (deploy/nats/cluster), written by
+# "sensehat fleet init --cluster": included in the leafnodes block of
+# hub-node.conf, the same on the three nodes. A Pi's leaf node logs in
+# with its own device credentials over TLS and is held to them; the
+# certificate names every node (fleet init --leaf-host).
+{{template "leaf-auth" .}}{{end}}`))
 
 // LeafConf is the nats-server configuration of device id's Pi: a leaf
-// node of the hub that logs in with the device's credentials (credsFile
+// node of the hub (hubLeafURL; for a hub cluster every node's, separated
+// by commas) that logs in with the device's credentials (credsFile
 // on the Pi), verifying the hub with caFile, with JetStream in its own
 // domain. Its own clients need credentials too: it trusts the fleet's
 // operator and knows the account from the JWT preloaded here (MEMORY
@@ -213,7 +250,7 @@ func (f *Fleet) LeafConf(id, hubLeafURL, credsFile, caFile, storeDir, listen str
 	}
 	var b bytes.Buffer
 	err = leafTemplate.Execute(&b, map[string]any{
-		"S": f.Settings, "ID": id, "Domain": DeviceDomain(id), "URL": hubLeafURL,
+		"S": f.Settings, "ID": id, "Domain": DeviceDomain(id), "URLs": strings.Split(hubLeafURL, ","),
 		"Creds": credsFile, "CA": caFile, "Store": storeDir, "Listen": listen,
 		"Operator": op, "Account": acc, "System": sys,
 	})
@@ -248,7 +285,9 @@ jetstream {
 leafnodes {
   remotes [
     {
-      urls: [{{q .URL}}]
+      # a hub cluster's nodes, any of which will do: a lost connection
+      # is retried on the next one
+      urls: [{{range $i, $u := .URLs}}{{if $i}}, {{end}}{{q $u}}{{end}}]
       account: {{q .S.AccountKey}}
       # the device's own identity: the hub holds this leaf to it
       credentials: {{q .Creds}}
@@ -448,7 +487,7 @@ func (f *Fleet) HubStreamConfig(ids []string) jetstream.StreamConfig {
 		MaxAge:      hubMaxAge,
 		MaxMsgs:     -1,
 		Duplicates:  10 * time.Minute,
-		Replicas:    1,
+		Replicas:    max(1, f.Settings.Replicas),
 		AllowDirect: true,
 	}
 	f.setDeviceLimits(&cfg, ids)

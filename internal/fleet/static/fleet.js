@@ -18,15 +18,17 @@
   // or hide the text around it.
   const hiddenRe = /[\p{Cc}\p{Cf}\u2028\u2029\\]/gu;
   const esc = (s) => String(s).replace(hiddenRe, (c) => (c === "\\" ? "\\\\" : "\\u{" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "}"));
-  const labelOf = (id) => { const d = devices.find((x) => x.id === id); return d && d.label ? d.label : esc(id); };
+  const labelOf = (id) => { const d = byId.get(id); return d && d.label ? d.label : esc(id); };
   const palette = ["#4fb3ff", "#f2b84b", "#5fd38d", "#ff7b72", "#c792ea", "#ffd866", "#78dce8", "#fc9867"];
 
   // --- state ----------------------------------------------------------------
   const cards = new Map(); // id -> {root, leds, facts, state, frame, lit, frames}
   let devices = [];
+  let byId = new Map(); // id -> entry of devices: a reading finds its card in O(1)
   let info = { prefix: "sensehat", simulation: false };
 
   // --- cards -----------------------------------------------------------------
+  const matrixPx = 96, ledPitch = matrixPx / 8; // a card's matrix canvas
   function card(id) {
     let c = cards.get(id);
     if (c) return c;
@@ -36,18 +38,19 @@
     h.append(el("span", "id", labelOf(id)));
     const state = el("span", "state", "online");
     h.append(state);
-    const mini = el("div", "mini");
+    // The matrix is one canvas, drawn when the card is in view (paint):
+    // 64 LED elements a card were 3,072 elements to lay out and paint
+    // for each page of 48 shown.
+    const mini = el("canvas", "mini");
+    mini.width = mini.height = matrixPx;
     mini.setAttribute("role", "img");
     mini.setAttribute("aria-label", "LED matrix of " + labelOf(id));
     mini.dataset.lit = "0";
     mini.dataset.frames = "0";
-    // The 64 LEDs are made when the card first comes into view (paint):
-    // 500 cards would otherwise be 32,000 elements to style.
-    const leds = [];
     const facts = el("dl", "facts");
     root.append(h, mini, facts);
     root.hidden = true; // until applyFilter puts it on the page shown
-    c = { root, leds, mini, facts, state, lit: 0, frames: 0, rgb: new Uint8Array(192) };
+    c = { root, mini, facts, state, lit: 0, frames: 0, rgb: new Uint8Array(192) };
     cards.set(id, c);
     return c;
   }
@@ -68,26 +71,36 @@
     if (!c.root.hidden) paint(c);
   }
 
-  // paint draws a card's matrix from its last frame, making its LEDs the
-  // first time.
+  // paint draws a card's matrix from its last frame: the dark LEDs as
+  // one path, each lit one in its colour with a faint halo.
   function paint(c) {
-    if (!c.leds.length) {
-      for (let i = 0; i < 64; i++) {
-        const led = el("i");
-        c.mini.append(led);
-        c.leds.push(led);
-      }
-    }
+    const g = c.ctx || (c.ctx = c.mini.getContext("2d"));
+    g.globalAlpha = 1;
+    g.fillStyle = "#050505";
+    g.fillRect(0, 0, matrixPx, matrixPx);
+    g.beginPath();
     for (let i = 0; i < 64; i++) {
-      const r = c.rgb[3 * i], g = c.rgb[3 * i + 1], b = c.rgb[3 * i + 2];
-      const led = c.leds[i];
-      if (r + g + b === 0) {
-        if (led.style.background) { led.style.background = ""; led.style.boxShadow = ""; }
-        continue;
-      }
-      const col = "rgb(" + r + "," + g + "," + b + ")";
-      led.style.background = col;
-      led.style.boxShadow = "0 0 6px " + col;
+      if (c.rgb[3 * i] + c.rgb[3 * i + 1] + c.rgb[3 * i + 2]) continue;
+      const x = (i % 8 + 0.5) * ledPitch, y = (Math.floor(i / 8) + 0.5) * ledPitch;
+      g.moveTo(x + ledPitch * 0.4, y);
+      g.arc(x, y, ledPitch * 0.4, 0, 2 * Math.PI);
+    }
+    g.fillStyle = "#1a1a1a";
+    g.fill();
+    if (!c.lit) return;
+    for (let i = 0; i < 64; i++) {
+      const r = c.rgb[3 * i], gr = c.rgb[3 * i + 1], b = c.rgb[3 * i + 2];
+      if (r + gr + b === 0) continue;
+      const x = (i % 8 + 0.5) * ledPitch, y = (Math.floor(i / 8) + 0.5) * ledPitch;
+      g.fillStyle = "rgb(" + r + "," + gr + "," + b + ")";
+      g.globalAlpha = 0.3;
+      g.beginPath();
+      g.arc(x, y, ledPitch * 0.5, 0, 2 * Math.PI);
+      g.fill();
+      g.globalAlpha = 1;
+      g.beginPath();
+      g.arc(x, y, ledPitch * 0.4, 0, 2 * Math.PI);
+      g.fill();
     }
   }
 
@@ -145,6 +158,7 @@
 
   function showDevices(list) {
     devices = list.map((d) => Object.assign(d, { readings: d.readings || {} }));
+    byId = new Map(devices.map((d) => [d.id, d]));
     const box = $("devices");
     const seen = new Set();
     for (const d of devices) {
@@ -156,6 +170,7 @@
       }
       // A card out of view is drawn when it comes into view (applyFilter).
       c.d = d;
+      c.key = keyOf(d);
       if (c.root.hidden) c.stale = true;
       else renderFacts(c, d);
       if (d.frame && c.frames === 0) showFrame(d.id, d.frame);
@@ -177,58 +192,108 @@
   // --- filter and pages ----------------------------------------------------------
   // A fleet of hundreds: the filter box narrows the cards (and the plots'
   // devices) to those whose id, version or state holds its text; what
-  // matches is shown a page of pageSize cards at a time. Cards are hidden,
-  // not rebuilt, so narrowing 500 takes a few milliseconds.
+  // matches is shown a page of pageSize cards at a time. Each card keeps
+  // its text in lower case (key, made when the device list comes), and a
+  // keystroke only flips hidden on the cards that leave or join the page
+  // shown: at most two pages of cards are touched, whatever the fleet's
+  // size, and nothing is rebuilt. The plot follows once the cards are
+  // drawn.
   const pageSize = 48;
   let page = 0;
   let filterText = "";
-  const matches = (d) => {
-    if (!filterText) return true;
-    return ((d.label || d.id) + " " + (d.version || "") + (d.gone ? " gone" : "")).toLowerCase().includes(filterText);
-  };
+  let matched = null; // ids that match filterText; null: all
+  const keyOf = (d) => ((d.label || d.id) + " " + (d.version || "") + (d.gone ? " gone" : "")).toLowerCase();
+  const matches = (d) => !matched || matched.has(d.id);
   function applyFilter() {
     const shown = [];
+    let touched = 0;
+    matched = filterText ? new Set() : null;
     for (const d of devices) {
       const c = cards.get(d.id);
       if (!c) continue;
-      if (matches(d)) shown.push(c);
-      else if (!c.root.hidden) c.root.hidden = true;
+      if (!filterText || c.key.includes(filterText)) {
+        shown.push(c);
+        if (matched) matched.add(d.id);
+      } else if (!c.root.hidden) {
+        c.root.hidden = true;
+        touched++;
+      }
     }
     const pages = Math.max(1, Math.ceil(shown.length / pageSize));
     page = Math.min(page, pages - 1);
     shown.forEach((c, i) => {
       const hide = Math.floor(i / pageSize) !== page;
-      if (!hide && c.stale && c.d) { renderFacts(c, c.d); c.stale = false; }
-      if (!hide && c.root.hidden) paint(c);
-      if (c.root.hidden !== hide) c.root.hidden = hide;
+      if (c.root.hidden === hide) return;
+      touched++;
+      if (!hide) {
+        if (c.stale && c.d) { renderFacts(c, c.d); c.stale = false; }
+        paint(c);
+      }
+      c.root.hidden = hide;
     });
     $("page-nav").hidden = pages <= 1;
     $("page-info").textContent = "page " + (page + 1) + " of " + pages;
     const box = $("devices");
     box.dataset.matched = String(shown.length);
     box.dataset.shown = String(Math.max(0, Math.min(pageSize, shown.length - page * pageSize)));
+    box.dataset.touched = String(touched);
     if (filterText) $("count").textContent += " · " + shown.length + " match";
   }
-  $("filter").addEventListener("input", () => {
+  // The plot redraws once typing pauses, after the narrowed cards are on
+  // screen: one draw for a word typed, not one per key.
+  let replot = 0;
+  // What the last keystroke cost, for people and for tests: from the input
+  // event (its timeStamp: when the browser took the key) to the end of
+  // this handler, to the frame after the one that drew the narrowed cards,
+  // and to a task after that.
+  let filterSeq = 0, lastFilter = null;
+  $("filter").addEventListener("input", (e) => {
     filterText = $("filter").value.trim().toLowerCase();
     page = 0;
     const present = devices.filter((d) => !d.gone).length;
     $("count").textContent = present + " present" + (devices.length > present ? ", " + (devices.length - present) + " gone" : "");
     applyFilter();
-    fillPlotDevices();
-    drawPlot();
+    clearTimeout(replot);
+    replot = setTimeout(() => { fillPlotDevices(); if (plotInView) drawPlot(); }, 150);
+    const seq = ++filterSeq, script = performance.now() - e.timeStamp;
+    const box = $("devices");
+    const r = { seq, text: filterText, script, matched: Number(box.dataset.matched), shown: Number(box.dataset.shown), touched: Number(box.dataset.touched) };
+    // frame: the next frame's callback, so the frame drawing the narrowed
+    // cards was produced; painted: a task after that frame, so also after
+    // whatever tasks (stream events) were queued ahead of it.
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      r.frame = performance.now() - e.timeStamp;
+      setTimeout(() => { r.painted = performance.now() - e.timeStamp; lastFilter = r; }, 0);
+    }));
   });
   $("page-prev").addEventListener("click", () => { page = Math.max(0, page - 1); applyFilter(); });
   $("page-next").addEventListener("click", () => { page++; applyFilter(); });
 
+  // Readings come a few a second per device (hundreds a second for a
+  // large fleet): a card out of view is only marked stale, and the cards
+  // in view are drawn once per frame, however many readings came.
+  const dirty = new Set();
+  let flushing = false;
   function onReading(r) {
-    const d = devices.find((x) => x.id === r.id);
+    const d = byId.get(r.id);
     if (!d) return;
     d.readings[r.kind] = r.data;
     if (typeof r.dropped === "number") d.dropped = r.dropped;
-    const c = card(r.id);
-    if (c.root.hidden) c.stale = true;
-    else renderFacts(c, d);
+    const c = cards.get(r.id);
+    if (!c) return;
+    if (c.root.hidden) { c.stale = true; return; }
+    dirty.add(c);
+    if (!flushing) {
+      flushing = true;
+      requestAnimationFrame(() => {
+        flushing = false;
+        for (const c of dirty) {
+          if (c.root.hidden) c.stale = true;
+          else if (c.d) renderFacts(c, c.d);
+        }
+        dirty.clear();
+      });
+    }
   }
 
   // --- actions ---------------------------------------------------------------
@@ -329,26 +394,43 @@
   };
   const plotOff = new Set(); // devices unticked
   const plotLast = new Map(); // id -> last plotted value
+  // One label per device, made when the device list changes; the filter
+  // only hides the others.
+  const plotLabels = new Map(); // id -> label
+  let plotIds = "";
   function fillPlotDevices() {
     const box = $("plot-devices");
-    const ids = devices.filter(matches).map((d) => d.id);
-    if (Array.from(box.querySelectorAll("input")).map((i) => i.value).join() === ids.join()) return;
-    box.replaceChildren();
-    for (const id of ids) {
-      const lab = el("label");
-      const cb = el("input");
-      cb.type = "checkbox";
-      cb.value = id;
-      cb.checked = !plotOff.has(id);
-      cb.addEventListener("change", () => {
-        if (cb.checked) plotOff.delete(id); else plotOff.add(id);
-        drawPlot();
-      });
-      const sw = el("span", "", "■");
-      sw.style.color = colourOf(id);
-      lab.append(cb, sw, document.createTextNode(labelOf(id)));
-      box.append(lab);
+    const all = devices.map((d) => d.id);
+    if (all.join() !== plotIds) {
+      plotIds = all.join();
+      plotLabels.clear();
+      box.replaceChildren();
+      for (const id of all) {
+        const lab = plotLabel(id);
+        plotLabels.set(id, lab);
+        box.append(lab);
+      }
     }
+    for (const d of devices) {
+      const lab = plotLabels.get(d.id);
+      const hide = !matches(d);
+      if (lab && lab.hidden !== hide) lab.hidden = hide;
+    }
+  }
+  function plotLabel(id) {
+    const lab = el("label");
+    const cb = el("input");
+    cb.type = "checkbox";
+    cb.value = id;
+    cb.checked = !plotOff.has(id);
+    cb.addEventListener("change", () => {
+      if (cb.checked) plotOff.delete(id); else plotOff.add(id);
+      drawPlot();
+    });
+    const sw = el("span", "", "■");
+    sw.style.color = colourOf(id);
+    lab.append(cb, sw, document.createTextNode(labelOf(id)));
+    return lab;
   }
   async function fillQuantities() {
     const qs = await fetch("fleet/quantities").then((r) => r.json()).catch(() => []);
@@ -430,7 +512,7 @@
     // not be a sliver at its right edge.
     const now = Date.now();
     let lo = Infinity, hi = -Infinity, first = now;
-    const picked = (id) => { const d = devices.find((x) => x.id === id); return !d || matches(d); };
+    const picked = (id) => !matched || matched.has(id);
     const shown = Object.entries(series).filter(([id, s]) => !plotOff.has(id) && picked(id) && s && s.length);
     for (const [, s] of shown) for (const p of s) { lo = Math.min(lo, p.v); hi = Math.max(hi, p.v); first = Math.min(first, p.t); }
     const t0 = src === "stream" ? now - spanMs[span] : Math.max(now - Math.max(windowMs(), spanMs[span] || 0), Math.min(first, now - 60e3));
@@ -469,9 +551,21 @@
     }
     $("plot-range").textContent = q + ": " + fmt(lo + pad, 2) + " … " + fmt(hi - pad, 2);
   }
+  // The chart is fetched and drawn every 2 s only while it is on screen:
+  // for hundreds of devices that is a large answer and hundreds of lines,
+  // which a page scrolled to its cards would pay for nothing. It is drawn
+  // at once when it comes into view.
+  let plotInView = true;
+  if ("IntersectionObserver" in window) {
+    new IntersectionObserver((entries) => {
+      const was = plotInView;
+      plotInView = entries[entries.length - 1].isIntersecting;
+      if (plotInView && !was) drawPlot();
+    }).observe($("plot"));
+  }
   async function plotLoop() {
     await fillQuantities();
-    await drawPlot();
+    if (plotInView) await drawPlot();
     setTimeout(plotLoop, 2000);
   }
   window.addEventListener("resize", () => drawPlot());
@@ -483,19 +577,23 @@
     lit: (id) => (cards.get(id) ? cards.get(id).lit : -1),
     frames: (id) => (cards.get(id) ? cards.get(id).frames : -1),
     plotLast: (id) => (plotLast.has(id) ? plotLast.get(id) : null),
-    plot: (q) => { $("quantity").value = q; return drawPlot().then(() => $("quantity").value === q); },
+    // plot shows quantity q, scrolling the chart into view as a person
+    // would to look at it.
+    plot: (q) => { $("plot").scrollIntoView(); $("quantity").value = q; return drawPlot().then(() => $("quantity").value === q); },
     plotSpan: () => $("plot").dataset.span || "",
     plotSource: () => $("plot").dataset.source || "",
-    // filter types text into the filter box and returns how long the
-    // cards took to narrow, in ms
-    // (until the next frame is drawn), and how many match and are shown.
+    // lastFilter is what the last input into the filter box cost (ms from
+    // the input event to the end of the handler, and to the painted
+    // frame), how many cards match, are shown and had their DOM touched.
+    lastFilter: () => lastFilter,
+    // filter puts text into the filter box as one input event and
+    // returns lastFilter once that input's frame is painted.
     filter: async (text) => {
-      const t0 = performance.now();
+      const seq = filterSeq + 1;
       $("filter").value = text;
       $("filter").dispatchEvent(new Event("input"));
-      const sync = performance.now() - t0;
-      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-      return { sync, ms: performance.now() - t0, matched: Number($("devices").dataset.matched), shown: Number($("devices").dataset.shown) };
+      while (!lastFilter || lastFilter.seq < seq) await new Promise((r) => setTimeout(r, 5));
+      return lastFilter;
     },
   };
 

@@ -119,8 +119,8 @@ soak:
 demo:
 	$(GO) run ./cmd/sensehat emulate
 
-check-unit: build-daemon
-	deploy/check-unit.sh bin/sensehatd
+check-unit: build
+	deploy/check-unit.sh bin/sensehatd bin/sensehat
 
 # nfpm expands environment variables in arch and version but not in file
 # sources, so each architecture's binary is staged at one fixed path. The

@@ -58,6 +58,8 @@ func Catalog() []Subject {
 		{"<p>.<id>.sensors.colour", FromDevice},
 		{"<p>.<id>.availability", FromDevice},
 		{"<p>.<id>.state", FromDevice},
+		{"<p>.<id>.desired", ToDevice},
+		{"<p>._default.desired", ToDevice},
 		{"$SRV.PING.sensehat", ToDevice},
 		{"$SRV.INFO.sensehat", ToDevice},
 		{"$SRV.STATS.sensehat", ToDevice},

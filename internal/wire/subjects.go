@@ -142,6 +142,18 @@ func (s Subjects) AllText() string { return s.For(All).Text() }
 // AnyText is <prefix>.any.led.text, shown by one device of the fleet.
 func (s Subjects) AnyText() string { return s.For(Any).Text() }
 
+// Desired is <prefix>.<id>.desired, where the hub's JetStream
+// republishes each change of the device's key in DesiredBucket: the value,
+// KV-Operation for a delete or purge, and the revision in
+// DesiredRevisionHeader. Only the hub publishes there for a device's
+// subscribers; the device itself may (it is its own namespace), which
+// reaches no other device.
+func (s Subjects) Desired() string { return s.sub("desired") }
+
+// DefaultDesired is <prefix>._default.desired, Desired of
+// DesiredDefaultKey: every device subscribes, none may publish.
+func (s Subjects) DefaultDesired() string { return s.For(DesiredDefaultKey).Desired() }
+
 // Availability is <prefix>.<id>.availability: "online" or "offline", for
 // Home Assistant's availability_topic (MQTT sensehat/<id>/availability).
 func (s Subjects) Availability() string { return s.sub("availability") }

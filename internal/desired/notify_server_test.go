@@ -1,0 +1,117 @@
+package desired
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/sensehat/sensehat/internal/testutil"
+	"github.com/sensehat/sensehat/internal/wire"
+)
+
+// On a real server (the pinned nats-server): every kind of write of the
+// bucket reaches the republish subjects with its revision, and the Pi's
+// copy stream keeps it, revision-checked writes included (they carry
+// Nats-Expected-Last-Subject-Sequence, which the notice stream, a mirror,
+// drops: the bucket's own republish would pass it on, and the copy would
+// refuse the message against its own sequence numbers). Another device's
+// key is republished on its own subject, which the copy does not keep.
+func TestNoticesReachTheCopy(t *testing.T) {
+	o := testutil.DefaultOptions()
+	o.JetStream, o.StoreDir = true, t.TempDir()
+	srv := testutil.StartServer(t, o)
+	nc := testutil.Connect(t, srv.URL())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s := wire.Subjects{Prefix: "sensehat", ID: "pi1"}
+	kv, err := OpenBucket(ctx, nc, "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureNotify(ctx, nc, "", s.Prefix); err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureNotify(ctx, nc, "", s.Prefix); err != nil {
+		t.Fatalf("made twice: %v", err)
+	}
+	js, err := JetStream(nc, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureCopy(ctx, js, s); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := nc.SubscribeSync(s.Desired())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// pi2's writes move the bucket's sequence away from the copy's
+	if _, err := Set(ctx, kv, "pi2", 0, []string{"rotation=90"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Set(ctx, kv, "pi1", 0, []string{"rotation=180"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Set(ctx, kv, "pi2", 0, []string{"flip=h"}); err != nil {
+		t.Fatal(err)
+	}
+	rev, err := Set(ctx, kv, "pi1", 0, []string{"rotation=270"}) // revision-checked
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Set(ctx, kv, wire.DesiredDefaultKey, 0, []string{"low_light=true"}); err != nil {
+		t.Fatal(err)
+	}
+	var last notice
+	for last.rev != rev {
+		m, err := sub.NextMsg(5 * time.Second)
+		if err != nil {
+			t.Fatalf("no notice of revision %d: %v", rev, err)
+		}
+		n, ok := parseNotice("pi1", m.Header, m.Data)
+		if !ok {
+			t.Fatalf("a notice without a revision: %v", m.Header)
+		}
+		last = n
+	}
+	var d map[string]int
+	if err := json.Unmarshal(last.value, &d); err != nil || d["rotation"] != 270 {
+		t.Errorf("the notice of revision %d holds %q", rev, last.value)
+	}
+	kept := func(key string, want uint64) (value []byte) {
+		t.Helper()
+		testutil.WaitFor(t, 5*time.Second, "the copy keeps "+key, func() bool {
+			r, v, ok, err := ReadCopy(ctx, js, s, key)
+			value = v
+			return err == nil && ok && r == want
+		})
+		return value
+	}
+	if v := kept("pi1", rev); string(v) != string(last.value) {
+		t.Errorf("the copy holds %q", v)
+	}
+	e, err := kv.Get(ctx, wire.DesiredDefaultKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept(wire.DesiredDefaultKey, e.Revision())
+	if _, _, ok, err := ReadCopy(ctx, js, s, "pi2"); ok || err != nil {
+		t.Errorf("the copy keeps pi2's key (%v, %v)", ok, err)
+	}
+	// deleted: the copy holds the deletion at its revision
+	if err := kv.Delete(ctx, "pi1"); err != nil {
+		t.Fatal(err)
+	}
+	// the write after the default key's
+	if v := kept("pi1", e.Revision()+1); v != nil {
+		t.Errorf("a deleted key's copy holds %q", v)
+	}
+	// what the daemon stores itself reads back the same
+	if err := storeCopy(ctx, js, s, notice{key: "pi1", rev: 40, value: []byte(`{"rotation":90}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if v := kept("pi1", 40); string(v) != `{"rotation":90}` {
+		t.Errorf("the stored copy holds %q", v)
+	}
+}

@@ -31,7 +31,12 @@ func desiredKV(t testing.TB, nc *nats.Conn, domain string) jetstream.KeyValue {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	kv, err := desired.OpenBucket(ctx, nc, domain, true)
+	js, err := desired.JetStream(nc, domain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// without the value limit sensehat config sets: hostile values too
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: wire.DesiredBucket, History: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

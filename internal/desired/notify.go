@@ -87,12 +87,22 @@ func CopyConfig(s wire.Subjects) jetstream.StreamConfig {
 }
 
 // EnsureCopy makes the Pi's CopyConfig stream in js if it is not there. A
-// stream of that name made otherwise is left as it is.
+// stream of that name made otherwise is left as it is. The mirrors an
+// earlier sensehatd made instead (SENSEHAT-DESIRED-<key>, which ask the
+// hub for consumers a device may no longer make) are deleted.
 func EnsureCopy(ctx context.Context, js jetstream.JetStream, s wire.Subjects) error {
 	cfg := CopyConfig(s)
 	_, err := js.CreateStream(ctx, cfg)
 	if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		return fmt.Errorf("desired: making the stream %s: %w", cfg.Name, err)
+	}
+	for _, key := range []string{s.ID, wire.DesiredDefaultKey} {
+		name := "SENSEHAT-DESIRED-" + key
+		st, err := js.Stream(ctx, name)
+		if err != nil || st.CachedInfo().Config.Mirror == nil {
+			continue
+		}
+		_ = js.DeleteStream(ctx, name)
 	}
 	return nil
 }

@@ -3,8 +3,11 @@ package desired
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sensehat/sensehat/internal/testutil"
 	"github.com/sensehat/sensehat/internal/wire"
@@ -39,8 +42,15 @@ func TestNoticesReachTheCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// a mirror an earlier sensehatd made goes: it asks for a consumer
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "SENSEHAT-DESIRED-pi1", Mirror: &jetstream.StreamSource{Name: "KV_" + wire.DesiredBucket, FilterSubject: keySubject("pi1")}}); err != nil {
+		t.Fatal(err)
+	}
 	if err := EnsureCopy(ctx, js, s); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := js.Stream(ctx, "SENSEHAT-DESIRED-pi1"); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Errorf("the earlier mirror is still there: %v", err)
 	}
 	sub, err := nc.SubscribeSync(s.Desired())
 	if err != nil {

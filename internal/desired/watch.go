@@ -23,6 +23,10 @@ func (a *Agent) Run(ctx context.Context, nc *nats.Conn) {
 	a.nc = nc
 	a.mu.Unlock()
 	a.Republish()
+	select { // the first read is made below anyway
+	case <-a.kick:
+	default:
+	}
 	notes := make(chan notice, 8)
 	for _, key := range []string{wire.DesiredDefaultKey, a.key} {
 		sub, err := nc.Subscribe(a.o.Subjects.For(key).Desired(), func(m *nats.Msg) {

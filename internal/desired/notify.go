@@ -70,13 +70,15 @@ func EnsureNotify(ctx context.Context, nc *nats.Conn, domain, prefix string) err
 }
 
 // CopyConfig is the stream in the Pi's own JetStream that keeps the last
-// message republished on the device's and the default key's subjects.
+// message republished on the device's and the default key's subjects, and
+// the last the daemon stored itself on Subjects.DesiredKept of each.
 func CopyConfig(s wire.Subjects) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        wire.DesiredCopyStream,
 		Description: "sensehat: the hub's desired state for this device, kept for a start without the hub (docs/desired-state.md)",
-		Subjects:    []string{s.Desired(), s.DefaultDesired()},
-		Storage:     jetstream.FileStorage,
+		Subjects: []string{s.Desired(), s.DefaultDesired(),
+			s.DesiredKept(s.ID), s.DesiredKept(wire.DesiredDefaultKey)},
+		Storage: jetstream.FileStorage,
 		// the last value is all a start needs
 		MaxMsgsPerSubject: 1,
 		// a document and the headers the hub adds
@@ -134,38 +136,43 @@ func parseNotice(key string, h nats.Header, data []byte) (notice, bool) {
 	return n, true
 }
 
-// ReadCopy returns key's last message in the Pi's copy (js is the Pi's
-// JetStream): the revision, the value (nil: deleted), and ok false when
-// the copy holds nothing for the key.
+// ReadCopy returns key's newest message in the Pi's copy (js is the Pi's
+// JetStream), whether the hub republished it or the daemon stored it: the
+// revision, the value (nil: deleted), and ok false when the copy holds
+// nothing for the key.
 func ReadCopy(ctx context.Context, js jetstream.JetStream, s wire.Subjects, key string) (rev uint64, value []byte, ok bool, err error) {
 	st, err := js.Stream(ctx, wire.DesiredCopyStream)
 	if err != nil {
 		return 0, nil, false, fmt.Errorf("the stream %s: %w", wire.DesiredCopyStream, err)
 	}
-	m, err := st.GetLastMsgForSubject(ctx, s.For(key).Desired())
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return 0, nil, false, nil
+	var best notice
+	for _, subj := range []string{s.For(key).Desired(), s.DesiredKept(key)} {
+		m, err := st.GetLastMsgForSubject(ctx, subj)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, nil, false, fmt.Errorf("the stream %s: %w", wire.DesiredCopyStream, err)
+		}
+		if n, ok := parseNotice(key, m.Header, m.Data); ok && n.rev > best.rev {
+			best = n
+		}
 	}
-	if err != nil {
-		return 0, nil, false, fmt.Errorf("the stream %s: %w", wire.DesiredCopyStream, err)
-	}
-	n, ok := parseNotice(key, m.Header, m.Data)
-	return n.rev, n.value, ok, nil
+	return best.rev, best.value, best.rev > 0, nil
 }
 
-// storeCopy keeps what a read of the bucket found in the Pi's copy, as
-// the hub would have republished it: the daemon read it after a link cut
-// the republished message could not cross. The message goes to the Pi's
-// server; beyond it, only in the device's own namespace (the default
-// key's subject is the hub's to publish on, so the Pi's leaf keeps that one
-// to itself).
-func storeCopy(ctx context.Context, js jetstream.JetStream, s wire.Subjects, n notice) error {
-	m := nats.NewMsg(s.For(n.key).Desired())
-	m.Header.Set(wire.DesiredRevisionHeader, strconv.FormatUint(n.rev, 10))
-	if n.value == nil {
+// StoreCopy keeps in the Pi's copy (js is the Pi's JetStream) revision rev
+// of key, read from the bucket (value nil: deleted), on
+// Subjects.DesiredKept: the daemon read it after a link cut that the
+// hub's republish could not cross. The message goes to the Pi's server,
+// and beyond it only in the device's own namespace.
+func StoreCopy(ctx context.Context, js jetstream.JetStream, s wire.Subjects, key string, rev uint64, value []byte) error {
+	m := nats.NewMsg(s.DesiredKept(key))
+	m.Header.Set(wire.DesiredRevisionHeader, strconv.FormatUint(rev, 10))
+	if value == nil {
 		m.Header.Set(kvOperation, "DEL")
 	} else {
-		m.Data = n.value
+		m.Data = value
 	}
 	_, err := js.PublishMsg(ctx, m, jetstream.WithExpectStream(wire.DesiredCopyStream))
 	return err

@@ -118,10 +118,16 @@ func TestNoticesReachTheCopy(t *testing.T) {
 		t.Errorf("a deleted key's copy holds %q", v)
 	}
 	// what the daemon stores itself reads back the same
-	if err := storeCopy(ctx, js, s, notice{key: "pi1", rev: 40, value: []byte(`{"rotation":90}`)}); err != nil {
+	if err := StoreCopy(ctx, js, s, "pi1", 40, []byte(`{"rotation":90}`)); err != nil {
 		t.Fatal(err)
 	}
 	if v := kept("pi1", 40); string(v) != `{"rotation":90}` {
 		t.Errorf("the stored copy holds %q", v)
+	}
+	if err := StoreCopy(ctx, js, s, wire.DesiredDefaultKey, 41, nil); err != nil {
+		t.Fatal(err)
+	}
+	if v := kept(wire.DesiredDefaultKey, 41); v != nil {
+		t.Errorf("the stored deletion holds %q", v)
 	}
 }

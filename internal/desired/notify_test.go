@@ -77,7 +77,7 @@ func TestNotifyAndCopyConfig(t *testing.T) {
 	}
 	c := CopyConfig(wire.Subjects{Prefix: "acme.sh", ID: "pi1"})
 	if c.Name != "SENSEHAT_DESIRED_COPY" || c.Mirror != nil || len(c.Sources) != 0 || c.MaxMsgsPerSubject != 1 || !c.AllowRollup ||
-		!slices.Equal(c.Subjects, []string{"acme.sh.pi1.desired", "acme.sh._default.desired"}) {
+		!slices.Equal(c.Subjects, []string{"acme.sh.pi1.desired", "acme.sh._default.desired", "acme.sh.pi1.desired.pi1", "acme.sh.pi1.desired._default"}) {
 		t.Errorf("copy stream %+v", c)
 	}
 	if _, err := New(Opts{Subjects: wire.Subjects{Prefix: "sensehat", ID: "pi1"}, Display: &matrix{}, Mirror: "sensehat-pi1"}); err == nil {

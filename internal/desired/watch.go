@@ -270,7 +270,7 @@ func (a *Agent) toCopy(ctx context.Context, nc *nats.Conn, read [2]notice) {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		rev, _, ok, err := ReadCopy(cctx, js, a.o.Subjects, n.key)
 		if err == nil && (!ok || rev != n.rev) {
-			err = storeCopy(cctx, js, a.o.Subjects, n)
+			err = StoreCopy(cctx, js, a.o.Subjects, n.key, n.rev, n.value)
 		}
 		cancel()
 		if err != nil {

@@ -557,6 +557,16 @@ func TestRefusal(t *testing.T) {
 		tb.add("pi1 on its "+piName+" leaf", "keep its own key's republished changes", yes, got, d)
 		got, d = kept(pjs, s1, wire.DesiredDefaultKey, 15*time.Second)
 		tb.add("pi1 on its "+piName+" leaf", "keep the default key's republished changes", yes, got, d)
+		// what sensehatd stores there itself after a link cut, as pi1 on
+		// its own server: both keys, in pi1's own namespace
+		{
+			e1 := desired.StoreCopy(dctx, pjs, s1, "pi1", 1000, []byte(`{"rotation":90}`))
+			e2 := desired.StoreCopy(dctx, pjs, s1, wire.DesiredDefaultKey, 1001, []byte(`{"low_light":false}`))
+			r1, _, ok1, _ := desired.ReadCopy(dctx, pjs, s1, "pi1")
+			r2, _, ok2, _ := desired.ReadCopy(dctx, pjs, s1, wire.DesiredDefaultKey)
+			tb.add("pi1 on its "+piName+" leaf", "store what it read into its copy (its key and the default)", yes,
+				e1 == nil && e2 == nil && ok1 && ok2 && r1 == 1000 && r2 == 1001, fmt.Sprint(e1, e2, r1, r2))
+		}
 		// pi2's key in a stream of pi1's making: the hub does not let
 		// pi1's leaf subscribe to pi2's subject
 		{

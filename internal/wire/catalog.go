@@ -60,6 +60,8 @@ func Catalog() []Subject {
 		{"<p>.<id>.state", FromDevice},
 		{"<p>.<id>.desired", ToDevice},
 		{"<p>._default.desired", ToDevice},
+		{"<p>.<id>.desired.<id>", FromDevice},
+		{"<p>.<id>.desired._default", FromDevice},
 		{"$SRV.PING.sensehat", ToDevice},
 		{"$SRV.INFO.sensehat", ToDevice},
 		{"$SRV.STATS.sensehat", ToDevice},

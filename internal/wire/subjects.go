@@ -154,6 +154,13 @@ func (s Subjects) Desired() string { return s.sub("desired") }
 // DesiredDefaultKey: every device subscribes, none may publish.
 func (s Subjects) DefaultDesired() string { return s.For(DesiredDefaultKey).Desired() }
 
+// DesiredKept is <prefix>.<id>.desired.<key>, where the daemon stores in
+// its Pi's own JetStream a revision of key (its id or DesiredDefaultKey)
+// that it read from the bucket and the Pi's copy lacks, in the form of
+// Desired's messages. It is in the device's own namespace: the default
+// key's Desired subject is the hub's alone.
+func (s Subjects) DesiredKept(key string) string { return s.sub("desired." + key) }
+
 // Availability is <prefix>.<id>.availability: "online" or "offline", for
 // Home Assistant's availability_topic (MQTT sensehat/<id>/availability).
 func (s Subjects) Availability() string { return s.sub("availability") }

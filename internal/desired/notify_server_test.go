@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -129,5 +131,68 @@ func TestNoticesReachTheCopy(t *testing.T) {
 	}
 	if v := kept(wire.DesiredDefaultKey, 41); v != nil {
 		t.Errorf("the stored deletion holds %q", v)
+	}
+}
+
+// Why the notices come from a mirror: the bucket's own republish passes on
+// the writer's Nats-Expected-Last-Subject-Sequence, and a stream on the
+// Pi that keeps the republished messages checks it against its own
+// sequence numbers and refuses the message (the pinned nats-server). The
+// revision-checked write, the one sensehat config and the daemon's
+// write-back make, never reaches such a copy.
+func TestBucketsOwnRepublishRefusedByACopy(t *testing.T) {
+	o := testutil.DefaultOptions()
+	o.JetStream, o.StoreDir = true, t.TempDir()
+	srv := testutil.StartServer(t, o)
+	nc := testutil.Connect(t, srv.URL())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	js, err := JetStream(nc, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "probe",
+		RePublish: &jetstream.RePublish{Source: "$KV.probe.*", Destination: "probe.{{wildcard(1)}}.desired"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "PROBE_COPY", Subjects: []string{"probe.pi1.desired"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, "pi2", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	first, err := kv.Create(ctx, "pi1", []byte(`{"rotation":90}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked, err := kv.Update(ctx, "pi1", []byte(`{"rotation":180}`), first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a plain put, republished after the update: once it is in the copy,
+	// so would the update be
+	last, err := kv.Put(ctx, "pi1", []byte(`{"rotation":270}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, "PROBE_COPY")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 5*time.Second, "the plain put in the copy", func() bool {
+		m, err := st.GetLastMsgForSubject(ctx, "probe.pi1.desired")
+		return err == nil && m.Header.Get(wire.DesiredRevisionHeader) == strconv.FormatUint(last, 10)
+	})
+	var revs []string
+	for seq := uint64(1); ; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			break
+		}
+		revs = append(revs, m.Header.Get(wire.DesiredRevisionHeader))
+	}
+	if want := []string{strconv.FormatUint(first, 10), strconv.FormatUint(last, 10)}; !slices.Equal(revs, want) {
+		t.Errorf("the copy holds revisions %v, want %v without the revision-checked %d: if nats-server now takes it, the notice stream need not be a mirror", revs, want, checked)
 	}
 }

@@ -174,8 +174,9 @@ type State struct {
 	// NeedsRestart lists the settings whose desired value differs from the
 	// one in force and that apply only at the next start.
 	NeedsRestart []string `json:"needs_restart,omitempty"`
-	// Source is where the desired state was read: "bucket", "mirror"
-	// (the Pi's own JetStream's copy, while the hub cannot be reached),
+	// Source is where the desired state was read: "bucket", "pi stream"
+	// (DesiredCopyStream in the Pi's own JetStream, while the hub cannot
+	// be reached),
 	// "local copy" (the state directory's, read at the start) or "none"
 	// yet.
 	Source string `json:"source"`

@@ -629,6 +629,48 @@ func TestRefusal(t *testing.T) {
 			}
 			tb.add("device pi2", "make a consumer of its own key delivering onto pi1's led.text", no, ok1 || ok2 || ok3 || err == nil, d)
 		}
+		// What nats-server's permissions cannot hold: a request's reply
+		// subject. The answer goes wherever the requester says, and a
+		// device may answer (allow_responses) what it sent itself.
+		{
+			pi2R := dial(t, hubURL, creds("pi2"), nats.CustomInboxPrefix("_INBOX.pi2"))
+			spoof := func(send func() error) (bool, string) {
+				sub, err := pi1.SubscribeSync("sensehat.pi1.led.text")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer func() { _ = sub.Unsubscribe() }()
+				_ = pi1.Flush()
+				if err := send(); err != nil {
+					return false, err.Error()
+				}
+				m, err := sub.NextMsg(2 * time.Second)
+				if err != nil {
+					return false, err.Error()
+				}
+				return true, "pi1 received " + string(m.Data)
+			}
+			got, d := spoof(func() error {
+				return pi2R.PublishRequest("$JS.API.DIRECT.GET.KV_sensehat_desired.$KV.sensehat_desired.pi2", "sensehat.pi1.led.text", nil)
+			})
+			tb.known("device pi2", "make the hub answer a direct get of its own key onto pi1's led.text (a reply subject)", got, d,
+				"a request's reply subject is the requester's to choose and no permission holds it: the hub's JetStream answers there with what pi2 wrote into its own key (at most 4 KB); the same holds for every JetStream API answer")
+			got, d = spoof(func() error {
+				own, err := pi2R.Subscribe("sensehat.pi2.led.text", func(m *nats.Msg) { _ = m.Respond([]byte("from pi2")) })
+				if err != nil {
+					return err
+				}
+				defer func() { _ = own.Unsubscribe() }()
+				_ = pi2R.Flush()
+				if err := pi2R.PublishRequest("sensehat.pi2.led.text", "sensehat.pi1.led.text", nil); err != nil {
+					return err
+				}
+				time.Sleep(500 * time.Millisecond) // the answer is sent from the handler
+				return nil
+			})
+			tb.known("device pi2", "answer its own request onto pi1's led.text (allow_responses)", got, d,
+				"a device may answer each request it receives on its reply subject, and may send itself requests with any reply subject: it publishes once on any subject per request")
+		}
 		// consumer-create answers are no device's business any more
 		{
 			sub, err := pi2.SubscribeSync("$JSC.R.*")

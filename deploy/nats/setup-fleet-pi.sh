@@ -120,7 +120,7 @@ set_var SENSEHAT_RESEND_WINDOW 10s
 # the desired-state bucket is in the hub's JetStream domain, reached
 # through the leaf (docs/desired-state.md)
 set_var SENSEHAT_DESIRED_DOMAIN hub
-# and mirrored into this Pi's JetStream for a start without the hub
+# and kept in this Pi's JetStream for a start without the hub
 set_var SENSEHAT_DESIRED_MIRROR "sensehat-$id"
 say "sensehatd logs in to nats://127.0.0.1:4222 as $id ($env_file, $dropin/fleet.conf)"
 

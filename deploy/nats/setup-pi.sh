@@ -107,7 +107,7 @@ if [ -f "$env_file" ]; then
 	# the desired-state bucket is in the hub's JetStream domain, reached
 	# through the leaf (docs/desired-state.md)
 	set_var SENSEHAT_DESIRED_DOMAIN hub
-	# and mirrored into this Pi's JetStream for a start without the hub
+	# and kept in this Pi's JetStream for a start without the hub
 	set_var SENSEHAT_DESIRED_MIRROR "sensehat-$id"
 	say "sensehatd now uses nats://127.0.0.1:4222 and resends 10 s after a lost connection ($env_file)"
 fi

@@ -100,6 +100,13 @@ func (a *App) config(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if verb == "set" || verb == "unset" {
+		// devices hear of a change from the stream that republishes it;
+		// a bucket made before it existed gets it now
+		if err := desired.EnsureNotify(ctx, nc, *domain, c.Prefix); err != nil {
+			fmt.Fprintf(a.Stderr, "sensehat: config %s: %v\n", verb, err)
+		}
+	}
 	switch verb {
 	case "get":
 		return a.configGet(ctx, kv, key, *all)

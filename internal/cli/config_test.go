@@ -29,9 +29,20 @@ func jsServer(t *testing.T) *testutil.Server {
 func TestConfigSetGetUnset(t *testing.T) {
 	srv := jsServer(t)
 	ctx := context.Background()
+	// devices hear of the change on <p>.<id>.desired, republished by the
+	// stream config set makes with the bucket
+	nc := testutil.Connect(t, srv.URL())
+	notice, err := nc.SubscribeSync("sensehat.pi1.desired")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = nc.Flush()
 	code, out, errOut := run(ctx, "config", "set", "pi1", "rotation=180", "flip=h", "env_interval=2s", "--nats", srv.URL())
-	if code != 0 || !strings.Contains(out, "pi1: revision 1") {
+	if code != 0 || !strings.Contains(out, "pi1: revision 1") || errOut != "" {
 		t.Fatalf("set: %d %q %q", code, out, errOut)
+	}
+	if m, err := notice.NextMsg(5 * time.Second); err != nil || m.Header.Get("Nats-Sequence") != "1" || !strings.Contains(string(m.Data), `"rotation":180`) {
+		t.Errorf("no notice of revision 1 (%v)", err)
 	}
 	if code, out, _ = run(ctx, "config", "set", "--all", "low_light=true", "--nats", srv.URL()); code != 0 {
 		t.Fatalf("set --all: %d %q", code, out)

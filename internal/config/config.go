@@ -75,7 +75,7 @@ type Config struct {
 	DesiredDomain string
 	// DesiredMirror is the JetStream domain of the Pi's own nats-server
 	// (sensehat-<id> with store and forward), in which the daemon keeps a
-	// mirror of its two keys and reads it while the hub cannot be
+	// copy of its two keys and reads it while the hub cannot be
 	// reached; "" keeps none.
 	DesiredMirror string
 	// Desired turns the desired-state watch on (--desired, default on).
@@ -247,7 +247,7 @@ func (c *Config) FlagSet(name string, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.HAPrefix, "ha-prefix", c.HAPrefix, `Home Assistant MQTT discovery prefix; "" or none: no discovery`)
 	fs.BoolVar(&c.Desired, "desired", c.Desired, "watch the desired state in the bucket "+wire.DesiredBucket+" and apply it")
 	fs.StringVar(&c.DesiredDomain, "desired-domain", c.DesiredDomain, `JetStream domain of the desired-state bucket ("": the server's own; "hub" through a leaf)`)
-	fs.StringVar(&c.DesiredMirror, "desired-mirror", c.DesiredMirror, `JetStream domain of the Pi's own nats-server that keeps a mirror of the desired state (store and forward: sensehat-<id>; "": none)`)
+	fs.StringVar(&c.DesiredMirror, "desired-mirror", c.DesiredMirror, `JetStream domain of the Pi's own nats-server that keeps a copy of the desired state (store and forward: sensehat-<id>; "": none)`)
 	fs.BoolVar(&c.ShowVersion, "version", false, "print version and exit")
 	return fs
 }

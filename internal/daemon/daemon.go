@@ -61,7 +61,7 @@ type Daemon struct {
 	// limit, so tests can end one without waiting.
 	Clock func() time.Time
 	// DesiredResync is how often the desired-state keys are read again
-	// besides the watch; 0 means desired.DefaultResync.
+	// besides the notices of change; 0 means desired.DefaultResync.
 	DesiredResync time.Duration
 
 	// What the phases of Run started, for Status. Each is set once,

@@ -185,11 +185,14 @@ leafnodes { reconnect: 1, remotes [ { urls: ["nats://%s"] } ] }
 }
 
 // A Pi that boots while its hub cannot be reached, its state directory's
-// copy gone, comes up with the desired state its own JetStream mirrored
-// while the link was up, including a change made on the hub while the
-// daemon was stopped. The daemon makes the mirrors itself
-// (--desired-mirror), one per key, each of one filter subject.
-func TestBootWithoutHubAppliesMirror(t *testing.T) {
+// copy gone, comes up with the desired state its own JetStream kept while
+// the link was up: a change made on the hub while the daemon was stopped
+// (the hub's republish crossed the leaf into the Pi's copy), and one made
+// while the link was cut, which the daemon read when the link came back
+// and stored in the copy itself. The daemon makes the copy stream
+// (--desired-mirror); it keeps the device's key and the default key, not
+// another device's.
+func TestBootWithoutHubAppliesPiCopy(t *testing.T) {
 	for _, pl := range piLeaves(t) {
 		t.Run(pl.name, func(t *testing.T) {
 			// The leaf must know the hub only through the link; nats-server
@@ -213,26 +216,38 @@ func TestBootWithoutHubAppliesMirror(t *testing.T) {
 			cfg.DesiredDomain, cfg.DesiredMirror = "hub", "sensehat-pi1"
 			r := startWith(t, cfg, startOpts{})
 			testutil.WaitFor(t, 10*time.Second, "rotation 90 applied from the bucket", func() bool { return rotation(r.d.desired.State()) == 90 })
-			r.stop(t)
-
-			// Changed on the hub while the daemon is stopped: only the
-			// Pi's JetStream sees it, through the mirror.
-			rev := put(t, kv, "pi1", `{"rotation":180,"flip":"h"}`)
+			s := wire.Subjects{Prefix: cfg.Prefix, ID: "pi1"}
 			js, err := desired.JetStream(connect(t, leafURL), "sensehat-pi1")
 			if err != nil {
 				t.Fatal(err)
 			}
-			testutil.WaitFor(t, 15*time.Second, "the mirror holds the change", func() bool {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-				defer cancel()
-				got, _, ok, _ := desired.ReadMirror(ctx, js, "pi1")
-				return ok && got == rev
-			})
+			kept := func(what, key string, rev uint64) {
+				t.Helper()
+				testutil.WaitFor(t, 15*time.Second, what, func() bool {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+					defer cancel()
+					got, _, ok, _ := desired.ReadCopy(ctx, js, s, key)
+					return ok && got == rev
+				})
+			}
+			// written before the copy stream was made: the daemon stores
+			// what it read
+			kept("the daemon stored the default key in the Pi's copy", wire.DesiredDefaultKey, r.d.desired.State().DefaultRevision)
+			r.stop(t)
+
+			// Changed on the hub while the daemon is stopped: only the
+			// Pi's JetStream sees it, through the hub's republish. A
+			// revision-checked write, as sensehat config makes.
+			rev, err := desired.Set(context.Background(), kv, "pi1", 0, []string{"rotation=180", "flip=h"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept("the Pi's copy holds the change", "pi1", rev)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			_, _, other, err := desired.ReadMirror(ctx, js, "pi2")
+			_, _, other, err := desired.ReadCopy(ctx, js, s, "pi2")
 			cancel()
-			if other || err == nil {
-				t.Errorf("the Pi mirrors pi2's key (%v, %v): a mirror per own key only", other, err)
+			if other || err != nil {
+				t.Errorf("the Pi keeps pi2's key (%v, %v): its own and the default key only", other, err)
 			}
 
 			link.Cut()
@@ -241,15 +256,15 @@ func TestBootWithoutHubAppliesMirror(t *testing.T) {
 				t.Fatalf("the state directory's copy: %v", err)
 			}
 			r2 := startWith(t, cfg, startOpts{})
-			testutil.WaitFor(t, 15*time.Second, "the mirror's desired state applied", func() bool {
+			testutil.WaitFor(t, 15*time.Second, "the Pi's copy applied", func() bool {
 				s := r2.d.desired.State()
-				return rotation(s) == 180 && s.Revision == rev && s.Source == "mirror"
+				return rotation(s) == 180 && s.Revision == rev && s.Source == "pi stream"
 			})
-			s := r2.d.desired.State()
-			if st := r2.d.player.Status(); st.Orientation.Rotation != 180 || !st.Orientation.FlipH || !st.LowLight {
-				t.Errorf("the player runs rotation %d, flip h %v, low light %v; want 180, true, true (the default key's)", st.Orientation.Rotation, st.Orientation.FlipH, st.LowLight)
+			st := r2.d.desired.State()
+			if p := r2.d.player.Status(); p.Orientation.Rotation != 180 || !p.Orientation.FlipH || !p.LowLight {
+				t.Errorf("the player runs rotation %d, flip h %v, low light %v; want 180, true, true (the default key's)", p.Orientation.Rotation, p.Orientation.FlipH, p.LowLight)
 			}
-			if s.Problem == "" {
+			if st.Problem == "" {
 				t.Error("no problem reported while the hub cannot be reached")
 			}
 			// The link returns: the bucket takes over.
@@ -257,6 +272,28 @@ func TestBootWithoutHubAppliesMirror(t *testing.T) {
 			testutil.WaitFor(t, 30*time.Second, "the bucket reached again", func() bool {
 				s := r2.d.desired.State()
 				return s.Source == "bucket" && s.Problem == ""
+			})
+
+			// Changed while the link is cut: the republish cannot cross;
+			// the daemon reads it when the link is back and keeps it.
+			link.Cut()
+			testutil.WaitFor(t, 10*time.Second, "the link is down", func() bool { return hub.NumLeafNodes() == 0 })
+			rev2 := put(t, kv, "pi1", `{"rotation":270}`)
+			link.Restore()
+			testutil.WaitFor(t, 30*time.Second, "the change read once the link is back", func() bool {
+				return r2.d.desired.State().Revision == rev2
+			})
+			kept("the daemon stored the change in the Pi's copy", "pi1", rev2)
+			r2.stop(t)
+			link.Cut()
+			testutil.WaitFor(t, 10*time.Second, "the link is down", func() bool { return hub.NumLeafNodes() == 0 })
+			if err := os.Remove(filepath.Join(cfg.StateDir, desired.CopyFile)); err != nil {
+				t.Fatalf("the state directory's copy: %v", err)
+			}
+			r3 := startWith(t, cfg, startOpts{})
+			testutil.WaitFor(t, 15*time.Second, "the stored change applied", func() bool {
+				s := r3.d.desired.State()
+				return rotation(s) == 270 && s.Revision == rev2 && s.Source == "pi stream"
 			})
 		})
 	}

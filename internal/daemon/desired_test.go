@@ -24,18 +24,23 @@ func jsServer(t testing.TB, domain string) *testutil.Server {
 	return testutil.StartServer(t, o)
 }
 
-// desiredKV creates the desired-state bucket on the server at url, as
-// `sensehat config set` does.
+// desiredKV creates the desired-state bucket and the stream that tells
+// devices of its changes on the server at url, as `sensehat config set`
+// does.
 func desiredKV(t testing.TB, nc *nats.Conn, domain string) jetstream.KeyValue {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
 	js, err := desired.JetStream(nc, domain)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+	// without the value limit sensehat config sets: hostile values too
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: wire.DesiredBucket, History: 5})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := desired.EnsureNotify(ctx, nc, domain, "sensehat"); err != nil {
 		t.Fatal(err)
 	}
 	return kv

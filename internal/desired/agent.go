@@ -56,20 +56,22 @@ type Opts struct {
 	// own JetStream).
 	Domain string
 	// Mirror is the JetStream domain of the Pi's own server, in which the
-	// Agent keeps mirrors of its two keys (MirrorConfig) and reads them
+	// Agent keeps the Pi's copy of its two keys (CopyConfig) and reads it
 	// while the bucket cannot be reached; "" keeps none. It needs a
-	// Domain: the mirrors reach the hub's bucket through it.
+	// Domain: the bucket is on the hub, the copy on the Pi.
 	Mirror string
-	// Resync is how often the keys are read again besides the watch, in
-	// case the watch missed an update while the link was down; 0 means
-	// DefaultResync.
+	// Resync is how often the keys are read again besides the notices of
+	// change, which are lost while a Pi's link is down (and all of them
+	// on a hub without wire.DesiredNotifyStream); 0 means DefaultResync.
 	Resync time.Duration
 	// OnState, if set, is called with every new reported state.
 	OnState func(wire.State)
 	Log     *slog.Logger
 }
 
-// DefaultResync is how often an Agent reads its keys besides watching.
+// DefaultResync is how often an Agent reads its keys besides the notices:
+// two direct gets per device, and the longest a change made while a Pi's
+// link was cut waits once the link is back.
 const DefaultResync = 10 * time.Second
 
 // Agent applies and reports a device's desired state.
@@ -84,6 +86,8 @@ type Agent struct {
 	st      wire.State
 	kv      jetstream.KeyValue
 	nc      *nats.Conn
+	// kick asks Run to read the keys now (after a reconnect)
+	kick chan struct{}
 
 	enc atomic.Pointer[[]byte]
 	lit atomic.Int32 // 0 unknown, 1 dark, 2 lit
@@ -115,12 +119,12 @@ func New(o Opts) (*Agent, error) {
 		o.Log = slog.Default()
 	}
 	if o.Mirror != "" && (o.Domain == "" || o.Domain == o.Mirror) {
-		return nil, fmt.Errorf("desired: a mirror in domain %q needs the bucket in another domain (--desired-domain hub), not %q", o.Mirror, o.Domain)
+		return nil, fmt.Errorf("desired: a copy in domain %q needs the bucket in another domain (--desired-domain hub), not %q", o.Mirror, o.Domain)
 	}
 	if o.Resync <= 0 {
 		o.Resync = DefaultResync
 	}
-	a := &Agent{o: o, key: o.Subjects.ID, from: map[string]string{}}
+	a := &Agent{o: o, key: o.Subjects.ID, from: map[string]string{}, kick: make(chan struct{}, 1)}
 	a.docs[0].key, a.docs[1].key = wire.DesiredDefaultKey, o.Subjects.ID
 	for _, f := range wire.DesiredFields {
 		a.from[f] = "default"
@@ -248,11 +252,16 @@ func (a *Agent) reportShown() {
 	}()
 }
 
-// Republish sends the reported state again (after a reconnect). A nil
-// Agent has nothing to send.
+// Republish sends the reported state again and reads the keys (after a
+// reconnect: notices may have been lost meanwhile). A nil Agent has
+// nothing to send.
 func (a *Agent) Republish() {
 	if a == nil {
 		return
+	}
+	select {
+	case a.kick <- struct{}{}:
+	default:
 	}
 	a.mu.Lock()
 	nc := a.nc

@@ -1,11 +1,12 @@
 // Package desired keeps a device's settings in step with its desired
 // state: the documents under the device's id and wire.DesiredDefaultKey in
-// the JetStream key-value bucket wire.DesiredBucket. An Agent watches both
-// keys, applies what changed at once through narrow interfaces (the
-// display, its gamma curve, the colour sensor), keeps a copy of what it
-// read in the state directory for a start without the hub (with store
-// and forward also a mirror of both keys in the Pi's own JetStream,
-// MirrorConfig), and reports what is in force as a wire.State.
+// the JetStream key-value bucket wire.DesiredBucket. An Agent reads both
+// keys by direct get and hears of each change from the hub's republish
+// (NotifyConfig; a device makes no consumer), applies what changed at
+// once through narrow interfaces (the display, its gamma curve, the
+// colour sensor), keeps a copy of what it read in the state directory for
+// a start without the hub (with store and forward also in the Pi's own
+// JetStream, CopyConfig), and reports what is in force as a wire.State.
 //
 // Precedence, lowest first: built-in defaults, the settings file and
 // flags, the default key, the device's key, then a led.config or

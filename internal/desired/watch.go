@@ -12,145 +12,151 @@ import (
 	"github.com/sensehat/sensehat/internal/wire"
 )
 
-// Run watches the device's key and the default key on nc until ctx ends,
-// applying each change as it comes. While the bucket cannot be reached
-// (no server, hub cut off, no bucket yet) it says why in the reported
-// state and tries again every Resync.
+// Run keeps the device's key and the default key in force on nc until ctx
+// ends: it reads both at once, after every reconnect and every Resync,
+// and applies each change the hub republishes on their Subjects.Desired
+// as it comes. While the bucket cannot be reached (no server, hub cut
+// off, no bucket yet) it says why in the reported state, and with a Pi's
+// copy (Opts.Mirror) applies what that holds that is newer.
 func (a *Agent) Run(ctx context.Context, nc *nats.Conn) {
 	a.mu.Lock()
 	a.nc = nc
 	a.mu.Unlock()
 	a.Republish()
-	mirrored := false
+	select { // the first read is made below anyway
+	case <-a.kick:
+	default:
+	}
+	notes := make(chan notice, 8)
+	for _, key := range []string{wire.DesiredDefaultKey, a.key} {
+		sub, err := nc.Subscribe(a.o.Subjects.For(key).Desired(), func(m *nats.Msg) {
+			if n, ok := parseNotice(key, m.Header, m.Data); ok {
+				select {
+				case notes <- n:
+				default: // the next read of the keys catches up
+				}
+			}
+		})
+		if err != nil {
+			a.o.Log.Warn("desired state: no notice of changes; reading the keys every resync", "err", err, "every", a.o.Resync)
+			continue
+		}
+		defer func() { _ = sub.Unsubscribe() }()
+	}
+	t := time.NewTicker(a.o.Resync)
+	defer t.Stop()
+	var b bucket
+	copied := false
 	for ctx.Err() == nil {
-		// The mirror is on the server the daemon talks to: without it
+		// The Pi's copy is on the server the daemon talks to: without it
 		// there is nothing to make or read.
-		if a.o.Mirror != "" && !mirrored && nc.IsConnected() {
-			mirrored = a.ensureMirror(ctx, nc)
+		if a.o.Mirror != "" && !copied && nc.IsConnected() {
+			copied = a.ensureCopy(ctx, nc)
 		}
-		err := a.session(ctx, nc)
-		if ctx.Err() != nil {
-			return
-		}
+		err := a.resync(ctx, nc, &b)
 		a.setProblem(err)
-		if a.o.Mirror != "" && nc.IsConnected() {
-			a.fromMirror(ctx, nc)
+		if err == nil {
+			a.reached()
+		} else if a.o.Mirror != "" && nc.IsConnected() {
+			a.fromCopy(ctx, nc)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(a.o.Resync):
+		for wait := true; wait; {
+			select {
+			case <-ctx.Done():
+				return
+			case n := <-notes:
+				a.take(n.key, n.rev, n.value, "bucket", true)
+			case <-t.C:
+				wait = false
+			case <-a.kick:
+				wait = false
+			}
 		}
 	}
 }
 
-// openKV finds the bucket.
-func openKV(ctx context.Context, nc *nats.Conn, domain string) (jetstream.KeyValue, error) {
+// bucket is the bucket as a Run reaches it: its key-value view (for the
+// write-back) and its stream (for direct gets that show deletes with
+// their revisions).
+type bucket struct {
+	kv jetstream.KeyValue
+	st jetstream.Stream
+}
+
+// open finds the bucket.
+func (b *bucket) open(ctx context.Context, nc *nats.Conn, domain string) error {
 	js, err := JetStream(nc, domain)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	kv, err := js.KeyValue(cctx, wire.DesiredBucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		return nil, fmt.Errorf("no bucket %s yet: `sensehat config set` creates it", wire.DesiredBucket)
+		return fmt.Errorf("no bucket %s yet: `sensehat config set` creates it", wire.DesiredBucket)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bucket %s unreachable: %w", wire.DesiredBucket, err)
+		return fmt.Errorf("bucket %s unreachable: %w", wire.DesiredBucket, err)
 	}
-	return kv, nil
+	st, err := js.Stream(cctx, "KV_"+wire.DesiredBucket)
+	if err != nil {
+		return fmt.Errorf("bucket %s unreachable: %w", wire.DesiredBucket, err)
+	}
+	b.kv, b.st = kv, st
+	return nil
 }
 
-// session watches until the watch ends or ctx does.
-func (a *Agent) session(ctx context.Context, nc *nats.Conn) error {
+// resync reads both keys by direct get and applies what differs from
+// what is in force; with a Pi's copy, it stores there what is newer than
+// the copy holds.
+func (a *Agent) resync(ctx context.Context, nc *nats.Conn, b *bucket) error {
 	if !nc.IsConnected() {
 		return errors.New("not connected to NATS")
 	}
-	kv, err := openKV(ctx, nc, a.o.Domain)
-	if err != nil {
-		return err
+	if b.st == nil {
+		if err := b.open(ctx, nc, a.o.Domain); err != nil {
+			return err
+		}
+		a.mu.Lock()
+		a.kv = b.kv
+		a.mu.Unlock()
 	}
-	a.mu.Lock()
-	a.kv = kv
-	a.mu.Unlock()
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	// One watch per key: a consumer of one filter subject is created on
-	// CONSUMER.CREATE.<stream>.<name>.<subject>, which a device's
-	// permissions can hold to its own keys; one of several filters is not.
-	var updates [2]<-chan jetstream.KeyValueEntry
+	var read [2]notice
 	for i, key := range []string{wire.DesiredDefaultKey, a.key} {
-		w, err := kv.Watch(wctx, key)
-		if err != nil {
-			return fmt.Errorf("watching %s in %s: %w", key, wire.DesiredBucket, err)
-		}
-		defer func() { _ = w.Stop() }()
-		updates[i] = w.Updates()
-	}
-	t := time.NewTicker(a.o.Resync)
-	defer t.Stop()
-	for {
-		var e jetstream.KeyValueEntry
-		var ok bool
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok = <-updates[0]:
-		case e, ok = <-updates[1]:
-		case <-t.C:
-			// The watch's consumer can lose messages while a leaf's
-			// link is down; reading the keys again catches up.
-			if err := a.resync(ctx, kv); err != nil {
-				a.setProblem(err)
-			} else {
-				a.reached()
-			}
-			continue
-		}
-		if !ok {
-			return errors.New("the watch of the bucket ended")
-		}
-		if e == nil { // the values there were have all come
-			a.reached()
-			continue
-		}
-		var v []byte
-		if e.Operation() == jetstream.KeyValuePut {
-			v = e.Value()
-		}
-		a.entry(e.Key(), e.Revision(), v)
-		a.setProblem(nil)
-	}
-}
-
-// resync reads both keys and applies what the watch has not.
-func (a *Agent) resync(ctx context.Context, kv jetstream.KeyValue) error {
-	for _, key := range []string{wire.DesiredDefaultKey, a.key} {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		e, err := kv.Get(cctx, key)
+		m, err := b.st.GetLastMsgForSubject(cctx, keySubject(key))
 		cancel()
 		switch {
-		case errors.Is(err, jetstream.ErrKeyNotFound):
-			a.entry(key, 0, nil)
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+			read[i] = notice{key: key}
 		case err != nil:
+			b.st = nil // open it again: the bucket may be gone or made anew
 			return fmt.Errorf("reading %s: %w", key, err)
 		default:
-			a.entry(key, e.Revision(), e.Value())
+			read[i] = notice{key: key, rev: m.Sequence, value: m.Data}
+			if op := m.Header.Get(kvOperation); op == "DEL" || op == "PURGE" {
+				read[i].value = nil
+			} else if read[i].value == nil {
+				read[i].value = []byte{}
+			}
 		}
+	}
+	for _, n := range read {
+		a.take(n.key, n.rev, n.value, "bucket", false)
+	}
+	if a.o.Mirror != "" {
+		a.toCopy(ctx, nc, read)
 	}
 	return nil
 }
 
-// entry takes a key's value from the bucket (nil: deleted) at a revision
-// (0: unknown, from a read of a deleted key), applies it and keeps the
-// local copy.
-func (a *Agent) entry(key string, rev uint64, value []byte) { a.take(key, rev, value, "bucket") }
-
-// take is entry from source: "bucket", or "mirror", whose revision must
-// be newer than the one in force (a mirror may lag the bucket; it never
-// leads it).
-func (a *Agent) take(key string, rev uint64, value []byte, source string) {
+// take applies a key's value (nil: deleted) at a revision (0: the key has
+// never had one) from source, keeps the local copy, and reports. A read of
+// the bucket is in force whatever it holds (the bucket may have been made
+// anew, its revisions starting over); with newer set, only a revision
+// newer than the one in force is taken (a notice that overtook a read, the
+// Pi's copy, which may lag the bucket but never leads it).
+func (a *Agent) take(key string, rev uint64, value []byte, source string, newer bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	i := 1
@@ -158,12 +164,12 @@ func (a *Agent) take(key string, rev uint64, value []byte, source string) {
 		i = 0
 	}
 	k := &a.docs[i]
-	if source != "bucket" && rev <= k.rev {
+	if newer && rev <= k.rev {
 		return
 	}
 	if rev == 0 && value == nil {
 		if k.raw == nil && len(k.refused) == 0 {
-			return // known to be deleted
+			return // known to have no value
 		}
 		rev = k.rev
 	} else if rev == k.rev {
@@ -213,40 +219,62 @@ func (a *Agent) reached() {
 	a.publishLocked()
 }
 
-// ensureMirror makes the Pi's mirrors of the two keys, and says whether
-// they are there.
-func (a *Agent) ensureMirror(ctx context.Context, nc *nats.Conn) bool {
+// ensureCopy makes the Pi's copy, and says whether it is there.
+func (a *Agent) ensureCopy(ctx context.Context, nc *nats.Conn) bool {
 	js, err := JetStream(nc, a.o.Mirror)
 	if err == nil {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err = EnsureMirror(cctx, js, a.key, a.o.Domain)
+		err = EnsureCopy(cctx, js, a.o.Subjects)
 		cancel()
 	}
 	if err != nil {
-		a.o.Log.Warn("desired state: no mirror in the Pi's JetStream yet; trying again", "domain", a.o.Mirror, "err", err)
+		a.o.Log.Warn("desired state: no copy in the Pi's JetStream yet; trying again", "domain", a.o.Mirror, "err", err)
 		return false
 	}
 	return true
 }
 
-// fromMirror applies what the Pi's mirrors hold that is newer than what
-// is in force: the bucket cannot be reached, and the mirror has what the
-// hub held when the link was last up.
-func (a *Agent) fromMirror(ctx context.Context, nc *nats.Conn) {
+// fromCopy applies what the Pi's copy holds that is newer than what is in
+// force: the bucket cannot be reached, and the copy has what the hub
+// republished while the link was last up.
+func (a *Agent) fromCopy(ctx context.Context, nc *nats.Conn) {
 	js, err := JetStream(nc, a.o.Mirror)
 	if err != nil {
 		return
 	}
 	for _, key := range []string{wire.DesiredDefaultKey, a.key} {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		rev, v, ok, err := ReadMirror(cctx, js, key)
+		rev, v, ok, err := ReadCopy(cctx, js, a.o.Subjects, key)
 		cancel()
 		if err != nil {
-			a.o.Log.Debug("desired state: reading the mirror", "key", key, "err", err)
+			a.o.Log.Debug("desired state: reading the Pi's copy", "key", key, "err", err)
 			continue
 		}
 		if ok {
-			a.take(key, rev, v, "mirror")
+			a.take(key, rev, v, "pi stream", true)
+		}
+	}
+}
+
+// toCopy stores in the Pi's copy what a read of the bucket found that the
+// copy does not hold: a change the hub republished while the link was cut.
+func (a *Agent) toCopy(ctx context.Context, nc *nats.Conn, read [2]notice) {
+	js, err := JetStream(nc, a.o.Mirror)
+	if err != nil {
+		return
+	}
+	for _, n := range read {
+		if n.rev == 0 {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		rev, _, ok, err := ReadCopy(cctx, js, a.o.Subjects, n.key)
+		if err == nil && (!ok || rev != n.rev) {
+			err = StoreCopy(cctx, js, a.o.Subjects, n.key, n.rev, n.value)
+		}
+		cancel()
+		if err != nil {
+			a.o.Log.Debug("desired state: keeping the Pi's copy", "key", n.key, "err", err)
 		}
 	}
 }

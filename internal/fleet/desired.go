@@ -145,6 +145,10 @@ func (s *Server) postDesired(w http.ResponseWriter, r *http.Request) {
 		webguard.Error(w, http.StatusServiceUnavailable, "fleet: "+err.Error())
 		return
 	}
+	// devices hear of the change from the stream that republishes it;
+	// the web role may not make it (an operator's config set does), and
+	// devices without it still read their keys every resync
+	_ = desired.EnsureNotify(ctx, s.nc, "", s.opts.Prefix)
 	n, err := desired.Edit(ctx, kv, key, rev, set, unset)
 	switch {
 	case errors.Is(err, desired.ErrConflict):

@@ -415,6 +415,8 @@ func TestRefusal(t *testing.T) {
 		defer dcancel()
 		opKV, err := desired.OpenBucket(dctx, op.Conn, "", true)
 		tb.add("operator laptop", "make the desired-state bucket", yes, err == nil, fmt.Sprint(err))
+		err = desired.EnsureNotify(dctx, op.Conn, "", "sensehat")
+		tb.add("operator laptop", "make the stream that republishes its changes", yes, err == nil, fmt.Sprint(err))
 		if err == nil {
 			_, e1 := desired.Set(dctx, opKV, "pi1", 0, []string{"rotation=180"})
 			_, e2 := desired.Set(dctx, opKV, "pi2", 0, []string{"rotation=90"})
@@ -430,18 +432,21 @@ func TestRefusal(t *testing.T) {
 			tb.add("device pi1", "read its own desired state", yes, err == nil && strings.Contains(string(e.Value()), "180"), fmt.Sprint(err))
 			_, err = kv.Get(dctx, wire.DesiredDefaultKey)
 			tb.add("device pi1", "read the fleet's default key", yes, err == nil, fmt.Sprint(err))
-			w, err := kv.Watch(dctx, "pi1")
+			// no consumer, not even of its own key: a watch is one
+			short, scancel := context.WithTimeout(dctx, refuse)
+			w, err := kv.Watch(short, "pi1")
 			got := false
 			if err == nil {
 				select {
 				case e := <-w.Updates():
-					got = e != nil && e.Key() == "pi1"
-				case <-time.After(wait):
+					got = e != nil
+				case <-short.Done():
 				}
 				_ = w.Stop()
 			}
-			tb.add("device pi1", "watch its own key", yes, got, fmt.Sprint(err))
-			short, scancel := context.WithTimeout(dctx, refuse)
+			scancel()
+			tb.add("device pi1", "watch its own key (a consumer)", no, got, fmt.Sprint(err))
+			short, scancel = context.WithTimeout(dctx, refuse)
 			_, err = kv.Get(short, "pi2")
 			scancel()
 			tb.add("device pi1", "read pi2's desired state", no, err == nil, fmt.Sprint(err))
@@ -480,78 +485,131 @@ func TestRefusal(t *testing.T) {
 		}
 		tb.add("device pi1", "read its own desired state through its leaf (domain hub)", yes, ok, fmt.Sprint(err))
 
-		// The Pi's mirrors of its two keys (--desired-mirror), made as
-		// sensehatd makes them, in the Pi's own JetStream: the Pi's
-		// server asks the hub for each mirror's consumer as pi1, over
-		// its leaf link.
+		// The hub republishes each change of a key on <p>.<key>.desired
+		// (desired.NotifyConfig): a device receives its own key's and the
+		// default key's, no other device's.
+		republished := func(who *client, key string, within time.Duration) (bool, string) {
+			sub, err := who.SubscribeSync(wire.Subjects{Prefix: "sensehat", ID: key}.Desired())
+			if err != nil {
+				return false, "subscribe: " + err.Error()
+			}
+			defer func() { _ = sub.Unsubscribe() }()
+			_ = who.FlushTimeout(time.Second)
+			rev, err := desired.Set(dctx, opKV, key, 0, []string{"brightness=0." + strconv.FormatInt(seq.Add(1)%9+1, 10)})
+			if err != nil {
+				return false, "operator's write: " + err.Error()
+			}
+			deadline := time.Now().Add(within)
+			for time.Now().Before(deadline) {
+				m, err := sub.NextMsg(time.Until(deadline))
+				if err != nil {
+					break
+				}
+				if m.Header.Get(wire.DesiredRevisionHeader) == strconv.FormatUint(rev, 10) {
+					return true, fmt.Sprintf("revision %d: %s", rev, m.Data)
+				}
+			}
+			return false, fmt.Sprintf("no republish of revision %d", rev)
+		}
+		got, d := republished(dev, "pi1", wait)
+		tb.add("device pi1", "receive the republished changes of its own key", yes, got, d)
+		got, d = republished(dev, wire.DesiredDefaultKey, wait)
+		tb.add("device pi1", "receive the republished changes of the default key", yes, got, d)
+		got, d = republished(dev, "pi2", refuse)
+		tb.add("device pi1", "receive the republished changes of pi2's key", no, got, d)
+		got, d = reaches(t, dev, "sensehat._default.desired", refuse, pubVia(pi2))
+		tb.add("device pi2", "publish on the default key's republish subject", no, got, d)
+		got, d = reaches(t, dev, "sensehat.pi1.desired", refuse, pubVia(pi2))
+		tb.add("device pi2", "publish on pi1's republish subject", no, got, d)
+
+		// The Pi's copy of its two keys (--desired-mirror), made as
+		// sensehatd makes it, in the Pi's own JetStream: the republished
+		// messages cross the leaf link into it, which the hub lets
+		// through for pi1's own key and the default key only.
 		pjs, err := desired.JetStream(local.Conn, fleetid.DeviceDomain("pi1"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = desired.EnsureMirror(dctx, pjs, "pi1", "hub")
-		tb.add("pi1 on its "+piName+" leaf", "make the mirrors of its desired state in its own JetStream", yes, err == nil, fmt.Sprint(err))
-		mirrored := func(key string, within time.Duration) (bool, string) {
+		s1 := wire.Subjects{Prefix: "sensehat", ID: "pi1"}
+		err = desired.EnsureCopy(dctx, pjs, s1)
+		tb.add("pi1 on its "+piName+" leaf", "make the copy of its desired state in its own JetStream", yes, err == nil, fmt.Sprint(err))
+		kept := func(js jetstream.JetStream, s wire.Subjects, key string, within time.Duration) (bool, string) {
+			rev, err := desired.Set(dctx, opKV, key, 0, []string{"brightness=0." + strconv.FormatInt(seq.Add(1)%9+1, 10)})
+			if err != nil {
+				return false, "operator's write: " + err.Error()
+			}
 			deadline := time.Now().Add(within)
 			for {
 				c, cancel := context.WithTimeout(dctx, time.Second)
-				rev, v, ok, err := desired.ReadMirror(c, pjs, key)
+				got, v, ok, err := desired.ReadCopy(c, js, s, key)
 				cancel()
-				if ok {
-					return true, fmt.Sprintf("revision %d: %s", rev, v)
+				if ok && got == rev {
+					return true, fmt.Sprintf("revision %d: %s", got, v)
 				}
 				if time.Now().After(deadline) {
-					return false, fmt.Sprint("nothing mirrored ", err)
+					return false, fmt.Sprint("revision ", rev, " not kept ", err)
 				}
 				time.Sleep(200 * time.Millisecond)
 			}
 		}
-		got, d := mirrored("pi1", 15*time.Second)
-		tb.add("pi1 on its "+piName+" leaf", "mirror its own desired key from the hub", yes, got && strings.Contains(d, "270"), d)
-		got, d = mirrored(wire.DesiredDefaultKey, 15*time.Second)
-		tb.add("pi1 on its "+piName+" leaf", "mirror the fleet's default key from the hub", yes, got, d)
-		// pi2's key through a mirror of pi1's making: the hub refuses
-		// the consumer-create request that names pi2's key.
-		_, err = pjs.CreateStream(dctx, desired.MirrorConfig("pi1", "pi2", "hub"))
-		if err != nil {
-			t.Fatal(err)
+		// the leaf takes a moment to tell the hub of the stream's interest
+		got, d = kept(pjs, s1, "pi1", 15*time.Second)
+		tb.add("pi1 on its "+piName+" leaf", "keep its own key's republished changes", yes, got, d)
+		got, d = kept(pjs, s1, wire.DesiredDefaultKey, 15*time.Second)
+		tb.add("pi1 on its "+piName+" leaf", "keep the default key's republished changes", yes, got, d)
+		// what sensehatd stores there itself after a link cut, as pi1 on
+		// its own server: both keys, in pi1's own namespace
+		{
+			e1 := desired.StoreCopy(dctx, pjs, s1, "pi1", 1000, []byte(`{"rotation":90}`))
+			e2 := desired.StoreCopy(dctx, pjs, s1, wire.DesiredDefaultKey, 1001, []byte(`{"low_light":false}`))
+			r1, _, ok1, _ := desired.ReadCopy(dctx, pjs, s1, "pi1")
+			r2, _, ok2, _ := desired.ReadCopy(dctx, pjs, s1, wire.DesiredDefaultKey)
+			tb.add("pi1 on its "+piName+" leaf", "store what it read into its copy (its key and the default)", yes,
+				e1 == nil && e2 == nil && ok1 && ok2 && r1 == 1000 && r2 == 1001, fmt.Sprint(e1, e2, r1, r2))
 		}
-		got, d = mirrored("pi2", 4*time.Second)
-		tb.add("pi1 on its "+piName+" leaf", "mirror pi2's desired key", no, got, d)
-		// pi5's own server, with JetStream of its own, the same
+		// pi2's key in a stream of pi1's making: the hub does not let
+		// pi1's leaf subscribe to pi2's subject
+		{
+			s2 := wire.Subjects{Prefix: "sensehat", ID: "pi2"}
+			c := desired.CopyConfig(s2)
+			c.Name, c.Subjects = "PROBE_PI2", []string{s2.Desired()}
+			if _, err := pjs.CreateStream(dctx, c); err != nil {
+				t.Fatal(err)
+			}
+			got, d = kept(pjs, s2, "pi2", 4*time.Second)
+			tb.add("pi1 on its "+piName+" leaf", "keep pi2's republished changes", no, got, d)
+		}
+		// pi5's own server, with JetStream of its own: its stream
+		// SENSEHAT_pi5 already captures sensehat.pi1.>, the republish of
+		// pi1's key included, were it let through
 		{
 			js5, err := jetstream.NewWithDomain(pi5Leaf.Conn, fleetid.DeviceDomain("pi5"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = js5.CreateStream(dctx, desired.MirrorConfig("pi5", "pi1", "hub"))
-			ok := false
-			deadline := time.Now().Add(4 * time.Second)
-			for err == nil && !ok && time.Now().Before(deadline) {
-				c, cancel := context.WithTimeout(dctx, time.Second)
-				_, _, ok, _ = desired.ReadMirror(c, js5, "pi1")
-				cancel()
-				time.Sleep(200 * time.Millisecond)
-			}
-			tb.add("pi5 (hostile server)", "mirror pi1's desired key into its own JetStream", no, ok, fmt.Sprint(err))
-		}
-		// The answer to a mirror's consumer-create request goes to
-		// $JSC.R.<random>, which every device may receive.
-		{
-			sub, err := pi2.SubscribeSync("$JSC.R.*")
+			rev, err := desired.Set(dctx, opKV, "pi1", 0, []string{"brightness=0.2"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			_ = pi2.Flush()
-			_ = admin.Publish("$JSC.R.probe", []byte("consumer info"))
-			_ = admin.Flush()
-			_, err = sub.NextMsg(refuse)
-			_ = sub.Unsubscribe()
-			tb.known("device pi2", "receive the answers to other Pis' mirror consumers ($JSC.R.*)", err == nil, fmt.Sprint(err),
-				"nats-server names the answer $JSC.R.<random>, neither the device nor the key; it holds consumer info (names, sequence numbers), no values")
+			ok, d := false, fmt.Sprint("revision ", rev, " not kept")
+			deadline := time.Now().Add(4 * time.Second)
+			for !ok && time.Now().Before(deadline) {
+				c, cancel := context.WithTimeout(dctx, time.Second)
+				if st, err := js5.Stream(c, "SENSEHAT_pi5"); err == nil {
+					if m, err := st.GetLastMsgForSubject(c, s1.Desired()); err == nil {
+						ok, d = true, fmt.Sprintf("kept: %s", m.Data)
+					}
+				}
+				cancel()
+				time.Sleep(200 * time.Millisecond)
+			}
+			tb.add("pi5 (hostile server)", "keep pi1's republished changes in its own JetStream", no, ok, d)
 		}
-		// A consumer's deliver subject is the JetStream's to publish on,
-		// not the device's: pi2 makes the hub deliver its own key to
-		// pi1's command subject.
+		// What the LIMIT rows of the consumer design showed: a consumer's
+		// deliver subject is the hub's JetStream's to publish on, so a
+		// device that could make one of its own key could make the hub
+		// deliver what it wrote there onto pi1's commands. No device may
+		// make a consumer of the bucket now, directly or through its leaf.
 		{
 			sub, err := pi1.SubscribeSync("sensehat.pi1.led.text")
 			if err != nil {
@@ -559,15 +617,73 @@ func TestRefusal(t *testing.T) {
 			}
 			_ = pi1.Flush()
 			pi2In := dial(t, hubURL, creds("pi2"), nats.CustomInboxPrefix("_INBOX.pi2"))
-			_, d := api(pi2In, "$JS.API.CONSUMER.CREATE.KV_sensehat_desired.forge.$KV.sensehat_desired.pi2",
-				`{"stream_name":"KV_sensehat_desired","config":{"name":"forge","deliver_subject":"sensehat.pi1.led.text","filter_subject":"$KV.sensehat_desired.pi2","deliver_policy":"last","ack_policy":"none","inactive_threshold":5000000000}}`)
+			forge := `{"stream_name":"KV_sensehat_desired","config":{"name":"forge","deliver_subject":"sensehat.pi1.led.text","filter_subject":"$KV.sensehat_desired.pi2","deliver_policy":"last","ack_policy":"none","inactive_threshold":5000000000}}`
+			ok1, d1 := api(pi2In, "$JS.API.CONSUMER.CREATE.KV_sensehat_desired.forge.$KV.sensehat_desired.pi2", forge)
+			ok2, d2 := api(pi2In, "$JS.hub.API.CONSUMER.CREATE.KV_sensehat_desired.forge.$KV.sensehat_desired.pi2", forge)
+			ok3, d3 := api(pi2In, "$JS.API.CONSUMER.CREATE.KV_sensehat_desired", forge)
 			m, err := sub.NextMsg(2 * time.Second)
 			_ = sub.Unsubscribe()
+			d := fmt.Sprintf("%s | %s | %s", d1, d2, d3)
 			if err == nil {
 				d = "pi1 received " + string(m.Data)
 			}
-			tb.known("device pi2", "make the hub deliver its own key onto pi1's commands (a consumer's deliver subject)", err == nil, d,
-				"nats-server's permissions cannot hold a consumer's deliver subject to the device's namespace: the hub's JetStream publishes what pi2 wrote into its own key (at most 4 KB) wherever pi2 says; pi1 would scroll it")
+			tb.add("device pi2", "make a consumer of its own key delivering onto pi1's led.text", no, ok1 || ok2 || ok3 || err == nil, d)
+		}
+		// What nats-server's permissions cannot hold: a request's reply
+		// subject. The answer goes wherever the requester says, and a
+		// device may answer (allow_responses) what it sent itself.
+		{
+			pi2R := dial(t, hubURL, creds("pi2"), nats.CustomInboxPrefix("_INBOX.pi2"))
+			spoof := func(send func() error) (bool, string) {
+				sub, err := pi1.SubscribeSync("sensehat.pi1.led.text")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer func() { _ = sub.Unsubscribe() }()
+				_ = pi1.Flush()
+				if err := send(); err != nil {
+					return false, err.Error()
+				}
+				m, err := sub.NextMsg(2 * time.Second)
+				if err != nil {
+					return false, err.Error()
+				}
+				return true, "pi1 received " + string(m.Data)
+			}
+			got, d := spoof(func() error {
+				return pi2R.PublishRequest("$JS.API.DIRECT.GET.KV_sensehat_desired.$KV.sensehat_desired.pi2", "sensehat.pi1.led.text", nil)
+			})
+			tb.known("device pi2", "make the hub answer a direct get of its own key onto pi1's led.text (a reply subject)", got, d,
+				"a request's reply subject is the requester's to choose and no permission holds it: the hub's JetStream answers there with what pi2 wrote into its own key (at most 4 KB); the same holds for every JetStream API answer")
+			got, d = spoof(func() error {
+				own, err := pi2R.Subscribe("sensehat.pi2.led.text", func(m *nats.Msg) { _ = m.Respond([]byte("from pi2")) })
+				if err != nil {
+					return err
+				}
+				defer func() { _ = own.Unsubscribe() }()
+				_ = pi2R.Flush()
+				if err := pi2R.PublishRequest("sensehat.pi2.led.text", "sensehat.pi1.led.text", nil); err != nil {
+					return err
+				}
+				time.Sleep(500 * time.Millisecond) // the answer is sent from the handler
+				return nil
+			})
+			tb.known("device pi2", "answer its own request onto pi1's led.text (allow_responses)", got, d,
+				"a device may answer each request it receives on its reply subject, and may send itself requests with any reply subject: it publishes once on any subject per request")
+		}
+		// consumer-create answers are no device's business any more
+		{
+			sub, err := pi2.SubscribeSync("$JSC.R.*")
+			got := false
+			if err == nil {
+				_ = pi2.Flush()
+				_ = admin.Publish("$JSC.R.probe", []byte("consumer info"))
+				_ = admin.Flush()
+				_, err = sub.NextMsg(refuse)
+				got = err == nil
+				_ = sub.Unsubscribe()
+			}
+			tb.add("device pi2", "receive other clients' consumer-create answers ($JSC.R.*)", no, got, fmt.Sprint(err))
 		}
 	}
 

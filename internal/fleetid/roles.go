@@ -176,7 +176,7 @@ func roleTemplate(r Role, s Settings, devices []string) (jwt.UserPermissionLimit
 			// prefix is _INBOX.<id> (daemon.DeviceInbox)
 			"_INBOX.{{name()}}.>",
 		}
-		t.Sub.Allow = append(t.Sub.Allow, desiredMirror("{{name()}}")...)
+		t.Sub.Allow = append(t.Sub.Allow, desiredMirror(p, "{{name()}}")...)
 		t.Resp = &jwt.ResponsePermission{MaxMsgs: 1, Expires: ResponseExpiry}
 		t.Payload = DevicePayload
 		t.Subs = DeviceSubs
@@ -215,7 +215,7 @@ func roleTemplate(r Role, s Settings, devices []string) (jwt.UserPermissionLimit
 	case Web:
 		t.Pub.Allow = append([]string{p + ".*.led.>", p + ".*.status", "$SRV.>"}, jsRead()...)
 		// the fleet page edits the desired state, revision-checked
-		t.Pub.Allow = append(t.Pub.Allow, desiredWrite()[2:]...)
+		t.Pub.Allow = append(t.Pub.Allow, desiredWrite()[4:]...)
 		t.Sub.Allow = []string{p + ".>", "$SRV.>", inbox}
 		t.AllowedConnectionTypes = std
 	case Reader:
@@ -245,45 +245,45 @@ func objectIDPart(s string) string {
 const desiredKV = "KV_" + wire.DesiredBucket
 
 // desiredDevice is what a device asks of the desired-state bucket, in the
-// domain-less form (a bucket or its mirror in the JetStream the daemon is
-// connected to) and the hub's domain's (through its leaf): the bucket's
-// info, a watch and a read of its own key and of the fleet's default key
-// (a consumer of one filter subject is created on a subject that names
-// it, which these hold to the two keys), and the revision-checked write of
-// its own key that a led.config request makes. Another device's key it
-// can neither read nor write.
+// domain-less form (the daemon connected to the hub) and the hub's
+// domain's (through its Pi's leaf): the bucket's info, a direct get of its
+// own key and of the fleet's default key (a subject that names the key),
+// and the revision-checked write of its own key that a led.config request
+// makes. No consumer of any kind: a consumer's deliver subject is in the
+// request's body, where permissions cannot reach, so a device that may
+// make one can have the hub's JetStream publish what it wrote into its own
+// key on any subject. It hears of changes from the hub's republish
+// instead (desiredMirror). Another device's key it can neither read nor
+// write.
 func desiredDevice(hubDomain, id string) []string {
 	var out []string
 	for _, api := range []string{"$JS.API.", "$JS." + hubDomain + ".API."} {
 		for _, key := range []string{id, wire.DesiredDefaultKey} {
-			subj := "$KV." + wire.DesiredBucket + "." + key
-			out = append(out,
-				api+"CONSUMER.CREATE."+desiredKV+".*."+subj,
-				api+"DIRECT.GET."+desiredKV+"."+subj)
+			out = append(out, api+"DIRECT.GET."+desiredKV+".$KV."+wire.DesiredBucket+"."+key)
 		}
-		out = append(out, api+"STREAM.INFO."+desiredKV, api+"CONSUMER.DELETE."+desiredKV+".*",
-			api+"$KV."+wire.DesiredBucket+"."+id)
+		out = append(out, api+"STREAM.INFO."+desiredKV, api+"$KV."+wire.DesiredBucket+"."+id)
 	}
-	return append(out, "$KV."+wire.DesiredBucket+"."+id, "$JS.FC."+desiredKV+".>")
+	return append(out, "$KV."+wire.DesiredBucket+"."+id)
 }
 
-// desiredMirror is what the Pi's own nats-server receives for its
-// mirrors of the device's two keys (desired.MirrorConfig): the hub's
-// deliveries under the device's own prefix, and the answer to its
-// consumer-create request, which nats-server (2.9 to 2.15, unless the
-// Pi's server sets js_api_reply_v2) sends to $JSC.R.<random>: a subject
-// that names neither the device nor the key, so any device may receive
-// any such answer (consumer info, no values). The request itself names
-// the key (desiredDevice).
-func desiredMirror(id string) []string {
-	return []string{wire.DesiredMirrorDeliverPrefix(id) + ".>", "$JSC.R.*"}
+// desiredMirror is what a device receives of the desired state beyond the
+// replies to its requests: the hub's republish of its own key and of the
+// default key (desired.NotifyConfig), which its Pi's leaf also needs to
+// keep them in the Pi's copy. The default's subject is the hub's to
+// publish on: no device may (its own is in its namespace, which reaches
+// no other device).
+func desiredMirror(p, id string) []string {
+	s := wire.Subjects{Prefix: p, ID: id}
+	return []string{s.Desired(), s.DefaultDesired()}
 }
 
 // desiredWrite is what `sensehat config` needs beyond reading: make the
-// bucket (first), and write any key, domain-less or through a domain.
+// bucket and the stream that republishes its changes (first), and write
+// any key, domain-less or through a domain.
 func desiredWrite() []string {
 	return []string{
 		"$JS.API.STREAM.CREATE." + desiredKV, "$JS.*.API.STREAM.CREATE." + desiredKV,
+		"$JS.API.STREAM.CREATE." + wire.DesiredNotifyStream, "$JS.*.API.STREAM.CREATE." + wire.DesiredNotifyStream,
 		"$KV." + wire.DesiredBucket + ".>", "$JS.*.API.$KV." + wire.DesiredBucket + ".>",
 	}
 }

@@ -23,6 +23,8 @@ func builtPatterns(t *testing.T) map[string]string {
 	args := map[string][]string{
 		"Joystick": {PatternKey},
 		"Sensors":  {"env", "motion", "colour"},
+		// the keys a device reads: its own and the default
+		"DesiredKept": {PatternID, DesiredDefaultKey},
 	}
 	for i := 0; i < ty.NumMethod(); i++ {
 		m := ty.Method(i)

@@ -22,18 +22,25 @@ const (
 	MaxDesired = 4 << 10
 )
 
-// DesiredMirrorStream is the stream in a Pi's own JetStream that mirrors
-// one key of the hub's DesiredBucket (the device's id, or
-// DesiredDefaultKey), for a Pi that starts while the hub cannot be
-// reached. One stream per key: a mirror of one filter subject asks for
-// its consumer on a subject that names the key, which a device's
-// permissions can hold to its own two keys.
-func DesiredMirrorStream(key string) string { return "SENSEHAT-DESIRED-" + key }
+// DesiredNotifyStream is the hub's stream that mirrors DesiredBucket's
+// stream and republishes each change of a key on Subjects.Desired of that
+// key (Subjects.DefaultDesired for DesiredDefaultKey): devices learn of a
+// change without a consumer of their own. A mirror, not the bucket itself,
+// republishes because a mirror drops the writer's Nats-Expected-* headers,
+// which would make a stream on the Pi that keeps the republished
+// messages refuse every revision-checked write.
+const DesiredNotifyStream = "SENSEHAT_DESIRED"
 
-// DesiredMirrorDeliverPrefix is the deliver prefix of device id's
-// mirrors: the hub delivers them under the device's own namespace, which
-// its leaf may receive and no other device's may.
-func DesiredMirrorDeliverPrefix(id string) string { return "_SENSEHAT_DESIRED." + id }
+// DesiredCopyStream is the stream in a Pi's own JetStream that keeps the
+// last republished message of the device's key and of the default key,
+// for a Pi that starts while the hub cannot be reached.
+const DesiredCopyStream = "SENSEHAT_DESIRED_COPY"
+
+// DesiredRevisionHeader is the header of a republished desired-state
+// message that holds the key's revision: the hub's JetStream sets it
+// (the mirror keeps the bucket's sequence numbers), and the daemon sets
+// it on what it stores into DesiredCopyStream itself.
+const DesiredRevisionHeader = "Nats-Sequence"
 
 // Desired is a desired-state document: every setting a user changes at
 // run time. A nil field is not set here: a device's key falls back to the
@@ -167,8 +174,9 @@ type State struct {
 	// NeedsRestart lists the settings whose desired value differs from the
 	// one in force and that apply only at the next start.
 	NeedsRestart []string `json:"needs_restart,omitempty"`
-	// Source is where the desired state was read: "bucket", "mirror"
-	// (the Pi's own JetStream's copy, while the hub cannot be reached),
+	// Source is where the desired state was read: "bucket", "pi stream"
+	// (DesiredCopyStream in the Pi's own JetStream, while the hub cannot
+	// be reached),
 	// "local copy" (the state directory's, read at the start) or "none"
 	// yet.
 	Source string `json:"source"`

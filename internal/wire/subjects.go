@@ -142,6 +142,25 @@ func (s Subjects) AllText() string { return s.For(All).Text() }
 // AnyText is <prefix>.any.led.text, shown by one device of the fleet.
 func (s Subjects) AnyText() string { return s.For(Any).Text() }
 
+// Desired is <prefix>.<id>.desired, where the hub's JetStream
+// republishes each change of the device's key in DesiredBucket: the value,
+// KV-Operation for a delete or purge, and the revision in
+// DesiredRevisionHeader. Only the hub publishes there for a device's
+// subscribers; the device itself may (it is its own namespace), which
+// reaches no other device.
+func (s Subjects) Desired() string { return s.sub("desired") }
+
+// DefaultDesired is <prefix>._default.desired, Desired of
+// DesiredDefaultKey: every device subscribes, none may publish.
+func (s Subjects) DefaultDesired() string { return s.For(DesiredDefaultKey).Desired() }
+
+// DesiredKept is <prefix>.<id>.desired.<key>, where the daemon stores in
+// its Pi's own JetStream a revision of key (its id or DesiredDefaultKey)
+// that it read from the bucket and the Pi's copy lacks, in the form of
+// Desired's messages. It is in the device's own namespace: the default
+// key's Desired subject is the hub's alone.
+func (s Subjects) DesiredKept(key string) string { return s.sub("desired." + key) }
+
 // Availability is <prefix>.<id>.availability: "online" or "offline", for
 // Home Assistant's availability_topic (MQTT sensehat/<id>/availability).
 func (s Subjects) Availability() string { return s.sub("availability") }

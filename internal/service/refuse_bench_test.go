@@ -20,10 +20,10 @@ import (
 // benchRequest is a micro.Request as micro builds one, answering on a
 // real connection: its replies cost what a device's do.
 type benchRequest struct {
-	nc          *nats.Conn
-	data        []byte
-	reply       string
-	subject     string
+	nc      *nats.Conn
+	data    []byte
+	reply   string
+	subject string
 }
 
 func (r *benchRequest) Respond(d []byte, _ ...micro.RespondOpt) error {
@@ -39,10 +39,10 @@ func (r *benchRequest) RespondJSON(v any, _ ...micro.RespondOpt) error {
 func (r *benchRequest) Error(code, desc string, data []byte, _ ...micro.RespondOpt) error {
 	return r.nc.PublishMsg(&nats.Msg{Subject: r.reply, Header: nats.Header{micro.ErrorHeader: {desc}, micro.ErrorCodeHeader: {code}}, Data: data})
 }
-func (r *benchRequest) Data() []byte          { return r.data }
+func (r *benchRequest) Data() []byte           { return r.data }
 func (r *benchRequest) Headers() micro.Headers { return nil }
-func (r *benchRequest) Subject() string       { return r.subject }
-func (r *benchRequest) Reply() string         { return r.reply }
+func (r *benchRequest) Subject() string        { return r.subject }
+func (r *benchRequest) Reply() string          { return r.reply }
 
 type benchDevice struct{}
 

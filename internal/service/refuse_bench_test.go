@@ -1,12 +1,15 @@
 package service
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
@@ -73,4 +76,45 @@ func BenchmarkTextRefused(b *testing.B) {
 	for b.Loop() {
 		h.Handle(req)
 	}
+}
+
+// TestShownReplyKeepsNoRequest: while a text waits to be shown, the
+// service keeps its reply subject, not the request. nats.go links each
+// queued request to the next and never unlinks them, so a request kept
+// for the minutes a text waits kept every request handled after it: in a
+// flood, 51 MB of refused texts (RELIABILITY.md, "Memory and threads
+// under floods"). The request here is ours, so the test can see when the
+// collector frees it.
+func TestShownReplyKeepsNoRequest(t *testing.T) {
+	srv := testutil.StartServer(t, nil)
+	nc := testutil.Connect(t, srv.URL())
+	// Never run: what is submitted waits, as behind a long queue.
+	p, err := display.NewPlayer(benchDevice{}, display.PlayerOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errs health.Registry
+	s := &Service{nc: nc, log: slog.New(slog.NewTextHandler(io.Discard, nil)), errs: &errs}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	t.Cleanup(func() { s.cancel(); s.pending.Wait() })
+	h := parsed(s, "led.text", payload.LEDText, (&ledHandler{s: s, p: p, id: "pi1"}).submit)
+
+	freed := make(chan struct{})
+	func() {
+		req := &benchRequest{nc: nc, data: []byte(`{"text":"wait"}`), reply: "_INBOX.kept", subject: "sensehat.pi1.led.text"}
+		h.Handle(req)
+		runtime.SetFinalizer(req, func(*benchRequest) { close(freed) })
+	}()
+	if got := p.Status().QueueLen; got != 1 {
+		t.Fatalf("queue length %d after the text, want 1", got)
+	}
+	for range 20 {
+		runtime.GC()
+		select {
+		case <-freed:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatal("the request of a text waiting to be shown is still kept")
 }

@@ -9,6 +9,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -267,9 +268,15 @@ func microCode(c wire.Code) string {
 }
 
 // replyWhenShown answers req once the ticket completes, without holding up
-// the endpoint's subscription while the text scrolls.
+// the endpoint's subscription while the text scrolls. The goroutine keeps
+// the reply subject, not req: nats.go links each request it queues to the
+// next one and never unlinks them, so a request kept for the ten minutes a
+// text may wait kept every request handled after it, a flood's worth
+// (51 MB of refused texts in RELIABILITY.md, "Memory and threads under
+// floods"; TestShownReplyKeepsNoRequest).
 func (s *Service) replyWhenShown(req micro.Request, id string, t *display.Ticket) {
-	if req.Reply() == "" {
+	reply := req.Reply()
+	if reply == "" {
 		return
 	}
 	s.pending.Add(1)
@@ -285,7 +292,11 @@ func (s *Service) replyWhenShown(req micro.Request, id string, t *display.Ticket
 		case <-s.ctx.Done():
 			r.Reason = "shutdown"
 		}
-		if err := req.RespondJSON(r); err != nil {
+		b, err := json.Marshal(r)
+		if err == nil {
+			err = s.nc.Publish(reply, b)
+		}
+		if err != nil {
 			s.log.Debug("reply after display", "err", err)
 		}
 	}()

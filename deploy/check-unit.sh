@@ -53,7 +53,7 @@ fi
 # The resource limits are sized from measurements (scripts/flood-rss.sh,
 # RELIABILITY.md): a change must come with new figures, so they are pinned.
 echo "== resource limits"
-for want in MemoryMax=192M Environment=GOGC=50 Environment=GOMEMLIMIT=64MiB TasksMax=64; do
+for want in MemoryMax=128M Environment=GOGC=50 Environment=GOMEMLIMIT=64MiB TasksMax=64; do
 	if ! grep -qx "$want" "$unit"; then
 		echo "check-unit: $unit lacks the line $want; if the limits changed, rerun scripts/flood-rss.sh, update RELIABILITY.md and this check" >&2
 		exit 1

@@ -128,7 +128,9 @@ func newScroll(text string, opts ScrollOpts) Scroll {
 	case text == "":
 		s.steps = 1
 		s.interval = time.Duration(float64(time.Second) / speed)
-	case utf8.RuneCountInString(text) == 1 && s.width <= Size:
+	// The width first: counting the runes of a long text is a pass
+	// over it, and a text wider than the matrix is never shown still.
+	case s.width <= Size && utf8.RuneCountInString(text) == 1:
 		s.still = true
 		s.x0 = (Size - s.width) / 2
 		s.steps = s.repeat + 1

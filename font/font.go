@@ -26,6 +26,7 @@ type Font struct {
 	bounds []uint16     // glyph i is mask[bounds[i]:bounds[i+1]]
 	ranges []glyphRange // sorted by rune
 	latin  [256]uint16  // glyph index + 1 of runes below 0x100; 0 = absent
+	ascii  [128]uint8   // width of the glyph of each ASCII rune, box or not
 	box    int          // glyph shown for absent runes
 }
 
@@ -41,6 +42,9 @@ func newFont(mask []uint8, bounds []uint16, ranges []glyphRange, box int) *Font 
 		for r := rg.low; r <= rg.high && r < rune(len(f.latin)); r++ {
 			f.latin[r] = rg.first + uint16(r-rg.low) + 1
 		}
+	}
+	for r := range f.ascii {
+		f.ascii[r] = uint8(len(f.Glyph(rune(r))))
 	}
 	return f
 }
@@ -92,6 +96,15 @@ func (f *Font) Has(r rune) bool { return f.index(r) >= 0 }
 func (f *Font) TextWidth(s string) int {
 	w, n := 0, 0
 	for len(s) > 0 {
+		// ASCII through its own table: TextWidth decides whether a
+		// device takes a text, for every text of a flood
+		// (BenchmarkTextWidth).
+		if c := s[0]; c < utf8.RuneSelf {
+			w += int(f.ascii[c])
+			s = s[1:]
+			n++
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s)
 		s = s[size:]
 		w += len(f.Glyph(r))

@@ -344,6 +344,13 @@ func TestTextWidth(t *testing.T) {
 			}
 		})
 	}
+	// Every ASCII rune, control characters (the box) included, through
+	// the table TextWidth keeps for them.
+	for r := rune(0); r < 0x80; r++ {
+		if got := f.TextWidth(string(r) + string(r)); got != 2*w(r)+Spacing {
+			t.Errorf("TextWidth(%q) = %d, want %d", string(r)+string(r), got, 2*w(r)+Spacing)
+		}
+	}
 	// Pin real numbers too, so a width change in glyphs.txt is a
 	// deliberate test change: H 4 + 1 + i 1.
 	if got := f.TextWidth("Hi"); got != 6 {

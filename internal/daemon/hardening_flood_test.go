@@ -21,7 +21,7 @@ import (
 // The daemon's own share is bounded by design: the queue holds
 // display.DefaultQueueSize texts of at most payload.MaxTextRunes runes
 // (16 × 1000 runes, a few hundred KiB rendered), and nats.go holds at most
-// service.DefaultPendingBytes (16 MiB) of unread messages at led.text,
+// service.DefaultPendingBytes (8 MiB) of unread messages at led.text,
 // which is what this flood needs when the handler refuses at the race
 // detector's pace (RELIABILITY.md, "Memory and threads under floods").
 // 64 MiB leaves room for the server's and client's buffers, and is less

@@ -67,6 +67,9 @@ func ParseText(data []byte) (Text, error) {
 	t := Text{ScrollOpts: display.ScrollOpts{Fg: white, Bg: black, Speed: DefaultSpeed, Repeat: DefaultRepeat}}
 	var err error
 	if firstNonSpace(data) == '{' {
+		if ft, ok := textFast(data, t); ok {
+			return ft, nil
+		}
 		t, err = parseTextJSON(data, t)
 	} else {
 		t.Text, err = cleanText(data)

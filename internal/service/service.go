@@ -9,6 +9,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -66,29 +67,31 @@ type Config struct {
 }
 
 // Pending limits per endpoint, in bytes of unread requests (nats.go counts
-// payload, subject and reply), and in messages for all of them. nats.go's
-// own (512Ki messages, 64 MiB per subscription) let a flood across the ten
-// endpoints hold over a gigabyte; 16 MiB for each of the four endpoints
-// that take large requests and 1 MiB for the others still made 70 MiB,
-// and floods peaked at 141 to 215 MiB. These add up to PendingBudget,
-// 23.5 MiB, and the same floods peak at 62 to 90 MiB (RELIABILITY.md,
-// "Memory and threads under floods"):
+// payload and headers), and in messages for all of them. nats.go's own
+// (512Ki messages, 64 MiB per subscription) let a flood across the ten
+// endpoints hold over a gigabyte. Every request the server delivers is
+// read and allocated before nats.go can drop it, so what a flood costs is
+// what is held plus that garbage, and both shrink when the handler keeps
+// up: these limits, PendingBudget in all, are what the handlers' pace
+// needs (RELIABILITY.md, "Memory and threads under floods"):
 //   - led.text, DefaultPendingBytes: the one endpoint a sender aims at one
 //     device; it holds the backlog of 10,000 texts of 1 KiB sent in a
-//     second to a handler that refuses 3,000 a second (the race detector's
-//     pace, TestHardeningTextFlood), so each of them gets its 503;
-//   - all.led.text, any.led.text and led.pixels, SharedPendingBytes: two
-//     of the largest pixel requests (1 MB), or 2,000 texts;
+//     second to a handler that refuses them at the race detector's pace
+//     on a loaded machine (TestHardeningTextFlood), so each of them gets
+//     its 503;
+//   - all.led.text, any.led.text and led.pixels, SharedPendingBytes: one
+//     of the largest pixel requests (1 MiB) with room for smaller ones
+//     come meanwhile, or 1,500 texts;
 //   - clear, config, status, colour, frame and frame.watch,
 //     SmallPendingBytes: requests of a few bytes, a few thousand of them.
 const (
 	// DefaultPendingMsgs caps the unread requests of every endpoint.
 	DefaultPendingMsgs = 16 << 10
 	// DefaultPendingBytes is led.text's limit.
-	DefaultPendingBytes = 16 << 20
+	DefaultPendingBytes = 8 << 20
 	// SharedPendingBytes is the limit of led.pixels, all.led.text and
 	// any.led.text.
-	SharedPendingBytes = 2 << 20
+	SharedPendingBytes = 3 << 19
 	// SmallPendingBytes is the limit of the endpoints of small requests.
 	SmallPendingBytes = 256 << 10
 	// PendingBudget is the sum of the endpoints' byte limits.
@@ -265,9 +268,15 @@ func microCode(c wire.Code) string {
 }
 
 // replyWhenShown answers req once the ticket completes, without holding up
-// the endpoint's subscription while the text scrolls.
+// the endpoint's subscription while the text scrolls. The goroutine keeps
+// the reply subject, not req: nats.go links each request it queues to the
+// next one and never unlinks them, so a request kept for the ten minutes a
+// text may wait kept every request handled after it, a flood's worth
+// (51 MB of refused texts in RELIABILITY.md, "Memory and threads under
+// floods"; TestShownReplyKeepsNoRequest).
 func (s *Service) replyWhenShown(req micro.Request, id string, t *display.Ticket) {
-	if req.Reply() == "" {
+	reply := req.Reply()
+	if reply == "" {
 		return
 	}
 	s.pending.Add(1)
@@ -283,7 +292,11 @@ func (s *Service) replyWhenShown(req micro.Request, id string, t *display.Ticket
 		case <-s.ctx.Done():
 			r.Reason = "shutdown"
 		}
-		if err := req.RespondJSON(r); err != nil {
+		b, err := json.Marshal(r)
+		if err == nil {
+			err = s.nc.Publish(reply, b)
+		}
+		if err != nil {
 			s.log.Debug("reply after display", "err", err)
 		}
 	}()

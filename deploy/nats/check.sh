@@ -279,7 +279,7 @@ answer "pi1 answers \$SRV.PING.othersvc" refused '$SRV.PING.othersvc' '{"name":"
 answer "pi1 answers \$SRV.PING.othersvc, listening on \$SRV.>" refused '$SRV.PING.othersvc' '{"name":"othersvc"}' '$SRV.>'
 answer "pi1 answers any.led.text outside the queue group" refused sensehat.any.led.text '{"displayed":true,"id":"pi1"}' --queue mine sensehat.any.led.text
 answer "pi1 answers any.led.text in queue group sensehat" allowed sensehat.any.led.text '{"displayed":true,"id":"pi1"}' --queue sensehat sensehat.any.led.text
-selfreq "pi1 answers its own request, replying onto pi2's led.text" refused
+selfreq "pi1 answers its own request onto pi2's led.text" refused
 answer "pi1 answers all.led.text claiming to be pi2" "allowed, limit" sensehat.all.led.text '{"displayed":true,"id":"pi2"}' sensehat.all.led.text
 answer "pi1 answers \$SRV.PING claiming to be othersvc" "allowed, limit" '$SRV.PING' '{"name":"othersvc","id":"X3"}' '$SRV.PING'
 answer "pi1 answers \$SRV.INFO.sensehat.<pi2's id> as pi2" "allowed, limit" '$SRV.INFO.sensehat.X2' '{"name":"sensehat","id":"X2","metadata":{"id":"pi2"}}' '$SRV.INFO.sensehat.X2'

@@ -25,9 +25,12 @@ var ErrStoredMessage = errors.New("a JetStream answer (Nats-Stream header), not 
 // and htho formats). No requester sends it, so a message that has it is
 // dropped unanswered, counted and logged as a refusal.
 //
-// A direct get with "no_hdr": true in its body is answered without any
-// header: that answer cannot be told from a request (docs/fleet.md,
-// "What permissions cannot refuse").
+// A message get through the API ($JS.API.STREAM.MSG.GET, jsMsgGetRequest
+// in server/jetstream_api.go) is answered with JSON of a fixed shape, the
+// stored message base64-encoded in it, and devices may not ask for one.
+// But a direct get with "no_hdr": true in its body is answered without
+// any header (getDirectRequest skips them), and that answer cannot be
+// told from a request (docs/fleet.md, "What permissions cannot refuse").
 type notStored struct {
 	s    *Service
 	name string

@@ -112,7 +112,8 @@ stop_bg() {
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
-	bg= bg2=
+	bg=
+	bg2=
 }
 
 # deliver ATTEMPT EXPECTED SUBUSER PUBUSER PUBSUBJECT SUB-ARGS...: SUBUSER

@@ -39,10 +39,12 @@ done
 tmp=$(mktemp -d)
 srv=
 bg=
+bg2=
 late=
 msrv=
 cleanup() {
 	[ -z "$bg" ] || kill "$bg" 2>/dev/null || true
+	[ -z "$bg2" ] || kill "$bg2" 2>/dev/null || true
 	# shellcheck disable=SC2086 # $late holds two pids
 	[ -z "$late" ] || kill $late 2>/dev/null || true
 	[ -z "$srv" ] || kill "$srv" 2>/dev/null || true
@@ -104,13 +106,14 @@ record() {
 
 violation() { grep -q 'Permissions Violation' "$@" 2>/dev/null; }
 
-# stop_bg ends the background nats CLI of the current attempt.
+# stop_bg ends the background nats CLIs of the current attempt.
 stop_bg() {
-	if [ -n "$bg" ]; then
-		kill "$bg" 2>/dev/null || true
-		wait "$bg" 2>/dev/null || true
-		bg=
-	fi
+	for p in $bg $bg2; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	bg=
+	bg2=
 }
 
 # deliver ATTEMPT EXPECTED SUBUSER PUBUSER PUBSUBJECT SUB-ARGS...: SUBUSER
@@ -183,12 +186,44 @@ answer() {
 	record "$what" "$want" "${got:-no answer and no refusal in 15s}"
 }
 
+# selfreq ATTEMPT EXPECTED: pi1 answers requests on its own led.text with
+# a forged text and sends itself such requests (again every 0.2 s) whose
+# reply subject is pi2's led.text, where the laptop listens, until the
+# forged text arrives there or the server refuses pi1's answer. With
+# allow_responses a device could publish once on any subject this way.
+selfreq() {
+	what=$1 want=$2
+	nats --server "$url" --user laptop --password change-me-laptop \
+		sub --count 1 sensehat.pi2.led.text >"$tmp/a.sub" 2>&1 &
+	bg=$!
+	nats --server "$url" --user pi1 --password change-me-pi1 \
+		reply sensehat.pi1.led.text forged-by-pi1 >"$tmp/a.reply" 2>&1 &
+	bg2=$!
+	got=
+	i=0
+	while [ $i -lt 30 ]; do
+		if violation "$tmp/a.reply"; then
+			got=refused
+			break
+		fi
+		if grep -q forged-by-pi1 "$tmp/a.sub"; then
+			got=allowed
+			break
+		fi
+		as pi1 pub --reply sensehat.pi2.led.text sensehat.pi1.led.text "probe $i" >"$tmp/a.pub" 2>&1 || true
+		sleep 0.2
+		i=$((i + 1))
+	done
+	stop_bg
+	record "$what" "$want" "${got:-no answer and no refusal in 6s}"
+}
+
 # A reply may come long after its request: a led.text request is answered
 # when its text has been shown, minutes later behind a queue of others.
-# With "allow_responses: true" the server forgets a reply subject after 2
-# minutes and refuses the late reply. pi1 answers after 125 s here; the
-# attempt runs in the background while the others go on, and is recorded
-# last.
+# Under "allow_responses: true" the server forgot a reply subject after 2
+# minutes and refused the late reply; a device's _INBOX.> publish has no
+# expiry. pi1 answers after 125 s here; the attempt runs in the background
+# while the others go on, and is recorded last.
 late_wait=125
 nats --server "$url" --user pi1 --password change-me-pi1 \
 	reply --count 1 --command "sh -c 'sleep $late_wait; printf late-answer-ok'" \
@@ -214,7 +249,7 @@ deliver "pi1 publishes a reading as pi2" refused laptop pi1 sensehat.pi2.sensors
 deliver "pi1 sends text to the whole fleet" refused laptop pi1 sensehat.all.led.text sensehat.all.led.text
 deliver "pi1 sends text to pi2" refused laptop pi1 sensehat.pi2.led.text sensehat.pi2.led.text
 deliver "pi1 pings every service (\$SRV.PING)" refused laptop pi1 '$SRV.PING' '$SRV.PING'
-deliver "pi1 publishes to an inbox it was not asked on" refused laptop pi1 _INBOX.guess _INBOX.guess
+deliver "pi1 publishes to an inbox it was not asked on" "allowed, limit" laptop pi1 _INBOX.guess _INBOX.guess
 
 echo "== subscribing"
 deliver "pi1 takes its led.text (queue q, as micro does)" allowed pi1 laptop sensehat.pi1.led.text --queue q sensehat.pi1.led.text
@@ -245,6 +280,7 @@ answer "pi1 answers \$SRV.PING.othersvc" refused '$SRV.PING.othersvc' '{"name":"
 answer "pi1 answers \$SRV.PING.othersvc, listening on \$SRV.>" refused '$SRV.PING.othersvc' '{"name":"othersvc"}' '$SRV.>'
 answer "pi1 answers any.led.text outside the queue group" refused sensehat.any.led.text '{"displayed":true,"id":"pi1"}' --queue mine sensehat.any.led.text
 answer "pi1 answers any.led.text in queue group sensehat" allowed sensehat.any.led.text '{"displayed":true,"id":"pi1"}' --queue sensehat sensehat.any.led.text
+selfreq "pi1 answers its own request onto pi2's led.text" refused
 answer "pi1 answers all.led.text claiming to be pi2" "allowed, limit" sensehat.all.led.text '{"displayed":true,"id":"pi2"}' sensehat.all.led.text
 answer "pi1 answers \$SRV.PING claiming to be othersvc" "allowed, limit" '$SRV.PING' '{"name":"othersvc","id":"X3"}' '$SRV.PING'
 answer "pi1 answers \$SRV.INFO.sensehat.<pi2's id> as pi2" "allowed, limit" '$SRV.INFO.sensehat.X2' '{"name":"sensehat","id":"X2","metadata":{"id":"pi2"}}' '$SRV.INFO.sensehat.X2'

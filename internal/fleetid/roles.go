@@ -63,9 +63,10 @@ const (
 	HASubs         = 256
 	// ReaderPayload: a reader only sends JetStream API requests.
 	ReaderPayload = 4 << 10
-	// ResponseExpiry is how long a device may answer a request it
-	// received: a led.text reply comes when the text has been shown,
-	// which may be long after the request behind a full queue.
+	// ResponseExpiry is how long an operator's `sensehat emulate --nats`
+	// may answer a request it received: a led.text reply comes when the
+	// text has been shown, which may be long after the request behind a
+	// full queue.
 	ResponseExpiry = time.Hour
 )
 
@@ -131,12 +132,14 @@ func roleTemplate(r Role, s Settings, devices []string) (jwt.UserPermissionLimit
 			// hub's scoped reply subject (js_api_reply_v2 in hub.conf)
 			SourceDeliverPrefix("{{name()}}") + ".>",
 			"$JSC.R." + dom + ".>",
-			// Replies. allow_responses (below) would be enough for a
-			// direct connection, but a hub tells a leaf node of a reply
-			// subject's interest only if the leaf may publish on it, so
-			// without this no reply of a Pi behind its leaf ever reaches
-			// the requester. A device cannot subscribe to _INBOX.>, so it
-			// knows only the reply subjects of requests it received.
+			// Replies, to the tool's requests, micro discovery and the
+			// fan-outs, all on _INBOX (a hub tells a leaf node of a reply
+			// subject's interest only if the leaf may publish on it). A
+			// device cannot subscribe to _INBOX.>, so it knows only the
+			// reply subjects of requests it received. No allow_responses:
+			// nats-server checks a request's subject, never its reply
+			// subject, so with it a device could send itself a request
+			// replying onto any subject and answer it, once per request.
 			"_INBOX.>",
 			// and the replies to its own requests through the hub to its
 			// own JetStream, which its Pi's leaf sends back
@@ -177,7 +180,6 @@ func roleTemplate(r Role, s Settings, devices []string) (jwt.UserPermissionLimit
 			"_INBOX.{{name()}}.>",
 		}
 		t.Sub.Allow = append(t.Sub.Allow, desiredMirror(p, "{{name()}}")...)
-		t.Resp = &jwt.ResponsePermission{MaxMsgs: 1, Expires: ResponseExpiry}
 		t.Payload = DevicePayload
 		t.Subs = DeviceSubs
 		t.AllowedConnectionTypes = []string{jwt.ConnectionTypeStandard, jwt.ConnectionTypeLeafnode}

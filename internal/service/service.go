@@ -199,7 +199,8 @@ func Start(nc *nats.Conn, p Player, cfg Config, log *slog.Logger, errs Errors) (
 		}
 		b := pendingBytes(ep.pending, cfg.PendingBytes)
 		opts := append([]micro.EndpointOpt{micro.WithEndpointSubject(ep.subject), micro.WithEndpointPendingLimits(msgs, b)}, ep.opts...)
-		if err := svc.AddEndpoint(ep.name, ep.h, opts...); err != nil {
+		h := &notStored{s: s, name: ep.name, next: ep.h}
+		if err := svc.AddEndpoint(ep.name, h, opts...); err != nil {
 			_ = svc.Stop()
 			cancel()
 			return nil, fmt.Errorf("service: adding endpoint %s on %s: %w", ep.name, ep.subject, err)
@@ -243,8 +244,7 @@ func (s *Service) fail(req micro.Request, endpoint string, err error) {
 // connection is down nats.go would keep the reply in the reconnect
 // buffer, which is there for readings and joystick events: a flood that
 // got the connection closed as a slow consumer filled it with refusals,
-// megabytes the server then refuses anyway, since a reply may only answer
-// a request of the same connection (allow_responses).
+// megabytes of replies whose requesters had long given up.
 func (s *Service) canReply() bool {
 	if s.nc.IsConnected() {
 		return true

@@ -396,6 +396,7 @@ expect_ok "pi1 publishes its availability" mpi1 pub sensehat.pi1.availability on
 expect_denied "pi1 publishes pi2's discovery message" mpi1 pub homeassistant.device.sensehat_pi2.config '{}'
 expect_denied "pi1 publishes a per-entity discovery message" mpi1 pub homeassistant.sensor.x.config '{}'
 expect_denied "pi1 impersonates Home Assistant's birth" mpi1 pub homeassistant.status online
+expect_denied "pi1 writes its own desired key (docs/desired-state.md)" mpi1 pub '$KV.sensehat_desired.pi1' '{"rotation":0}'
 wait "$hasub" || true
 expect_ok "Home Assistant receives pi1's discovery over MQTT" grep -q '^homeassistant/device/sensehat_pi1/config {"device":{}}' "$tmp/ha.log"
 expect_ok "Home Assistant receives pi1's reading over MQTT" grep -q '^sensehat/pi1/sensors/env {"temperature_c":21.5}' "$tmp/ha.log"

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sensehat/sensehat/display"
 	"github.com/sensehat/sensehat/internal/payload"
@@ -81,11 +80,14 @@ type Agent struct {
 
 	mu      sync.Mutex
 	docs    [2]doc       // 0: default key, 1: device key
-	applied wire.Desired // the last target of each live setting
-	from    map[string]string
-	st      wire.State
-	kv      jetstream.KeyValue
-	nc      *nats.Conn
+	applied wire.Desired // each live setting's value, a request's included
+	// want is the last target of each live setting that base < desired
+	// gave, which a request leaves as it is: a setting is applied again
+	// only when its target moves away from this
+	want wire.Desired
+	from map[string]string
+	st   wire.State
+	nc   *nats.Conn
 	// kick asks Run to read the keys now (after a reconnect)
 	kick chan struct{}
 
@@ -132,7 +134,7 @@ func New(o Opts) (*Agent, error) {
 	for _, f := range o.FromFlags {
 		a.from[f] = "flags"
 	}
-	a.applied = o.Started
+	a.applied, a.want = o.Started, o.Started
 	// A start-only setting the daemon started with from the local copy.
 	for _, f := range wire.RestartFields {
 		if !sameValue(fieldOf(o.Started, f), fieldOf(o.Base, f)) {
@@ -326,13 +328,33 @@ func keepField(d, old wire.Desired, f string) wire.Desired {
 	return d
 }
 
+// settle records f's target as applied, both live and as the last target.
+func (a *Agent) settle(target wire.Desired, f string) {
+	switch f {
+	case "rotation":
+		a.applied.Rotation, a.want.Rotation = target.Rotation, target.Rotation
+	case "low_light":
+		a.applied.LowLight, a.want.LowLight = target.LowLight, target.LowLight
+	case "brightness":
+		a.applied.Brightness, a.want.Brightness = target.Brightness, target.Brightness
+	case "flip":
+		a.applied.Flip, a.want.Flip = target.Flip, target.Flip
+	case "gamma":
+		a.applied.Gamma, a.want.Gamma = target.Gamma, target.Gamma
+	case "colour_gain":
+		a.applied.ColourGain, a.want.ColourGain = target.ColourGain, target.ColourGain
+	case "colour_cycles":
+		a.applied.ColourCycles, a.want.ColourCycles = target.ColourCycles, target.ColourCycles
+	}
+}
+
 // merged is the desired document: the device's key over the default's.
 func (a *Agent) mergedLocked() wire.Desired { return a.docs[0].d.Over(a.docs[1].d) }
 
 // applyLocked brings the live settings to base < desired, changing only
 // those whose target moved since the last apply: a request that changed
 // one since stays in force until the desired value of that very setting
-// changes.
+// changes (the request is never written into the bucket).
 func (a *Agent) applyLocked() {
 	merged := a.mergedLocked()
 	target := a.o.Base.Over(merged)
@@ -355,37 +377,37 @@ func (a *Agent) applyLocked() {
 	}
 
 	var dc display.Config
-	changed := false
-	if !eqInt(target.Rotation, a.applied.Rotation) {
-		dc.Rotation, changed = target.Rotation, true
+	var moved []string
+	if !eqInt(target.Rotation, a.want.Rotation) {
+		dc.Rotation, moved = target.Rotation, append(moved, "rotation")
 	}
-	if !eqBool(target.LowLight, a.applied.LowLight) {
-		dc.LowLight, changed = target.LowLight, true
+	if !eqBool(target.LowLight, a.want.LowLight) {
+		dc.LowLight, moved = target.LowLight, append(moved, "low_light")
 	}
-	if !eqFloat(target.Brightness, a.applied.Brightness) {
-		dc.Brightness, changed = target.Brightness, true
+	if !eqFloat(target.Brightness, a.want.Brightness) {
+		dc.Brightness, moved = target.Brightness, append(moved, "brightness")
 	}
-	if !eqString(target.Flip, a.applied.Flip) && target.Flip != nil {
+	if !eqString(target.Flip, a.want.Flip) && target.Flip != nil {
 		h, v := flipParts(*target.Flip)
-		dc.FlipH, dc.FlipV, changed = &h, &v, true
+		dc.FlipH, dc.FlipV, moved = &h, &v, append(moved, "flip")
 	}
-	if changed {
+	if len(moved) > 0 {
 		if err := a.o.Display.SetConfig(dc); err != nil {
-			refuse("rotation", "the display refused the settings: "+err.Error())
+			refuse(moved[0], "the display refused the settings: "+err.Error())
 		} else {
-			a.applied.Rotation, a.applied.LowLight, a.applied.Brightness, a.applied.Flip = target.Rotation, target.LowLight, target.Brightness, target.Flip
-			for _, f := range []string{"rotation", "low_light", "brightness", "flip"} {
+			for _, f := range moved {
+				a.settle(target, f)
 				from(f)
 			}
 		}
 	}
 
-	if !eqString(target.Gamma, a.applied.Gamma) && target.Gamma != nil {
+	if !eqString(target.Gamma, a.want.Gamma) && target.Gamma != nil {
 		switch {
 		case a.o.Gamma == nil && *target.Gamma != "default":
 			refuse("gamma", `this display has one curve; only "default" applies`)
 		case a.o.Gamma == nil:
-			a.applied.Gamma = target.Gamma
+			a.settle(target, "gamma")
 			from("gamma")
 		default:
 			g := &display.DefaultGamma
@@ -395,23 +417,37 @@ func (a *Agent) applyLocked() {
 			if err := a.o.Gamma.SetGamma(g); err != nil {
 				refuse("gamma", "the display refused the curve: "+err.Error())
 			} else {
-				a.applied.Gamma = target.Gamma
+				a.settle(target, "gamma")
 				from("gamma")
 			}
 		}
 	}
 
-	if !eqInt(target.ColourGain, a.applied.ColourGain) || !eqInt(target.ColourCycles, a.applied.ColourCycles) {
+	gainMoved, cyclesMoved := !eqInt(target.ColourGain, a.want.ColourGain), !eqInt(target.ColourCycles, a.want.ColourCycles)
+	if gainMoved || cyclesMoved {
+		// the one that did not move keeps its live value (a request's)
+		gain, cycles := a.applied.ColourGain, a.applied.ColourCycles
+		if gainMoved {
+			gain = target.ColourGain
+		}
+		if cyclesMoved {
+			cycles = target.ColourCycles
+		}
 		if a.o.Colour == nil {
 			if merged.ColourGain != nil || merged.ColourCycles != nil {
 				refuse(firstSet(merged, "colour_gain", "colour_cycles"), "this board has no colour sensor")
 			}
-		} else if _, err := a.o.Colour.SetColour(target.ColourGain, target.ColourCycles); err != nil {
+		} else if _, err := a.o.Colour.SetColour(gain, cycles); err != nil {
 			refuse(firstSet(merged, "colour_gain", "colour_cycles"), err.Error())
 		} else {
-			a.applied.ColourGain, a.applied.ColourCycles = target.ColourGain, target.ColourCycles
-			from("colour_gain")
-			from("colour_cycles")
+			if gainMoved {
+				a.settle(target, "colour_gain")
+				from("colour_gain")
+			}
+			if cyclesMoved {
+				a.settle(target, "colour_cycles")
+				from("colour_cycles")
+			}
 		}
 	}
 	a.st.Refused = append(append(slices.Clone(a.docs[0].refused), a.docs[1].refused...), refused...)
@@ -421,6 +457,16 @@ func (a *Agent) applyLocked() {
 	for _, f := range wire.RestartFields {
 		if want := fieldOf(target, f); want != nil && !sameValue(want, fieldOf(a.o.Started, f)) {
 			a.st.NeedsRestart = append(a.st.NeedsRestart, f)
+		}
+	}
+	// the note on a request lasts while one of its settings is in force
+	if a.st.WriteBack != "" {
+		kept := false
+		for _, src := range a.from {
+			kept = kept || src == "request"
+		}
+		if !kept {
+			a.st.WriteBack = ""
 		}
 	}
 	a.publishLocked()

@@ -10,8 +10,10 @@
 //
 // Precedence, lowest first: built-in defaults, the settings file and
 // flags, the default key, the device's key, then a led.config or
-// colour.config request, which the Agent writes back into the device's
-// key with a revision check so that it survives a restart too. A value
+// colour.config request, in force until a restart or the next desired
+// change of the same setting. The Agent never writes the bucket (a
+// device may only read it): the reported state's write_back says how to
+// make a request last (`sensehat config set`). A value
 // the document holds that cannot be applied is refused alone and reported;
 // the previous value stays in force.
 package desired

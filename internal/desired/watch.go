@@ -75,11 +75,9 @@ func (a *Agent) Run(ctx context.Context, nc *nats.Conn) {
 	}
 }
 
-// bucket is the bucket as a Run reaches it: its key-value view (for the
-// write-back) and its stream (for direct gets that show deletes with
-// their revisions).
+// bucket is the bucket's stream as a Run reaches it, for direct gets
+// that show deletes with their revisions. A device only reads it.
 type bucket struct {
-	kv jetstream.KeyValue
 	st jetstream.Stream
 }
 
@@ -91,18 +89,14 @@ func (b *bucket) open(ctx context.Context, nc *nats.Conn, domain string) error {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	kv, err := js.KeyValue(cctx, wire.DesiredBucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
+	st, err := js.Stream(cctx, "KV_"+wire.DesiredBucket)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return fmt.Errorf("no bucket %s yet: `sensehat config set` creates it", wire.DesiredBucket)
 	}
 	if err != nil {
 		return fmt.Errorf("bucket %s unreachable: %w", wire.DesiredBucket, err)
 	}
-	st, err := js.Stream(cctx, "KV_"+wire.DesiredBucket)
-	if err != nil {
-		return fmt.Errorf("bucket %s unreachable: %w", wire.DesiredBucket, err)
-	}
-	b.kv, b.st = kv, st
+	b.st = st
 	return nil
 }
 
@@ -117,9 +111,6 @@ func (a *Agent) resync(ctx context.Context, nc *nats.Conn, b *bucket) error {
 		if err := b.open(ctx, nc, a.o.Domain); err != nil {
 			return err
 		}
-		a.mu.Lock()
-		a.kv = b.kv
-		a.mu.Unlock()
 	}
 	var read [2]notice
 	for i, key := range []string{wire.DesiredDefaultKey, a.key} {

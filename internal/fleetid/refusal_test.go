@@ -1,6 +1,7 @@
 package fleetid_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -408,8 +409,9 @@ func TestRefusal(t *testing.T) {
 
 	// --- the desired-state bucket (docs/desired-state.md): the operator
 	// makes it and writes keys; a device reads its own key and the default
-	// key, on the hub and through its Pi's leaf, writes its own key with
-	// the revision it read, and nothing of another device's.
+	// key, on the hub and through its Pi's leaf, and writes no key, not
+	// even its own: a direct get's answer goes wherever the device says,
+	// so the keys must hold only what an operator wrote.
 	{
 		dctx, dcancel := context.WithTimeout(ctx, 30*time.Second)
 		defer dcancel()
@@ -467,8 +469,14 @@ func TestRefusal(t *testing.T) {
 			}
 			scancel()
 			tb.add("device pi1", "watch every key of the bucket", no, got, fmt.Sprint(err))
-			_, err = desired.Set(dctx, kv, "pi1", 0, []string{"rotation=270"})
-			tb.add("device pi1", "write its own key, revision-checked (a led.config written back)", yes, err == nil, fmt.Sprint(err))
+			short, scancel = context.WithTimeout(dctx, refuse)
+			_, err = desired.Set(short, kv, "pi1", 0, []string{"rotation=0"})
+			scancel()
+			tb.add("device pi1", "write its own desired key", no, err == nil, fmt.Sprint(err))
+		}
+		if opKV != nil {
+			_, err = desired.Set(dctx, opKV, "pi1", 0, []string{"rotation=270"})
+			tb.add("operator laptop", "change a device's key", yes, err == nil, fmt.Sprint(err))
 		}
 		// The Pi's daemon talks to its leaf, which reaches the hub's
 		// bucket in domain hub.
@@ -484,6 +492,17 @@ func TestRefusal(t *testing.T) {
 			ok, err = gerr == nil && strings.Contains(string(e.Value()), "270"), gerr
 		}
 		tb.add("device pi1", "read its own desired state through its leaf (domain hub)", yes, ok, fmt.Sprint(err))
+		if lkv != nil {
+			short, scancel := context.WithTimeout(dctx, refuse)
+			_, err = lkv.Put(short, "pi1", []byte(`{"rotation":0}`))
+			scancel()
+			tb.add("device pi1", "write its own desired key through its leaf (domain hub)", no, err == nil, fmt.Sprint(err))
+		}
+		if opKV != nil {
+			e, gerr := opKV.Get(dctx, "pi1")
+			ok = gerr == nil && strings.Contains(string(e.Value()), "270")
+			tb.add("operator laptop", "find pi1's key as the operator wrote it after pi1's writes", yes, ok, fmt.Sprint(gerr))
+		}
 
 		// The hub republishes each change of a key on <p>.<key>.desired
 		// (desired.NotifyConfig): a device receives its own key's and the
@@ -650,8 +669,8 @@ func TestRefusal(t *testing.T) {
 				return m, fmt.Sprintf("pi1 received %s, headers %v", m.Data, m.Header)
 			}
 			get := "$JS.API.DIRECT.GET.KV_sensehat_desired.$KV.sensehat_desired.pi2"
-			// The hub's JetStream answers there with what pi2 wrote into
-			// its own key, headed Nats-Stream: sensehatd drops such a
+			// The hub's JetStream answers there with what an operator
+			// wrote into pi2's key, headed Nats-Stream: sensehatd drops such a
 			// message on every endpoint, counted as a refusal
 			// (internal/service TestRedirectedDirectGetRefused), so only
 			// one without that header would be taken as a command.
@@ -662,7 +681,18 @@ func TestRefusal(t *testing.T) {
 				return pi2R.PublishRequest(get, "sensehat.pi1.led.text", []byte(`{"no_hdr":true}`))
 			})
 			tb.known("device pi2", "make the hub answer a direct get of its own key onto pi1's led.text without headers (no_hdr)", m != nil && len(m.Header) == 0, d,
-				"a request's reply subject is the requester's to choose and no permission holds it; asked with no_hdr (nats-server 2.11+), the answer is the bare value pi2 wrote into its own key (at most 4 KB), which nothing tells from a text")
+				"a request's reply subject is the requester's to choose and no permission holds it; asked with no_hdr (nats-server 2.11+), the answer is the bare value of pi2's key, which only an operator writes: an operator-written document of pi2 redirected onto pi1's led.text or led.config")
+			// what it carries is only ever what an operator wrote: pi2
+			// cannot write its key (above), so it equals the operator's
+			// own read of that key
+			var want []byte
+			if okv, err := desired.OpenBucket(ctx, op.Conn, "", false); err == nil {
+				if e, err := okv.Get(ctx, "pi2"); err == nil {
+					want = e.Value()
+				}
+			}
+			tb.add("device pi2", "make the hub publish onto pi1's led.text anything but what an operator wrote into pi2's key", no,
+				m != nil && (want == nil || !bytes.Equal(m.Data, want)), fmt.Sprintf("operator's value %s; %s", want, d))
 			// allow_responses would let pi2 answer a request it sent
 			// itself, once, on any subject; a device has _INBOX.> instead
 			m, d = spoof(func() error {

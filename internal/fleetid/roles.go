@@ -248,24 +248,25 @@ const desiredKV = "KV_" + wire.DesiredBucket
 
 // desiredDevice is what a device asks of the desired-state bucket, in the
 // domain-less form (the daemon connected to the hub) and the hub's
-// domain's (through its Pi's leaf): the bucket's info, a direct get of its
-// own key and of the fleet's default key (a subject that names the key),
-// and the revision-checked write of its own key that a led.config request
-// makes. No consumer of any kind: a consumer's deliver subject is in the
-// request's body, where permissions cannot reach, so a device that may
-// make one can have the hub's JetStream publish what it wrote into its own
-// key on any subject. It hears of changes from the hub's republish
-// instead (desiredMirror). Another device's key it can neither read nor
-// write.
+// domain's (through its Pi's leaf): the bucket's info and a direct get of
+// its own key and of the fleet's default key (a subject that names the
+// key). Reads only: a direct get's reply subject is the requester's
+// choice, and a body of {"no_hdr":true} has the hub publish the bare value
+// there, so whatever a device could write into its key it could have the
+// hub publish onto another device's led.text. Without the write, what is
+// redirected is only ever what an operator wrote. No consumer of any
+// kind either: its deliver subject is in the request's body, where
+// permissions cannot reach. It hears of changes from the hub's republish
+// instead (desiredMirror). Another device's key it cannot read.
 func desiredDevice(hubDomain, id string) []string {
 	var out []string
 	for _, api := range []string{"$JS.API.", "$JS." + hubDomain + ".API."} {
 		for _, key := range []string{id, wire.DesiredDefaultKey} {
 			out = append(out, api+"DIRECT.GET."+desiredKV+".$KV."+wire.DesiredBucket+"."+key)
 		}
-		out = append(out, api+"STREAM.INFO."+desiredKV, api+"$KV."+wire.DesiredBucket+"."+id)
+		out = append(out, api+"STREAM.INFO."+desiredKV)
 	}
-	return append(out, "$KV."+wire.DesiredBucket+"."+id)
+	return out
 }
 
 // desiredMirror is what a device receives of the desired state beyond the

@@ -195,8 +195,10 @@ type State struct {
 	// Assistant's light sets it and reads its colour from here); absent
 	// until one was shown.
 	Fill *[3]uint8 `json:"fill,omitempty"`
-	// WriteBack says what became of the last led.config or colour.config
-	// request's write into the device's key.
+	// WriteBack, while a led.config or colour.config request is in force,
+	// says that it was not written into the device's key (a device never
+	// writes the bucket), how long it lasts, and the command that makes
+	// it last.
 	WriteBack string    `json:"write_back,omitempty"`
 	Time      time.Time `json:"time"`
 }

@@ -15,8 +15,8 @@ var ErrStoredMessage = errors.New("a JetStream answer (Nats-Stream header), not 
 // notStored keeps JetStream's answers out of every endpoint. nats-server
 // checks a request's subject against the requester's permissions, never
 // its reply subject, so a device may ask the hub for a direct get of its
-// own desired-state key (which it may write) with this device's led.text as
-// the reply subject, and the hub's JetStream publishes the value there.
+// own desired-state key with this device's led.text as the reply subject,
+// and the hub's JetStream publishes the value there.
 // Such an answer carries the stream's name: nats-server v2.15.2 writes
 // "Nats-Stream: <stream>" first in the header of every direct-get answer
 // (server/stream.go: the dg and dgb formats of getDirectRequest and

@@ -330,22 +330,8 @@ func keepField(d, old wire.Desired, f string) wire.Desired {
 
 // settle records f's target as applied, both live and as the last target.
 func (a *Agent) settle(target wire.Desired, f string) {
-	switch f {
-	case "rotation":
-		a.applied.Rotation, a.want.Rotation = target.Rotation, target.Rotation
-	case "low_light":
-		a.applied.LowLight, a.want.LowLight = target.LowLight, target.LowLight
-	case "brightness":
-		a.applied.Brightness, a.want.Brightness = target.Brightness, target.Brightness
-	case "flip":
-		a.applied.Flip, a.want.Flip = target.Flip, target.Flip
-	case "gamma":
-		a.applied.Gamma, a.want.Gamma = target.Gamma, target.Gamma
-	case "colour_gain":
-		a.applied.ColourGain, a.want.ColourGain = target.ColourGain, target.ColourGain
-	case "colour_cycles":
-		a.applied.ColourCycles, a.want.ColourCycles = target.ColourCycles, target.ColourCycles
-	}
+	a.applied = keepField(a.applied, target, f)
+	a.want = keepField(a.want, target, f)
 }
 
 // merged is the desired document: the device's key over the default's.

@@ -222,13 +222,9 @@ func (r *catchupRig) setSources(t *testing.T, of func(id string) *jetstream.Stre
 	t.Helper()
 	nc := r.admin(t)
 	defer nc.Close()
-	js, err := jetstream.NewWithDomain(nc, r.f.Settings.HubDomain)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	s, err := js.Stream(ctx, r.f.Settings.Stream)
+	js, s, err := r.hubStream(ctx, nc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,15 +336,21 @@ func fillStream(url, id string, counts map[string]int, d time.Duration, opts ...
 	return nil
 }
 
-// hubState is the hub stream's state, or an error while the hub starts.
-func (r *catchupRig) hubState(nc *nats.Conn) (jetstream.StreamState, error) {
+// hubStream opens the hub stream over nc, through the hub's domain.
+func (r *catchupRig) hubStream(ctx context.Context, nc *nats.Conn) (jetstream.JetStream, jetstream.Stream, error) {
 	js, err := jetstream.NewWithDomain(nc, r.f.Settings.HubDomain)
 	if err != nil {
-		return jetstream.StreamState{}, err
+		return nil, nil, err
 	}
+	s, err := js.Stream(ctx, r.f.Settings.Stream)
+	return js, s, err
+}
+
+// hubState is the hub stream's state, or an error while the hub starts.
+func (r *catchupRig) hubState(nc *nats.Conn) (jetstream.StreamState, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	s, err := js.Stream(ctx, r.f.Settings.Stream)
+	_, s, err := r.hubStream(ctx, nc)
 	if err != nil {
 		return jetstream.StreamState{}, err
 	}
@@ -509,13 +511,9 @@ func (r *catchupRig) checkHub(t *testing.T, d time.Duration) {
 	t.Helper()
 	nc := r.admin(t)
 	defer nc.Close()
-	js, err := jetstream.NewWithDomain(nc, r.f.Settings.HubDomain)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	s, err := js.Stream(ctx, r.f.Settings.Stream)
+	_, s, err := r.hubStream(ctx, nc)
 	if err != nil {
 		t.Fatal(err)
 	}
